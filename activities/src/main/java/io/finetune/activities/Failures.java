@@ -1,0 +1,24 @@
+package io.finetune.activities;
+
+import io.temporal.failure.ApplicationFailure;
+
+/** The failure types activities raise, so that callers and retry policies can tell them apart. */
+public final class Failures {
+  /** Input that no retry can fix: a bad dataset row, a missing file, an unknown provider. */
+  public static final String INVALID_INPUT = "InvalidInput";
+
+  /** The provider refused the request (4xx other than 408/409/429): retrying won't help. */
+  public static final String PROVIDER_REJECTED = "ProviderRejected";
+
+  /** The provider did not answer or answered 408/409/429/5xx: worth retrying. */
+  public static final String PROVIDER_UNAVAILABLE = "ProviderUnavailable";
+
+  /** A fine-tuning job ended as failed or cancelled. */
+  public static final String TRAINING_FAILED = "TrainingFailed";
+
+  private Failures() {}
+
+  public static ApplicationFailure invalidInput(String message) {
+    return ApplicationFailure.newNonRetryableFailure(message, INVALID_INPUT);
+  }
+}

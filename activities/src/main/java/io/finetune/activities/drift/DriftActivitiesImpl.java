@@ -1,0 +1,125 @@
+package io.finetune.activities.drift;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.finetune.activities.dataset.Rows;
+import io.finetune.activities.dataset.Rows.Row;
+import io.finetune.activities.store.ArtifactStore;
+import io.finetune.workflows.common.ArtifactRef;
+import io.finetune.workflows.common.DatasetRef;
+import io.finetune.workflows.drift.DriftActivities;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.stream.Collectors;
+
+public class DriftActivitiesImpl implements DriftActivities {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private final ArtifactStore store;
+
+  public DriftActivitiesImpl(ArtifactStore store) {
+    this.store = store;
+  }
+
+  @Override
+  public DriftStatistics compare(CompareRequest r) {
+    List<Row> train = Rows.read(store, r.train());
+    List<Row> batch = Rows.read(store, r.batch());
+    Set<String> vocabulary = new HashSet<>();
+    train.forEach(row -> vocabulary.addAll(Rows.words(row.input())));
+    Map<String, Integer> newWords = new TreeMap<>();
+    int words = 0;
+    int unseen = 0;
+    for (Row row : batch) {
+      for (String w : Rows.words(row.input())) {
+        words++;
+        if (!vocabulary.contains(w)) {
+          unseen++;
+          newWords.merge(w, 1, Integer::sum);
+        }
+      }
+    }
+    double newVocabularyRate = words == 0 ? 0 : unseen / (double) words;
+
+    List<Row> labeled = batch.stream().filter(Row::labeled).toList();
+    Map<String, Double> distance = new LinkedHashMap<>();
+    ObjectNode report = JSON.createObjectNode();
+    ObjectNode dists = report.putObject("labelDistributions");
+    for (String f : r.outputFields()) {
+      Map<String, Double> p = distribution(train, f);
+      Map<String, Double> q = distribution(labeled, f);
+      distance.put(f, labeled.isEmpty() ? 0.0 : jensenShannonDistance(p, q));
+      dists.putObject(f).putPOJO("training", p).putPOJO("production", q);
+    }
+    double maxDistance = distance.values().stream().mapToDouble(d -> d).max().orElse(0);
+    report.put("newVocabularyRate", newVocabularyRate);
+    report.putPOJO("labelDistance", distance);
+    report.putPOJO(
+        "topNewWords",
+        newWords.entrySet().stream()
+            .sorted(Map.Entry.<String, Integer>comparingByValue().reversed())
+            .limit(30)
+            .collect(Collectors.toMap(Map.Entry::getKey, Map.Entry::getValue, (a, b) -> a, LinkedHashMap::new)));
+    report.put("batchRows", batch.size());
+    report.put("labeledRows", labeled.size());
+    ArtifactRef ref =
+        store.write("reports", "json", out -> JSON.writerWithDefaultPrettyPrinter().writeValue(out, report));
+    return new DriftStatistics(
+        newVocabularyRate, distance, maxDistance, batch.size(), labeled.size(), ref);
+  }
+
+  @Override
+  public RetrainData prepareRetraining(RetrainRequest r) {
+    List<Row> rows = new ArrayList<>(Rows.read(store, r.train()));
+    List<Row> holdout = new ArrayList<>();
+    int added = 0;
+    for (Row row : Rows.read(store, r.batch())) {
+      if (!row.labeled()) {
+        continue;
+      }
+      // Seeded by content, so the same batch always splits the same way.
+      String h =
+          ArtifactStore.sha256Hex(
+              (r.seed() + ":fresh:" + Rows.normalize(row.input())).getBytes(StandardCharsets.UTF_8));
+      if (Integer.parseInt(h.substring(0, 4), 16) / 65536.0 < r.holdoutFraction()) {
+        holdout.add(row);
+      } else {
+        rows.add(row);
+        added++;
+      }
+    }
+    DatasetRef dataset = Rows.write(store, "retrain", rows);
+    DatasetRef fresh = Rows.write(store, "fresh-holdout", holdout);
+    return new RetrainData(dataset, fresh, added);
+  }
+
+  private static Map<String, Double> distribution(List<Row> rows, String field) {
+    Map<String, Double> d = new TreeMap<>();
+    rows.forEach(row -> d.merge(row.value(field), 1.0, Double::sum));
+    d.replaceAll((k, v) -> v / Math.max(1, rows.size()));
+    return d;
+  }
+
+  /** sqrt of the Jensen-Shannon divergence (base 2): 0 for equal distributions, 1 for disjoint. */
+  static double jensenShannonDistance(Map<String, Double> p, Map<String, Double> q) {
+    Set<String> keys = new HashSet<>(p.keySet());
+    keys.addAll(q.keySet());
+    double js = 0;
+    for (String k : keys) {
+      double a = p.getOrDefault(k, 0.0);
+      double b = q.getOrDefault(k, 0.0);
+      double m = (a + b) / 2;
+      js += (a > 0 ? a * log2(a / m) : 0) / 2 + (b > 0 ? b * log2(b / m) : 0) / 2;
+    }
+    return Math.sqrt(Math.max(0, js));
+  }
+
+  private static double log2(double x) {
+    return Math.log(x) / Math.log(2);
+  }
+}

@@ -1,0 +1,154 @@
+package io.finetune.activities.eval;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.finetune.activities.dataset.Rows;
+import io.finetune.activities.dataset.Rows.Row;
+import io.finetune.activities.provider.ProviderClient;
+import io.finetune.activities.provider.Providers;
+import io.finetune.activities.store.ArtifactStore;
+import io.finetune.workflows.common.ArtifactRef;
+import io.finetune.workflows.eval.EvalActivities;
+import io.temporal.activity.Activity;
+import io.temporal.activity.ActivityExecutionContext;
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Future;
+
+public class EvalActivitiesImpl implements EvalActivities {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final int BATCH = 32;
+
+  private final ArtifactStore store;
+  private final Providers providers;
+  private final ExecutorService inference;
+
+  /**
+   * @param inference bounds how many requests go to providers at once (shared by all evals)
+   */
+  public EvalActivitiesImpl(ArtifactStore store, Providers providers, ExecutorService inference) {
+    this.store = store;
+    this.providers = providers;
+    this.inference = inference;
+  }
+
+  @Override
+  public EvalResult evaluate(EvalRequest r) {
+    ActivityExecutionContext ctx = Activity.getExecutionContext();
+    ProviderClient client = providers.client(r.provider());
+    List<Row> rows = Rows.read(store, r.data());
+
+    // Answers so far live in a work file named after the request; the heartbeat says how many
+    // of its lines are complete, so a retry resumes there instead of paying for them again.
+    String key =
+        ArtifactStore.sha256Hex(
+            String.join("\n", r.provider(), r.model(), r.prompt(), r.data().sha256())
+                .getBytes(StandardCharsets.UTF_8));
+    Path partial = store.workFile("eval-" + key + ".jsonl");
+    int done = resumeOffset(ctx, partial);
+
+    try (BufferedWriter out =
+        Files.newBufferedWriter(
+            partial,
+            StandardCharsets.UTF_8,
+            StandardOpenOption.CREATE,
+            StandardOpenOption.WRITE,
+            StandardOpenOption.APPEND)) {
+      while (done < rows.size()) {
+        int end = Math.min(rows.size(), done + BATCH);
+        List<Future<String>> answers = new ArrayList<>();
+        for (Row row : rows.subList(done, end)) {
+          answers.add(inference.submit(() -> client.chat(r.model(), r.prompt(), row.input())));
+        }
+        for (Future<String> a : answers) {
+          out.write(JSON.writeValueAsString(get(a)));
+          out.newLine();
+        }
+        out.flush();
+        done = end;
+        ctx.heartbeat(done);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+
+    List<String> answers = readAnswers(partial, rows.size());
+    AnswerScorer scorer = new AnswerScorer(r.outputFields());
+    ArtifactRef predictions =
+        store.write(
+            "predictions",
+            "jsonl",
+            os -> {
+              var w = new java.io.OutputStreamWriter(os, StandardCharsets.UTF_8);
+              for (int i = 0; i < rows.size(); i++) {
+                w.write(JSON.writeValueAsString(scorer.add(rows.get(i), answers.get(i))));
+                w.write('\n');
+              }
+              w.flush();
+            });
+    try {
+      Files.deleteIfExists(partial);
+    } catch (IOException ignored) {
+      // a leftover work file is harmless: it is keyed by the request
+    }
+    return new EvalResult(
+        r.model(), r.data().name(), rows.size(), scorer.scored(), scorer.metrics(), predictions);
+  }
+
+  private static int resumeOffset(ActivityExecutionContext ctx, Path partial) {
+    int offset = ctx.getHeartbeatDetails(Integer.class).orElse(0);
+    try {
+      if (offset == 0 || !Files.exists(partial)) {
+        Files.deleteIfExists(partial);
+        return 0;
+      }
+      List<String> lines = Files.readAllLines(partial, StandardCharsets.UTF_8);
+      // Keep only the lines the last heartbeat vouched for; a half-written tail is redone.
+      int keep = Math.min(offset, lines.size());
+      Files.write(partial, lines.subList(0, keep), StandardCharsets.UTF_8);
+      return keep;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private static List<String> readAnswers(Path partial, int expected) {
+    try {
+      List<String> answers = new ArrayList<>(expected);
+      for (String line : Files.readAllLines(partial, StandardCharsets.UTF_8)) {
+        JsonNode node = JSON.readTree(line);
+        answers.add(node.asText());
+      }
+      if (answers.size() != expected) {
+        throw new IllegalStateException(
+            "work file " + partial + " has " + answers.size() + " answers, expected " + expected);
+      }
+      return answers;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private static String get(Future<String> f) {
+    try {
+      return f.get();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted", e);
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof RuntimeException re) {
+        throw re;
+      }
+      throw new IllegalStateException(e.getCause());
+    }
+  }
+}

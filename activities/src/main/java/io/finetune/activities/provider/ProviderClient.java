@@ -1,0 +1,184 @@
+package io.finetune.activities.provider;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.finetune.activities.Failures;
+import io.temporal.failure.ApplicationFailure;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import okhttp3.HttpUrl;
+import okhttp3.MediaType;
+import okhttp3.MultipartBody;
+import okhttp3.OkHttpClient;
+import okhttp3.Request;
+import okhttp3.RequestBody;
+import okhttp3.Response;
+
+/**
+ * A thin client for the OpenAI-compatible endpoints the pipeline needs ({@code /v1/files}, {@code
+ * /v1/fine_tuning/jobs}, {@code /v1/chat/completions}). It turns HTTP outcomes into Temporal
+ * failures: refusals are non-retryable, overload and outages are retried, honouring Retry-After.
+ */
+public final class ProviderClient {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final MediaType JSON_TYPE = MediaType.get("application/json");
+  private static final MediaType JSONL_TYPE = MediaType.get("application/jsonl");
+
+  private final ProviderConfig config;
+  private final HttpUrl base;
+  private final OkHttpClient http;
+
+  ProviderClient(ProviderConfig config, OkHttpClient http) {
+    this.config = config;
+    HttpUrl url = HttpUrl.parse(config.baseUrl().replaceAll("/+$", "") + "/");
+    if (url == null) {
+      throw Failures.invalidInput(
+          "Provider '" + config.name() + "' has an invalid base URL: " + config.baseUrl());
+    }
+    this.base = url;
+    this.http = http;
+  }
+
+  public ProviderConfig config() {
+    return config;
+  }
+
+  /** One chat completion: {@code system} as system message, {@code user} as user message. */
+  public String chat(String model, String system, String user) {
+    ObjectNode body = JSON.createObjectNode();
+    body.put("model", model);
+    body.put("temperature", 0);
+    var messages = body.putArray("messages");
+    if (system != null && !system.isBlank()) {
+      messages.addObject().put("role", "system").put("content", system);
+    }
+    messages.addObject().put("role", "user").put("content", user);
+    JsonNode response = send(post("chat/completions", body));
+    JsonNode content = response.path("choices").path(0).path("message").path("content");
+    return content.isTextual() ? content.asText() : "";
+  }
+
+  public JsonNode listFiles() {
+    return send(new Request.Builder().url(url("files")).get());
+  }
+
+  public JsonNode uploadFile(String filename, Path file) {
+    RequestBody body =
+        new MultipartBody.Builder()
+            .setType(MultipartBody.FORM)
+            .addFormDataPart("purpose", "fine-tune")
+            .addFormDataPart("file", filename, RequestBody.create(file.toFile(), JSONL_TYPE))
+            .build();
+    return send(new Request.Builder().url(url("files")).post(body));
+  }
+
+  public JsonNode createJob(ObjectNode body) {
+    return send(post("fine_tuning/jobs", body));
+  }
+
+  /** Jobs whose metadata has {@code key=value} (the provider filters; we check again). */
+  public JsonNode listJobsWithMetadata(String key, String value) {
+    HttpUrl url =
+        url("fine_tuning/jobs")
+            .newBuilder()
+            .addQueryParameter("metadata[" + key + "]", value)
+            .addQueryParameter("limit", "100")
+            .build();
+    return send(new Request.Builder().url(url).get());
+  }
+
+  public JsonNode getJob(String jobId) {
+    return send(new Request.Builder().url(url("fine_tuning/jobs/" + jobId)).get());
+  }
+
+  public JsonNode cancelJob(String jobId) {
+    return send(post("fine_tuning/jobs/" + jobId + "/cancel", JSON.createObjectNode()));
+  }
+
+  private HttpUrl url(String path) {
+    return base.resolve(path);
+  }
+
+  private Request.Builder post(String path, JsonNode body) {
+    try {
+      return new Request.Builder()
+          .url(url(path))
+          .post(RequestBody.create(JSON.writeValueAsBytes(body), JSON_TYPE));
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private JsonNode send(Request.Builder builder) {
+    if (config.apiKey() != null && !config.apiKey().isEmpty()) {
+      builder.header("Authorization", "Bearer " + config.apiKey());
+    }
+    Request request = builder.build();
+    String what = request.method() + " " + request.url().encodedPath();
+    try (Response response = http.newCall(request).execute()) {
+      String text = response.body() == null ? "" : response.body().string();
+      int code = response.code();
+      if (response.isSuccessful()) {
+        return JSON.readTree(text);
+      }
+      String detail = errorMessage(text);
+      String message =
+          "Provider '" + config.name() + "' answered " + code + " to " + what + ": " + detail;
+      if (code == 429) {
+        Duration delay = retryAfter(response.header("Retry-After"));
+        throw ApplicationFailure.newFailureWithCauseAndDelay(
+            message, Failures.PROVIDER_UNAVAILABLE, null, delay);
+      }
+      if (code == 408 || code == 409 || code >= 500) {
+        throw ApplicationFailure.newFailure(message, Failures.PROVIDER_UNAVAILABLE);
+      }
+      throw ApplicationFailure.newNonRetryableFailure(message, Failures.PROVIDER_REJECTED);
+    } catch (IOException e) {
+      throw ApplicationFailure.newFailure(
+          "Provider '"
+              + config.name()
+              + "' at "
+              + config.baseUrl()
+              + " did not answer "
+              + what
+              + ": "
+              + e.getMessage(),
+          Failures.PROVIDER_UNAVAILABLE);
+    }
+  }
+
+  private static String errorMessage(String body) {
+    try {
+      JsonNode error = JSON.readTree(body).path("error");
+      if (error.isObject()) {
+        StringBuilder sb = new StringBuilder(error.path("message").asText("(no message)"));
+        for (String f : new String[] {"code", "param"}) {
+          if (error.hasNonNull(f)) {
+            sb.append(" [").append(f).append('=').append(error.get(f).asText()).append(']');
+          }
+        }
+        return sb.toString();
+      }
+    } catch (IOException ignored) {
+      // not JSON: fall through to the raw text
+    }
+    return body.length() > 300 ? body.substring(0, 300) + "..." : body;
+  }
+
+  private static Duration retryAfter(String header) {
+    try {
+      return Duration.ofSeconds(Math.max(1, Long.parseLong(header == null ? "" : header.trim())));
+    } catch (NumberFormatException e) {
+      return Duration.ofSeconds(5);
+    }
+  }
+
+  /** For logs and messages: never the key. */
+  @Override
+  public String toString() {
+    return "ProviderClient" + Map.of("name", config.name(), "baseUrl", config.baseUrl());
+  }
+}

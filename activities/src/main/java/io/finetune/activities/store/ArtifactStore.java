@@ -1,0 +1,103 @@
+package io.finetune.activities.store;
+
+import io.finetune.activities.Failures;
+import io.finetune.workflows.common.ArtifactRef;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.security.DigestOutputStream;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.UUID;
+
+/**
+ * Files addressed by the sha256 of their content under one root folder. Writing the same content
+ * twice yields the same reference, which keeps retried activities idempotent; a file appears
+ * only once it is complete, so a crash never leaves partial output behind.
+ */
+public final class ArtifactStore {
+  private final Path root;
+
+  public ArtifactStore(Path root) {
+    this.root = root.toAbsolutePath().normalize();
+    try {
+      Files.createDirectories(this.root.resolve("tmp"));
+    } catch (IOException e) {
+      throw new UncheckedIOException("Cannot create artifact store at " + this.root, e);
+    }
+  }
+
+  public Path root() {
+    return root;
+  }
+
+  /** Something that writes a file's content. */
+  public interface ContentWriter {
+    void write(OutputStream out) throws IOException;
+  }
+
+  /** Writes content into {@code <root>/<kind>/<sha256>.<extension>} and returns its reference. */
+  public ArtifactRef write(String kind, String extension, ContentWriter writer) {
+    Path tmp = root.resolve("tmp").resolve(UUID.randomUUID() + ".part");
+    try {
+      MessageDigest digest = sha256();
+      try (OutputStream out =
+          new DigestOutputStream(
+              new java.io.BufferedOutputStream(Files.newOutputStream(tmp)), digest)) {
+        writer.write(out);
+      }
+      String hash = HexFormat.of().formatHex(digest.digest());
+      Path target = Files.createDirectories(root.resolve(kind)).resolve(hash + "." + extension);
+      long size = Files.size(tmp);
+      if (Files.exists(target)) {
+        Files.delete(tmp);
+      } else {
+        Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
+      }
+      return new ArtifactRef(target.toString(), hash, size);
+    } catch (IOException e) {
+      throw new UncheckedIOException("Cannot write " + kind + " artifact", e);
+    } finally {
+      try {
+        Files.deleteIfExists(tmp);
+      } catch (IOException ignored) {
+        // best effort: a leftover .part file is never read
+      }
+    }
+  }
+
+  /** The file behind a reference, failing clearly (and non-retryably) when it is gone. */
+  public Path existing(String path) {
+    Path p = Path.of(path);
+    if (!Files.isRegularFile(p)) {
+      throw Failures.invalidInput(
+          "Artifact " + path + " is missing: was the artifact store (" + root + ") cleaned?");
+    }
+    return p;
+  }
+
+  /** A scratch file for work in progress that a retried activity may pick up again. */
+  public Path workFile(String name) {
+    try {
+      return Files.createDirectories(root.resolve("work")).resolve(name);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  public static String sha256Hex(byte[] bytes) {
+    return HexFormat.of().formatHex(sha256().digest(bytes));
+  }
+
+  private static MessageDigest sha256() {
+    try {
+      return MessageDigest.getInstance("SHA-256");
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}

@@ -1,0 +1,154 @@
+package io.finetune.activities.training;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.finetune.activities.Failures;
+import io.finetune.activities.dataset.Rows;
+import io.finetune.activities.dataset.Rows.Row;
+import io.finetune.activities.provider.ProviderClient;
+import io.finetune.activities.provider.Providers;
+import io.finetune.activities.store.ArtifactStore;
+import io.finetune.workflows.common.ArtifactRef;
+import io.finetune.workflows.training.TrainingActivities;
+import io.temporal.activity.Activity;
+import io.temporal.activity.ActivityExecutionContext;
+import io.temporal.client.ActivityCompletionException;
+import io.temporal.failure.ApplicationFailure;
+import java.io.OutputStreamWriter;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+public class TrainingActivitiesImpl implements TrainingActivities {
+  private static final Logger log = LoggerFactory.getLogger(TrainingActivitiesImpl.class);
+  private static final ObjectMapper JSON = new ObjectMapper();
+  static final String ATTEMPT_KEY = "finetune_attempt";
+
+  private final ArtifactStore store;
+  private final Providers providers;
+
+  public TrainingActivitiesImpl(ArtifactStore store, Providers providers) {
+    this.store = store;
+    this.providers = providers;
+  }
+
+  @Override
+  public ArtifactRef prepareTrainingFile(TrainingFileRequest r) {
+    return store.write(
+        "training-files",
+        "jsonl",
+        out -> {
+          Writer w = new OutputStreamWriter(out, StandardCharsets.UTF_8);
+          for (Row row : Rows.read(store, r.train())) {
+            if (!row.labeled()) {
+              continue;
+            }
+            ObjectNode answer = JSON.createObjectNode();
+            r.outputFields().forEach(f -> answer.set(f, row.output().get(f)));
+            ObjectNode line = JSON.createObjectNode();
+            ArrayNode messages = line.putArray("messages");
+            messages.addObject().put("role", "system").put("content", r.prompt());
+            messages.addObject().put("role", "user").put("content", row.input());
+            messages
+                .addObject()
+                .put("role", "assistant")
+                .put("content", JSON.writeValueAsString(answer));
+            w.write(JSON.writeValueAsString(line));
+            w.write('\n');
+          }
+          w.flush();
+        });
+  }
+
+  @Override
+  public String uploadTrainingFile(UploadRequest r) {
+    ProviderClient client = providers.client(r.provider());
+    // The file name carries the content hash, so a retry finds the upload it already made.
+    String filename = "finetune-" + r.file().sha256().substring(0, 24) + ".jsonl";
+    for (JsonNode f : client.listFiles().path("data")) {
+      if (filename.equals(f.path("filename").asText())
+          && "fine-tune".equals(f.path("purpose").asText())) {
+        return f.path("id").asText();
+      }
+    }
+    return client.uploadFile(filename, store.existing(r.file().path())).path("id").asText();
+  }
+
+  @Override
+  public String startJob(StartJobRequest r) {
+    ProviderClient client = providers.client(r.provider());
+    // Providers have no idempotency key for job creation: look for our attempt key first.
+    for (JsonNode job : client.listJobsWithMetadata(ATTEMPT_KEY, r.attemptKey()).path("data")) {
+      if (r.attemptKey().equals(job.path("metadata").path(ATTEMPT_KEY).asText())) {
+        log.info("Job {} already exists for attempt {}", job.path("id").asText(), r.attemptKey());
+        return job.path("id").asText();
+      }
+    }
+    ObjectNode body = JSON.createObjectNode();
+    body.put("model", r.baseModel());
+    body.put("training_file", r.fileId());
+    body.put("suffix", r.suffix().length() > 40 ? r.suffix().substring(0, 40) : r.suffix());
+    body.put("seed", r.seed());
+    body.putObject("metadata").put(ATTEMPT_KEY, r.attemptKey());
+    ObjectNode method = body.putObject("method").put("type", "supervised");
+    ObjectNode supervised = method.putObject("supervised");
+    if (r.epochs() != null) {
+      supervised.putObject("hyperparameters").put("n_epochs", r.epochs());
+    }
+    return client.createJob(body).path("id").asText();
+  }
+
+  @Override
+  public TrainedModel awaitJob(AwaitJobRequest r) {
+    ActivityExecutionContext ctx = Activity.getExecutionContext();
+    ProviderClient client = providers.client(r.provider());
+    long poll = Math.max(100, client.config().pollMillis());
+    while (true) {
+      JsonNode job = client.getJob(r.jobId());
+      String status = job.path("status").asText("unknown");
+      switch (status) {
+        case "succeeded" -> {
+          return new TrainedModel(
+              r.jobId(), job.path("fine_tuned_model").asText(), job.path("trained_tokens").asLong());
+        }
+        case "failed" -> {
+          JsonNode error = job.path("error");
+          throw ApplicationFailure.newNonRetryableFailure(
+              "Fine-tuning job "
+                  + r.jobId()
+                  + " failed: "
+                  + error.path("message").asText("no message")
+                  + " (code "
+                  + error.path("code").asText("none")
+                  + ")",
+              Failures.TRAINING_FAILED);
+        }
+        case "cancelled" ->
+            throw ApplicationFailure.newNonRetryableFailure(
+                "Fine-tuning job " + r.jobId() + " was cancelled", Failures.TRAINING_FAILED);
+        default -> {
+          // validating_files, queued, running, or a status this code does not know yet (pause).
+        }
+      }
+      try {
+        ctx.heartbeat(status);
+        Thread.sleep(poll);
+      } catch (ActivityCompletionException e) {
+        // The workflow was cancelled (or timed out): stop paying for the job, then give up.
+        log.info("Cancelling fine-tuning job {}: {}", r.jobId(), e.getClass().getSimpleName());
+        try {
+          client.cancelJob(r.jobId());
+        } catch (RuntimeException cancelFailed) {
+          log.warn("Could not cancel job {}: {}", r.jobId(), cancelFailed.getMessage());
+        }
+        throw e;
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("interrupted while waiting for " + r.jobId(), e);
+      }
+    }
+  }
+}

@@ -1,0 +1,62 @@
+package io.finetune.workflows.dataset;
+
+import io.finetune.workflows.common.ArtifactRef;
+import io.finetune.workflows.common.DatasetRef;
+import io.finetune.workflows.eval.EvalActivities.EvalResult;
+import io.temporal.activity.ActivityInterface;
+import java.util.List;
+import java.util.Map;
+
+/** Datasets: import and validate, split into train/test, profile for the data review. */
+@ActivityInterface
+public interface DatasetActivities {
+
+  /**
+   * Validates a JSONL file row by row and copies it, normalized, into the artifact store. A row
+   * that cannot be read fails the activity (non-retryable) with file, line and field; rows that
+   * can be read but look wrong are kept and shown by {@link #profile}, never dropped.
+   */
+  DatasetRef importDataset(ImportRequest request);
+
+  /** Seeded, stable hold-out split; duplicates stay on one side, leakage is counted. */
+  SplitResult split(SplitRequest request);
+
+  /** The data report for the review checkpoint (JSON + Markdown in the artifact store). */
+  DataReport profile(ProfileRequest request);
+
+  record ImportRequest(
+      String name,
+      String path,
+      String inputField,
+      String outputField,
+      List<String> outputFields,
+      boolean labelsRequired) {}
+
+  record SplitRequest(DatasetRef data, double testFraction, long seed, List<DatasetRef> evalSets) {}
+
+  record SplitResult(
+      DatasetRef train,
+      DatasetRef test,
+      int duplicateRows,
+      int trainTestLeaks,
+      Map<String, Integer> evalSetLeaks) {}
+
+  record ProfileRequest(
+      DatasetRef data,
+      SplitResult split,
+      List<String> outputFields,
+      EvalResult baseline,
+      String targetMetric,
+      double targetScore) {}
+
+  record DataReport(
+      ArtifactRef json,
+      ArtifactRef markdown,
+      int rows,
+      int duplicateRows,
+      int emptyOutputs,
+      int suspiciousLabels,
+      int rowsRemovedByFilters,
+      int baselineFailures,
+      List<String> warnings) {}
+}

@@ -1,0 +1,181 @@
+package io.finetune.workflows.drift;
+
+import io.finetune.workflows.common.DatasetRef;
+import io.finetune.workflows.common.Scores;
+import io.finetune.workflows.dataset.DatasetActivities;
+import io.finetune.workflows.dataset.DatasetActivities.ImportRequest;
+import io.finetune.workflows.drift.DriftActivities.CompareRequest;
+import io.finetune.workflows.drift.DriftActivities.DriftStatistics;
+import io.finetune.workflows.drift.DriftActivities.RetrainData;
+import io.finetune.workflows.drift.DriftActivities.RetrainRequest;
+import io.finetune.workflows.eval.EvalActivities;
+import io.finetune.workflows.eval.EvalActivities.EvalRequest;
+import io.finetune.workflows.pipeline.FineTunePipeline;
+import io.finetune.workflows.pipeline.PipelineInput;
+import io.finetune.workflows.registry.RegistryActivities;
+import io.finetune.workflows.registry.RegistryActivities.ModelVersion;
+import io.finetune.workflows.spec.PipelineSpec;
+import io.temporal.activity.ActivityOptions;
+import io.temporal.api.enums.v1.ParentClosePolicy;
+import io.temporal.common.RetryOptions;
+import io.temporal.workflow.Async;
+import io.temporal.workflow.ChildWorkflowOptions;
+import io.temporal.workflow.Workflow;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+public class DriftCheckImpl implements DriftCheck {
+  private static final RetryOptions RETRY =
+      RetryOptions.newBuilder()
+          .setInitialInterval(Duration.ofSeconds(1))
+          .setMaximumInterval(Duration.ofMinutes(1))
+          .setMaximumAttempts(10)
+          .build();
+
+  private final RegistryActivities registry =
+      Workflow.newActivityStub(
+          RegistryActivities.class,
+          ActivityOptions.newBuilder()
+              .setStartToCloseTimeout(Duration.ofMinutes(1))
+              .setRetryOptions(RETRY)
+              .build());
+
+  private final DatasetActivities dataset =
+      Workflow.newActivityStub(
+          DatasetActivities.class,
+          ActivityOptions.newBuilder()
+              .setStartToCloseTimeout(Duration.ofMinutes(30))
+              .setRetryOptions(RETRY)
+              .build());
+
+  private final DriftActivities drift =
+      Workflow.newActivityStub(
+          DriftActivities.class,
+          ActivityOptions.newBuilder()
+              .setStartToCloseTimeout(Duration.ofMinutes(30))
+              .setRetryOptions(RETRY)
+              .build());
+
+  private final EvalActivities eval =
+      Workflow.newActivityStub(
+          EvalActivities.class,
+          ActivityOptions.newBuilder()
+              .setStartToCloseTimeout(Duration.ofHours(6))
+              .setHeartbeatTimeout(Duration.ofMinutes(2))
+              .setRetryOptions(RETRY)
+              .build());
+
+  @Override
+  public DriftResult check(DriftCheckInput input) {
+    ModelVersion current = registry.current(input.modelName());
+    PipelineSpec spec = current.spec();
+    DatasetRef batch =
+        dataset.importDataset(
+            new ImportRequest(
+                "production",
+                input.batchPath(),
+                spec.dataset().inputField(),
+                spec.dataset().outputField(),
+                spec.outputFields(),
+                false));
+    DriftStatistics stats =
+        drift.compare(new CompareRequest(current.train(), batch, spec.outputFields()));
+    Map<String, Double> live =
+        batch.labeledRows() == 0
+            ? Map.of()
+            : eval.evaluate(
+                    new EvalRequest(
+                        current.provider(),
+                        current.modelId(),
+                        spec.prompt(),
+                        batch,
+                        spec.outputFields()))
+                .metrics();
+
+    PipelineSpec.Drift t = spec.drift();
+    List<String> exceeded = new ArrayList<>();
+    if (stats.newVocabularyRate() > t.maxNewVocabularyRate()) {
+      exceeded.add(
+          String.format(
+              Locale.ROOT,
+              "new-vocabulary rate %.3f > %.3f",
+              stats.newVocabularyRate(),
+              t.maxNewVocabularyRate()));
+    }
+    if (stats.maxLabelDistance() > t.maxLabelDistance()) {
+      exceeded.add(
+          String.format(
+              Locale.ROOT,
+              "label distribution distance %.3f > %.3f",
+              stats.maxLabelDistance(),
+              t.maxLabelDistance()));
+    }
+    double accuracy = Scores.of(live, Scores.EXACT_MATCH);
+    if (!live.isEmpty() && accuracy < t.minAccuracy()) {
+      exceeded.add(
+          String.format(
+              Locale.ROOT, "live exact_match %.3f < %.3f", accuracy, t.minAccuracy()));
+    }
+    boolean drifted = !exceeded.isEmpty();
+    if (!drifted || !input.retrain() || batch.labeledRows() == 0) {
+      return new DriftResult(
+          current.name(),
+          current.version(),
+          current.modelId(),
+          stats,
+          live,
+          exceeded,
+          drifted,
+          null,
+          0,
+          Map.of());
+    }
+
+    RetrainData data =
+        drift.prepareRetraining(
+            new RetrainRequest(
+                current.train(), batch, t.freshHoldoutFraction(), spec.split().seed()));
+    Map<String, Double> currentOnHoldout =
+        eval.evaluate(
+                new EvalRequest(
+                    current.provider(),
+                    current.modelId(),
+                    spec.prompt(),
+                    data.freshHoldout(),
+                    spec.outputFields()))
+            .metrics();
+    PipelineSpec retrainSpec =
+        spec.withDatasetAndEvalSet(
+            data.dataset().path(),
+            new PipelineSpec.EvalSet(data.freshHoldout().name(), data.freshHoldout().path()));
+    String retrainId = Workflow.getInfo().getWorkflowId() + "-retrain";
+    // The retraining run outlives this check: it waits for people at its checkpoints.
+    FineTunePipeline pipeline =
+        Workflow.newChildWorkflowStub(
+            FineTunePipeline.class,
+            ChildWorkflowOptions.newBuilder()
+                .setWorkflowId(retrainId)
+                .setParentClosePolicy(ParentClosePolicy.PARENT_CLOSE_POLICY_ABANDON)
+                .build());
+    Async.function(
+        pipeline::run,
+        new PipelineInput(
+            retrainSpec,
+            "drift-check " + Workflow.getInfo().getWorkflowId() + ": " + String.join("; ", exceeded)));
+    Workflow.getWorkflowExecution(pipeline).get();
+    return new DriftResult(
+        current.name(),
+        current.version(),
+        current.modelId(),
+        stats,
+        live,
+        exceeded,
+        true,
+        retrainId,
+        data.freshRowsAdded(),
+        currentOnHoldout);
+  }
+}

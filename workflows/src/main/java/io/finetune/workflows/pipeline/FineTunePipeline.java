@@ -1,0 +1,35 @@
+package io.finetune.workflows.pipeline;
+
+import io.temporal.workflow.QueryMethod;
+import io.temporal.workflow.SignalMethod;
+import io.temporal.workflow.UpdateMethod;
+import io.temporal.workflow.UpdateValidatorMethod;
+import io.temporal.workflow.WorkflowInterface;
+import io.temporal.workflow.WorkflowMethod;
+
+/**
+ * One fine-tuning attempt end to end: prompt baseline, data review, split, training per size, fast
+ * eval, promotion approval, promotion.
+ *
+ * <p>Decisions arrive as the validated Update {@code decide} (the CLI: a wrong checkpoint or a
+ * closed run is refused to the caller) or as the Signal {@code decision} with the same payload (the
+ * Web UI's signal dialog: an invalid one is recorded and ignored, an early one is kept).
+ */
+@WorkflowInterface
+public interface FineTunePipeline {
+
+  @WorkflowMethod
+  PipelineStatus run(PipelineInput input);
+
+  @UpdateMethod
+  DecisionRecord decide(Decision decision);
+
+  @UpdateValidatorMethod(updateName = "decide")
+  void validateDecide(Decision decision);
+
+  @SignalMethod
+  void decision(Decision decision);
+
+  @QueryMethod
+  PipelineStatus status();
+}

@@ -1,0 +1,35 @@
+package io.finetune.workflows.pipeline;
+
+import io.finetune.workflows.dataset.DatasetActivities.DataReport;
+import io.finetune.workflows.dataset.DatasetActivities.SplitResult;
+import io.finetune.workflows.eval.EvalActivities.EvalResult;
+import io.finetune.workflows.registry.RegistryActivities.ModelVersion;
+import io.finetune.workflows.training.CandidateResult;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Everything a person (or the CLI) needs to know about a run: stage, open checkpoint, every score
+ * so far, every decision. Returned by the {@code status} query and, at the end, as the result.
+ */
+public record PipelineStatus(
+    String name,
+    String trigger,
+    Stage stage,
+    String pendingCheckpoint,
+    String targetMetric,
+    double targetScore,
+    SplitResult split,
+    EvalResult baseline,
+    Map<String, EvalResult> baselineEvalSets,
+    DataReport dataReport,
+    List<String> sizes,
+    List<CandidateResult> candidates,
+    Map<String, String> failedCandidates,
+    String bestModel,
+    Boolean gatePassed,
+    List<DecisionRecord> decisions,
+    List<IgnoredSignal> ignoredSignals,
+    Outcome outcome,
+    String outcomeReason,
+    ModelVersion promoted) {}

@@ -1,0 +1,259 @@
+package io.finetune.workflows.spec;
+
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonMappingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.stream.Collectors;
+
+/**
+ * Reads a spec file, rejects unknown or invalid fields by name, fills in defaults and makes every
+ * path absolute, so that the spec that enters workflow history is complete and unambiguous.
+ */
+public final class SpecLoader {
+  public static final List<String> SIZES = List.of("small", "medium", "large");
+  public static final String LOCAL_PROVIDER = "local";
+  public static final List<String> TARGET_REASONS = List.of("quality", "latency", "cost");
+
+  private static final ObjectMapper YAML =
+      new ObjectMapper(new YAMLFactory())
+          .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+          .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES);
+
+  private SpecLoader() {}
+
+  /** Loads and completes the spec in {@code file} (YAML, or JSON, which is YAML too). */
+  public static PipelineSpec load(Path file) {
+    if (!Files.isRegularFile(file)) {
+      throw new SpecException(file + ": no such spec file");
+    }
+    PipelineSpec raw;
+    try {
+      raw = YAML.readValue(file.toFile(), PipelineSpec.class);
+    } catch (UnrecognizedPropertyException e) {
+      List<String> known =
+          e.getKnownPropertyIds().stream().map(Object::toString).sorted().toList();
+      throw new SpecException(
+          String.format(
+              "%s%s: unknown field '%s'; expected one of %s",
+              file, line(e.getLocation()), path(e), String.join(", ", known)));
+    } catch (JsonMappingException e) {
+      throw new SpecException(
+          String.format(
+              "%s%s: field '%s' has the wrong type: %s",
+              file, line(e.getLocation()), path(e), e.getOriginalMessage()));
+    } catch (JsonProcessingException e) {
+      throw new SpecException(
+          file + line(e.getLocation()) + ": not valid YAML/JSON: " + e.getOriginalMessage());
+    } catch (IOException e) {
+      throw new SpecException(file + ": cannot read: " + e.getMessage());
+    }
+    if (raw == null) {
+      throw new SpecException(file + ": the spec is empty");
+    }
+    return complete(raw, file.toAbsolutePath().getParent(), file.toString());
+  }
+
+  /** Validates {@code raw}, resolving relative paths against {@code baseDir}. */
+  public static PipelineSpec complete(PipelineSpec raw, Path baseDir, String source) {
+    Problems p = new Problems(source);
+    String name = raw.name();
+    if (name == null || !name.matches("[a-z0-9][a-z0-9-]{0,39}")) {
+      p.add("name", "must be 1-40 lowercase letters, digits or '-' (it names runs and models)");
+    }
+    PipelineSpec.Dataset dataset = raw.dataset();
+    String datasetPath = null;
+    if (dataset == null || dataset.path() == null || dataset.path().isBlank()) {
+      p.add("dataset.path", "is required: the JSONL file of labeled examples");
+    } else {
+      datasetPath = resolve(baseDir, dataset.path());
+      if (!Files.isRegularFile(Path.of(datasetPath))) {
+        p.add("dataset.path", "file not found: " + datasetPath);
+      }
+    }
+    String inputField = dataset == null || dataset.inputField() == null ? "input" : dataset.inputField();
+    String outputField =
+        dataset == null || dataset.outputField() == null ? "output" : dataset.outputField();
+    List<String> fields = raw.outputFields();
+    if (fields == null || fields.isEmpty()) {
+      p.add("outputFields", "is required: the fields of the JSON answer, e.g. [category, priority]");
+      fields = List.of();
+    }
+    List<PipelineSpec.EvalSet> evalSets = new ArrayList<>();
+    if (raw.evalSets() != null) {
+      for (int i = 0; i < raw.evalSets().size(); i++) {
+        PipelineSpec.EvalSet s = raw.evalSets().get(i);
+        String at = "evalSets[" + i + "]";
+        if (s.name() == null || !s.name().matches("[a-z0-9][a-z0-9-]{0,39}")) {
+          p.add(at + ".name", "must be 1-40 lowercase letters, digits or '-'");
+        }
+        if (s.path() == null) {
+          p.add(at + ".path", "is required");
+        } else if (!Files.isRegularFile(Path.of(resolve(baseDir, s.path())))) {
+          p.add(at + ".path", "file not found: " + resolve(baseDir, s.path()));
+        } else {
+          evalSets.add(new PipelineSpec.EvalSet(s.name(), resolve(baseDir, s.path())));
+        }
+      }
+    }
+    if (raw.prompt() == null || raw.prompt().isBlank()) {
+      p.add("prompt", "is required: the prompt the baseline runs with (rule 1: prompt first)");
+    }
+    PipelineSpec.Target target = raw.target();
+    String metric = "exact_match";
+    double score = 0.9;
+    String reason = "quality";
+    if (target == null || target.score() == null) {
+      p.add("target.score", "is required: the score (0-1) at which the prompt is good enough");
+    } else {
+      score = target.score();
+      if (score < 0 || score > 1) {
+        p.add("target.score", "must be between 0 and 1, was " + score);
+      }
+      if (target.metric() != null) {
+        metric = target.metric();
+      }
+      if (target.reason() != null) {
+        reason = target.reason();
+      }
+    }
+    List<String> metrics = new ArrayList<>(List.of("exact_match"));
+    fields.forEach(f -> metrics.add("field:" + f));
+    if (!metrics.contains(metric)) {
+      p.add("target.metric", "must be one of " + String.join(", ", metrics) + ", was " + metric);
+    }
+    if (!TARGET_REASONS.contains(reason)) {
+      p.add("target.reason", "must be one of " + String.join(", ", TARGET_REASONS));
+    }
+    String provider = raw.provider() == null ? LOCAL_PROVIDER : raw.provider();
+    PipelineSpec.Model model = raw.model();
+    List<String> sizes =
+        model == null || model.sizes() == null || model.sizes().isEmpty()
+            ? List.of("auto")
+            : model.sizes().stream().map(s -> s.toLowerCase(Locale.ROOT)).toList();
+    for (String s : sizes) {
+      if (!s.equals("auto") && !SIZES.contains(s)) {
+        p.add("model.sizes", "unknown size '" + s + "'; expected auto or some of " + SIZES);
+      }
+    }
+    if (sizes.contains("auto") && sizes.size() > 1) {
+      p.add("model.sizes", "'auto' cannot be combined with other sizes");
+    }
+    Map<String, String> baseModels = new LinkedHashMap<>();
+    if (provider.equals(LOCAL_PROVIDER)) {
+      SIZES.forEach(s -> baseModels.put(s, "local-" + s));
+    }
+    if (model != null && model.baseModels() != null) {
+      model.baseModels().forEach(
+          (size, m) -> {
+            if (!SIZES.contains(size)) {
+              p.add("model.baseModels." + size, "unknown size; expected one of " + SIZES);
+            }
+            baseModels.put(size, m);
+          });
+    }
+    for (String s : sizes.contains("auto") ? SIZES : sizes) {
+      if (!baseModels.containsKey(s)) {
+        p.add(
+            "model.baseModels." + s,
+            "is required for provider '" + provider + "': the provider's model id for size " + s);
+      }
+    }
+    String promptModel =
+        model != null && model.promptModel() != null ? model.promptModel() : baseModels.get("large");
+    if (promptModel == null) {
+      p.add("model.promptModel", "is required: the model that runs the prompt baseline");
+    }
+    Integer epochs = model == null ? null : model.epochs();
+    if (epochs != null && (epochs < 1 || epochs > 50)) {
+      p.add("model.epochs", "must be between 1 and 50");
+    }
+    double testFraction =
+        raw.split() == null || raw.split().testFraction() == null
+            ? 0.10
+            : raw.split().testFraction();
+    if (testFraction < 0.05 || testFraction > 0.10) {
+      p.add("split.testFraction", "must be between 0.05 and 0.10 (rule 5), was " + testFraction);
+    }
+    long seed = raw.split() == null || raw.split().seed() == null ? 42 : raw.split().seed();
+    List<String> approvers =
+        raw.approval() == null || raw.approval().approvers() == null
+            ? List.of()
+            : raw.approval().approvers();
+    PipelineSpec.Drift d = raw.drift() == null ? new PipelineSpec.Drift(null, null, null, null) : raw.drift();
+    PipelineSpec.Drift drift =
+        new PipelineSpec.Drift(
+            fraction(p, "drift.maxNewVocabularyRate", d.maxNewVocabularyRate(), 0.05),
+            fraction(p, "drift.maxLabelDistance", d.maxLabelDistance(), 0.10),
+            fraction(p, "drift.minAccuracy", d.minAccuracy(), 0.0),
+            fraction(p, "drift.freshHoldoutFraction", d.freshHoldoutFraction(), 0.2));
+    p.throwIfAny();
+    return new PipelineSpec(
+        name,
+        new PipelineSpec.Dataset(datasetPath, inputField, outputField),
+        List.copyOf(fields),
+        List.copyOf(evalSets),
+        raw.prompt(),
+        new PipelineSpec.Target(metric, score, reason),
+        new PipelineSpec.Model(sizes, Map.copyOf(baseModels), promptModel, epochs),
+        provider,
+        new PipelineSpec.Split(testFraction, seed),
+        new PipelineSpec.Approval(List.copyOf(approvers)),
+        drift);
+  }
+
+  private static double fraction(Problems p, String field, Double value, double dflt) {
+    double v = value == null ? dflt : value;
+    if (v < 0 || v > 1) {
+      p.add(field, "must be between 0 and 1, was " + v);
+    }
+    return v;
+  }
+
+  private static String resolve(Path baseDir, String path) {
+    Path p = Path.of(path);
+    return (p.isAbsolute() ? p : baseDir.resolve(p)).normalize().toString();
+  }
+
+  private static String line(JsonLocation loc) {
+    return loc == null || loc.getLineNr() < 0 ? "" : ":" + loc.getLineNr();
+  }
+
+  private static String path(JsonMappingException e) {
+    return e.getPath().stream()
+        .map(r -> r.getFieldName() != null ? r.getFieldName() : "[" + r.getIndex() + "]")
+        .collect(Collectors.joining("."))
+        .replace(".[", "[");
+  }
+
+  private static final class Problems {
+    private final String source;
+    private final List<String> items = new ArrayList<>();
+
+    Problems(String source) {
+      this.source = source;
+    }
+
+    void add(String field, String problem) {
+      items.add("  " + field + ": " + problem);
+    }
+
+    void throwIfAny() {
+      if (!items.isEmpty()) {
+        throw new SpecException(
+            source + ": invalid spec (" + items.size() + " problem(s))\n" + String.join("\n", items));
+      }
+    }
+  }
+}

@@ -1,0 +1,13 @@
+package io.finetune.workflows.training;
+
+import io.finetune.workflows.eval.EvalActivities.EvalResult;
+import java.util.Map;
+
+/** A trained candidate and its fast-eval scores on the test set and on each eval set. */
+public record CandidateResult(
+    String size,
+    String baseModel,
+    String jobId,
+    String modelId,
+    EvalResult test,
+    Map<String, EvalResult> evalSets) {}

@@ -1,0 +1,86 @@
+package io.finetune.workflows.training;
+
+import io.finetune.workflows.common.ArtifactRef;
+import io.finetune.workflows.common.DatasetRef;
+import io.finetune.workflows.eval.EvalActivities;
+import io.finetune.workflows.eval.EvalActivities.EvalRequest;
+import io.finetune.workflows.eval.EvalActivities.EvalResult;
+import io.finetune.workflows.training.TrainingActivities.AwaitJobRequest;
+import io.finetune.workflows.training.TrainingActivities.StartJobRequest;
+import io.finetune.workflows.training.TrainingActivities.TrainedModel;
+import io.finetune.workflows.training.TrainingActivities.TrainingFileRequest;
+import io.finetune.workflows.training.TrainingActivities.UploadRequest;
+import io.temporal.activity.ActivityOptions;
+import io.temporal.common.RetryOptions;
+import io.temporal.workflow.Workflow;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+public class TrainCandidateImpl implements TrainCandidate {
+  private static final RetryOptions RETRY =
+      RetryOptions.newBuilder()
+          .setInitialInterval(Duration.ofSeconds(1))
+          .setMaximumInterval(Duration.ofMinutes(1))
+          .setMaximumAttempts(10)
+          .build();
+
+  private final TrainingActivities training =
+      Workflow.newActivityStub(
+          TrainingActivities.class,
+          ActivityOptions.newBuilder()
+              .setStartToCloseTimeout(Duration.ofMinutes(30))
+              .setRetryOptions(RETRY)
+              .build());
+
+  // Provider jobs take minutes to hours; the poll loop heartbeats, so a lost worker is noticed in
+  // a minute and the retry picks up the same job instead of starting another.
+  private final TrainingActivities trainingPoll =
+      Workflow.newActivityStub(
+          TrainingActivities.class,
+          ActivityOptions.newBuilder()
+              .setStartToCloseTimeout(Duration.ofHours(24))
+              .setHeartbeatTimeout(Duration.ofMinutes(1))
+              .setRetryOptions(RETRY)
+              .build());
+
+  private final EvalActivities eval =
+      Workflow.newActivityStub(
+          EvalActivities.class,
+          ActivityOptions.newBuilder()
+              .setStartToCloseTimeout(Duration.ofHours(6))
+              .setHeartbeatTimeout(Duration.ofMinutes(2))
+              .setRetryOptions(RETRY)
+              .build());
+
+  @Override
+  public CandidateResult train(CandidateRequest r) {
+    ArtifactRef file =
+        training.prepareTrainingFile(
+            new TrainingFileRequest(r.train(), r.prompt(), r.outputFields()));
+    String fileId = training.uploadTrainingFile(new UploadRequest(r.provider(), file));
+    // The workflow id names this attempt: a retried activity finds the job it already created.
+    String jobId =
+        training.startJob(
+            new StartJobRequest(
+                r.provider(),
+                r.baseModel(),
+                fileId,
+                r.name(),
+                r.seed(),
+                r.epochs(),
+                Workflow.getInfo().getWorkflowId()));
+    TrainedModel model = trainingPoll.awaitJob(new AwaitJobRequest(r.provider(), jobId));
+
+    EvalResult test = eval.evaluate(request(r, model.modelId(), r.test()));
+    Map<String, EvalResult> sets = new LinkedHashMap<>();
+    for (DatasetRef set : r.evalSets()) {
+      sets.put(set.name(), eval.evaluate(request(r, model.modelId(), set)));
+    }
+    return new CandidateResult(r.size(), r.baseModel(), jobId, model.modelId(), test, sets);
+  }
+
+  private static EvalRequest request(CandidateRequest r, String model, DatasetRef data) {
+    return new EvalRequest(r.provider(), model, r.prompt(), data, r.outputFields());
+  }
+}
