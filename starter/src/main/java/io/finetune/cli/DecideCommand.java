@@ -1,0 +1,98 @@
+package io.finetune.cli;
+
+import io.finetune.workflows.pipeline.Checkpoints;
+import io.finetune.workflows.pipeline.Decision;
+import io.finetune.workflows.pipeline.DecisionRecord;
+import io.grpc.Status;
+import io.temporal.client.WorkflowClient;
+import io.temporal.client.WorkflowNotFoundException;
+import io.temporal.client.WorkflowStub;
+import io.temporal.client.WorkflowUpdateException;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** approve / reject: a validated Update, so a wrong checkpoint or a closed run is refused here. */
+abstract class DecideCommand implements Callable<Integer> {
+  @Mixin TemporalOptions temporal;
+
+  @Parameters(paramLabel = "ID", description = "Workflow id of the pipeline run")
+  String id;
+
+  @Option(
+      names = "--checkpoint",
+      required = true,
+      description = "data-review or promotion")
+  String checkpoint;
+
+  @Option(names = "--by", required = true, description = "Who decides (recorded)")
+  String by;
+
+  @Option(names = "--comment", description = "Why (recorded)")
+  String comment;
+
+  abstract String action();
+
+  @Override
+  public Integer call() {
+    DecisionRecord r = decide(temporal.connect(), id, new Decision(checkpoint, action(), by, comment));
+    System.out.println(
+        "Recorded: " + r.action() + " at " + r.checkpoint() + " by " + r.by()
+            + (r.comment() == null ? "" : " (\"" + r.comment() + "\")"));
+    return 0;
+  }
+
+  static DecisionRecord decide(WorkflowClient client, String id, Decision decision) {
+    WorkflowStub stub = client.newUntypedWorkflowStub(id, Optional.empty(), Optional.empty());
+    try {
+      return stub.update("decide", DecisionRecord.class, decision);
+    } catch (WorkflowUpdateException e) {
+      throw new UserError("Refused by " + id + ": " + refusal(e));
+    } catch (WorkflowNotFoundException e) {
+      throw new UserError(
+          "No open run with id '" + id + "': it does not exist or has already ended"
+              + " (see `./finetune status " + id + "`).");
+    } catch (RuntimeException e) {
+      if (TemporalOptions.isStatus(e, Status.Code.NOT_FOUND)) {
+        throw new UserError(
+            "No open run with id '" + id + "': it does not exist or has already ended"
+                + " (see `./finetune status " + id + "`).");
+      }
+      throw e;
+    }
+  }
+
+  private static String refusal(Throwable e) {
+    Throwable t = e.getCause() == null ? e : e.getCause();
+    String m = t.getMessage() == null ? t.toString() : t.getMessage();
+    // ApplicationFailure messages read "message=..., type=...": keep the human part.
+    int i = m.indexOf("message='");
+    if (i >= 0) {
+      int end = m.indexOf("', type=", i);
+      return end > i ? m.substring(i + 9, end) : m;
+    }
+    return m;
+  }
+
+  @picocli.CommandLine.Command(
+      name = "approve",
+      description = "Approves the open checkpoint (data-review or promotion) of a run.")
+  static class Approve extends DecideCommand {
+    @Override
+    String action() {
+      return Checkpoints.APPROVE;
+    }
+  }
+
+  @picocli.CommandLine.Command(
+      name = "reject",
+      description = "Rejects the open checkpoint of a run; the run ends without training/promoting.")
+  static class Reject extends DecideCommand {
+    @Override
+    String action() {
+      return Checkpoints.REJECT;
+    }
+  }
+}

@@ -1,0 +1,236 @@
+package io.finetune.cli;
+
+import io.finetune.workflows.TaskQueues;
+import io.finetune.workflows.common.Scores;
+import io.finetune.workflows.drift.DriftCheck;
+import io.finetune.workflows.drift.DriftCheckInput;
+import io.finetune.workflows.drift.DriftResult;
+import io.finetune.workflows.pipeline.Checkpoints;
+import io.finetune.workflows.pipeline.Decision;
+import io.finetune.workflows.pipeline.FineTunePipeline;
+import io.finetune.workflows.pipeline.Outcome;
+import io.finetune.workflows.pipeline.PipelineInput;
+import io.finetune.workflows.pipeline.PipelineStatus;
+import io.finetune.workflows.pipeline.Stage;
+import io.finetune.workflows.spec.PipelineSpec;
+import io.finetune.workflows.spec.SpecException;
+import io.finetune.workflows.spec.SpecLoader;
+import io.finetune.workflows.training.CandidateResult;
+import io.finetune.worker.dev.DevEnvironment;
+import io.temporal.client.WorkflowClient;
+import io.temporal.client.WorkflowOptions;
+import io.temporal.client.WorkflowStub;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.HashSet;
+import java.util.Locale;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+@Command(
+    name = "demo",
+    description = {
+      "Runs the bundled example through the whole lifecycle on an embedded Temporal server:",
+      "prompt baseline, data review, split, training per size, fast eval, approval, promotion,",
+      "then a drift check on the drifted production batch that triggers retraining.",
+      "The demo approves the checkpoints itself and says so."
+    })
+class DemoCommand implements Callable<Integer> {
+  private static final String DEMO_REVIEWER = "demo-bot";
+
+  @Option(names = "--spec", description = "Pipeline spec (default: the bundled ticket-triage one)")
+  Path spec;
+
+  @Option(names = "--batch", description = "Production batch for the drift check")
+  Path batch;
+
+  @Option(names = "--home", description = "Where this demo keeps its state (default: a new folder under $FINETUNE_HOME/demo)")
+  Path home;
+
+  private final PrintStream out = System.out;
+
+  @Override
+  public Integer call() throws Exception {
+    Path example = Home.repo().resolve("examples/ticket-triage");
+    Path specFile = spec != null ? spec : example.resolve("spec.yaml");
+    Path batchFile = batch != null ? batch : example.resolve("production-2024.jsonl");
+    String stamp = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
+    Path demoHome = home != null ? home : Home.defaultHome().resolve("demo").resolve(stamp);
+    PipelineSpec loaded;
+    try {
+      loaded = SpecLoader.load(specFile);
+    } catch (SpecException e) {
+      throw new UserError(e.getMessage());
+    }
+
+    out.println("== finetune demo ==");
+    out.println("Starting an embedded Temporal server, the worker and the local provider...");
+    try (DevEnvironment env = DevEnvironment.start(0, demoHome)) {
+      out.println("  Temporal on " + env.target() + " (in memory), state in " + demoHome);
+      WorkflowClient client = TemporalOptions.connect(env.target(), "default");
+
+      String runId = loaded.name() + "-demo-" + stamp;
+      out.println();
+      out.println("== 1. Fine-tuning pipeline " + runId + " ==");
+      FineTunePipeline pipeline =
+          client.newWorkflowStub(
+              FineTunePipeline.class,
+              WorkflowOptions.newBuilder()
+                  .setWorkflowId(runId)
+                  .setTaskQueue(TaskQueues.FINE_TUNE)
+                  .build());
+      WorkflowClient.start(pipeline::run, new PipelineInput(loaded, "demo"));
+      PipelineStatus first = drive(client, runId);
+      Printer.pipeline(runId, first, out);
+
+      out.println();
+      out.println("== 2. Drift check on " + batchFile.getFileName() + " ==");
+      String driftId = loaded.name() + "-drift-demo-" + stamp;
+      DriftCheck check =
+          client.newWorkflowStub(
+              DriftCheck.class,
+              WorkflowOptions.newBuilder()
+                  .setWorkflowId(driftId)
+                  .setTaskQueue(TaskQueues.FINE_TUNE)
+                  .build());
+      DriftResult drift =
+          first.outcome() == Outcome.PROMOTED
+              ? check.check(
+                  new DriftCheckInput(
+                      loaded.name(), batchFile.toAbsolutePath().normalize().toString(), true))
+              : null;
+      PipelineStatus retrained = null;
+      if (drift != null) {
+        Printer.drift(driftId, drift, out);
+        if (drift.retrainWorkflowId() != null) {
+          out.println();
+          out.println("== 3. Retraining " + drift.retrainWorkflowId() + " ==");
+          retrained = drive(client, drift.retrainWorkflowId());
+          Printer.pipeline(drift.retrainWorkflowId(), retrained, out);
+        }
+      }
+      return summary(loaded, first, drift, retrained);
+    }
+  }
+
+  /** Follows a run, approving each checkpoint as it opens, until the run ends. */
+  private PipelineStatus drive(WorkflowClient client, String id) throws InterruptedException {
+    FineTunePipeline typed = client.newWorkflowStub(FineTunePipeline.class, id);
+    WorkflowStub stub = WorkflowStub.fromTyped(typed);
+    Set<String> approved = new HashSet<>();
+    Stage shown = null;
+    while (true) {
+      try {
+        return stub.getResult(300, TimeUnit.MILLISECONDS, PipelineStatus.class);
+      } catch (TimeoutException stillRunning) {
+        PipelineStatus s = typed.status();
+        if (s.stage() != shown) {
+          out.println("  stage " + s.stage());
+          shown = s.stage();
+        }
+        String cp = s.pendingCheckpoint();
+        if (cp != null && approved.add(cp)) {
+          describeCheckpoint(id, s);
+          out.println(
+              "  The demo approves '" + cp + "' as " + DEMO_REVIEWER
+                  + " (you would run: ./finetune approve " + id + " --checkpoint " + cp
+                  + " --by <you>)");
+          DecideCommand.decide(
+              client,
+              id,
+              new Decision(cp, Checkpoints.APPROVE, DEMO_REVIEWER, "approved by ./finetune demo"));
+        }
+      }
+    }
+  }
+
+  private void describeCheckpoint(String id, PipelineStatus s) {
+    out.println("  Checkpoint '" + s.pendingCheckpoint() + "' is open on " + id + ".");
+    if (s.pendingCheckpoint().equals(Checkpoints.DATA_REVIEW) && s.dataReport() != null) {
+      out.printf(
+          Locale.ROOT,
+          "  Data report: %d rows, %d duplicates, %d empty outputs, %d suspicious labels,"
+              + " %d removed by filters, %d baseline failures%n    %s%n",
+          s.dataReport().rows(),
+          s.dataReport().duplicateRows(),
+          s.dataReport().emptyOutputs(),
+          s.dataReport().suspiciousLabels(),
+          s.dataReport().rowsRemovedByFilters(),
+          s.dataReport().baselineFailures(),
+          s.dataReport().markdown().path());
+      s.dataReport().warnings().forEach(w -> out.println("    warning: " + w));
+    } else if (s.pendingCheckpoint().equals(Checkpoints.PROMOTION)) {
+      Printer.scoreTable(s, out);
+    }
+  }
+
+  private int summary(
+      PipelineSpec spec, PipelineStatus first, DriftResult drift, PipelineStatus retrained) {
+    String metric = spec.target().metric();
+    out.println();
+    out.println("== Summary ==");
+    out.printf(Locale.ROOT, "%-48s %12s %14s%n", "model", metric + " (test)", "corner-cases");
+    double baseline = Scores.of(first.baseline().metrics(), metric);
+    printRow("prompt baseline (" + first.baseline().model() + ")", baseline, first.baselineEvalSets().get("corner-cases") == null ? null : Scores.of(first.baselineEvalSets().get("corner-cases").metrics(), metric));
+    double best = 0;
+    for (CandidateResult c : first.candidates()) {
+      double score = Scores.of(c.test().metrics(), metric);
+      best = Math.max(best, score);
+      var corner = c.evalSets().get("corner-cases");
+      printRow(
+          "fine-tuned " + c.size() + (c.modelId().equals(first.bestModel()) ? " (promoted)" : ""),
+          score,
+          corner == null ? null : Scores.of(corner.metrics(), metric));
+    }
+    out.println("outcome: " + first.outcome());
+    boolean ok = first.outcome() == Outcome.PROMOTED && best > baseline;
+    if (drift != null) {
+      out.println();
+      out.printf(
+          Locale.ROOT,
+          "drift: new-vocabulary rate %.3f (max %.3f), label distance %.3f (max %.3f),"
+              + " live %s %.3f (min %.3f) -> %s%n",
+          drift.statistics().newVocabularyRate(),
+          spec.drift().maxNewVocabularyRate(),
+          drift.statistics().maxLabelDistance(),
+          spec.drift().maxLabelDistance(),
+          Scores.EXACT_MATCH,
+          Scores.of(drift.liveMetrics(), Scores.EXACT_MATCH),
+          spec.drift().minAccuracy(),
+          drift.drifted() ? "DRIFT, retraining triggered" : "no drift");
+      ok &= drift.drifted();
+    }
+    if (retrained != null && drift != null) {
+      double before = Scores.of(drift.currentModelOnFreshHoldout(), metric);
+      out.printf(Locale.ROOT, "%n%-48s %12s%n", "on the drifted data (fresh hold-out)", metric);
+      printRow("model in production before the drift check", before, null);
+      for (CandidateResult c : retrained.candidates()) {
+        var fresh = c.evalSets().get("fresh-holdout");
+        printRow(
+            "retrained " + c.size() + (c.modelId().equals(retrained.bestModel()) ? " (promoted)" : ""),
+            fresh == null ? 0 : Scores.of(fresh.metrics(), metric),
+            null);
+      }
+      out.println("retraining outcome: " + retrained.outcome());
+      ok &= retrained.outcome() == Outcome.PROMOTED;
+    }
+    out.println();
+    out.println(ok ? "Demo finished: every stage did its job." : "Demo finished with unexpected results (see above).");
+    return ok ? 0 : 1;
+  }
+
+  private void printRow(String name, double score, Double corner) {
+    out.printf(
+        Locale.ROOT,
+        "%-48s %12.3f %14s%n",
+        name,
+        score,
+        corner == null ? "" : String.format(Locale.ROOT, "%.3f", corner));
+  }
+}

@@ -1,0 +1,50 @@
+package io.finetune.cli;
+
+import io.finetune.worker.dev.DevEnvironment;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+@Command(
+    name = "dev",
+    description = {
+      "Starts an embedded Temporal dev server on 127.0.0.1, the worker and the local provider,"
+          + " and stays up until Ctrl-C.",
+      "The embedded server keeps everything in memory; `docker compose up` gives a real,"
+          + " persistent one."
+    })
+class DevCommand implements Callable<Integer> {
+  @Option(names = "--port", description = "Port on 127.0.0.1 (default: ${DEFAULT-VALUE})")
+  int port = 7233;
+
+  @Option(names = "--home", description = "Worker state folder (default: $FINETUNE_HOME or ~/.finetune)")
+  Path home;
+
+  @Override
+  public Integer call() throws InterruptedException {
+    DevEnvironment env;
+    try {
+      env = DevEnvironment.start(port, home == null ? Home.defaultHome() : home);
+    } catch (IllegalStateException e) {
+      throw new UserError(e.getMessage(), e);
+    }
+    CountDownLatch stopped = new CountDownLatch(1);
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  env.close();
+                  stopped.countDown();
+                }));
+    System.out.println("Temporal dev server (in memory) listening on " + env.target());
+    System.out.println("Worker polling task queue fine-tune; local provider on 127.0.0.1.");
+    System.out.println("Use it from another terminal, e.g.:");
+    System.out.println("  ./finetune start examples/ticket-triage/spec.yaml");
+    System.out.println("finetune dev is ready. Press Ctrl-C to stop.");
+    System.out.flush();
+    stopped.await();
+    return 0;
+  }
+}

@@ -1,0 +1,44 @@
+package io.finetune.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The {@code finetune} command line. */
+@Command(
+    name = "finetune",
+    mixinStandardHelpOptions = true,
+    version = "finetune 0.1.0",
+    description = "Runs the life of a fine-tuned LLM as durable Temporal workflows.",
+    subcommands = {
+      DevCommand.class,
+      WorkerCommand.class,
+      StartCommand.class,
+      StatusCommand.class,
+      ListCommand.class,
+      DecideCommand.Approve.class,
+      DecideCommand.Reject.class,
+      DriftCheckCommand.class,
+      DemoCommand.class,
+      GenerateExampleCommand.class,
+      CommandLine.HelpCommand.class
+    })
+public class FinetuneCli {
+
+  public static void main(String[] args) {
+    System.exit(run(args));
+  }
+
+  static int run(String... args) {
+    CommandLine cli = new CommandLine(new FinetuneCli());
+    // Expected failures (no server, bad spec, refused decision) print one clear message, no trace.
+    cli.setExecutionExceptionHandler(
+        (e, commandLine, parseResult) -> {
+          if (e instanceof UserError) {
+            commandLine.getErr().println("error: " + e.getMessage());
+            return 2;
+          }
+          throw e;
+        });
+    return cli.execute(args);
+  }
+}

@@ -1,0 +1,167 @@
+package io.finetune.cli;
+
+import io.finetune.workflows.common.Scores;
+import io.finetune.workflows.drift.DriftResult;
+import io.finetune.workflows.eval.EvalActivities.EvalResult;
+import io.finetune.workflows.pipeline.DecisionRecord;
+import io.finetune.workflows.pipeline.IgnoredSignal;
+import io.finetune.workflows.pipeline.PipelineStatus;
+import io.finetune.workflows.training.CandidateResult;
+import io.temporal.api.enums.v1.WorkflowExecutionStatus;
+import java.io.PrintStream;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/** Human-readable views of run state for the terminal. */
+final class Printer {
+  private Printer() {}
+
+  static String statusName(WorkflowExecutionStatus s) {
+    return s.name().replace("WORKFLOW_EXECUTION_STATUS_", "");
+  }
+
+  static void pipeline(String id, PipelineStatus s, PrintStream out) {
+    out.println(
+        id
+            + " (FineTunePipeline "
+            + s.name()
+            + "): stage "
+            + s.stage()
+            + (s.pendingCheckpoint() == null ? "" : ", waiting for: " + s.pendingCheckpoint()));
+    out.println("  trigger: " + s.trigger());
+    if (s.split() != null) {
+      out.printf(
+          "  split: train %d / test %d rows; %d duplicate rows kept together; train/test leaks %d;"
+              + " eval-set leaks %s%n",
+          s.split().train().rows(),
+          s.split().test().rows(),
+          s.split().duplicateRows(),
+          s.split().trainTestLeaks(),
+          s.split().evalSetLeaks());
+    }
+    if (s.dataReport() != null) {
+      out.println("  data report: " + s.dataReport().markdown().path());
+      for (String w : s.dataReport().warnings()) {
+        out.println("    warning: " + w);
+      }
+    }
+    if (s.baseline() != null) {
+      out.printf(
+          Locale.ROOT, "  scores (target %s >= %.3f):%n", s.targetMetric(), s.targetScore());
+      scoreTable(s, out);
+    }
+    if (s.failedCandidates() != null) {
+      s.failedCandidates().forEach((size, why) -> out.println("  candidate " + size + " FAILED: " + why));
+    }
+    if (s.bestModel() != null) {
+      out.println(
+          "  best candidate: "
+              + s.bestModel()
+              + (Boolean.TRUE.equals(s.gatePassed())
+                  ? " (beats the prompt baseline)"
+                  : " (does NOT beat the prompt baseline: approving overrides the gate)"));
+    }
+    if (!s.decisions().isEmpty()) {
+      out.println("  decisions:");
+      for (DecisionRecord d : s.decisions()) {
+        out.printf(
+            "    %-12s %-8s by %s via %s at %s%s%s%n",
+            d.checkpoint(),
+            d.action(),
+            d.by(),
+            d.via(),
+            Instant.ofEpochMilli(d.atMillis()),
+            d.override() ? " (override)" : "",
+            d.comment() == null || d.comment().isBlank() ? "" : ": \"" + d.comment() + "\"");
+      }
+    }
+    for (IgnoredSignal i : s.ignoredSignals()) {
+      out.println("  ignored signal " + i.decision() + ": " + i.reason());
+    }
+    if (s.pendingCheckpoint() != null) {
+      out.println(
+          "  next: ./finetune approve "
+              + id
+              + " --checkpoint "
+              + s.pendingCheckpoint()
+              + " --by <you>   (or reject)");
+    }
+    if (s.outcome() != null) {
+      out.println("  outcome: " + s.outcome() + " - " + s.outcomeReason());
+    }
+  }
+
+  /** Baseline and every candidate, on the test set and each eval set, per metric. */
+  static void scoreTable(PipelineStatus s, PrintStream out) {
+    List<String> metrics = new ArrayList<>(s.baseline().metrics().keySet());
+    StringBuilder header = new StringBuilder(String.format("    %-44s %-14s", "MODEL", "SET"));
+    for (String m : metrics) {
+      header.append(String.format(" %15s", m.equals(Scores.INVALID_OUTPUT_RATE) ? "invalid" : m));
+    }
+    out.println(header);
+    String baselineName = "prompt baseline (" + s.baseline().model() + ")";
+    row(out, baselineName, "test", s.baseline(), metrics);
+    s.baselineEvalSets().forEach((set, r) -> row(out, "", set, r, metrics));
+    for (CandidateResult c : s.candidates()) {
+      row(out, c.size() + " " + c.modelId(), "test", c.test(), metrics);
+      c.evalSets().forEach((set, r) -> row(out, "", set, r, metrics));
+    }
+  }
+
+  private static void row(
+      PrintStream out, String model, String set, EvalResult r, List<String> metrics) {
+    StringBuilder line =
+        new StringBuilder(String.format("    %-44s %-14s", abbreviate(model, 44), set));
+    for (String m : metrics) {
+      line.append(String.format(Locale.ROOT, " %15.3f", Scores.of(r.metrics(), m)));
+    }
+    out.println(line);
+  }
+
+  static void drift(String id, DriftResult d, PrintStream out) {
+    out.println(
+        id + " (DriftCheck): model " + d.modelName() + " v" + d.modelVersion() + " (" + d.modelId() + ")");
+    out.printf(
+        Locale.ROOT,
+        "  batch: %d rows, %d labeled; new-vocabulary rate %.3f; label distance %s%n",
+        d.statistics().batchRows(),
+        d.statistics().labeledRows(),
+        d.statistics().newVocabularyRate(),
+        format(d.statistics().labelDistance()));
+    out.println("  live metrics of the current model on labeled rows: " + format(d.liveMetrics()));
+    out.println("  report: " + d.statistics().report().path());
+    if (!d.drifted()) {
+      out.println("  no drift past the thresholds");
+      return;
+    }
+    out.println("  DRIFT: " + String.join("; ", d.exceeded()));
+    if (d.retrainWorkflowId() != null) {
+      out.println(
+          "  retraining started: "
+              + d.retrainWorkflowId()
+              + " with "
+              + d.freshRowsAdded()
+              + " fresh rows added; current model on the fresh hold-out: "
+              + format(d.currentModelOnFreshHoldout()));
+      out.println("  follow it: ./finetune status " + d.retrainWorkflowId());
+    }
+  }
+
+  static String format(Map<String, Double> metrics) {
+    StringBuilder sb = new StringBuilder();
+    metrics.forEach(
+        (k, v) ->
+            sb.append(sb.length() == 0 ? "" : ", ")
+                .append(k)
+                .append(' ')
+                .append(String.format(Locale.ROOT, "%.3f", v)));
+    return sb.length() == 0 ? "(none)" : sb.toString();
+  }
+
+  private static String abbreviate(String s, int max) {
+    return s.length() <= max ? s : s.substring(0, max - 3) + "...";
+  }
+}

@@ -1,0 +1,75 @@
+package io.finetune.cli;
+
+import io.finetune.workflows.TaskQueues;
+import io.finetune.workflows.pipeline.FineTunePipeline;
+import io.finetune.workflows.pipeline.PipelineInput;
+import io.finetune.workflows.pipeline.PipelineStatus;
+import io.finetune.workflows.spec.PipelineSpec;
+import io.finetune.workflows.spec.SpecException;
+import io.finetune.workflows.spec.SpecLoader;
+import io.temporal.client.WorkflowClient;
+import io.temporal.client.WorkflowExecutionAlreadyStarted;
+import io.temporal.client.WorkflowOptions;
+import io.temporal.client.WorkflowStub;
+import java.nio.file.Path;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+@Command(name = "start", description = "Starts a fine-tuning pipeline from a spec file.")
+class StartCommand implements Callable<Integer> {
+  @Mixin TemporalOptions temporal;
+
+  @Parameters(paramLabel = "SPEC", description = "The pipeline spec (YAML or JSON)")
+  Path spec;
+
+  @Option(names = "--id", description = "Workflow id (default: <name>-<timestamp>)")
+  String id;
+
+  @Option(names = "--wait", description = "Wait for the run to end and print its result")
+  boolean await;
+
+  @Override
+  public Integer call() {
+    PipelineSpec loaded;
+    try {
+      loaded = SpecLoader.load(spec);
+    } catch (SpecException e) {
+      throw new UserError(e.getMessage());
+    }
+    WorkflowClient client = temporal.connect();
+    String workflowId =
+        id != null
+            ? id
+            : loaded.name()
+                + "-"
+                + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
+    FineTunePipeline pipeline = client.newWorkflowStub(FineTunePipeline.class, options(workflowId));
+    try {
+      WorkflowClient.start(pipeline::run, new PipelineInput(loaded, "cli"));
+    } catch (WorkflowExecutionAlreadyStarted e) {
+      throw new UserError("A run with id " + workflowId + " already exists; pick another --id.");
+    }
+    System.out.println("Started " + workflowId + " (FineTunePipeline) on " + temporal.address());
+    System.out.println("  status:  ./finetune status " + workflowId);
+    System.out.println(
+        "  approve: ./finetune approve " + workflowId + " --checkpoint data-review --by <you>");
+    if (await) {
+      PipelineStatus result =
+          WorkflowStub.fromTyped(pipeline).getResult(PipelineStatus.class);
+      Printer.pipeline(workflowId, result, System.out);
+    }
+    return 0;
+  }
+
+  static WorkflowOptions options(String workflowId) {
+    return WorkflowOptions.newBuilder()
+        .setWorkflowId(workflowId)
+        .setTaskQueue(TaskQueues.FINE_TUNE)
+        .build();
+  }
+}

@@ -1,0 +1,86 @@
+package io.finetune.cli;
+
+import io.finetune.workflows.drift.DriftResult;
+import io.finetune.workflows.pipeline.FineTunePipeline;
+import io.finetune.workflows.pipeline.PipelineStatus;
+import io.grpc.Status;
+import io.temporal.api.enums.v1.WorkflowExecutionStatus;
+import io.temporal.api.workflow.v1.WorkflowExecutionInfo;
+import io.temporal.api.workflowservice.v1.DescribeWorkflowExecutionRequest;
+import io.temporal.client.WorkflowClient;
+import io.temporal.client.WorkflowFailedException;
+import io.temporal.client.WorkflowStub;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Parameters;
+
+@Command(
+    name = "status",
+    description = "Shows a run: stage, open checkpoint, every score so far, decisions, outcome.")
+class StatusCommand implements Callable<Integer> {
+  @Mixin TemporalOptions temporal;
+
+  @Parameters(paramLabel = "ID", description = "Workflow id")
+  String id;
+
+  @Override
+  public Integer call() {
+    WorkflowClient client = temporal.connect();
+    WorkflowExecutionInfo info = describe(client, id);
+    String type = info.getType().getName();
+    WorkflowExecutionStatus status = info.getStatus();
+    if (type.equals("FineTunePipeline")) {
+      PipelineStatus s =
+          status == WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING
+              ? client.newWorkflowStub(FineTunePipeline.class, id).status()
+              : result(client, id, status, PipelineStatus.class);
+      Printer.pipeline(id, s, System.out);
+    } else if (type.equals("DriftCheck")) {
+      if (status == WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING) {
+        System.out.println(id + " (DriftCheck): running");
+      } else {
+        Printer.drift(id, result(client, id, status, DriftResult.class), System.out);
+      }
+    } else {
+      System.out.println(id + " (" + type + "): " + Printer.statusName(status));
+    }
+    return 0;
+  }
+
+  static WorkflowExecutionInfo describe(WorkflowClient client, String id) {
+    try {
+      return client
+          .getWorkflowServiceStubs()
+          .blockingStub()
+          .describeWorkflowExecution(
+              DescribeWorkflowExecutionRequest.newBuilder()
+                  .setNamespace(client.getOptions().getNamespace())
+                  .setExecution(
+                      io.temporal.api.common.v1.WorkflowExecution.newBuilder().setWorkflowId(id))
+                  .build())
+          .getWorkflowExecutionInfo();
+    } catch (RuntimeException e) {
+      if (TemporalOptions.isStatus(e, Status.Code.NOT_FOUND)) {
+        throw new UserError("No run with id '" + id + "' (see `./finetune list`).");
+      }
+      throw e;
+    }
+  }
+
+  private static <T> T result(
+      WorkflowClient client, String id, WorkflowExecutionStatus status, Class<T> type) {
+    WorkflowStub stub = client.newUntypedWorkflowStub(id, Optional.empty(), Optional.empty());
+    try {
+      return stub.getResult(type);
+    } catch (WorkflowFailedException e) {
+      throw new UserError(
+          id
+              + " ended "
+              + Printer.statusName(status)
+              + ": "
+              + TemporalOptions.rootMessage(e));
+    }
+  }
+}

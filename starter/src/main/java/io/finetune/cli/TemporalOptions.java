@@ -1,0 +1,81 @@
+package io.finetune.cli;
+
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.temporal.client.WorkflowClient;
+import io.temporal.client.WorkflowClientOptions;
+import io.temporal.serviceclient.WorkflowServiceStubs;
+import io.temporal.serviceclient.WorkflowServiceStubsOptions;
+import java.time.Duration;
+import picocli.CommandLine.Option;
+
+/** Where Temporal is, following Temporal's own conventions (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE). */
+class TemporalOptions {
+  @Option(
+      names = "--address",
+      description = "Temporal frontend host:port (default: $TEMPORAL_ADDRESS or localhost:7233)")
+  String address;
+
+  @Option(
+      names = "--namespace",
+      description = "Temporal namespace (default: $TEMPORAL_NAMESPACE or default)")
+  String namespace;
+
+  String address() {
+    if (address != null) {
+      return address;
+    }
+    String env = System.getenv("TEMPORAL_ADDRESS");
+    return env == null || env.isBlank() ? "localhost:7233" : env;
+  }
+
+  String namespace() {
+    if (namespace != null) {
+      return namespace;
+    }
+    String env = System.getenv("TEMPORAL_NAMESPACE");
+    return env == null || env.isBlank() ? "default" : env;
+  }
+
+  /** Connects, or fails with a message that says what to do when nothing answers. */
+  WorkflowClient connect() {
+    return connect(address(), namespace());
+  }
+
+  static WorkflowClient connect(String address, String namespace) {
+    WorkflowServiceStubs stubs;
+    try {
+      stubs =
+          WorkflowServiceStubs.newConnectedServiceStubs(
+              WorkflowServiceStubsOptions.newBuilder().setTarget(address).build(),
+              Duration.ofSeconds(5));
+    } catch (RuntimeException e) {
+      throw new UserError(
+          "No Temporal server answers at "
+              + address
+              + " ("
+              + rootMessage(e)
+              + ").\n  Start one with `./finetune dev` (embedded, in memory) or `docker compose up`,"
+              + " or point TEMPORAL_ADDRESS / --address at yours.");
+    }
+    return WorkflowClient.newInstance(
+        stubs, WorkflowClientOptions.newBuilder().setNamespace(namespace).build());
+  }
+
+  static boolean isStatus(Throwable e, Status.Code code) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof StatusRuntimeException s && s.getStatus().getCode() == code) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  static String rootMessage(Throwable e) {
+    Throwable t = e;
+    while (t.getCause() != null && t.getCause() != t) {
+      t = t.getCause();
+    }
+    return t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
+  }
+}

@@ -1,0 +1,112 @@
+package io.finetune.worker;
+
+import io.finetune.activities.dataset.DatasetActivitiesImpl;
+import io.finetune.activities.drift.DriftActivitiesImpl;
+import io.finetune.activities.eval.EvalActivitiesImpl;
+import io.finetune.activities.provider.ProviderConfig;
+import io.finetune.activities.provider.Providers;
+import io.finetune.activities.registry.RegistryActivitiesImpl;
+import io.finetune.activities.store.ArtifactStore;
+import io.finetune.activities.training.TrainingActivitiesImpl;
+import io.finetune.provider.local.LocalProvider;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+
+/**
+ * Builds the activity beans named in application.yaml's worker list. Activities are plain classes
+ * (no Spring in the activities module); this is the one place that wires them.
+ */
+@Configuration
+public class ActivitiesConfiguration {
+  private static final Logger log = LoggerFactory.getLogger(ActivitiesConfiguration.class);
+
+  @Bean
+  ArtifactStore artifactStore(FinetuneProperties props) {
+    return new ArtifactStore(props.getHome().resolve("artifacts"));
+  }
+
+  @Bean(destroyMethod = "close")
+  LocalProviderHandle localProvider(FinetuneProperties props) throws IOException {
+    if (!props.getLocalProvider().isEnabled()) {
+      return new LocalProviderHandle(null);
+    }
+    return new LocalProviderHandle(
+        LocalProvider.start(
+            props.getLocalProvider().getPort(), props.getHome().resolve("local-provider")));
+  }
+
+  @Bean
+  Providers providers(FinetuneProperties props, ObjectProvider<LocalProviderHandle> local) {
+    List<ProviderConfig> configs = new ArrayList<>();
+    LocalProvider embedded = local.getObject().provider();
+    if (embedded != null) {
+      configs.add(new ProviderConfig("local", embedded.baseUrl(), "", 200));
+    }
+    props
+        .getProviders()
+        .forEach(
+            (name, p) -> {
+              String key = p.getApiKeyEnv() == null ? "" : System.getenv(p.getApiKeyEnv());
+              if (p.getApiKeyEnv() != null && (key == null || key.isEmpty())) {
+                log.warn(
+                    "Provider '{}': environment variable {} is not set; calls will be sent"
+                        + " without a key",
+                    name,
+                    p.getApiKeyEnv());
+              }
+              configs.add(
+                  new ProviderConfig(name, p.getBaseUrl(), key == null ? "" : key, p.getPollMillis()));
+            });
+    log.info("Providers: {}", configs);
+    return new Providers(configs);
+  }
+
+  @Bean(destroyMethod = "shutdownNow")
+  ExecutorService inferenceExecutor(FinetuneProperties props) {
+    return Executors.newFixedThreadPool(Math.max(1, props.getInferenceConcurrency()));
+  }
+
+  @Bean
+  DatasetActivitiesImpl datasetActivities(ArtifactStore store) {
+    return new DatasetActivitiesImpl(store);
+  }
+
+  @Bean
+  EvalActivitiesImpl evalActivities(
+      ArtifactStore store, Providers providers, ExecutorService inferenceExecutor) {
+    return new EvalActivitiesImpl(store, providers, inferenceExecutor);
+  }
+
+  @Bean
+  TrainingActivitiesImpl trainingActivities(ArtifactStore store, Providers providers) {
+    return new TrainingActivitiesImpl(store, providers);
+  }
+
+  @Bean
+  RegistryActivitiesImpl registryActivities(FinetuneProperties props) {
+    return new RegistryActivitiesImpl(props.getHome().resolve("registry"));
+  }
+
+  @Bean
+  DriftActivitiesImpl driftActivities(ArtifactStore store) {
+    return new DriftActivitiesImpl(store);
+  }
+
+  /** Holds the embedded provider, if enabled, so Spring closes it with the context. */
+  public record LocalProviderHandle(LocalProvider provider) implements AutoCloseable {
+    @Override
+    public void close() {
+      if (provider != null) {
+        provider.close();
+      }
+    }
+  }
+}

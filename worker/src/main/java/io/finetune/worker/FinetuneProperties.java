@@ -1,0 +1,97 @@
+package io.finetune.worker;
+
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.springframework.boot.context.properties.ConfigurationProperties;
+
+/** {@code finetune.*} settings of the worker (application.yaml, or environment overrides). */
+@ConfigurationProperties("finetune")
+public class FinetuneProperties {
+  /** Where artifacts, the registry and the local provider's state live. */
+  private Path home = Path.of(System.getProperty("user.home"), ".finetune");
+
+  /** How many provider requests an eval sends at once, across all running activities. */
+  private int inferenceConcurrency = 4;
+
+  private final LocalProvider localProvider = new LocalProvider();
+
+  /** Providers by the name specs use; keys are read from the named environment variables. */
+  private final Map<String, Provider> providers = new LinkedHashMap<>();
+
+  public Path getHome() {
+    return home;
+  }
+
+  public void setHome(Path home) {
+    this.home = home;
+  }
+
+  public int getInferenceConcurrency() {
+    return inferenceConcurrency;
+  }
+
+  public void setInferenceConcurrency(int inferenceConcurrency) {
+    this.inferenceConcurrency = inferenceConcurrency;
+  }
+
+  public LocalProvider getLocalProvider() {
+    return localProvider;
+  }
+
+  public Map<String, Provider> getProviders() {
+    return providers;
+  }
+
+  /** The embedded provider, served on 127.0.0.1 and registered as provider {@code local}. */
+  public static class LocalProvider {
+    private boolean enabled = true;
+    private int port = 0;
+
+    public boolean isEnabled() {
+      return enabled;
+    }
+
+    public void setEnabled(boolean enabled) {
+      this.enabled = enabled;
+    }
+
+    public int getPort() {
+      return port;
+    }
+
+    public void setPort(int port) {
+      this.port = port;
+    }
+  }
+
+  public static class Provider {
+    private String baseUrl;
+    private String apiKeyEnv;
+    private long pollMillis = 10_000;
+
+    public String getBaseUrl() {
+      return baseUrl;
+    }
+
+    public void setBaseUrl(String baseUrl) {
+      this.baseUrl = baseUrl;
+    }
+
+    public String getApiKeyEnv() {
+      return apiKeyEnv;
+    }
+
+    public void setApiKeyEnv(String apiKeyEnv) {
+      this.apiKeyEnv = apiKeyEnv;
+    }
+
+    public long getPollMillis() {
+      return pollMillis;
+    }
+
+    public void setPollMillis(long pollMillis) {
+      this.pollMillis = pollMillis;
+    }
+  }
+}

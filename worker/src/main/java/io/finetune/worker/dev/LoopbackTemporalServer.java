@@ -1,0 +1,75 @@
+package io.finetune.worker.dev;
+
+import io.grpc.InsecureServerCredentials;
+import io.grpc.Server;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.temporal.internal.testservice.GRPCServerHelper;
+import io.temporal.internal.testservice.TestServicesStarter;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.BindException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The embedded Temporal dev server: the in-memory test server that ships with temporal-testing,
+ * served on 127.0.0.1 only. The stock port-bound server listens on every interface, and an
+ * unauthenticated server that runs our activities (with our provider keys) must not be reachable
+ * from the network.
+ */
+public final class LoopbackTemporalServer implements AutoCloseable {
+  private final TestServicesStarter services;
+  private final Server server;
+
+  private LoopbackTemporalServer(TestServicesStarter services, Server server) {
+    this.services = services;
+    this.server = server;
+  }
+
+  /** Starts on 127.0.0.1:{@code port}; port 0 picks a free one. Real time, no time skipping. */
+  public static LoopbackTemporalServer start(int port) {
+    TestServicesStarter services = new TestServicesStarter(true, 0);
+    NettyServerBuilder builder =
+        NettyServerBuilder.forAddress(
+            new InetSocketAddress(InetAddress.getLoopbackAddress(), port),
+            InsecureServerCredentials.create());
+    GRPCServerHelper.registerServicesAndHealthChecks(services.getServices(), builder);
+    try {
+      return new LoopbackTemporalServer(services, builder.build().start());
+    } catch (IOException e) {
+      services.close();
+      if (e instanceof BindException || e.getCause() instanceof BindException) {
+        throw new IllegalStateException(
+            "Port "
+                + port
+                + " on 127.0.0.1 is taken: is another Temporal server (or `finetune dev`) running?"
+                + " Use it, stop it, or pick another port with --port.",
+            e);
+      }
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  public int port() {
+    return server.getPort();
+  }
+
+  public String target() {
+    return "127.0.0.1:" + port();
+  }
+
+  @Override
+  public void close() {
+    server.shutdown();
+    try {
+      if (!server.awaitTermination(5, TimeUnit.SECONDS)) {
+        server.shutdownNow();
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      server.shutdownNow();
+    }
+    services.close();
+  }
+}
