@@ -21,10 +21,7 @@ abstract class DecideCommand implements Callable<Integer> {
   @Parameters(paramLabel = "ID", description = "Workflow id of the pipeline run")
   String id;
 
-  @Option(
-      names = "--checkpoint",
-      required = true,
-      description = "data-review or promotion")
+  @Option(names = "--checkpoint", required = true, description = "data-review or promotion")
   String checkpoint;
 
   @Option(names = "--by", required = true, description = "Who decides (recorded)")
@@ -37,9 +34,15 @@ abstract class DecideCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    DecisionRecord r = decide(temporal.connect(), id, new Decision(checkpoint, action(), by, comment));
+    DecisionRecord r =
+        decide(temporal.connect(), id, new Decision(checkpoint, action(), by, comment));
     System.out.println(
-        "Recorded: " + r.action() + " at " + r.checkpoint() + " by " + r.by()
+        "Recorded: "
+            + r.action()
+            + " at "
+            + r.checkpoint()
+            + " by "
+            + r.by()
             + (r.comment() == null ? "" : " (\"" + r.comment() + "\")"));
     return 0;
   }
@@ -52,13 +55,21 @@ abstract class DecideCommand implements Callable<Integer> {
       throw new UserError("Refused by " + id + ": " + refusal(e));
     } catch (WorkflowNotFoundException e) {
       throw new UserError(
-          "No open run with id '" + id + "': it does not exist or has already ended"
-              + " (see `./finetune status " + id + "`).");
+          "No open run with id '"
+              + id
+              + "': it does not exist or has already ended"
+              + " (see `./finetune status "
+              + id
+              + "`).");
     } catch (RuntimeException e) {
       if (TemporalOptions.isStatus(e, Status.Code.NOT_FOUND)) {
         throw new UserError(
-            "No open run with id '" + id + "': it does not exist or has already ended"
-                + " (see `./finetune status " + id + "`).");
+            "No open run with id '"
+                + id
+                + "': it does not exist or has already ended"
+                + " (see `./finetune status "
+                + id
+                + "`).");
       }
       throw e;
     }
@@ -88,7 +99,8 @@ abstract class DecideCommand implements Callable<Integer> {
 
   @picocli.CommandLine.Command(
       name = "reject",
-      description = "Rejects the open checkpoint of a run; the run ends without training/promoting.")
+      description =
+          "Rejects the open checkpoint of a run; the run ends without training/promoting.")
   static class Reject extends DecideCommand {
     @Override
     String action() {

@@ -1,5 +1,6 @@
 package io.finetune.cli;
 
+import io.finetune.worker.dev.DevEnvironment;
 import io.finetune.workflows.TaskQueues;
 import io.finetune.workflows.common.Scores;
 import io.finetune.workflows.drift.DriftCheck;
@@ -16,7 +17,6 @@ import io.finetune.workflows.spec.PipelineSpec;
 import io.finetune.workflows.spec.SpecException;
 import io.finetune.workflows.spec.SpecLoader;
 import io.finetune.workflows.training.CandidateResult;
-import io.finetune.worker.dev.DevEnvironment;
 import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowOptions;
 import io.temporal.client.WorkflowStub;
@@ -50,7 +50,10 @@ class DemoCommand implements Callable<Integer> {
   @Option(names = "--batch", description = "Production batch for the drift check")
   Path batch;
 
-  @Option(names = "--home", description = "Where this demo keeps its state (default: a new folder under $FINETUNE_HOME/demo)")
+  @Option(
+      names = "--home",
+      description =
+          "Where this demo keeps its state (default: a new folder under $FINETUNE_HOME/demo)")
   Path home;
 
   private final PrintStream out = System.out;
@@ -138,8 +141,14 @@ class DemoCommand implements Callable<Integer> {
         if (cp != null && approved.add(cp)) {
           describeCheckpoint(id, s);
           out.println(
-              "  The demo approves '" + cp + "' as " + DEMO_REVIEWER
-                  + " (you would run: ./finetune approve " + id + " --checkpoint " + cp
+              "  The demo approves '"
+                  + cp
+                  + "' as "
+                  + DEMO_REVIEWER
+                  + " (you would run: ./finetune approve "
+                  + id
+                  + " --checkpoint "
+                  + cp
                   + " --by <you>)");
           DecideCommand.decide(
               client,
@@ -177,7 +186,12 @@ class DemoCommand implements Callable<Integer> {
     out.println("== Summary ==");
     out.printf(Locale.ROOT, "%-48s %12s %14s%n", "model", metric + " (test)", "corner-cases");
     double baseline = Scores.of(first.baseline().metrics(), metric);
-    printRow("prompt baseline (" + first.baseline().model() + ")", baseline, first.baselineEvalSets().get("corner-cases") == null ? null : Scores.of(first.baselineEvalSets().get("corner-cases").metrics(), metric));
+    printRow(
+        "prompt baseline (" + first.baseline().model() + ")",
+        baseline,
+        first.baselineEvalSets().get("corner-cases") == null
+            ? null
+            : Scores.of(first.baselineEvalSets().get("corner-cases").metrics(), metric));
     double best = 0;
     for (CandidateResult c : first.candidates()) {
       double score = Scores.of(c.test().metrics(), metric);
@@ -213,7 +227,9 @@ class DemoCommand implements Callable<Integer> {
       for (CandidateResult c : retrained.candidates()) {
         var fresh = c.evalSets().get("fresh-holdout");
         printRow(
-            "retrained " + c.size() + (c.modelId().equals(retrained.bestModel()) ? " (promoted)" : ""),
+            "retrained "
+                + c.size()
+                + (c.modelId().equals(retrained.bestModel()) ? " (promoted)" : ""),
             fresh == null ? 0 : Scores.of(fresh.metrics(), metric),
             null);
       }
@@ -221,7 +237,10 @@ class DemoCommand implements Callable<Integer> {
       ok &= retrained.outcome() == Outcome.PROMOTED;
     }
     out.println();
-    out.println(ok ? "Demo finished: every stage did its job." : "Demo finished with unexpected results (see above).");
+    out.println(
+        ok
+            ? "Demo finished: every stage did its job."
+            : "Demo finished with unexpected results (see above).");
     return ok ? 0 : 1;
   }
 

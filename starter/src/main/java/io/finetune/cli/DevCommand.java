@@ -19,7 +19,9 @@ class DevCommand implements Callable<Integer> {
   @Option(names = "--port", description = "Port on 127.0.0.1 (default: ${DEFAULT-VALUE})")
   int port = 7233;
 
-  @Option(names = "--home", description = "Worker state folder (default: $FINETUNE_HOME or ~/.finetune)")
+  @Option(
+      names = "--home",
+      description = "Worker state folder (default: $FINETUNE_HOME or ~/.finetune)")
   Path home;
 
   @Override

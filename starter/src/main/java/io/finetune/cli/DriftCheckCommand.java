@@ -127,7 +127,12 @@ class DriftCheckCommand implements Callable<Integer> {
       throw e;
     }
     System.out.println(
-        "Created schedule " + scheduleId + ": a drift check every " + every + " on " + input.batchPath());
+        "Created schedule "
+            + scheduleId
+            + ": a drift check every "
+            + every
+            + " on "
+            + input.batchPath());
     return 0;
   }
 }

@@ -49,12 +49,12 @@ final class Printer {
       }
     }
     if (s.baseline() != null) {
-      out.printf(
-          Locale.ROOT, "  scores (target %s >= %.3f):%n", s.targetMetric(), s.targetScore());
+      out.printf(Locale.ROOT, "  scores (target %s >= %.3f):%n", s.targetMetric(), s.targetScore());
       scoreTable(s, out);
     }
     if (s.failedCandidates() != null) {
-      s.failedCandidates().forEach((size, why) -> out.println("  candidate " + size + " FAILED: " + why));
+      s.failedCandidates()
+          .forEach((size, why) -> out.println("  candidate " + size + " FAILED: " + why));
     }
     if (s.bestModel() != null) {
       out.println(
@@ -123,7 +123,14 @@ final class Printer {
 
   static void drift(String id, DriftResult d, PrintStream out) {
     out.println(
-        id + " (DriftCheck): model " + d.modelName() + " v" + d.modelVersion() + " (" + d.modelId() + ")");
+        id
+            + " (DriftCheck): model "
+            + d.modelName()
+            + " v"
+            + d.modelVersion()
+            + " ("
+            + d.modelId()
+            + ")");
     out.printf(
         Locale.ROOT,
         "  batch: %d rows, %d labeled; new-vocabulary rate %.3f; label distance %s%n",

@@ -59,8 +59,7 @@ class StartCommand implements Callable<Integer> {
     System.out.println(
         "  approve: ./finetune approve " + workflowId + " --checkpoint data-review --by <you>");
     if (await) {
-      PipelineStatus result =
-          WorkflowStub.fromTyped(pipeline).getResult(PipelineStatus.class);
+      PipelineStatus result = WorkflowStub.fromTyped(pipeline).getResult(PipelineStatus.class);
       Printer.pipeline(workflowId, result, System.out);
     }
     return 0;

@@ -76,11 +76,7 @@ class StatusCommand implements Callable<Integer> {
       return stub.getResult(type);
     } catch (WorkflowFailedException e) {
       throw new UserError(
-          id
-              + " ended "
-              + Printer.statusName(status)
-              + ": "
-              + TemporalOptions.rootMessage(e));
+          id + " ended " + Printer.statusName(status) + ": " + TemporalOptions.rootMessage(e));
     }
   }
 }

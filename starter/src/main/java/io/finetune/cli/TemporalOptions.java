@@ -9,7 +9,9 @@ import io.temporal.serviceclient.WorkflowServiceStubsOptions;
 import java.time.Duration;
 import picocli.CommandLine.Option;
 
-/** Where Temporal is, following Temporal's own conventions (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE). */
+/**
+ * Where Temporal is, following Temporal's own conventions (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE).
+ */
 class TemporalOptions {
   @Option(
       names = "--address",

@@ -63,7 +63,8 @@ public class ActivitiesConfiguration {
                     p.getApiKeyEnv());
               }
               configs.add(
-                  new ProviderConfig(name, p.getBaseUrl(), key == null ? "" : key, p.getPollMillis()));
+                  new ProviderConfig(
+                      name, p.getBaseUrl(), key == null ? "" : key, p.getPollMillis()));
             });
     log.info("Providers: {}", configs);
     return new Providers(configs);

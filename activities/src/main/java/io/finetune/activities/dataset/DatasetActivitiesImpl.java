@@ -140,7 +140,9 @@ public class DatasetActivitiesImpl implements DatasetActivities {
       groups.computeIfAbsent(Rows.normalize(row.input()), k -> new ArrayList<>()).add(row);
     }
     List<String> keys = new ArrayList<>(groups.keySet());
-    keys.sort(Comparator.comparing(k -> ArtifactStore.sha256Hex((r.seed() + ":" + k).getBytes(StandardCharsets.UTF_8))));
+    keys.sort(
+        Comparator.comparing(
+            k -> ArtifactStore.sha256Hex((r.seed() + ":" + k).getBytes(StandardCharsets.UTF_8))));
     long wanted = Math.round(rows.size() * r.testFraction());
     Set<String> testKeys = new HashSet<>();
     int testRows = 0;
@@ -158,7 +160,8 @@ public class DatasetActivitiesImpl implements DatasetActivities {
     }
     Set<String> trainInputs = new HashSet<>();
     train.forEach(row -> trainInputs.add(Rows.normalize(row.input())));
-    int leaks = (int) test.stream().filter(x -> trainInputs.contains(Rows.normalize(x.input()))).count();
+    int leaks =
+        (int) test.stream().filter(x -> trainInputs.contains(Rows.normalize(x.input()))).count();
     Map<String, Integer> evalLeaks = new TreeMap<>();
     for (DatasetRef set : r.evalSets()) {
       evalLeaks.put(
@@ -298,17 +301,23 @@ public class DatasetActivitiesImpl implements DatasetActivities {
       warnings.add(
           "The test set has only " + r.split().test().rows() + " rows: scores will be noisy.");
     }
-    r.split().evalSetLeaks().forEach(
-        (set, n) -> {
-          if (n > 0) {
-            warnings.add(n + " row(s) of eval set '" + set + "' also occur in the training data.");
-          }
-        });
+    r.split()
+        .evalSetLeaks()
+        .forEach(
+            (set, n) -> {
+              if (n > 0) {
+                warnings.add(
+                    n + " row(s) of eval set '" + set + "' also occur in the training data.");
+              }
+            });
     ArrayNode w = report.putArray("warnings");
     warnings.forEach(w::add);
 
     ArtifactRef json =
-        store.write("reports", "json", out -> Rows.JSON.writerWithDefaultPrettyPrinter().writeValue(out, report));
+        store.write(
+            "reports",
+            "json",
+            out -> Rows.JSON.writerWithDefaultPrettyPrinter().writeValue(out, report));
     ArtifactRef markdown =
         store.write(
             "reports",
@@ -332,35 +341,81 @@ public class DatasetActivitiesImpl implements DatasetActivities {
 
   private static String markdown(ObjectNode report, List<String> fields) {
     StringBuilder sb = new StringBuilder("# Data report\n\n");
-    sb.append("Dataset: `").append(report.get("dataset").asText()).append("` (sha256 ")
-        .append(report.get("sha256").asText(), 0, 12).append(")\n\n");
+    sb.append("Dataset: `")
+        .append(report.get("dataset").asText())
+        .append("` (sha256 ")
+        .append(report.get("sha256").asText(), 0, 12)
+        .append(")\n\n");
     sb.append("| rows | train | test | duplicates | empty outputs | removed by filters |\n");
     sb.append("|---|---|---|---|---|---|\n");
-    sb.append(String.format(Locale.ROOT, "| %d | %d | %d | %d | %d | %d |%n%n",
-        report.get("rows").asInt(), report.get("trainRows").asInt(), report.get("testRows").asInt(),
-        report.get("duplicateRows").asInt(), report.get("emptyOutputs").asInt(),
-        report.get("rowsRemovedByFilters").asInt()));
+    sb.append(
+        String.format(
+            Locale.ROOT,
+            "| %d | %d | %d | %d | %d | %d |%n%n",
+            report.get("rows").asInt(),
+            report.get("trainRows").asInt(),
+            report.get("testRows").asInt(),
+            report.get("duplicateRows").asInt(),
+            report.get("emptyOutputs").asInt(),
+            report.get("rowsRemovedByFilters").asInt()));
     JsonNode len = report.get("inputLength");
-    sb.append(String.format(Locale.ROOT, "Input length (characters): min %d, median %d, p90 %d, max %d%n%n",
-        len.get("min").asInt(), len.get("p50").asInt(), len.get("p90").asInt(), len.get("max").asInt()));
+    sb.append(
+        String.format(
+            Locale.ROOT,
+            "Input length (characters): min %d, median %d, p90 %d, max %d%n%n",
+            len.get("min").asInt(),
+            len.get("p50").asInt(),
+            len.get("p90").asInt(),
+            len.get("max").asInt()));
     for (String f : fields) {
       sb.append("## Labels: ").append(f).append("\n\n| value | rows |\n|---|---|\n");
-      report.get("labels").get(f).fields().forEachRemaining(
-          e -> sb.append("| `").append(e.getKey()).append("` | ").append(e.getValue().asInt()).append(" |\n"));
+      report
+          .get("labels")
+          .get(f)
+          .fields()
+          .forEachRemaining(
+              e ->
+                  sb.append("| `")
+                      .append(e.getKey())
+                      .append("` | ")
+                      .append(e.getValue().asInt())
+                      .append(" |\n"));
       sb.append('\n');
     }
     if (!report.get("suspiciousLabels").isEmpty()) {
       sb.append("## Suspicious labels\n\n");
-      report.get("suspiciousLabels").forEach(s -> sb.append("- ").append(s.get("field").asText())
-          .append(" = `").append(s.get("value").asText()).append("` (").append(s.get("rows").asInt())
-          .append(" rows): ").append(s.get("why").asText()).append('\n'));
+      report
+          .get("suspiciousLabels")
+          .forEach(
+              s ->
+                  sb.append("- ")
+                      .append(s.get("field").asText())
+                      .append(" = `")
+                      .append(s.get("value").asText())
+                      .append("` (")
+                      .append(s.get("rows").asInt())
+                      .append(" rows): ")
+                      .append(s.get("why").asText())
+                      .append('\n'));
       sb.append('\n');
     }
-    sb.append(String.format(Locale.ROOT, "## Prompt baseline%n%nScore %.3f; %d test rows answered wrongly. First ones:%n%n",
-        report.get("baselineScore").asDouble(), report.get("baselineFailureCount").asInt()));
-    report.get("baselineFailures").forEach(p -> sb.append("- ").append(p.get("input").asText())
-        .append("\n  - expected `").append(p.get("expected").toString()).append("`, got `")
-        .append(p.get("answer").asText()).append("`\n"));
+    sb.append(
+        String.format(
+            Locale.ROOT,
+            "## Prompt baseline%n%nScore %.3f; %d test rows answered wrongly. First ones:%n%n",
+            report.get("baselineScore").asDouble(),
+            report.get("baselineFailureCount").asInt()));
+    report
+        .get("baselineFailures")
+        .forEach(
+            p ->
+                sb.append("- ")
+                    .append(p.get("input").asText())
+                    .append("\n  - expected `")
+                    .append(p.get("expected").toString())
+                    .append("`, got `")
+                    .append(p.get("answer").asText())
+                    .append("`\n"));
     sb.append("\n## Warnings\n\n");
     if (report.get("warnings").isEmpty()) {
       sb.append("None.\n");

@@ -64,11 +64,16 @@ public class DriftActivitiesImpl implements DriftActivities {
         newWords.entrySet().stream()
             .sorted(Map.Entry.<String, Integer>comparingByValue().reversed())
             .limit(30)
-            .collect(Collectors.toMap(Map.Entry::getKey, Map.Entry::getValue, (a, b) -> a, LinkedHashMap::new)));
+            .collect(
+                Collectors.toMap(
+                    Map.Entry::getKey, Map.Entry::getValue, (a, b) -> a, LinkedHashMap::new)));
     report.put("batchRows", batch.size());
     report.put("labeledRows", labeled.size());
     ArtifactRef ref =
-        store.write("reports", "json", out -> JSON.writerWithDefaultPrettyPrinter().writeValue(out, report));
+        store.write(
+            "reports",
+            "json",
+            out -> JSON.writerWithDefaultPrettyPrinter().writeValue(out, report));
     return new DriftStatistics(
         newVocabularyRate, distance, maxDistance, batch.size(), labeled.size(), ref);
   }
@@ -85,7 +90,8 @@ public class DriftActivitiesImpl implements DriftActivities {
       // Seeded by content, so the same batch always splits the same way.
       String h =
           ArtifactStore.sha256Hex(
-              (r.seed() + ":fresh:" + Rows.normalize(row.input())).getBytes(StandardCharsets.UTF_8));
+              (r.seed() + ":fresh:" + Rows.normalize(row.input()))
+                  .getBytes(StandardCharsets.UTF_8));
       if (Integer.parseInt(h.substring(0, 4), 16) / 65536.0 < r.holdoutFraction()) {
         holdout.add(row);
       } else {

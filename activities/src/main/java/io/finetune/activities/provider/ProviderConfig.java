@@ -7,6 +7,12 @@ package io.finetune.activities.provider;
 public record ProviderConfig(String name, String baseUrl, String apiKey, long pollMillis) {
   @Override
   public String toString() {
-    return "ProviderConfig[name=" + name + ", baseUrl=" + baseUrl + ", apiKey=" + (apiKey == null || apiKey.isEmpty() ? "none" : "***") + "]";
+    return "ProviderConfig[name="
+        + name
+        + ", baseUrl="
+        + baseUrl
+        + ", apiKey="
+        + (apiKey == null || apiKey.isEmpty() ? "none" : "***")
+        + "]";
   }
 }

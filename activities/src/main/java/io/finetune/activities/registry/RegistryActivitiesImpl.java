@@ -77,7 +77,8 @@ public class RegistryActivitiesImpl implements RegistryActivities {
       return new ArrayList<>();
     }
     try {
-      return new ArrayList<>(JSON.readValue(f.toFile(), new TypeReference<List<ModelVersion>>() {}));
+      return new ArrayList<>(
+          JSON.readValue(f.toFile(), new TypeReference<List<ModelVersion>>() {}));
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }

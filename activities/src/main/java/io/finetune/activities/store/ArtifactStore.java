@@ -16,8 +16,8 @@ import java.util.UUID;
 
 /**
  * Files addressed by the sha256 of their content under one root folder. Writing the same content
- * twice yields the same reference, which keeps retried activities idempotent; a file appears
- * only once it is complete, so a crash never leaves partial output behind.
+ * twice yields the same reference, which keeps retried activities idempotent; a file appears only
+ * once it is complete, so a crash never leaves partial output behind.
  */
 public final class ArtifactStore {
   private final Path root;

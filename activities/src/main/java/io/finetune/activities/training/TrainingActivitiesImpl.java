@@ -112,7 +112,9 @@ public class TrainingActivitiesImpl implements TrainingActivities {
       switch (status) {
         case "succeeded" -> {
           return new TrainedModel(
-              r.jobId(), job.path("fine_tuned_model").asText(), job.path("trained_tokens").asLong());
+              r.jobId(),
+              job.path("fine_tuned_model").asText(),
+              job.path("trained_tokens").asLong());
         }
         case "failed" -> {
           JsonNode error = job.path("error");

@@ -59,7 +59,8 @@ final class FineTunedModel {
       for (JsonNode node : parsed) {
         for (Map.Entry<String, List<String>> t : targets.entrySet()) {
           JsonNode v = node.get(t.getKey());
-          t.getValue().add(v == null || v.isNull() ? "" : v.isTextual() ? v.asText() : v.toString());
+          t.getValue()
+              .add(v == null || v.isNull() ? "" : v.isTextual() ? v.asText() : v.toString());
         }
       }
     } else {

@@ -287,7 +287,9 @@ public final class LocalProvider implements AutoCloseable {
       throw new ApiError(
           400,
           "model_not_available",
-          "Model '" + model + "' cannot be fine-tuned here; use local-small, local-medium or"
+          "Model '"
+              + model
+              + "' cannot be fine-tuned here; use local-small, local-medium or"
               + " local-large",
           "model");
     }
@@ -517,8 +519,7 @@ public final class LocalProvider implements AutoCloseable {
     synchronized (job) {
       JSON.writeValue(tmp.toFile(), job);
     }
-    Files.move(
-        tmp, jobs.resolve(id + ".json"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    Files.move(tmp, jobs.resolve(id + ".json"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
   }
 
   /** Jobs accepted before a restart are known again; unfinished ones are trained again. */

@@ -13,8 +13,8 @@ public interface DatasetActivities {
 
   /**
    * Validates a JSONL file row by row and copies it, normalized, into the artifact store. A row
-   * that cannot be read fails the activity (non-retryable) with file, line and field; rows that
-   * can be read but look wrong are kept and shown by {@link #profile}, never dropped.
+   * that cannot be read fails the activity (non-retryable) with file, line and field; rows that can
+   * be read but look wrong are kept and shown by {@link #profile}, never dropped.
    */
   DatasetRef importDataset(ImportRequest request);
 

@@ -116,8 +116,7 @@ public class DriftCheckImpl implements DriftCheck {
     double accuracy = Scores.of(live, Scores.EXACT_MATCH);
     if (!live.isEmpty() && accuracy < t.minAccuracy()) {
       exceeded.add(
-          String.format(
-              Locale.ROOT, "live exact_match %.3f < %.3f", accuracy, t.minAccuracy()));
+          String.format(Locale.ROOT, "live exact_match %.3f < %.3f", accuracy, t.minAccuracy()));
     }
     boolean drifted = !exceeded.isEmpty();
     if (!drifted || !input.retrain() || batch.labeledRows() == 0) {
@@ -164,7 +163,10 @@ public class DriftCheckImpl implements DriftCheck {
         pipeline::run,
         new PipelineInput(
             retrainSpec,
-            "drift-check " + Workflow.getInfo().getWorkflowId() + ": " + String.join("; ", exceeded)));
+            "drift-check "
+                + Workflow.getInfo().getWorkflowId()
+                + ": "
+                + String.join("; ", exceeded)));
     Workflow.getWorkflowExecution(pipeline).get();
     return new DriftResult(
         current.name(),

@@ -174,8 +174,12 @@ public class FineTunePipelineImpl implements FineTunePipeline {
     if (approval.action().equals(Checkpoints.REJECT)) {
       return finish(
           Outcome.REJECTED_AT_PROMOTION,
-          "Promotion of " + best.modelId() + " rejected by " + approval.by()
-              + commentSuffix(approval) + ".");
+          "Promotion of "
+              + best.modelId()
+              + " rejected by "
+              + approval.by()
+              + commentSuffix(approval)
+              + ".");
     }
 
     stage = Stage.PROMOTING;
@@ -211,8 +215,8 @@ public class FineTunePipelineImpl implements FineTunePipeline {
   }
 
   /**
-   * Rule 6: the sizes the spec names, or one recommended from the dataset size: dozens of rows
-   * need the largest model, thousands do well with a mid-size one.
+   * Rule 6: the sizes the spec names, or one recommended from the dataset size: dozens of rows need
+   * the largest model, thousands do well with a mid-size one.
    */
   private List<String> chooseSizes(int trainRows) {
     List<String> wanted = spec.model().sizes();

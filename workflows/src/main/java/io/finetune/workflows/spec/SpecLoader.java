@@ -42,8 +42,7 @@ public final class SpecLoader {
     try {
       raw = YAML.readValue(file.toFile(), PipelineSpec.class);
     } catch (UnrecognizedPropertyException e) {
-      List<String> known =
-          e.getKnownPropertyIds().stream().map(Object::toString).sorted().toList();
+      List<String> known = e.getKnownPropertyIds().stream().map(Object::toString).sorted().toList();
       throw new SpecException(
           String.format(
               "%s%s: unknown field '%s'; expected one of %s",
@@ -82,12 +81,14 @@ public final class SpecLoader {
         p.add("dataset.path", "file not found: " + datasetPath);
       }
     }
-    String inputField = dataset == null || dataset.inputField() == null ? "input" : dataset.inputField();
+    String inputField =
+        dataset == null || dataset.inputField() == null ? "input" : dataset.inputField();
     String outputField =
         dataset == null || dataset.outputField() == null ? "output" : dataset.outputField();
     List<String> fields = raw.outputFields();
     if (fields == null || fields.isEmpty()) {
-      p.add("outputFields", "is required: the fields of the JSON answer, e.g. [category, priority]");
+      p.add(
+          "outputFields", "is required: the fields of the JSON answer, e.g. [category, priority]");
       fields = List.of();
     }
     List<PipelineSpec.EvalSet> evalSets = new ArrayList<>();
@@ -155,13 +156,15 @@ public final class SpecLoader {
       SIZES.forEach(s -> baseModels.put(s, "local-" + s));
     }
     if (model != null && model.baseModels() != null) {
-      model.baseModels().forEach(
-          (size, m) -> {
-            if (!SIZES.contains(size)) {
-              p.add("model.baseModels." + size, "unknown size; expected one of " + SIZES);
-            }
-            baseModels.put(size, m);
-          });
+      model
+          .baseModels()
+          .forEach(
+              (size, m) -> {
+                if (!SIZES.contains(size)) {
+                  p.add("model.baseModels." + size, "unknown size; expected one of " + SIZES);
+                }
+                baseModels.put(size, m);
+              });
     }
     for (String s : sizes.contains("auto") ? SIZES : sizes) {
       if (!baseModels.containsKey(s)) {
@@ -171,7 +174,9 @@ public final class SpecLoader {
       }
     }
     String promptModel =
-        model != null && model.promptModel() != null ? model.promptModel() : baseModels.get("large");
+        model != null && model.promptModel() != null
+            ? model.promptModel()
+            : baseModels.get("large");
     if (promptModel == null) {
       p.add("model.promptModel", "is required: the model that runs the prompt baseline");
     }
@@ -191,7 +196,8 @@ public final class SpecLoader {
         raw.approval() == null || raw.approval().approvers() == null
             ? List.of()
             : raw.approval().approvers();
-    PipelineSpec.Drift d = raw.drift() == null ? new PipelineSpec.Drift(null, null, null, null) : raw.drift();
+    PipelineSpec.Drift d =
+        raw.drift() == null ? new PipelineSpec.Drift(null, null, null, null) : raw.drift();
     PipelineSpec.Drift drift =
         new PipelineSpec.Drift(
             fraction(p, "drift.maxNewVocabularyRate", d.maxNewVocabularyRate(), 0.05),
@@ -252,7 +258,11 @@ public final class SpecLoader {
     void throwIfAny() {
       if (!items.isEmpty()) {
         throw new SpecException(
-            source + ": invalid spec (" + items.size() + " problem(s))\n" + String.join("\n", items));
+            source
+                + ": invalid spec ("
+                + items.size()
+                + " problem(s))\n"
+                + String.join("\n", items));
       }
     }
   }
