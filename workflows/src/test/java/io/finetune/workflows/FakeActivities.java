@@ -1,0 +1,159 @@
+package io.finetune.workflows;
+
+import io.finetune.workflows.common.ArtifactRef;
+import io.finetune.workflows.common.DatasetRef;
+import io.finetune.workflows.dataset.DatasetActivities;
+import io.finetune.workflows.drift.DriftActivities;
+import io.finetune.workflows.eval.EvalActivities;
+import io.finetune.workflows.registry.RegistryActivities;
+import io.finetune.workflows.spec.PipelineSpec;
+import io.finetune.workflows.training.TrainingActivities;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Activities with scripted results, for testing workflow logic alone. Scores are keyed by model
+ * id; every call is recorded so tests can assert what the workflow did (and did not) do.
+ */
+public class FakeActivities
+    implements DatasetActivities,
+        EvalActivities,
+        TrainingActivities,
+        RegistryActivities,
+        DriftActivities {
+
+  public final Map<String, Double> exactMatchByModel = new LinkedHashMap<>();
+  public final List<String> calls = Collections.synchronizedList(new ArrayList<>());
+  public final List<PromoteRequest> promotions = Collections.synchronizedList(new ArrayList<>());
+  public double newVocabularyRate = 0.01;
+  public double labelDistance = 0.02;
+  public ModelVersion current;
+
+  public static PipelineSpec spec(List<String> sizes, List<String> approvers) {
+    return new PipelineSpec(
+        "triage",
+        new PipelineSpec.Dataset("/data/train.jsonl", "input", "output"),
+        List.of("category"),
+        List.of(new PipelineSpec.EvalSet("corner-cases", "/data/corner.jsonl")),
+        "Classify.",
+        new PipelineSpec.Target("exact_match", 0.9, "quality"),
+        new PipelineSpec.Model(
+            sizes,
+            Map.of("small", "local-small", "medium", "local-medium", "large", "local-large"),
+            "local-large",
+            null),
+        "local",
+        new PipelineSpec.Split(0.1, 7L),
+        new PipelineSpec.Approval(approvers),
+        new PipelineSpec.Drift(0.05, 0.1, 0.8, 0.2));
+  }
+
+  private static DatasetRef ref(String name, int rows) {
+    return new DatasetRef(name, "/store/" + name + ".jsonl", "sha-" + name, rows, rows);
+  }
+
+  private static ArtifactRef artifact(String name) {
+    return new ArtifactRef("/store/" + name, "sha-" + name, 10);
+  }
+
+  @Override
+  public DatasetRef importDataset(ImportRequest request) {
+    calls.add("import " + request.name());
+    return ref(request.name(), request.name().equals("production") ? 100 : 1000);
+  }
+
+  @Override
+  public SplitResult split(SplitRequest request) {
+    calls.add("split");
+    return new SplitResult(ref("train", 900), ref("test", 100), 3, 0, Map.of("corner-cases", 0));
+  }
+
+  @Override
+  public DataReport profile(ProfileRequest request) {
+    calls.add("profile");
+    return new DataReport(
+        artifact("report.json"), artifact("report.md"), 1000, 3, 0, 0, 0, 40, List.of());
+  }
+
+  @Override
+  public EvalResult evaluate(EvalRequest request) {
+    calls.add("evaluate " + request.model() + " " + request.data().name());
+    double score = exactMatchByModel.getOrDefault(request.model(), 0.5);
+    return new EvalResult(
+        request.model(),
+        request.data().name(),
+        100,
+        100,
+        Map.of("exact_match", score, "field:category", score),
+        artifact("predictions-" + request.model()));
+  }
+
+  @Override
+  public ArtifactRef prepareTrainingFile(TrainingFileRequest request) {
+    calls.add("prepareTrainingFile");
+    return artifact("train-sft.jsonl");
+  }
+
+  @Override
+  public String uploadTrainingFile(UploadRequest request) {
+    calls.add("upload");
+    return "file-1";
+  }
+
+  @Override
+  public String startJob(StartJobRequest request) {
+    calls.add("startJob " + request.baseModel());
+    return "job-" + request.baseModel();
+  }
+
+  @Override
+  public TrainedModel awaitJob(AwaitJobRequest request) {
+    calls.add("awaitJob " + request.jobId());
+    return new TrainedModel(request.jobId(), "ft:" + request.jobId().substring(4), 100);
+  }
+
+  @Override
+  public ModelVersion promote(PromoteRequest request) {
+    calls.add("promote " + request.modelId());
+    promotions.add(request);
+    return new ModelVersion(
+        request.name(),
+        promotions.size(),
+        request.modelId(),
+        request.provider(),
+        request.size(),
+        request.metrics(),
+        request.spec(),
+        request.train(),
+        request.runId(),
+        request.approvedBy(),
+        0);
+  }
+
+  @Override
+  public ModelVersion current(String name) {
+    calls.add("current " + name);
+    return current;
+  }
+
+  @Override
+  public DriftStatistics compare(CompareRequest request) {
+    calls.add("compare");
+    return new DriftStatistics(
+        newVocabularyRate,
+        Map.of("category", labelDistance),
+        labelDistance,
+        100,
+        100,
+        artifact("drift.json"));
+  }
+
+  @Override
+  public RetrainData prepareRetraining(RetrainRequest request) {
+    calls.add("prepareRetraining");
+    return new RetrainData(ref("retrain", 1080), ref("fresh-holdout", 20), 80);
+  }
+}

@@ -1,0 +1,233 @@
+package io.finetune.workflows.pipeline;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.finetune.workflows.FakeActivities;
+import io.finetune.workflows.TaskQueues;
+import io.finetune.workflows.drift.DriftCheckImpl;
+import io.finetune.workflows.training.TrainCandidateImpl;
+import io.temporal.client.WorkflowClient;
+import io.temporal.client.WorkflowOptions;
+import io.temporal.client.WorkflowStub;
+import io.temporal.client.WorkflowUpdateException;
+import io.temporal.testing.TestWorkflowEnvironment;
+import io.temporal.worker.Worker;
+import java.util.List;
+import java.util.function.Predicate;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+class FineTunePipelineTest {
+  private TestWorkflowEnvironment env;
+  private FakeActivities activities;
+  private WorkflowClient client;
+
+  @BeforeEach
+  void setUp() {
+    env = TestWorkflowEnvironment.newInstance();
+    Worker worker = env.newWorker(TaskQueues.FINE_TUNE);
+    worker.registerWorkflowImplementationTypes(
+        FineTunePipelineImpl.class, TrainCandidateImpl.class, DriftCheckImpl.class);
+    activities = new FakeActivities();
+    activities.exactMatchByModel.put("local-large", 0.60);
+    activities.exactMatchByModel.put("ft:local-small", 0.80);
+    activities.exactMatchByModel.put("ft:local-medium", 0.92);
+    worker.registerActivitiesImplementations(activities);
+    env.start();
+    client = env.getWorkflowClient();
+  }
+
+  @AfterEach
+  void tearDown() {
+    env.close();
+  }
+
+  private FineTunePipeline start(String id, List<String> sizes, List<String> approvers) {
+    FineTunePipeline p =
+        client.newWorkflowStub(
+            FineTunePipeline.class,
+            WorkflowOptions.newBuilder()
+                .setWorkflowId(id)
+                .setTaskQueue(TaskQueues.FINE_TUNE)
+                .build());
+    WorkflowClient.start(p::run, new PipelineInput(FakeActivities.spec(sizes, approvers), "test"));
+    return p;
+  }
+
+  private static PipelineStatus awaitStatus(FineTunePipeline p, Predicate<PipelineStatus> until)
+      throws InterruptedException {
+    for (int i = 0; i < 400; i++) {
+      PipelineStatus s = p.status();
+      if (until.test(s)) {
+        return s;
+      }
+      Thread.sleep(25);
+    }
+    throw new AssertionError("status never matched; last: " + p.status());
+  }
+
+  private static PipelineStatus awaitCheckpoint(FineTunePipeline p, String checkpoint)
+      throws InterruptedException {
+    return awaitStatus(p, s -> checkpoint.equals(s.pendingCheckpoint()));
+  }
+
+  private static PipelineStatus result(FineTunePipeline p) {
+    return WorkflowStub.fromTyped(p).getResult(PipelineStatus.class);
+  }
+
+  @Test
+  void happyPathTrainsEverySizeAndPromotesTheBestAfterBothApprovals() throws Exception {
+    FineTunePipeline p = start("happy", List.of("small", "medium"), List.of());
+
+    PipelineStatus review = awaitCheckpoint(p, Checkpoints.DATA_REVIEW);
+    assertEquals(Stage.DATA_REVIEW, review.stage());
+    assertEquals(0.60, review.baseline().metrics().get("exact_match"));
+    assertTrue(review.candidates().isEmpty());
+    assertFalse(activities.calls.stream().anyMatch(c -> c.startsWith("startJob")));
+
+    DecisionRecord r =
+        p.decide(new Decision(Checkpoints.DATA_REVIEW, "approve", "alice", "labels look right"));
+    assertEquals("update", r.via());
+
+    PipelineStatus promotion = awaitCheckpoint(p, Checkpoints.PROMOTION);
+    assertEquals(2, promotion.candidates().size());
+    assertEquals("ft:local-medium", promotion.bestModel());
+    assertTrue(promotion.gatePassed());
+    assertTrue(activities.promotions.isEmpty(), "nothing is promoted before approval");
+
+    p.decide(new Decision(Checkpoints.PROMOTION, "APPROVE", "bob", null));
+    PipelineStatus done = result(p);
+
+    assertEquals(Outcome.PROMOTED, done.outcome());
+    assertEquals(Stage.DONE, done.stage());
+    assertEquals(1, activities.promotions.size());
+    assertEquals("ft:local-medium", activities.promotions.get(0).modelId());
+    assertEquals("bob", activities.promotions.get(0).approvedBy());
+    assertEquals(
+        List.of("alice", "bob"), done.decisions().stream().map(DecisionRecord::by).toList());
+    assertEquals("labels look right", done.decisions().get(0).comment());
+    assertFalse(done.decisions().get(1).override());
+    // Both candidates were evaluated on the test set and on the corner-case set.
+    assertTrue(activities.calls.contains("evaluate ft:local-small corner-cases"));
+    assertTrue(activities.calls.contains("evaluate ft:local-medium test"));
+  }
+
+  @Test
+  void stopsWithPromptSufficientWhenTheBaselineMeetsTheTarget() {
+    activities.exactMatchByModel.put("local-large", 0.95);
+    FineTunePipeline p = start("sufficient", List.of("small"), List.of());
+
+    PipelineStatus done = result(p);
+
+    assertEquals(Outcome.PROMPT_SUFFICIENT, done.outcome());
+    assertTrue(done.outcomeReason().contains("0.950"), done.outcomeReason());
+    assertTrue(done.outcomeReason().contains("quality"), done.outcomeReason());
+    assertFalse(activities.calls.stream().anyMatch(c -> c.startsWith("startJob")));
+    assertFalse(activities.calls.contains("profile"));
+    assertTrue(activities.promotions.isEmpty());
+  }
+
+  @Test
+  void rejectionAtDataReviewEndsTheRunWithoutTraining() throws Exception {
+    FineTunePipeline p = start("rejected", List.of("small"), List.of());
+    awaitCheckpoint(p, Checkpoints.DATA_REVIEW);
+
+    p.decide(new Decision(Checkpoints.DATA_REVIEW, "reject", "alice", "labels are stale"));
+    PipelineStatus done = result(p);
+
+    assertEquals(Outcome.REJECTED_AT_DATA_REVIEW, done.outcome());
+    assertTrue(done.outcomeReason().contains("labels are stale"));
+    assertFalse(activities.calls.stream().anyMatch(c -> c.startsWith("startJob")));
+    assertTrue(activities.promotions.isEmpty());
+  }
+
+  @Test
+  void invalidUpdatesAreRefusedToTheCallerAndLeaveTheRunUnchanged() throws Exception {
+    FineTunePipeline p = start("refused", List.of("small"), List.of("alice"));
+    awaitCheckpoint(p, Checkpoints.DATA_REVIEW);
+
+    assertRefused(
+        p, new Decision(Checkpoints.PROMOTION, "approve", "alice", null), "open checkpoint is data-review");
+    assertRefused(p, new Decision("deploy", "approve", "alice", null), "unknown checkpoint 'deploy'");
+    assertRefused(p, new Decision(Checkpoints.DATA_REVIEW, "maybe", "alice", null), "unknown action");
+    assertRefused(p, new Decision(Checkpoints.DATA_REVIEW, "approve", " ", null), "'by' is required");
+    assertRefused(
+        p, new Decision(Checkpoints.DATA_REVIEW, "approve", "mallory", null), "may not decide");
+
+    PipelineStatus s = p.status();
+    assertEquals(Checkpoints.DATA_REVIEW, s.pendingCheckpoint());
+    assertTrue(s.decisions().isEmpty());
+
+    p.decide(new Decision(Checkpoints.DATA_REVIEW, "approve", "alice", null));
+    awaitCheckpoint(p, Checkpoints.PROMOTION);
+    assertRefused(
+        p, new Decision(Checkpoints.DATA_REVIEW, "approve", "alice", null), "already decided");
+  }
+
+  private static void assertRefused(FineTunePipeline p, Decision d, String expected) {
+    WorkflowUpdateException e = assertThrows(WorkflowUpdateException.class, () -> p.decide(d));
+    String message = String.valueOf(e.getCause().getMessage());
+    assertTrue(message.contains(expected), "expected '" + expected + "' in: " + message);
+  }
+
+  @Test
+  void signalsDecideToo_earlyOnesAreKept_invalidOnesAreRecordedAndIgnored() throws Exception {
+    FineTunePipeline p = start("signals", List.of("small"), List.of());
+    // Sent before any checkpoint is open: kept until its checkpoint opens.
+    p.decision(new Decision(Checkpoints.PROMOTION, "approve", "carol", "pre-approved"));
+    p.decision(new Decision("nonsense", "approve", "carol", null));
+    awaitCheckpoint(p, Checkpoints.DATA_REVIEW);
+    p.decision(new Decision(Checkpoints.DATA_REVIEW, "approve", "", null));
+
+    PipelineStatus s = p.status();
+    assertEquals(2, s.ignoredSignals().size());
+    assertTrue(s.ignoredSignals().get(0).reason().contains("unknown checkpoint"));
+    assertTrue(s.ignoredSignals().get(1).reason().contains("'by' is required"));
+    assertEquals(Checkpoints.DATA_REVIEW, s.pendingCheckpoint(), "invalid signal decided nothing");
+
+    p.decision(new Decision(Checkpoints.DATA_REVIEW, "approve", "dave", null));
+    PipelineStatus done = result(p);
+
+    assertEquals(Outcome.PROMOTED, done.outcome());
+    DecisionRecord promotion = done.decisions().get(0);
+    assertEquals(Checkpoints.PROMOTION, promotion.checkpoint());
+    assertEquals("carol", promotion.by());
+    assertEquals("signal", promotion.via());
+    assertEquals("carol", activities.promotions.get(0).approvedBy());
+  }
+
+  @Test
+  void approvingACandidateThatDoesNotBeatTheBaselineIsRecordedAsAnOverride() throws Exception {
+    activities.exactMatchByModel.put("ft:local-small", 0.55);
+    FineTunePipeline p = start("override", List.of("small"), List.of());
+    awaitCheckpoint(p, Checkpoints.DATA_REVIEW);
+    p.decide(new Decision(Checkpoints.DATA_REVIEW, "approve", "alice", null));
+    PipelineStatus promotion = awaitCheckpoint(p, Checkpoints.PROMOTION);
+    assertFalse(promotion.gatePassed());
+
+    DecisionRecord r = p.decide(new Decision(Checkpoints.PROMOTION, "approve", "alice", "ship it"));
+    PipelineStatus done = result(p);
+
+    assertEquals(Outcome.PROMOTED, done.outcome());
+    assertTrue(done.decisions().get(1).override());
+    assertTrue(done.outcomeReason().contains("gate overridden by alice"));
+    assertFalse(r.override(), "the update's answer is what was received; the run marks the override");
+  }
+
+  @Test
+  void autoSizeRecommendsMediumForThousandsOfRows() throws Exception {
+    FineTunePipeline p = start("auto", List.of("auto"), List.of());
+    awaitCheckpoint(p, Checkpoints.DATA_REVIEW);
+    p.decide(new Decision(Checkpoints.DATA_REVIEW, "approve", "alice", null));
+    PipelineStatus s = awaitCheckpoint(p, Checkpoints.PROMOTION);
+
+    assertEquals(List.of("medium"), s.sizes());
+    assertTrue(activities.calls.contains("startJob local-medium"));
+    assertNull(s.outcome());
+  }
+}
