@@ -46,12 +46,12 @@ public final class SpecLoader {
       throw new SpecException(
           String.format(
               "%s%s: unknown field '%s'; expected one of %s",
-              file, line(e.getLocation()), path(e), String.join(", ", known)));
+              file, line(file, e), path(e), String.join(", ", known)));
     } catch (JsonMappingException e) {
       throw new SpecException(
           String.format(
               "%s%s: field '%s' has the wrong type: %s",
-              file, line(e.getLocation()), path(e), e.getOriginalMessage()));
+              file, line(file, e), path(e), e.getOriginalMessage()));
     } catch (JsonProcessingException e) {
       throw new SpecException(
           file + line(e.getLocation()) + ": not valid YAML/JSON: " + e.getOriginalMessage());
@@ -230,6 +230,31 @@ public final class SpecLoader {
   private static String resolve(Path baseDir, String path) {
     Path p = Path.of(path);
     return (p.isAbsolute() ? p : baseDir.resolve(p)).normalize().toString();
+  }
+
+  /**
+   * The line of the offending key. Jackson's YAML location points past the value, so look the key
+   * up instead (first occurrence as a YAML or JSON key), falling back to Jackson's location.
+   */
+  private static String line(Path file, JsonMappingException e) {
+    List<JsonMappingException.Reference> path = e.getPath();
+    String key = path.isEmpty() ? null : path.get(path.size() - 1).getFieldName();
+    if (key != null) {
+      try {
+        List<String> lines = Files.readAllLines(file);
+        java.util.regex.Pattern p =
+            java.util.regex.Pattern.compile(
+                "^\\s*(-\\s*)?(\"?)" + java.util.regex.Pattern.quote(key) + "\\2\\s*:.*");
+        for (int i = 0; i < lines.size(); i++) {
+          if (p.matcher(lines.get(i)).matches()) {
+            return ":" + (i + 1);
+          }
+        }
+      } catch (IOException ignored) {
+        // fall back to Jackson's location
+      }
+    }
+    return line(e.getLocation());
   }
 
   private static String line(JsonLocation loc) {

@@ -1,0 +1,173 @@
+package io.finetune.provider.local;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The OpenAI-compatible surface, over real HTTP: files, jobs and their lifecycle, chat. */
+class LocalProviderHttpTest {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private final HttpClient http = HttpClient.newHttpClient();
+  @TempDir Path storage;
+  private LocalProvider provider;
+
+  @AfterEach
+  void stop() {
+    if (provider != null) {
+      provider.close();
+    }
+  }
+
+  private record Reply(int status, JsonNode body) {}
+
+  private Reply call(String method, String path, String contentType, byte[] body)
+      throws IOException, InterruptedException {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(provider.baseUrl() + path));
+    if (body == null) {
+      b.method(method, HttpRequest.BodyPublishers.noBody());
+    } else {
+      b.header("Content-Type", contentType).method(method, HttpRequest.BodyPublishers.ofByteArray(body));
+    }
+    HttpResponse<String> r = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    return new Reply(r.statusCode(), JSON.readTree(r.body()));
+  }
+
+  private Reply post(String path, String json) throws IOException, InterruptedException {
+    return call("POST", path, "application/json", json.getBytes(StandardCharsets.UTF_8));
+  }
+
+  private String upload(String content) throws IOException, InterruptedException {
+    String boundary = "b0undary";
+    String body =
+        "--" + boundary + "\r\nContent-Disposition: form-data; name=\"purpose\"\r\n\r\nfine-tune\r\n"
+            + "--" + boundary + "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"t.jsonl\"\r\n"
+            + "Content-Type: application/jsonl\r\n\r\n" + content + "\r\n--" + boundary + "--\r\n";
+    Reply r =
+        call(
+            "POST",
+            "/files",
+            "multipart/form-data; boundary=" + boundary,
+            body.getBytes(StandardCharsets.UTF_8));
+    assertEquals(200, r.status(), r.body().toString());
+    return r.body().get("id").asText();
+  }
+
+  private static String trainingFile() {
+    StringBuilder sb = new StringBuilder();
+    String[][] rows = {
+      {"my invoice is wrong", "billing"}, {"refund my order", "billing"},
+      {"the app crashes", "technical"}, {"error on sync", "technical"},
+    };
+    for (int i = 0; i < 40; i++) {
+      String[] r = rows[i % rows.length];
+      sb.append(
+          String.format(
+              "{\"messages\":[{\"role\":\"system\",\"content\":\"Classify.\"},"
+                  + "{\"role\":\"user\",\"content\":\"%s %d\"},"
+                  + "{\"role\":\"assistant\",\"content\":\"{\\\"label\\\":\\\"%s\\\"}\"}]}%n",
+              r[0], i, r[1]));
+    }
+    return sb.toString();
+  }
+
+  private JsonNode awaitJob(String id) throws Exception {
+    for (int i = 0; i < 200; i++) {
+      JsonNode job = call("GET", "/fine_tuning/jobs/" + id, null, null).body();
+      String status = job.get("status").asText();
+      if (status.equals("succeeded") || status.equals("failed") || status.equals("cancelled")) {
+        return job;
+      }
+      Thread.sleep(25);
+    }
+    throw new AssertionError("job " + id + " never finished");
+  }
+
+  @Test
+  void fineTuningJobLifecycleLikeTheRealApi() throws Exception {
+    provider = LocalProvider.start(0, storage);
+    assertTrue(provider.baseUrl().startsWith("http://127.0.0.1:"));
+    JsonNode models = call("GET", "/models", null, null).body();
+    assertEquals(3, models.get("data").size());
+
+    String fileId = upload(trainingFile());
+    Reply created =
+        post(
+            "/fine_tuning/jobs",
+            "{\"model\":\"local-small\",\"training_file\":\"" + fileId + "\",\"suffix\":\"t\","
+                + "\"metadata\":{\"finetune_attempt\":\"run-1\"},"
+                + "\"method\":{\"type\":\"supervised\",\"supervised\":{\"hyperparameters\":{\"n_epochs\":3}}}}");
+    assertEquals(200, created.status(), created.body().toString());
+    assertEquals("validating_files", created.body().get("status").asText());
+    String jobId = created.body().get("id").asText();
+
+    JsonNode job = awaitJob(jobId);
+    assertEquals("succeeded", job.get("status").asText());
+    String model = job.get("fine_tuned_model").asText();
+    assertTrue(model.startsWith("ft:local-small:t:"), model);
+
+    List<String> messages = new ArrayList<>();
+    call("GET", "/fine_tuning/jobs/" + jobId + "/events", null, null)
+        .body()
+        .get("data")
+        .forEach(e -> messages.add(e.get("message").asText()));
+    assertTrue(messages.stream().anyMatch(m -> m.startsWith("Validated 40 examples")), messages.toString());
+    assertTrue(messages.stream().anyMatch(m -> m.startsWith("Epoch 3/3")), messages.toString());
+
+    JsonNode byMetadata =
+        call("GET", "/fine_tuning/jobs?metadata%5Bfinetune_attempt%5D=run-1", null, null).body();
+    assertEquals(1, byMetadata.get("data").size());
+    assertEquals(0, call("GET", "/fine_tuning/jobs?metadata%5Bfinetune_attempt%5D=other", null, null).body().get("data").size());
+
+    JsonNode chat =
+        post(
+                "/chat/completions",
+                "{\"model\":\"" + model + "\",\"messages\":[{\"role\":\"user\",\"content\":\"refund my order please\"}]}")
+            .body();
+    assertEquals(
+        "{\"label\":\"billing\"}", chat.get("choices").get(0).get("message").get("content").asText());
+
+    // A restarted provider still knows its jobs and serves its models.
+    provider.close();
+    provider = LocalProvider.start(0, storage);
+    assertEquals("succeeded", call("GET", "/fine_tuning/jobs/" + jobId, null, null).body().get("status").asText());
+    assertEquals(4, call("GET", "/models", null, null).body().get("data").size());
+  }
+
+  @Test
+  void badRequestsGetOpenAiStyleErrors() throws Exception {
+    provider = LocalProvider.start(0, storage);
+    Reply unknownModel =
+        post("/chat/completions", "{\"model\":\"ft:nope\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}");
+    assertEquals(404, unknownModel.status());
+    assertEquals("model_not_found", unknownModel.body().get("error").get("code").asText());
+
+    Reply noModel = post("/fine_tuning/jobs", "{\"training_file\":\"file-1\"}");
+    assertEquals(400, noModel.status());
+    assertEquals("model", noModel.body().get("error").get("param").asText());
+
+    String bad = upload("{\"messages\": []}\nnot json\n");
+    String jobId =
+        post("/fine_tuning/jobs", "{\"model\":\"local-small\",\"training_file\":\"" + bad + "\"}")
+            .body()
+            .get("id")
+            .asText();
+    JsonNode failed = awaitJob(jobId);
+    assertEquals("failed", failed.get("status").asText());
+    assertEquals("invalid_training_file", failed.get("error").get("code").asText());
+    assertTrue(failed.get("error").get("message").asText().contains("line 1"));
+  }
+}

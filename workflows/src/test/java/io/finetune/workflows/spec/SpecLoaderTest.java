@@ -1,0 +1,124 @@
+package io.finetune.workflows.spec;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class SpecLoaderTest {
+  @TempDir Path dir;
+
+  @BeforeEach
+  void data() throws IOException {
+    Files.writeString(dir.resolve("train.jsonl"), "{\"input\":\"a\",\"output\":{\"label\":\"x\"}}\n");
+  }
+
+  private Path spec(String yaml) throws IOException {
+    return Files.writeString(dir.resolve("spec.yaml"), yaml);
+  }
+
+  private static final String MINIMAL =
+      """
+      name: demo
+      dataset:
+        path: train.jsonl
+      outputFields: [label]
+      prompt: "Label it."
+      target:
+        score: 0.8
+      """;
+
+  @Test
+  void completesAMinimalSpecWithDefaultsAndAbsolutePaths() throws IOException {
+    PipelineSpec s = SpecLoader.load(spec(MINIMAL));
+
+    assertEquals(dir.resolve("train.jsonl").toString(), s.dataset().path());
+    assertEquals("input", s.dataset().inputField());
+    assertEquals("exact_match", s.target().metric());
+    assertEquals(List.of("auto"), s.model().sizes());
+    assertEquals("local-large", s.model().promptModel());
+    assertEquals("local", s.provider());
+    assertEquals(0.10, s.split().testFraction());
+    assertEquals(42L, s.split().seed());
+    assertEquals(0.05, s.drift().maxNewVocabularyRate());
+  }
+
+  @Test
+  void theBundledExampleSpecLoads() {
+    PipelineSpec s = SpecLoader.load(Path.of("../examples/ticket-triage/spec.yaml"));
+    assertEquals("ticket-triage", s.name());
+    assertEquals(List.of("small", "medium", "large"), s.model().sizes());
+    assertEquals(1, s.evalSets().size());
+  }
+
+  @Test
+  void anUnknownFieldIsNamedWithItsLineAndTheKnownFields() throws IOException {
+    SpecException e =
+        assertThrows(
+            SpecException.class,
+            () -> SpecLoader.load(spec(MINIMAL + "split:\n  testFraktion: 0.1\n")));
+    assertTrue(e.getMessage().contains("unknown field 'split.testFraktion'"), e.getMessage());
+    assertTrue(e.getMessage().contains(":9"), e.getMessage());
+    assertTrue(e.getMessage().contains("testFraction"), e.getMessage());
+  }
+
+  @Test
+  void invalidValuesAreAllReportedByField() throws IOException {
+    SpecException e =
+        assertThrows(
+            SpecException.class,
+            () ->
+                SpecLoader.load(
+                    spec(
+                        """
+                        name: Bad Name
+                        dataset:
+                          path: missing.jsonl
+                        outputFields: [label]
+                        prompt: "x"
+                        target:
+                          score: 1.5
+                          metric: field:nope
+                        model:
+                          sizes: [huge]
+                        split:
+                          testFraction: 0.5
+                        """)));
+    String m = e.getMessage();
+    for (String expected :
+        List.of(
+            "name: must be",
+            "dataset.path: file not found",
+            "target.score: must be between 0 and 1",
+            "target.metric: must be one of exact_match, field:label",
+            "model.sizes: unknown size 'huge'",
+            "split.testFraction: must be between 0.05 and 0.10")) {
+      assertTrue(m.contains(expected), "missing '" + expected + "' in:\n" + m);
+    }
+  }
+
+  @Test
+  void aWrongTypeIsNamed() throws IOException {
+    SpecException e =
+        assertThrows(
+            SpecException.class,
+            () -> SpecLoader.load(spec(MINIMAL.replace("score: 0.8", "score: [1]"))));
+    assertTrue(e.getMessage().contains("field 'target.score' has the wrong type"), e.getMessage());
+  }
+
+  @Test
+  void anOtherProviderNeedsItsModelIds() throws IOException {
+    SpecException e =
+        assertThrows(
+            SpecException.class,
+            () -> SpecLoader.load(spec(MINIMAL + "provider: openai\nmodel:\n  sizes: [small]\n")));
+    assertTrue(e.getMessage().contains("model.baseModels.small: is required"), e.getMessage());
+  }
+}
