@@ -1,0 +1,175 @@
+package io.finetune.activities.dataset;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.finetune.activities.Failures;
+import io.finetune.activities.store.ArtifactStore;
+import io.finetune.workflows.common.ArtifactRef;
+import io.finetune.workflows.common.DatasetRef;
+import io.finetune.workflows.dataset.DatasetActivities.DataReport;
+import io.finetune.workflows.dataset.DatasetActivities.ImportRequest;
+import io.finetune.workflows.dataset.DatasetActivities.ProfileRequest;
+import io.finetune.workflows.dataset.DatasetActivities.SplitRequest;
+import io.finetune.workflows.dataset.DatasetActivities.SplitResult;
+import io.finetune.workflows.eval.EvalActivities.EvalResult;
+import io.temporal.failure.ApplicationFailure;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class DatasetActivitiesImplTest {
+  @TempDir Path dir;
+  private ArtifactStore store;
+  private DatasetActivitiesImpl activities;
+
+  @BeforeEach
+  void setUp() {
+    store = new ArtifactStore(dir.resolve("store"));
+    activities = new DatasetActivitiesImpl(store);
+  }
+
+  private Path file(String name, String... lines) throws IOException {
+    return Files.write(dir.resolve(name), List.of(lines));
+  }
+
+  private DatasetRef importFile(Path p, boolean labelsRequired) {
+    return importFile(p, labelsRequired, "train");
+  }
+
+  private DatasetRef importFile(Path p, boolean labelsRequired, String name) {
+    return activities.importDataset(
+        new ImportRequest(name, p.toString(), "text", "label", List.of("category"), labelsRequired));
+  }
+
+  @Test
+  void badRowsFailTheImportWithFileLineAndFieldAndWriteNothing() throws IOException {
+    Path p =
+        file(
+            "bad.jsonl",
+            "{\"text\": \"ok\", \"label\": {\"category\": \"a\"}}",
+            "{\"text\": \"no label\"}",
+            "not json",
+            "{\"txt\": \"typo\", \"label\": {\"category\": \"a\"}}",
+            "{\"text\": \"x\", \"label\": \"a\"}");
+
+    ApplicationFailure f = assertThrows(ApplicationFailure.class, () -> importFile(p, true));
+
+    assertTrue(f.isNonRetryable());
+    assertEquals(Failures.INVALID_INPUT, f.getType());
+    String m = f.getOriginalMessage();
+    assertTrue(m.contains("has 4 unreadable row(s); nothing was imported"), m);
+    assertTrue(m.contains(p + ":2: field 'label' is missing (expected an object with category)"), m);
+    assertTrue(m.contains(p + ":3: not valid JSON"), m);
+    assertTrue(m.contains(p + ":4: field 'text' is missing or not a string"), m);
+    assertTrue(m.contains(p + ":5: field 'label' must be an object with category, was string"), m);
+    assertFalse(Files.exists(dir.resolve("store/datasets")), "no partial output");
+  }
+
+  @Test
+  void unlabeledRowsAreFineWhereLabelsAreOptional() throws IOException {
+    Path p =
+        file("batch.jsonl", "{\"text\": \"a\"}", "", "{\"text\": \"b\", \"label\": {\"category\": \"x\"}}");
+    DatasetRef ref = importFile(p, false);
+    assertEquals(2, ref.rows());
+    assertEquals(1, ref.labeledRows());
+  }
+
+  @Test
+  void importIsContentAddressedAndIdempotent() throws IOException {
+    Path p = file("ok.jsonl", "{\"text\": \"a\", \"label\": {\"category\": \"x\"}}");
+    DatasetRef first = importFile(p, true);
+    DatasetRef again = importFile(p, true);
+    assertEquals(first, again);
+    assertTrue(first.path().endsWith(first.sha256() + ".jsonl"));
+    assertEquals(
+        ArtifactStore.sha256Hex(Files.readAllBytes(Path.of(first.path()))), first.sha256());
+  }
+
+  private DatasetRef dataset(int n) throws IOException {
+    List<String> lines = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      // Every 10th row repeats an earlier one (in other case and spacing).
+      String text = i % 10 == 9 ? "TICKET  number " + (i - 1) : "ticket number " + i;
+      lines.add("{\"text\": \"" + text + "\", \"label\": {\"category\": \"c" + (i % 3) + "\"}}");
+    }
+    return importFile(Files.write(dir.resolve("d" + n + ".jsonl"), lines), true);
+  }
+
+  @Test
+  void splitIsSeededStableAndKeepsDuplicatesOnOneSide() throws IOException {
+    DatasetRef data = dataset(1000);
+    DatasetRef corner =
+        importFile(
+            file("corner.jsonl", "{\"text\": \"Ticket number 4\", \"label\": {\"category\": \"c1\"}}"),
+            true,
+            "corner-cases");
+    SplitResult a = activities.split(new SplitRequest(data, 0.1, 7, List.of(corner)));
+    SplitResult b = activities.split(new SplitRequest(data, 0.1, 7, List.of(corner)));
+    SplitResult other = activities.split(new SplitRequest(data, 0.1, 8, List.of(corner)));
+
+    assertEquals(a, b, "same data and seed, same split");
+    assertTrue(a.test().rows() >= 100 && a.test().rows() <= 102, "test rows " + a.test().rows());
+    assertEquals(1000, a.train().rows() + a.test().rows());
+    assertEquals(100, a.duplicateRows());
+    assertEquals(0, a.trainTestLeaks());
+    Set<String> train = new HashSet<>();
+    Rows.read(store, a.train()).forEach(r -> train.add(Rows.normalize(r.input())));
+    assertTrue(
+        Rows.read(store, a.test()).stream().noneMatch(r -> train.contains(Rows.normalize(r.input()))));
+    assertFalse(a.test().sha256().equals(other.test().sha256()), "another seed, another test set");
+    int cornerLeaks = train.contains("ticket number 4") ? 1 : 0;
+    assertEquals(Map.of("corner-cases", cornerLeaks), a.evalSetLeaks());
+  }
+
+  @Test
+  void profileReportsWhatAReviewerNeedsAndDropsNothing() throws IOException {
+    Path p =
+        file(
+            "p.jsonl",
+            "{\"text\": \"a\", \"label\": {\"category\": \"billing\"}}",
+            "{\"text\": \"b\", \"label\": {\"category\": \"billing\"}}",
+            "{\"text\": \"c\", \"label\": {\"category\": \"Billing \"}}",
+            "{\"text\": \"d\", \"label\": {\"category\": \"\"}}",
+            "{\"text\": \"A\", \"label\": {\"category\": \"tech\"}}");
+    DatasetRef data = importFile(p, true);
+    SplitResult split = activities.split(new SplitRequest(data, 0.1, 1, List.of()));
+    ArtifactRef predictions =
+        store.write(
+            "predictions",
+            "jsonl",
+            out ->
+                out.write(
+                    ("{\"input\":\"a\",\"expected\":{\"category\":\"billing\"},\"answer\":\"{}\","
+                            + "\"scored\":true,\"exact\":false}\n")
+                        .getBytes()));
+    EvalResult baseline =
+        new EvalResult("m", "test", 1, 1, Map.of("exact_match", 0.1), predictions);
+
+    DataReport r =
+        activities.profile(
+            new ProfileRequest(data, split, List.of("category"), baseline, "exact_match", 0.9));
+
+    assertEquals(5, r.rows());
+    assertEquals(0, r.rowsRemovedByFilters());
+    assertEquals(1, r.emptyOutputs());
+    assertEquals(1, r.suspiciousLabels());
+    assertEquals(1, r.duplicateRows());
+    assertEquals(1, r.baselineFailures());
+    assertTrue(r.warnings().stream().anyMatch(w -> w.startsWith("Very poor prompt baseline")));
+    assertTrue(r.warnings().stream().anyMatch(w -> w.contains("different labels")));
+    String md = Files.readString(Path.of(r.markdown().path()));
+    assertTrue(md.contains("| `Billing ` | 1 |"), md);
+    assertTrue(md.contains("removed by filters"), md);
+  }
+}

@@ -1,0 +1,116 @@
+package io.finetune.activities.training;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.finetune.activities.dataset.Rows;
+import io.finetune.activities.dataset.Rows.Row;
+import io.finetune.activities.provider.ProviderConfig;
+import io.finetune.activities.provider.Providers;
+import io.finetune.activities.store.ArtifactStore;
+import io.finetune.provider.local.LocalProvider;
+import io.finetune.workflows.common.ArtifactRef;
+import io.finetune.workflows.common.DatasetRef;
+import io.finetune.workflows.training.TrainingActivities;
+import io.finetune.workflows.training.TrainingActivities.AwaitJobRequest;
+import io.finetune.workflows.training.TrainingActivities.StartJobRequest;
+import io.finetune.workflows.training.TrainingActivities.TrainedModel;
+import io.finetune.workflows.training.TrainingActivities.TrainingFileRequest;
+import io.finetune.workflows.training.TrainingActivities.UploadRequest;
+import io.temporal.testing.TestActivityEnvironment;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Against the real local provider: one upload and one job per attempt, however often retried. */
+class TrainingActivitiesImplTest {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  @TempDir Path dir;
+  private LocalProvider provider;
+  private Providers providers;
+  private ArtifactStore store;
+  private TestActivityEnvironment env;
+  private TrainingActivities activities;
+
+  @BeforeEach
+  void setUp() throws Exception {
+    provider = LocalProvider.start(0, dir.resolve("provider"));
+    providers = new Providers(List.of(new ProviderConfig("local", provider.baseUrl(), "", 50)));
+    store = new ArtifactStore(dir.resolve("store"));
+    env = TestActivityEnvironment.newInstance();
+    env.registerActivitiesImplementations(new TrainingActivitiesImpl(store, providers));
+    activities = env.newActivityStub(TrainingActivities.class);
+  }
+
+  @AfterEach
+  void tearDown() {
+    env.close();
+    provider.close();
+  }
+
+  private DatasetRef train() {
+    List<Row> rows = new ArrayList<>();
+    for (int i = 0; i < 60; i++) {
+      boolean billing = i % 2 == 0;
+      rows.add(
+          new Row(
+              (billing ? "please refund invoice " : "app crash error ") + i,
+              JSON.createObjectNode().put("category", billing ? "billing" : "technical")));
+    }
+    return Rows.write(store, "train", rows);
+  }
+
+  @Test
+  void retriesReuseTheUploadAndTheJobAndTheModelLearns() throws Exception {
+    ArtifactRef file =
+        activities.prepareTrainingFile(new TrainingFileRequest(train(), "Classify.", List.of("category")));
+    JsonNode firstLine = JSON.readTree(Files.readAllLines(Path.of(file.path())).get(0));
+    assertEquals("system", firstLine.get("messages").get(0).get("role").asText());
+    assertEquals(
+        "{\"category\":\"billing\"}", firstLine.get("messages").get(2).get("content").asText());
+
+    String fileId = activities.uploadTrainingFile(new UploadRequest("local", file));
+    assertEquals(fileId, activities.uploadTrainingFile(new UploadRequest("local", file)));
+    assertEquals(1, providers.client("local").listFiles().get("data").size());
+
+    StartJobRequest start =
+        new StartJobRequest("local", "local-small", fileId, "triage", 7, 2, "run-1-train-small");
+    String jobId = activities.startJob(start);
+    assertEquals(jobId, activities.startJob(start), "a retried start finds the same job");
+    assertEquals(
+        1, providers.client("local").listJobsWithMetadata("finetune_attempt", "run-1-train-small").get("data").size());
+    String otherAttempt =
+        activities.startJob(
+            new StartJobRequest("local", "local-small", fileId, "triage", 7, 2, "run-2-train-small"));
+    assertTrue(!otherAttempt.equals(jobId));
+
+    TrainedModel model = activities.awaitJob(new AwaitJobRequest("local", jobId));
+    assertTrue(model.modelId().startsWith("ft:local-small:triage:"), model.modelId());
+    assertEquals(
+        "{\"category\":\"billing\"}",
+        providers.client("local").chat(model.modelId(), "Classify.", "I want a refund"));
+  }
+
+  @Test
+  void aFailedJobFailsTheActivityWithTheProvidersReason() {
+    ArtifactRef tiny =
+        store.write("training-files", "jsonl", out -> out.write("{\"messages\":[]}\n".getBytes()));
+    String fileId = activities.uploadTrainingFile(new UploadRequest("local", tiny));
+    String jobId =
+        activities.startJob(new StartJobRequest("local", "local-small", fileId, "t", 1, null, "k"));
+    var e =
+        org.junit.jupiter.api.Assertions.assertThrows(
+            io.temporal.failure.ActivityFailure.class,
+            () -> activities.awaitJob(new AwaitJobRequest("local", jobId)));
+    var cause = (io.temporal.failure.ApplicationFailure) e.getCause();
+    assertTrue(cause.isNonRetryable());
+    assertTrue(cause.getOriginalMessage().contains("invalid_training_file"), cause.getOriginalMessage());
+  }
+}
