@@ -1,0 +1,151 @@
+package io.finetune.worker;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.finetune.workflows.TaskQueues;
+import io.finetune.workflows.common.Scores;
+import io.finetune.workflows.drift.DriftCheck;
+import io.finetune.workflows.drift.DriftCheckImpl;
+import io.finetune.workflows.drift.DriftCheckInput;
+import io.finetune.workflows.drift.DriftResult;
+import io.finetune.workflows.pipeline.Checkpoints;
+import io.finetune.workflows.pipeline.Decision;
+import io.finetune.workflows.pipeline.FineTunePipeline;
+import io.finetune.workflows.pipeline.FineTunePipelineImpl;
+import io.finetune.workflows.pipeline.Outcome;
+import io.finetune.workflows.pipeline.PipelineInput;
+import io.finetune.workflows.pipeline.PipelineStatus;
+import io.finetune.workflows.spec.PipelineSpec;
+import io.finetune.workflows.spec.SpecLoader;
+import io.finetune.workflows.training.CandidateResult;
+import io.finetune.workflows.training.TrainCandidateImpl;
+import io.temporal.client.WorkflowClient;
+import io.temporal.client.WorkflowOptions;
+import io.temporal.client.WorkflowStub;
+import io.temporal.common.WorkflowExecutionHistory;
+import io.temporal.testing.WorkflowReplayer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.context.SpringBootTest;
+
+/**
+ * The real worker (Spring wiring, real activities, embedded local provider) on the starter's
+ * in-process test server: the example runs through both checkpoints, gets promoted, and the
+ * drifted batch triggers retraining. The histories it makes replay against the current code, and
+ * with -Dfinetune.recordHistories=true they are written to the replay test's resources.
+ */
+@SpringBootTest(
+    properties = {
+      "spring.temporal.test-server.enabled=true",
+      "spring.temporal.connection.target=local",
+      "finetune.home=${java.io.tmpdir}/finetune-worker-test-${random.uuid}"
+    })
+class WholeLifecycleTest {
+  private static final Path EXAMPLE = Path.of("../examples/ticket-triage");
+  private static final Path HISTORIES = Path.of("../workflows/src/test/resources/histories");
+
+  @Autowired WorkflowClient client;
+
+  @Test
+  void exampleRunsThroughBothCheckpointsAndDriftTriggersRetraining() throws Exception {
+    PipelineSpec example = SpecLoader.load(EXAMPLE.resolve("spec.yaml"));
+    PipelineSpec spec =
+        new PipelineSpec(
+            example.name(),
+            example.dataset(),
+            example.outputFields(),
+            example.evalSets(),
+            example.prompt(),
+            example.target(),
+            new PipelineSpec.Model(
+                List.of("small", "medium"),
+                example.model().baseModels(),
+                example.model().promptModel(),
+                null),
+            example.provider(),
+            example.split(),
+            example.approval(),
+            example.drift());
+
+    FineTunePipeline pipeline =
+        client.newWorkflowStub(
+            FineTunePipeline.class,
+            WorkflowOptions.newBuilder()
+                .setWorkflowId("lifecycle")
+                .setTaskQueue(TaskQueues.FINE_TUNE)
+                .build());
+    WorkflowClient.start(pipeline::run, new PipelineInput(spec, "test"));
+    PipelineStatus done = approveAll(pipeline, "alice");
+
+    assertEquals(Outcome.PROMOTED, done.outcome(), done.outcomeReason());
+    double baseline = Scores.of(done.baseline().metrics(), Scores.EXACT_MATCH);
+    CandidateResult small = done.candidates().get(0);
+    CandidateResult medium = done.candidates().get(1);
+    assertTrue(baseline > 0.3 && baseline < 0.9, "baseline " + baseline);
+    assertTrue(Scores.of(medium.test().metrics(), Scores.EXACT_MATCH) > baseline);
+    assertTrue(
+        Scores.of(medium.test().metrics(), Scores.EXACT_MATCH)
+            >= Scores.of(small.test().metrics(), Scores.EXACT_MATCH));
+    assertEquals(done.bestModel(), done.promoted().modelId());
+    assertTrue(Files.exists(Path.of(done.dataReport().markdown().path())));
+    assertEquals(0, done.split().trainTestLeaks());
+
+    DriftCheck drift =
+        client.newWorkflowStub(
+            DriftCheck.class,
+            WorkflowOptions.newBuilder()
+                .setWorkflowId("drift")
+                .setTaskQueue(TaskQueues.FINE_TUNE)
+                .build());
+    DriftResult r =
+        drift.check(
+            new DriftCheckInput(
+                spec.name(),
+                EXAMPLE.resolve("production-2024.jsonl").toAbsolutePath().toString(),
+                true));
+    assertTrue(r.drifted(), r.exceeded().toString());
+    assertEquals(3, r.exceeded().size(), r.exceeded().toString());
+    assertNotNull(r.retrainWorkflowId());
+
+    PipelineStatus retrained =
+        approveAll(client.newWorkflowStub(FineTunePipeline.class, r.retrainWorkflowId()), "bob");
+    assertEquals(Outcome.PROMOTED, retrained.outcome());
+    assertEquals(2, retrained.promoted().version());
+    double before = Scores.of(r.currentModelOnFreshHoldout(), Scores.EXACT_MATCH);
+    double after =
+        Scores.of(
+            retrained.candidates().get(1).evalSets().get("fresh-holdout").metrics(),
+            Scores.EXACT_MATCH);
+    assertTrue(after > before, "retrained " + after + " vs before " + before);
+
+    replayAndMaybeRecord("lifecycle", "fine-tune-pipeline-happy-path.json");
+    replayAndMaybeRecord("lifecycle-train-small", "train-candidate.json");
+    replayAndMaybeRecord("drift", "drift-check-retrain.json");
+  }
+
+  private PipelineStatus approveAll(FineTunePipeline pipeline, String who) throws Exception {
+    WorkflowStub stub = WorkflowStub.fromTyped(pipeline);
+    for (String checkpoint : Checkpoints.ALL) {
+      for (int i = 0; i < 2400 && !checkpoint.equals(pipeline.status().pendingCheckpoint()); i++) {
+        Thread.sleep(25);
+      }
+      pipeline.decide(new Decision(checkpoint, Checkpoints.APPROVE, who, "looks good"));
+    }
+    return stub.getResult(PipelineStatus.class);
+  }
+
+  private void replayAndMaybeRecord(String workflowId, String file) throws Exception {
+    WorkflowExecutionHistory history = client.fetchHistory(workflowId);
+    WorkflowReplayer.replayWorkflowExecution(
+        history, FineTunePipelineImpl.class, TrainCandidateImpl.class, DriftCheckImpl.class);
+    if (Boolean.getBoolean("finetune.recordHistories")) {
+      Files.createDirectories(HISTORIES);
+      Files.writeString(HISTORIES.resolve(file), history.toJson(true));
+    }
+  }
+}
