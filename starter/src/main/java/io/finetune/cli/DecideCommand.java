@@ -88,6 +88,7 @@ abstract class DecideCommand implements Callable<Integer> {
   }
 
   @picocli.CommandLine.Command(
+      mixinStandardHelpOptions = true,
       name = "approve",
       description = "Approves the open checkpoint (data-review or promotion) of a run.")
   static class Approve extends DecideCommand {
@@ -98,6 +99,7 @@ abstract class DecideCommand implements Callable<Integer> {
   }
 
   @picocli.CommandLine.Command(
+      mixinStandardHelpOptions = true,
       name = "reject",
       description =
           "Rejects the open checkpoint of a run; the run ends without training/promoting.")

@@ -34,13 +34,13 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 @Command(
+    mixinStandardHelpOptions = true,
     name = "demo",
-    description = {
-      "Runs the bundled example through the whole lifecycle on an embedded Temporal server:",
-      "prompt baseline, data review, split, training per size, fast eval, approval, promotion,",
-      "then a drift check on the drifted production batch that triggers retraining.",
-      "The demo approves the checkpoints itself and says so."
-    })
+    description =
+        "Runs the bundled example through the whole lifecycle on an embedded Temporal server"
+            + " (prompt baseline, data review, split, training per size, fast eval, approval,"
+            + " promotion, then a drift check on a drifted batch that triggers retraining),"
+            + " approving the checkpoints itself and saying so.")
 class DemoCommand implements Callable<Integer> {
   private static final String DEMO_REVIEWER = "demo-bot";
 

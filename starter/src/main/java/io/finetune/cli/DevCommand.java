@@ -8,6 +8,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 @Command(
+    mixinStandardHelpOptions = true,
     name = "dev",
     description = {
       "Starts an embedded Temporal dev server on 127.0.0.1, the worker and the local provider,"

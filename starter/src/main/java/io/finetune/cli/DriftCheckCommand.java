@@ -27,6 +27,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(
+    mixinStandardHelpOptions = true,
     name = "drift-check",
     description = {
       "Compares a production batch with the current model's training data; past the spec's"

@@ -8,6 +8,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 @Command(
+    mixinStandardHelpOptions = true,
     name = "generate-example",
     description = "Regenerates the bundled ticket-triage data (seeded: same files every time).")
 class GenerateExampleCommand implements Callable<Integer> {

@@ -16,7 +16,10 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-@Command(name = "list", description = "Lists recent runs (pipelines, candidates, drift checks).")
+@Command(
+    mixinStandardHelpOptions = true,
+    name = "list",
+    description = "Lists recent runs (pipelines, candidates, drift checks).")
 class ListCommand implements Callable<Integer> {
   @Mixin TemporalOptions temporal;
 

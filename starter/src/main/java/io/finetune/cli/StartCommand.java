@@ -20,7 +20,10 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-@Command(name = "start", description = "Starts a fine-tuning pipeline from a spec file.")
+@Command(
+    mixinStandardHelpOptions = true,
+    name = "start",
+    description = "Starts a fine-tuning pipeline from a spec file.")
 class StartCommand implements Callable<Integer> {
   @Mixin TemporalOptions temporal;
 

@@ -17,6 +17,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Parameters;
 
 @Command(
+    mixinStandardHelpOptions = true,
     name = "status",
     description = "Shows a run: stage, open checkpoint, every score so far, decisions, outcome.")
 class StatusCommand implements Callable<Integer> {

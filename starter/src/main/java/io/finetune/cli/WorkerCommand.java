@@ -10,6 +10,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 
 @Command(
+    mixinStandardHelpOptions = true,
     name = "worker",
     description =
         "Runs the worker (workflows + activities, Spring Boot) against an existing Temporal"

@@ -130,8 +130,12 @@ class CliEndToEndIT {
         Files.writeString(
             home.resolve("spec.yaml"),
             Files.readString(REPO.resolve("examples/ticket-triage/spec.yaml"))
-                .replace("path: train.jsonl", "path: " + REPO.resolve("examples/ticket-triage/train.jsonl"))
-                .replace("path: corner-cases.jsonl", "path: " + REPO.resolve("examples/ticket-triage/corner-cases.jsonl"))
+                .replace(
+                    "path: train.jsonl",
+                    "path: " + REPO.resolve("examples/ticket-triage/train.jsonl"))
+                .replace(
+                    "path: corner-cases.jsonl",
+                    "path: " + REPO.resolve("examples/ticket-triage/corner-cases.jsonl"))
                 .replace("sizes: [small, medium, large]", "sizes: [small]"));
 
     Result started = cli("start", spec.toString(), "--id", "e2e-run");
@@ -147,12 +151,22 @@ class CliEndToEndIT {
     Result early = cli("approve", "e2e-run", "--checkpoint", "promotion", "--by", "alice");
     assertEquals(2, early.exit(), early.out());
     assertTrue(
-        early.out().contains("checkpoint promotion is not open; the open checkpoint is data-review"),
+        early
+            .out()
+            .contains("checkpoint promotion is not open; the open checkpoint is data-review"),
         early.out());
     assertFalse(early.out().contains("\tat "), "no stack trace:\n" + early.out());
 
     Result review =
-        cli("approve", "e2e-run", "--checkpoint", "data-review", "--by", "alice", "--comment", "ok");
+        cli(
+            "approve",
+            "e2e-run",
+            "--checkpoint",
+            "data-review",
+            "--by",
+            "alice",
+            "--comment",
+            "ok");
     assertEquals(0, review.exit(), review.out());
 
     awaitStatus("e2e-run", s -> "promotion".equals(s.pendingCheckpoint()));

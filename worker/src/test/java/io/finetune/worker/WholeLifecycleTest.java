@@ -35,9 +35,9 @@ import org.springframework.boot.test.context.SpringBootTest;
 
 /**
  * The real worker (Spring wiring, real activities, embedded local provider) on the starter's
- * in-process test server: the example runs through both checkpoints, gets promoted, and the
- * drifted batch triggers retraining. The histories it makes replay against the current code, and
- * with -Dfinetune.recordHistories=true they are written to the replay test's resources.
+ * in-process test server: the example runs through both checkpoints, gets promoted, and the drifted
+ * batch triggers retraining. The histories it makes replay against the current code, and with
+ * -Dfinetune.recordHistories=true they are written to the replay test's resources.
  */
 @SpringBootTest(
     properties = {

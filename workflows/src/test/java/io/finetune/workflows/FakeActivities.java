@@ -15,8 +15,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Activities with scripted results, for testing workflow logic alone. Scores are keyed by model
- * id; every call is recorded so tests can assert what the workflow did (and did not) do.
+ * Activities with scripted results, for testing workflow logic alone. Scores are keyed by model id;
+ * every call is recorded so tests can assert what the workflow did (and did not) do.
  */
 public class FakeActivities
     implements DatasetActivities,

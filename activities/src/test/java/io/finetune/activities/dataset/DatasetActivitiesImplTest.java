@@ -49,7 +49,8 @@ class DatasetActivitiesImplTest {
 
   private DatasetRef importFile(Path p, boolean labelsRequired, String name) {
     return activities.importDataset(
-        new ImportRequest(name, p.toString(), "text", "label", List.of("category"), labelsRequired));
+        new ImportRequest(
+            name, p.toString(), "text", "label", List.of("category"), labelsRequired));
   }
 
   @Test
@@ -69,7 +70,8 @@ class DatasetActivitiesImplTest {
     assertEquals(Failures.INVALID_INPUT, f.getType());
     String m = f.getOriginalMessage();
     assertTrue(m.contains("has 4 unreadable row(s); nothing was imported"), m);
-    assertTrue(m.contains(p + ":2: field 'label' is missing (expected an object with category)"), m);
+    assertTrue(
+        m.contains(p + ":2: field 'label' is missing (expected an object with category)"), m);
     assertTrue(m.contains(p + ":3: not valid JSON"), m);
     assertTrue(m.contains(p + ":4: field 'text' is missing or not a string"), m);
     assertTrue(m.contains(p + ":5: field 'label' must be an object with category, was string"), m);
@@ -79,7 +81,11 @@ class DatasetActivitiesImplTest {
   @Test
   void unlabeledRowsAreFineWhereLabelsAreOptional() throws IOException {
     Path p =
-        file("batch.jsonl", "{\"text\": \"a\"}", "", "{\"text\": \"b\", \"label\": {\"category\": \"x\"}}");
+        file(
+            "batch.jsonl",
+            "{\"text\": \"a\"}",
+            "",
+            "{\"text\": \"b\", \"label\": {\"category\": \"x\"}}");
     DatasetRef ref = importFile(p, false);
     assertEquals(2, ref.rows());
     assertEquals(1, ref.labeledRows());
@@ -111,7 +117,9 @@ class DatasetActivitiesImplTest {
     DatasetRef data = dataset(1000);
     DatasetRef corner =
         importFile(
-            file("corner.jsonl", "{\"text\": \"Ticket number 4\", \"label\": {\"category\": \"c1\"}}"),
+            file(
+                "corner.jsonl",
+                "{\"text\": \"Ticket number 4\", \"label\": {\"category\": \"c1\"}}"),
             true,
             "corner-cases");
     SplitResult a = activities.split(new SplitRequest(data, 0.1, 7, List.of(corner)));
@@ -126,7 +134,8 @@ class DatasetActivitiesImplTest {
     Set<String> train = new HashSet<>();
     Rows.read(store, a.train()).forEach(r -> train.add(Rows.normalize(r.input())));
     assertTrue(
-        Rows.read(store, a.test()).stream().noneMatch(r -> train.contains(Rows.normalize(r.input()))));
+        Rows.read(store, a.test()).stream()
+            .noneMatch(r -> train.contains(Rows.normalize(r.input()))));
     assertFalse(a.test().sha256().equals(other.test().sha256()), "another seed, another test set");
     int cornerLeaks = train.contains("ticket number 4") ? 1 : 0;
     assertEquals(Map.of("corner-cases", cornerLeaks), a.evalSetLeaks());

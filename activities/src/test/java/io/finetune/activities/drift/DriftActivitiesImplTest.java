@@ -37,15 +37,20 @@ class DriftActivitiesImplTest {
   @Test
   void jensenShannonDistanceIsZeroForEqualAndOneForDisjointDistributions() {
     assertEquals(
-        0.0, DriftActivitiesImpl.jensenShannonDistance(Map.of("a", 0.5, "b", 0.5), Map.of("a", 0.5, "b", 0.5)), 1e-9);
-    assertEquals(1.0, DriftActivitiesImpl.jensenShannonDistance(Map.of("a", 1.0), Map.of("b", 1.0)), 1e-9);
+        0.0,
+        DriftActivitiesImpl.jensenShannonDistance(
+            Map.of("a", 0.5, "b", 0.5), Map.of("a", 0.5, "b", 0.5)),
+        1e-9);
+    assertEquals(
+        1.0, DriftActivitiesImpl.jensenShannonDistance(Map.of("a", 1.0), Map.of("b", 1.0)), 1e-9);
   }
 
   @Test
   void newWordsAndShiftedLabelsAreMeasured_numbersAreNotNewWords() {
     ArtifactStore store = new ArtifactStore(dir);
     DriftActivitiesImpl drift = new DriftActivitiesImpl(store);
-    DatasetRef train = rows(store, "train", "my invoice is wrong", "billing", "billing", "tech", "tech");
+    DatasetRef train =
+        rows(store, "train", "my invoice is wrong", "billing", "billing", "tech", "tech");
     DatasetRef same = rows(store, "same", "my invoice is wrong", "billing", "tech", null);
     DatasetRef shifted = rows(store, "shifted", "my passkey is wrong", "account", "account");
 

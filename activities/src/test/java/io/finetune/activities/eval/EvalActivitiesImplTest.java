@@ -89,8 +89,7 @@ class EvalActivitiesImplTest {
   @Test
   void scoresEveryLabeledRowAndStoresThePredictions() throws Exception {
     DatasetRef d = data(41); // 40 labeled + 1 unlabeled
-    EvalResult r =
-        activities.evaluate(new EvalRequest("p", "m", "prompt", d, List.of("category")));
+    EvalResult r = activities.evaluate(new EvalRequest("p", "m", "prompt", d, List.of("category")));
 
     assertEquals(41, requests.get());
     assertEquals(41, r.rows());
@@ -110,14 +109,15 @@ class EvalActivitiesImplTest {
     EvalRequest request = new EvalRequest("p", "m", "prompt", d, List.of("category"));
     // A first attempt answered 64 rows (heartbeated) and half-wrote a 65th before dying.
     String key =
-        ArtifactStore.sha256Hex(
-            String.join("\n", "p", "m", "prompt", d.sha256()).getBytes());
+        ArtifactStore.sha256Hex(String.join("\n", "p", "m", "prompt", d.sha256()).getBytes());
     List<String> done = new ArrayList<>();
     List<Row> rows = Rows.read(store, d);
     for (int i = 0; i < 64; i++) {
       done.add(
           JSON.writeValueAsString(
-              rows.get(i).input().startsWith("refund") ? "{\"category\":\"billing\"}" : "not json"));
+              rows.get(i).input().startsWith("refund")
+                  ? "{\"category\":\"billing\"}"
+                  : "not json"));
     }
     done.add("\"{\\\"category\\\":");
     Files.write(store.workFile("eval-" + key + ".jsonl"), done);

@@ -68,14 +68,14 @@ class ProviderClientTest {
             .setBody(
                 "{\"error\":{\"message\":\"bad model\",\"code\":\"model_not_available\","
                     + "\"param\":\"model\"}}"));
-    ApplicationFailure f =
-        assertThrows(ApplicationFailure.class, () -> client.getJob("ftjob-1"));
+    ApplicationFailure f = assertThrows(ApplicationFailure.class, () -> client.getJob("ftjob-1"));
     assertTrue(f.isNonRetryable());
     assertEquals(Failures.PROVIDER_REJECTED, f.getType());
     assertTrue(
         f.getOriginalMessage()
-            .contains("answered 400 to GET /v1/fine_tuning/jobs/ftjob-1: bad model"
-                + " [code=model_not_available] [param=model]"),
+            .contains(
+                "answered 400 to GET /v1/fine_tuning/jobs/ftjob-1: bad model"
+                    + " [code=model_not_available] [param=model]"),
         f.getOriginalMessage());
     assertFalse(f.getOriginalMessage().contains("sk-secret"));
   }
@@ -91,9 +91,7 @@ class ProviderClientTest {
   @Test
   void anUnknownProviderIsAClearNonRetryableError() {
     ApplicationFailure f =
-        assertThrows(
-            ApplicationFailure.class,
-            () -> new Providers(List.of()).client("together"));
+        assertThrows(ApplicationFailure.class, () -> new Providers(List.of()).client("together"));
     assertTrue(f.isNonRetryable());
     assertTrue(f.getOriginalMessage().contains("finetune.providers.together.base-url"));
   }

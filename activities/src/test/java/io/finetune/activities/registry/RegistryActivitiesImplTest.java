@@ -23,7 +23,8 @@ class RegistryActivitiesImplTest {
   @Test
   void promotionsMakeVersionsAndARetriedPromotionIsTheSameVersion() {
     RegistryActivitiesImpl registry = new RegistryActivitiesImpl(dir);
-    ApplicationFailure none = assertThrows(ApplicationFailure.class, () -> registry.current("triage"));
+    ApplicationFailure none =
+        assertThrows(ApplicationFailure.class, () -> registry.current("triage"));
     assertTrue(none.isNonRetryable());
 
     ModelVersion v1 = registry.promote(promote("run-1", "ft:a"));

@@ -70,7 +70,8 @@ class TrainingActivitiesImplTest {
   @Test
   void retriesReuseTheUploadAndTheJobAndTheModelLearns() throws Exception {
     ArtifactRef file =
-        activities.prepareTrainingFile(new TrainingFileRequest(train(), "Classify.", List.of("category")));
+        activities.prepareTrainingFile(
+            new TrainingFileRequest(train(), "Classify.", List.of("category")));
     JsonNode firstLine = JSON.readTree(Files.readAllLines(Path.of(file.path())).get(0));
     assertEquals("system", firstLine.get("messages").get(0).get("role").asText());
     assertEquals(
@@ -85,10 +86,16 @@ class TrainingActivitiesImplTest {
     String jobId = activities.startJob(start);
     assertEquals(jobId, activities.startJob(start), "a retried start finds the same job");
     assertEquals(
-        1, providers.client("local").listJobsWithMetadata("finetune_attempt", "run-1-train-small").get("data").size());
+        1,
+        providers
+            .client("local")
+            .listJobsWithMetadata("finetune_attempt", "run-1-train-small")
+            .get("data")
+            .size());
     String otherAttempt =
         activities.startJob(
-            new StartJobRequest("local", "local-small", fileId, "triage", 7, 2, "run-2-train-small"));
+            new StartJobRequest(
+                "local", "local-small", fileId, "triage", 7, 2, "run-2-train-small"));
     assertTrue(!otherAttempt.equals(jobId));
 
     TrainedModel model = activities.awaitJob(new AwaitJobRequest("local", jobId));
@@ -111,6 +118,7 @@ class TrainingActivitiesImplTest {
             () -> activities.awaitJob(new AwaitJobRequest("local", jobId)));
     var cause = (io.temporal.failure.ApplicationFailure) e.getCause();
     assertTrue(cause.isNonRetryable());
-    assertTrue(cause.getOriginalMessage().contains("invalid_training_file"), cause.getOriginalMessage());
+    assertTrue(
+        cause.getOriginalMessage().contains("invalid_training_file"), cause.getOriginalMessage());
   }
 }

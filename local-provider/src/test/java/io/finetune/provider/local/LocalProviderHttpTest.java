@@ -40,7 +40,8 @@ class LocalProviderHttpTest {
     if (body == null) {
       b.method(method, HttpRequest.BodyPublishers.noBody());
     } else {
-      b.header("Content-Type", contentType).method(method, HttpRequest.BodyPublishers.ofByteArray(body));
+      b.header("Content-Type", contentType)
+          .method(method, HttpRequest.BodyPublishers.ofByteArray(body));
     }
     HttpResponse<String> r = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
     return new Reply(r.statusCode(), JSON.readTree(r.body()));
@@ -53,9 +54,17 @@ class LocalProviderHttpTest {
   private String upload(String content) throws IOException, InterruptedException {
     String boundary = "b0undary";
     String body =
-        "--" + boundary + "\r\nContent-Disposition: form-data; name=\"purpose\"\r\n\r\nfine-tune\r\n"
-            + "--" + boundary + "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"t.jsonl\"\r\n"
-            + "Content-Type: application/jsonl\r\n\r\n" + content + "\r\n--" + boundary + "--\r\n";
+        "--"
+            + boundary
+            + "\r\nContent-Disposition: form-data; name=\"purpose\"\r\n\r\nfine-tune\r\n"
+            + "--"
+            + boundary
+            + "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"t.jsonl\"\r\n"
+            + "Content-Type: application/jsonl\r\n\r\n"
+            + content
+            + "\r\n--"
+            + boundary
+            + "--\r\n";
     Reply r =
         call(
             "POST",
@@ -107,7 +116,9 @@ class LocalProviderHttpTest {
     Reply created =
         post(
             "/fine_tuning/jobs",
-            "{\"model\":\"local-small\",\"training_file\":\"" + fileId + "\",\"suffix\":\"t\","
+            "{\"model\":\"local-small\",\"training_file\":\""
+                + fileId
+                + "\",\"suffix\":\"t\","
                 + "\"metadata\":{\"finetune_attempt\":\"run-1\"},"
                 + "\"method\":{\"type\":\"supervised\",\"supervised\":{\"hyperparameters\":{\"n_epochs\":3}}}}");
     assertEquals(200, created.status(), created.body().toString());
@@ -124,26 +135,38 @@ class LocalProviderHttpTest {
         .body()
         .get("data")
         .forEach(e -> messages.add(e.get("message").asText()));
-    assertTrue(messages.stream().anyMatch(m -> m.startsWith("Validated 40 examples")), messages.toString());
+    assertTrue(
+        messages.stream().anyMatch(m -> m.startsWith("Validated 40 examples")),
+        messages.toString());
     assertTrue(messages.stream().anyMatch(m -> m.startsWith("Epoch 3/3")), messages.toString());
 
     JsonNode byMetadata =
         call("GET", "/fine_tuning/jobs?metadata%5Bfinetune_attempt%5D=run-1", null, null).body();
     assertEquals(1, byMetadata.get("data").size());
-    assertEquals(0, call("GET", "/fine_tuning/jobs?metadata%5Bfinetune_attempt%5D=other", null, null).body().get("data").size());
+    assertEquals(
+        0,
+        call("GET", "/fine_tuning/jobs?metadata%5Bfinetune_attempt%5D=other", null, null)
+            .body()
+            .get("data")
+            .size());
 
     JsonNode chat =
         post(
                 "/chat/completions",
-                "{\"model\":\"" + model + "\",\"messages\":[{\"role\":\"user\",\"content\":\"refund my order please\"}]}")
+                "{\"model\":\""
+                    + model
+                    + "\",\"messages\":[{\"role\":\"user\",\"content\":\"refund my order please\"}]}")
             .body();
     assertEquals(
-        "{\"label\":\"billing\"}", chat.get("choices").get(0).get("message").get("content").asText());
+        "{\"label\":\"billing\"}",
+        chat.get("choices").get(0).get("message").get("content").asText());
 
     // A restarted provider still knows its jobs and serves its models.
     provider.close();
     provider = LocalProvider.start(0, storage);
-    assertEquals("succeeded", call("GET", "/fine_tuning/jobs/" + jobId, null, null).body().get("status").asText());
+    assertEquals(
+        "succeeded",
+        call("GET", "/fine_tuning/jobs/" + jobId, null, null).body().get("status").asText());
     assertEquals(4, call("GET", "/models", null, null).body().get("data").size());
   }
 
@@ -151,7 +174,9 @@ class LocalProviderHttpTest {
   void badRequestsGetOpenAiStyleErrors() throws Exception {
     provider = LocalProvider.start(0, storage);
     Reply unknownModel =
-        post("/chat/completions", "{\"model\":\"ft:nope\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}");
+        post(
+            "/chat/completions",
+            "{\"model\":\"ft:nope\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}");
     assertEquals(404, unknownModel.status());
     assertEquals("model_not_found", unknownModel.body().get("error").get("code").asText());
 

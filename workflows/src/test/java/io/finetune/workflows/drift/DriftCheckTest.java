@@ -14,7 +14,6 @@ import io.finetune.workflows.pipeline.FineTunePipelineImpl;
 import io.finetune.workflows.pipeline.PipelineStatus;
 import io.finetune.workflows.registry.RegistryActivities.ModelVersion;
 import io.finetune.workflows.training.TrainCandidateImpl;
-import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowOptions;
 import io.temporal.testing.TestWorkflowEnvironment;
 import io.temporal.worker.Worker;

@@ -152,10 +152,15 @@ class FineTunePipelineTest {
     awaitCheckpoint(p, Checkpoints.DATA_REVIEW);
 
     assertRefused(
-        p, new Decision(Checkpoints.PROMOTION, "approve", "alice", null), "open checkpoint is data-review");
-    assertRefused(p, new Decision("deploy", "approve", "alice", null), "unknown checkpoint 'deploy'");
-    assertRefused(p, new Decision(Checkpoints.DATA_REVIEW, "maybe", "alice", null), "unknown action");
-    assertRefused(p, new Decision(Checkpoints.DATA_REVIEW, "approve", " ", null), "'by' is required");
+        p,
+        new Decision(Checkpoints.PROMOTION, "approve", "alice", null),
+        "open checkpoint is data-review");
+    assertRefused(
+        p, new Decision("deploy", "approve", "alice", null), "unknown checkpoint 'deploy'");
+    assertRefused(
+        p, new Decision(Checkpoints.DATA_REVIEW, "maybe", "alice", null), "unknown action");
+    assertRefused(
+        p, new Decision(Checkpoints.DATA_REVIEW, "approve", " ", null), "'by' is required");
     assertRefused(
         p, new Decision(Checkpoints.DATA_REVIEW, "approve", "mallory", null), "may not decide");
 
@@ -216,7 +221,8 @@ class FineTunePipelineTest {
     assertEquals(Outcome.PROMOTED, done.outcome());
     assertTrue(done.decisions().get(1).override());
     assertTrue(done.outcomeReason().contains("gate overridden by alice"));
-    assertFalse(r.override(), "the update's answer is what was received; the run marks the override");
+    assertFalse(
+        r.override(), "the update's answer is what was received; the run marks the override");
   }
 
   @Test

@@ -17,7 +17,8 @@ class SpecLoaderTest {
 
   @BeforeEach
   void data() throws IOException {
-    Files.writeString(dir.resolve("train.jsonl"), "{\"input\":\"a\",\"output\":{\"label\":\"x\"}}\n");
+    Files.writeString(
+        dir.resolve("train.jsonl"), "{\"input\":\"a\",\"output\":{\"label\":\"x\"}}\n");
   }
 
   private Path spec(String yaml) throws IOException {
