@@ -37,7 +37,14 @@ public class FinetuneCli {
             commandLine.getErr().println("error: " + e.getMessage());
             return 2;
           }
-          throw e;
+          // Anything else is unexpected: say what happened; the trace only on request.
+          commandLine.getErr().println("error: " + TemporalOptions.rootMessage(e));
+          if (System.getenv("FINETUNE_DEBUG") != null) {
+            e.printStackTrace(commandLine.getErr());
+          } else {
+            commandLine.getErr().println("(set FINETUNE_DEBUG=1 to see the stack trace)");
+          }
+          return 1;
         });
     return cli.execute(args);
   }

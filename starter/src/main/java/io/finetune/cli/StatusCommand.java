@@ -35,7 +35,7 @@ class StatusCommand implements Callable<Integer> {
     if (type.equals("FineTunePipeline")) {
       PipelineStatus s =
           status == WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING
-              ? client.newWorkflowStub(FineTunePipeline.class, id).status()
+              ? query(client, id)
               : result(client, id, status, PipelineStatus.class);
       Printer.pipeline(id, s, System.out);
     } else if (type.equals("DriftCheck")) {
@@ -48,6 +48,21 @@ class StatusCommand implements Callable<Integer> {
       System.out.println(id + " (" + type + "): " + Printer.statusName(status));
     }
     return 0;
+  }
+
+  /** The status query, which needs a worker: say so plainly when none answers. */
+  private static PipelineStatus query(WorkflowClient client, String id) {
+    try {
+      return client.newWorkflowStub(FineTunePipeline.class, id).status();
+    } catch (RuntimeException e) {
+      if (TemporalOptions.isStatus(e, Status.Code.DEADLINE_EXCEEDED)) {
+        throw new UserError(
+            id
+                + " is RUNNING, but no worker answered its status query: is a worker polling task"
+                + " queue fine-tune? Start one with `./finetune worker` (or use `./finetune dev`).");
+      }
+      throw e;
+    }
   }
 
   static WorkflowExecutionInfo describe(WorkflowClient client, String id) {

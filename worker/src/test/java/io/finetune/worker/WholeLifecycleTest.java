@@ -123,9 +123,9 @@ class WholeLifecycleTest {
             Scores.EXACT_MATCH);
     assertTrue(after > before, "retrained " + after + " vs before " + before);
 
-    replayAndMaybeRecord("lifecycle", "fine-tune-pipeline-happy-path.json");
-    replayAndMaybeRecord("lifecycle-train-small", "train-candidate.json");
-    replayAndMaybeRecord("drift", "drift-check-retrain.json");
+    replayAndMaybeRecord("lifecycle", "fine-tune-pipeline");
+    replayAndMaybeRecord("lifecycle-train-small", "train-candidate");
+    replayAndMaybeRecord("drift", "drift-check");
   }
 
   private PipelineStatus approveAll(FineTunePipeline pipeline, String who) throws Exception {
@@ -139,13 +139,17 @@ class WholeLifecycleTest {
     return stub.getResult(PipelineStatus.class);
   }
 
-  private void replayAndMaybeRecord(String workflowId, String file) throws Exception {
+  private void replayAndMaybeRecord(String workflowId, String what) throws Exception {
     WorkflowExecutionHistory history = client.fetchHistory(workflowId);
     WorkflowReplayer.replayWorkflowExecution(
         history, FineTunePipelineImpl.class, TrainCandidateImpl.class, DriftCheckImpl.class);
-    if (Boolean.getBoolean("finetune.recordHistories")) {
-      Files.createDirectories(HISTORIES);
-      Files.writeString(HISTORIES.resolve(file), history.toJson(true));
+    String label = System.getProperty("finetune.recordHistories", "");
+    if (!label.isBlank()) {
+      Path file = HISTORIES.resolve(workflowId + "--" + what + "-" + label + ".json");
+      if (Files.exists(file)) {
+        throw new IllegalStateException(file + " exists: histories are added, never replaced");
+      }
+      Files.writeString(file, history.toJson(true));
     }
   }
 }

@@ -127,7 +127,7 @@ public class FakeActivities
         request.size(),
         request.metrics(),
         request.spec(),
-        request.train(),
+        request.dataset(),
         request.runId(),
         request.approvedBy(),
         0);

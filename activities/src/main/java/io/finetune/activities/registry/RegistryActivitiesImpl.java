@@ -43,7 +43,7 @@ public class RegistryActivitiesImpl implements RegistryActivities {
             r.size(),
             r.metrics(),
             r.spec(),
-            r.train(),
+            r.dataset(),
             r.runId(),
             r.approvedBy(),
             System.currentTimeMillis());

@@ -68,6 +68,11 @@ public final class LocalProvider implements AutoCloseable {
 
   /** Starts on 127.0.0.1:{@code port} (0 picks a free port), keeping its state under storage. */
   public static LocalProvider start(int port, Path storage) throws IOException {
+    // The JDK server writes headers and body separately; with Nagle's algorithm on, every small
+    // response then waits for the client's delayed ACK (~40 ms). Read once, at first use.
+    if (System.getProperty("sun.net.httpserver.nodelay") == null) {
+      System.setProperty("sun.net.httpserver.nodelay", "true");
+    }
     HttpServer server =
         HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 64);
     LocalProvider provider = new LocalProvider(server, storage);

@@ -82,7 +82,7 @@ public class DriftCheckImpl implements DriftCheck {
                 spec.outputFields(),
                 false));
     DriftStatistics stats =
-        drift.compare(new CompareRequest(current.train(), batch, spec.outputFields()));
+        drift.compare(new CompareRequest(current.dataset(), batch, spec.outputFields()));
     Map<String, Double> live =
         batch.labeledRows() == 0
             ? Map.of()
@@ -136,7 +136,7 @@ public class DriftCheckImpl implements DriftCheck {
     RetrainData data =
         drift.prepareRetraining(
             new RetrainRequest(
-                current.train(), batch, t.freshHoldoutFraction(), spec.split().seed()));
+                current.dataset(), batch, t.freshHoldoutFraction(), spec.split().seed()));
     Map<String, Double> currentOnHoldout =
         eval.evaluate(
                 new EvalRequest(

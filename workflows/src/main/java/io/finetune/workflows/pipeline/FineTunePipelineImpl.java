@@ -193,7 +193,7 @@ public class FineTunePipelineImpl implements FineTunePipeline {
                 best.size(),
                 best.test().metrics(),
                 spec,
-                split.train(),
+                data,
                 approval.by()));
     return finish(
         Outcome.PROMOTED,

@@ -1,5 +1,6 @@
 package io.finetune.workflows.registry;
 
+import com.fasterxml.jackson.annotation.JsonAlias;
 import io.finetune.workflows.common.DatasetRef;
 import io.finetune.workflows.spec.PipelineSpec;
 import io.temporal.activity.ActivityInterface;
@@ -9,7 +10,11 @@ import java.util.Map;
 @ActivityInterface
 public interface RegistryActivities {
 
-  /** Records a new current version; promoting the same run twice returns the same version. */
+  /**
+   * Records a new current version; promoting the same run twice returns the same version. The
+   * version keeps the spec and the whole labeled dataset its run started from, so that drift checks
+   * compare against it and retraining starts from it.
+   */
   ModelVersion promote(PromoteRequest request);
 
   /** The current version of the model called {@code name}; fails non-retryably if none. */
@@ -23,7 +28,7 @@ public interface RegistryActivities {
       String size,
       Map<String, Double> metrics,
       PipelineSpec spec,
-      DatasetRef train,
+      @JsonAlias("train") DatasetRef dataset,
       String approvedBy) {}
 
   record ModelVersion(
@@ -34,7 +39,7 @@ public interface RegistryActivities {
       String size,
       Map<String, Double> metrics,
       PipelineSpec spec,
-      DatasetRef train,
+      @JsonAlias("train") DatasetRef dataset,
       String runId,
       String approvedBy,
       long promotedAtMillis) {}

@@ -1,36 +1,52 @@
 package io.finetune.workflows.replay;
 
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import io.finetune.workflows.drift.DriftCheckImpl;
 import io.finetune.workflows.pipeline.FineTunePipelineImpl;
 import io.finetune.workflows.training.TrainCandidateImpl;
 import io.temporal.common.WorkflowExecutionHistory;
 import io.temporal.testing.WorkflowReplayer;
-import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * Histories of real runs (recorded by the worker's WholeLifecycleTest) must keep replaying on the
- * current workflow code: a change that would break running workflows fails here. Change workflow
- * code behind Workflow.getVersion, and add a new history here instead of replacing an old one.
+ * Every history of a real run kept in {@code src/test/resources/histories} must keep replaying on
+ * the current workflow code: a change that would break running workflows fails here. Files are
+ * named {@code <workflow id>--<what>-<version>.json} (child workflow ids derive from the parent's,
+ * so replay needs the id). Change workflow code behind Workflow.getVersion, and add histories of
+ * new code next to the old ones; never replace them.
  */
 class HistoryReplayTest {
+  private static final Path HISTORIES = Path.of("src/test/resources/histories");
 
-  /** File, and the workflow id it ran under (child ids derive from it, so replay needs it). */
-  @ParameterizedTest
-  @CsvSource({
-    "histories/fine-tune-pipeline-happy-path.json, lifecycle",
-    "histories/train-candidate.json, lifecycle-train-small",
-    "histories/drift-check-retrain.json, drift"
-  })
-  void recordedHistoryReplays(String resource, String workflowId) throws Exception {
-    String json;
-    try (InputStream in = getClass().getClassLoader().getResourceAsStream(resource)) {
-      json = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+  static List<Path> histories() throws IOException {
+    try (Stream<Path> files = Files.list(HISTORIES)) {
+      return files.filter(f -> f.toString().endsWith(".json")).sorted().toList();
     }
+  }
+
+  @Test
+  void thereAreHistoriesOfEveryWorkflowType() throws IOException {
+    List<String> names = histories().stream().map(p -> p.getFileName().toString()).toList();
+    for (String type : List.of("--fine-tune-pipeline-", "--train-candidate-", "--drift-check-")) {
+      assertTrue(names.stream().anyMatch(n -> n.contains(type)), type + " missing in " + names);
+    }
+  }
+
+  @ParameterizedTest
+  @MethodSource("histories")
+  void recordedHistoryReplays(Path file) throws Exception {
+    String name = file.getFileName().toString();
+    String workflowId = name.substring(0, name.indexOf("--"));
     WorkflowReplayer.replayWorkflowExecution(
-        WorkflowExecutionHistory.fromJson(json, workflowId),
+        WorkflowExecutionHistory.fromJson(Files.readString(file), workflowId),
         FineTunePipelineImpl.class,
         TrainCandidateImpl.class,
         DriftCheckImpl.class);
