@@ -245,11 +245,7 @@ class DemoCommand implements Callable<Integer> {
   }
 
   private void printRow(String name, double score, Double corner) {
-    out.printf(
-        Locale.ROOT,
-        "%-48s %12.3f %14s%n",
-        name,
-        score,
-        corner == null ? "" : String.format(Locale.ROOT, "%.3f", corner));
+    String row = String.format(Locale.ROOT, "%-48s %12.3f", name, score);
+    out.println(corner == null ? row : row + String.format(Locale.ROOT, " %14.3f", corner));
   }
 }

@@ -25,6 +25,7 @@ class WorkerCommand implements Callable<Integer> {
     Map<String, Object> props = new LinkedHashMap<>();
     props.put("spring.temporal.connection.target", temporal.address());
     props.put("spring.temporal.namespace", temporal.namespace());
+    props.put("spring.main.log-startup-info", "false");
     ConfigurableApplicationContext worker = DevEnvironment.startWorker(props);
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime()

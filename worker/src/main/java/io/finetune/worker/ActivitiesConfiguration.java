@@ -56,9 +56,8 @@ public class ActivitiesConfiguration {
             (name, p) -> {
               String key = p.getApiKeyEnv() == null ? "" : System.getenv(p.getApiKeyEnv());
               if (p.getApiKeyEnv() != null && (key == null || key.isEmpty())) {
-                log.warn(
-                    "Provider '{}': environment variable {} is not set; calls will be sent"
-                        + " without a key",
+                log.info(
+                    "Provider '{}' has no key: environment variable {} is not set",
                     name,
                     p.getApiKeyEnv());
               }

@@ -375,9 +375,9 @@ public class DatasetActivitiesImpl implements DatasetActivities {
           .fields()
           .forEachRemaining(
               e ->
-                  sb.append("| `")
-                      .append(e.getKey())
-                      .append("` | ")
+                  sb.append("| ")
+                      .append(e.getKey().isEmpty() ? "(empty)" : "`" + e.getKey() + "`")
+                      .append(" | ")
                       .append(e.getValue().asInt())
                       .append(" |\n"));
       sb.append('\n');
@@ -394,7 +394,7 @@ public class DatasetActivitiesImpl implements DatasetActivities {
                       .append(s.get("value").asText())
                       .append("` (")
                       .append(s.get("rows").asInt())
-                      .append(" rows): ")
+                      .append(" row(s)): ")
                       .append(s.get("why").asText())
                       .append('\n'));
       sb.append('\n');

@@ -28,6 +28,7 @@ public final class DevEnvironment implements AutoCloseable {
       props.put("spring.temporal.connection.target", server.target());
       props.put("spring.temporal.namespace", "default");
       props.put("finetune.home", home.toAbsolutePath().toString());
+      props.put("spring.main.log-startup-info", "false");
       return new DevEnvironment(server, startWorker(props));
     } catch (RuntimeException e) {
       server.close();

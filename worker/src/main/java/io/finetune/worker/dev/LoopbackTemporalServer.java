@@ -39,7 +39,7 @@ public final class LoopbackTemporalServer implements AutoCloseable {
       return new LoopbackTemporalServer(services, builder.build().start());
     } catch (IOException e) {
       services.close();
-      if (e instanceof BindException || e.getCause() instanceof BindException) {
+      if (addressInUse(e)) {
         throw new IllegalStateException(
             "Port "
                 + port
@@ -49,6 +49,17 @@ public final class LoopbackTemporalServer implements AutoCloseable {
       }
       throw new UncheckedIOException(e);
     }
+  }
+
+  private static boolean addressInUse(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      // Netty's native transport reports it as its own IOException, not as a BindException.
+      if (t instanceof BindException
+          || (t.getMessage() != null && t.getMessage().contains("Address already in use"))) {
+        return true;
+      }
+    }
+    return false;
   }
 
   public int port() {
