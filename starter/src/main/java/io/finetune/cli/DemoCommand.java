@@ -1,7 +1,6 @@
 package io.finetune.cli;
 
 import io.finetune.worker.dev.DevEnvironment;
-import io.finetune.workflows.TaskQueues;
 import io.finetune.workflows.common.Scores;
 import io.finetune.workflows.drift.DriftCheck;
 import io.finetune.workflows.drift.DriftCheckInput;
@@ -18,7 +17,6 @@ import io.finetune.workflows.spec.SpecException;
 import io.finetune.workflows.spec.SpecLoader;
 import io.finetune.workflows.training.CandidateResult;
 import io.temporal.client.WorkflowClient;
-import io.temporal.client.WorkflowOptions;
 import io.temporal.client.WorkflowStub;
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -82,12 +80,7 @@ class DemoCommand implements Callable<Integer> {
       out.println();
       out.println("== 1. Fine-tuning pipeline " + runId + " ==");
       FineTunePipeline pipeline =
-          client.newWorkflowStub(
-              FineTunePipeline.class,
-              WorkflowOptions.newBuilder()
-                  .setWorkflowId(runId)
-                  .setTaskQueue(TaskQueues.FINE_TUNE)
-                  .build());
+          client.newWorkflowStub(FineTunePipeline.class, TemporalOptions.workflowOptions(runId));
       WorkflowClient.start(pipeline::run, new PipelineInput(loaded, "demo"));
       PipelineStatus first = drive(client, runId);
       Printer.pipeline(runId, first, out);
@@ -96,12 +89,7 @@ class DemoCommand implements Callable<Integer> {
       out.println("== 2. Drift check on " + batchFile.getFileName() + " ==");
       String driftId = loaded.name() + "-drift-demo-" + stamp;
       DriftCheck check =
-          client.newWorkflowStub(
-              DriftCheck.class,
-              WorkflowOptions.newBuilder()
-                  .setWorkflowId(driftId)
-                  .setTaskQueue(TaskQueues.FINE_TUNE)
-                  .build());
+          client.newWorkflowStub(DriftCheck.class, TemporalOptions.workflowOptions(driftId));
       DriftResult drift =
           first.outcome() == Outcome.PROMOTED
               ? check.check(

@@ -1,13 +1,11 @@
 package io.finetune.cli;
 
-import io.finetune.workflows.TaskQueues;
 import io.finetune.workflows.drift.DriftCheck;
 import io.finetune.workflows.drift.DriftCheckInput;
 import io.finetune.workflows.drift.DriftResult;
 import io.grpc.Status;
 import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowExecutionAlreadyStarted;
-import io.temporal.client.WorkflowOptions;
 import io.temporal.client.WorkflowStub;
 import io.temporal.client.schedules.Schedule;
 import io.temporal.client.schedules.ScheduleActionStartWorkflow;
@@ -18,8 +16,6 @@ import io.temporal.client.schedules.ScheduleSpec;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.LocalDateTime;
-import java.time.format.DateTimeFormatter;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -66,22 +62,12 @@ class DriftCheckCommand implements Callable<Integer> {
     WorkflowClient client = temporal.connect();
     DriftCheckInput input =
         new DriftCheckInput(model, batch.toAbsolutePath().normalize().toString(), !noRetrain);
-    String workflowId =
-        id != null
-            ? id
-            : model
-                + "-drift-"
-                + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
+    String workflowId = id != null ? id : TemporalOptions.newWorkflowId(model + "-drift");
     if (every != null) {
       return schedule(client, input, workflowId);
     }
     DriftCheck check =
-        client.newWorkflowStub(
-            DriftCheck.class,
-            WorkflowOptions.newBuilder()
-                .setWorkflowId(workflowId)
-                .setTaskQueue(TaskQueues.FINE_TUNE)
-                .build());
+        client.newWorkflowStub(DriftCheck.class, TemporalOptions.workflowOptions(workflowId));
     try {
       WorkflowClient.start(check::check, input);
     } catch (WorkflowExecutionAlreadyStarted e) {
@@ -105,11 +91,7 @@ class DriftCheckCommand implements Callable<Integer> {
                 ScheduleActionStartWorkflow.newBuilder()
                     .setWorkflowType(DriftCheck.class)
                     .setArguments(input)
-                    .setOptions(
-                        WorkflowOptions.newBuilder()
-                            .setWorkflowId(scheduleId)
-                            .setTaskQueue(TaskQueues.FINE_TUNE)
-                            .build())
+                    .setOptions(TemporalOptions.workflowOptions(scheduleId))
                     .build())
             .setSpec(
                 ScheduleSpec.newBuilder()

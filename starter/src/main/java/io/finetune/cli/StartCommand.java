@@ -1,6 +1,5 @@
 package io.finetune.cli;
 
-import io.finetune.workflows.TaskQueues;
 import io.finetune.workflows.pipeline.FineTunePipeline;
 import io.finetune.workflows.pipeline.PipelineInput;
 import io.finetune.workflows.pipeline.PipelineStatus;
@@ -9,11 +8,8 @@ import io.finetune.workflows.spec.SpecException;
 import io.finetune.workflows.spec.SpecLoader;
 import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowExecutionAlreadyStarted;
-import io.temporal.client.WorkflowOptions;
 import io.temporal.client.WorkflowStub;
 import java.nio.file.Path;
-import java.time.LocalDateTime;
-import java.time.format.DateTimeFormatter;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -45,13 +41,9 @@ class StartCommand implements Callable<Integer> {
       throw new UserError(e.getMessage());
     }
     WorkflowClient client = temporal.connect();
-    String workflowId =
-        id != null
-            ? id
-            : loaded.name()
-                + "-"
-                + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
-    FineTunePipeline pipeline = client.newWorkflowStub(FineTunePipeline.class, options(workflowId));
+    String workflowId = id != null ? id : TemporalOptions.newWorkflowId(loaded.name());
+    FineTunePipeline pipeline =
+        client.newWorkflowStub(FineTunePipeline.class, TemporalOptions.workflowOptions(workflowId));
     try {
       WorkflowClient.start(pipeline::run, new PipelineInput(loaded, "cli"));
     } catch (WorkflowExecutionAlreadyStarted e) {
@@ -66,12 +58,5 @@ class StartCommand implements Callable<Integer> {
       Printer.pipeline(workflowId, result, System.out);
     }
     return 0;
-  }
-
-  static WorkflowOptions options(String workflowId) {
-    return WorkflowOptions.newBuilder()
-        .setWorkflowId(workflowId)
-        .setTaskQueue(TaskQueues.FINE_TUNE)
-        .build();
   }
 }

@@ -1,12 +1,16 @@
 package io.finetune.cli;
 
+import io.finetune.workflows.TaskQueues;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowClientOptions;
+import io.temporal.client.WorkflowOptions;
 import io.temporal.serviceclient.WorkflowServiceStubs;
 import io.temporal.serviceclient.WorkflowServiceStubsOptions;
 import java.time.Duration;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
 import picocli.CommandLine.Option;
 
 /**
@@ -62,6 +66,21 @@ class TemporalOptions {
     }
     return WorkflowClient.newInstance(
         stubs, WorkflowClientOptions.newBuilder().setNamespace(namespace).build());
+  }
+
+  /** A readable, unique-enough workflow id: {@code <prefix>-<yyyyMMdd-HHmmss>}. */
+  static String newWorkflowId(String prefix) {
+    return prefix
+        + "-"
+        + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
+  }
+
+  /** Options for a workflow of ours: the given id on the fine-tune task queue. */
+  static WorkflowOptions workflowOptions(String workflowId) {
+    return WorkflowOptions.newBuilder()
+        .setWorkflowId(workflowId)
+        .setTaskQueue(TaskQueues.FINE_TUNE)
+        .build();
   }
 
   static boolean isStatus(Throwable e, Status.Code code) {

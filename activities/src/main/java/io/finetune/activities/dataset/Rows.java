@@ -9,7 +9,6 @@ import io.finetune.workflows.common.DatasetRef;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.util.ArrayList;
@@ -52,23 +51,31 @@ public final class Rows {
 
   public static DatasetRef write(ArtifactStore store, String name, List<Row> rows) {
     ArtifactRef ref =
-        store.write(
+        store.writeLines(
             "datasets",
             "jsonl",
-            out -> {
-              Writer w = new java.io.OutputStreamWriter(out, StandardCharsets.UTF_8);
-              for (Row r : rows) {
-                ObjectNode node = JSON.createObjectNode().put("input", r.input());
-                if (r.output() != null) {
-                  node.set("output", r.output());
-                }
-                w.write(JSON.writeValueAsString(node));
-                w.write('\n');
-              }
-              w.flush();
-            });
+            () ->
+                rows.stream()
+                    .map(
+                        r -> {
+                          ObjectNode node = JSON.createObjectNode().put("input", r.input());
+                          if (r.output() != null) {
+                            node.set("output", r.output());
+                          }
+                          return json(node);
+                        })
+                    .iterator());
     int labeled = (int) rows.stream().filter(Row::labeled).count();
     return new DatasetRef(name, ref.path(), ref.sha256(), rows.size(), labeled);
+  }
+
+  /** One line of JSON. */
+  public static String json(Object value) {
+    try {
+      return JSON.writeValueAsString(value);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
   }
 
   /** Lowercase words only: what counts as "the same input" for duplicates and leakage. */

@@ -84,17 +84,13 @@ public class EvalActivitiesImpl implements EvalActivities {
     List<String> answers = readAnswers(partial, rows.size());
     AnswerScorer scorer = new AnswerScorer(r.outputFields());
     ArtifactRef predictions =
-        store.write(
+        store.writeLines(
             "predictions",
             "jsonl",
-            os -> {
-              var w = new java.io.OutputStreamWriter(os, StandardCharsets.UTF_8);
-              for (int i = 0; i < rows.size(); i++) {
-                w.write(JSON.writeValueAsString(scorer.add(rows.get(i), answers.get(i))));
-                w.write('\n');
-              }
-              w.flush();
-            });
+            () ->
+                java.util.stream.IntStream.range(0, rows.size())
+                    .mapToObj(i -> Rows.json(scorer.add(rows.get(i), answers.get(i))))
+                    .iterator());
     try {
       Files.deleteIfExists(partial);
     } catch (IOException ignored) {

@@ -70,6 +70,22 @@ public final class ArtifactStore {
     }
   }
 
+  /** Writes one line per item (JSONL and the like), each followed by a newline. */
+  public ArtifactRef writeLines(String kind, String extension, Iterable<String> lines) {
+    return write(
+        kind,
+        extension,
+        out -> {
+          java.io.Writer w =
+              new java.io.OutputStreamWriter(out, java.nio.charset.StandardCharsets.UTF_8);
+          for (String line : lines) {
+            w.write(line);
+            w.write('\n');
+          }
+          w.flush();
+        });
+  }
+
   /** The file behind a reference, failing clearly (and non-retryably) when it is gone. */
   public Path existing(String path) {
     Path p = Path.of(path);

@@ -16,9 +16,7 @@ import io.temporal.activity.Activity;
 import io.temporal.activity.ActivityExecutionContext;
 import io.temporal.client.ActivityCompletionException;
 import io.temporal.failure.ApplicationFailure;
-import java.io.OutputStreamWriter;
-import java.io.Writer;
-import java.nio.charset.StandardCharsets;
+import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -37,30 +35,23 @@ public class TrainingActivitiesImpl implements TrainingActivities {
 
   @Override
   public ArtifactRef prepareTrainingFile(TrainingFileRequest r) {
-    return store.write(
+    List<Row> rows = Rows.read(store, r.train());
+    return store.writeLines(
         "training-files",
         "jsonl",
-        out -> {
-          Writer w = new OutputStreamWriter(out, StandardCharsets.UTF_8);
-          for (Row row : Rows.read(store, r.train())) {
-            if (!row.labeled()) {
-              continue;
-            }
-            ObjectNode answer = JSON.createObjectNode();
-            r.outputFields().forEach(f -> answer.set(f, row.output().get(f)));
-            ObjectNode line = JSON.createObjectNode();
-            ArrayNode messages = line.putArray("messages");
-            messages.addObject().put("role", "system").put("content", r.prompt());
-            messages.addObject().put("role", "user").put("content", row.input());
-            messages
-                .addObject()
-                .put("role", "assistant")
-                .put("content", JSON.writeValueAsString(answer));
-            w.write(JSON.writeValueAsString(line));
-            w.write('\n');
-          }
-          w.flush();
-        });
+        () -> rows.stream().filter(Row::labeled).map(row -> Rows.json(sftLine(r, row))).iterator());
+  }
+
+  /** One chat-format training example: system prompt, user input, assistant JSON answer. */
+  private static ObjectNode sftLine(TrainingFileRequest r, Row row) {
+    ObjectNode answer = JSON.createObjectNode();
+    r.outputFields().forEach(f -> answer.set(f, row.output().get(f)));
+    ObjectNode line = JSON.createObjectNode();
+    ArrayNode messages = line.putArray("messages");
+    messages.addObject().put("role", "system").put("content", r.prompt());
+    messages.addObject().put("role", "user").put("content", row.input());
+    messages.addObject().put("role", "assistant").put("content", Rows.json(answer));
+    return line;
   }
 
   @Override

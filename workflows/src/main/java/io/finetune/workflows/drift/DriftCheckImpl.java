@@ -1,5 +1,6 @@
 package io.finetune.workflows.drift;
 
+import io.finetune.workflows.common.ActivityStubs;
 import io.finetune.workflows.common.DatasetRef;
 import io.finetune.workflows.common.Scores;
 import io.finetune.workflows.dataset.DatasetActivities;
@@ -15,58 +16,24 @@ import io.finetune.workflows.pipeline.PipelineInput;
 import io.finetune.workflows.registry.RegistryActivities;
 import io.finetune.workflows.registry.RegistryActivities.ModelVersion;
 import io.finetune.workflows.spec.PipelineSpec;
-import io.temporal.activity.ActivityOptions;
 import io.temporal.api.enums.v1.ParentClosePolicy;
-import io.temporal.common.RetryOptions;
 import io.temporal.workflow.Async;
 import io.temporal.workflow.ChildWorkflowOptions;
 import io.temporal.workflow.Workflow;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
 public class DriftCheckImpl implements DriftCheck {
-  private static final RetryOptions RETRY =
-      RetryOptions.newBuilder()
-          .setInitialInterval(Duration.ofSeconds(1))
-          .setMaximumInterval(Duration.ofMinutes(1))
-          .setMaximumAttempts(10)
-          .build();
 
-  private final RegistryActivities registry =
-      Workflow.newActivityStub(
-          RegistryActivities.class,
-          ActivityOptions.newBuilder()
-              .setStartToCloseTimeout(Duration.ofMinutes(1))
-              .setRetryOptions(RETRY)
-              .build());
+  private final RegistryActivities registry = ActivityStubs.registry();
 
-  private final DatasetActivities dataset =
-      Workflow.newActivityStub(
-          DatasetActivities.class,
-          ActivityOptions.newBuilder()
-              .setStartToCloseTimeout(Duration.ofMinutes(30))
-              .setRetryOptions(RETRY)
-              .build());
+  private final DatasetActivities dataset = ActivityStubs.dataset();
 
-  private final DriftActivities drift =
-      Workflow.newActivityStub(
-          DriftActivities.class,
-          ActivityOptions.newBuilder()
-              .setStartToCloseTimeout(Duration.ofMinutes(30))
-              .setRetryOptions(RETRY)
-              .build());
+  private final DriftActivities drift = ActivityStubs.drift();
 
-  private final EvalActivities eval =
-      Workflow.newActivityStub(
-          EvalActivities.class,
-          ActivityOptions.newBuilder()
-              .setStartToCloseTimeout(Duration.ofHours(6))
-              .setHeartbeatTimeout(Duration.ofMinutes(2))
-              .setRetryOptions(RETRY)
-              .build());
+  private final EvalActivities eval = ActivityStubs.eval();
 
   @Override
   public DriftResult check(DriftCheckInput input) {

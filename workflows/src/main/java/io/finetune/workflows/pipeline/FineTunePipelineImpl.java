@@ -1,5 +1,6 @@
 package io.finetune.workflows.pipeline;
 
+import io.finetune.workflows.common.ActivityStubs;
 import io.finetune.workflows.common.DatasetRef;
 import io.finetune.workflows.common.Scores;
 import io.finetune.workflows.dataset.DatasetActivities;
@@ -18,14 +19,11 @@ import io.finetune.workflows.spec.PipelineSpec;
 import io.finetune.workflows.training.CandidateRequest;
 import io.finetune.workflows.training.CandidateResult;
 import io.finetune.workflows.training.TrainCandidate;
-import io.temporal.activity.ActivityOptions;
-import io.temporal.common.RetryOptions;
 import io.temporal.failure.ChildWorkflowFailure;
 import io.temporal.workflow.Async;
 import io.temporal.workflow.ChildWorkflowOptions;
 import io.temporal.workflow.Promise;
 import io.temporal.workflow.Workflow;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -36,37 +34,11 @@ import org.slf4j.Logger;
 public class FineTunePipelineImpl implements FineTunePipeline {
   private static final Logger log = Workflow.getLogger(FineTunePipelineImpl.class);
 
-  static final RetryOptions RETRY =
-      RetryOptions.newBuilder()
-          .setInitialInterval(Duration.ofSeconds(1))
-          .setMaximumInterval(Duration.ofMinutes(1))
-          .setMaximumAttempts(10)
-          .build();
+  private final DatasetActivities dataset = ActivityStubs.dataset();
 
-  private final DatasetActivities dataset =
-      Workflow.newActivityStub(
-          DatasetActivities.class,
-          ActivityOptions.newBuilder()
-              .setStartToCloseTimeout(Duration.ofMinutes(30))
-              .setRetryOptions(RETRY)
-              .build());
+  private final EvalActivities eval = ActivityStubs.eval();
 
-  private final EvalActivities eval =
-      Workflow.newActivityStub(
-          EvalActivities.class,
-          ActivityOptions.newBuilder()
-              .setStartToCloseTimeout(Duration.ofHours(6))
-              .setHeartbeatTimeout(Duration.ofMinutes(2))
-              .setRetryOptions(RETRY)
-              .build());
-
-  private final RegistryActivities registry =
-      Workflow.newActivityStub(
-          RegistryActivities.class,
-          ActivityOptions.newBuilder()
-              .setStartToCloseTimeout(Duration.ofMinutes(1))
-              .setRetryOptions(RETRY)
-              .build());
+  private final RegistryActivities registry = ActivityStubs.registry();
 
   private PipelineSpec spec;
   private String trigger;

@@ -1,5 +1,6 @@
 package io.finetune.workflows.training;
 
+import io.finetune.workflows.common.ActivityStubs;
 import io.finetune.workflows.common.ArtifactRef;
 import io.finetune.workflows.common.DatasetRef;
 import io.finetune.workflows.eval.EvalActivities;
@@ -10,48 +11,17 @@ import io.finetune.workflows.training.TrainingActivities.StartJobRequest;
 import io.finetune.workflows.training.TrainingActivities.TrainedModel;
 import io.finetune.workflows.training.TrainingActivities.TrainingFileRequest;
 import io.finetune.workflows.training.TrainingActivities.UploadRequest;
-import io.temporal.activity.ActivityOptions;
-import io.temporal.common.RetryOptions;
 import io.temporal.workflow.Workflow;
-import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
 public class TrainCandidateImpl implements TrainCandidate {
-  private static final RetryOptions RETRY =
-      RetryOptions.newBuilder()
-          .setInitialInterval(Duration.ofSeconds(1))
-          .setMaximumInterval(Duration.ofMinutes(1))
-          .setMaximumAttempts(10)
-          .build();
 
-  private final TrainingActivities training =
-      Workflow.newActivityStub(
-          TrainingActivities.class,
-          ActivityOptions.newBuilder()
-              .setStartToCloseTimeout(Duration.ofMinutes(30))
-              .setRetryOptions(RETRY)
-              .build());
+  private final TrainingActivities training = ActivityStubs.training();
 
-  // Provider jobs take minutes to hours; the poll loop heartbeats, so a lost worker is noticed in
-  // a minute and the retry picks up the same job instead of starting another.
-  private final TrainingActivities trainingPoll =
-      Workflow.newActivityStub(
-          TrainingActivities.class,
-          ActivityOptions.newBuilder()
-              .setStartToCloseTimeout(Duration.ofHours(24))
-              .setHeartbeatTimeout(Duration.ofMinutes(1))
-              .setRetryOptions(RETRY)
-              .build());
+  private final TrainingActivities trainingPoll = ActivityStubs.trainingPoll();
 
-  private final EvalActivities eval =
-      Workflow.newActivityStub(
-          EvalActivities.class,
-          ActivityOptions.newBuilder()
-              .setStartToCloseTimeout(Duration.ofHours(6))
-              .setHeartbeatTimeout(Duration.ofMinutes(2))
-              .setRetryOptions(RETRY)
-              .build());
+  private final EvalActivities eval = ActivityStubs.eval();
 
   @Override
   public CandidateResult train(CandidateRequest r) {

@@ -1,0 +1,75 @@
+package io.finetune.workflows.common;
+
+import io.finetune.workflows.dataset.DatasetActivities;
+import io.finetune.workflows.drift.DriftActivities;
+import io.finetune.workflows.eval.EvalActivities;
+import io.finetune.workflows.registry.RegistryActivities;
+import io.finetune.workflows.training.TrainingActivities;
+import io.temporal.activity.ActivityOptions;
+import io.temporal.common.RetryOptions;
+import io.temporal.workflow.Workflow;
+import java.time.Duration;
+
+/**
+ * Activity stubs with the timeouts and retry policy every workflow uses, in one place. Call from
+ * workflow code only (e.g. field initializers of a workflow implementation).
+ */
+public final class ActivityStubs {
+  /** Transient failures are retried with backoff; non-retryable ones (bad input) are not. */
+  private static final RetryOptions RETRY =
+      RetryOptions.newBuilder()
+          .setInitialInterval(Duration.ofSeconds(1))
+          .setMaximumInterval(Duration.ofMinutes(1))
+          .setMaximumAttempts(10)
+          .build();
+
+  private ActivityStubs() {}
+
+  private static ActivityOptions quick(Duration startToClose) {
+    return ActivityOptions.newBuilder()
+        .setStartToCloseTimeout(startToClose)
+        .setRetryOptions(RETRY)
+        .build();
+  }
+
+  /** Long work that heartbeats: a lost worker is noticed within the heartbeat timeout. */
+  private static ActivityOptions heartbeating(Duration startToClose, Duration heartbeat) {
+    return ActivityOptions.newBuilder()
+        .setStartToCloseTimeout(startToClose)
+        .setHeartbeatTimeout(heartbeat)
+        .setRetryOptions(RETRY)
+        .build();
+  }
+
+  public static DatasetActivities dataset() {
+    return Workflow.newActivityStub(DatasetActivities.class, quick(Duration.ofMinutes(30)));
+  }
+
+  public static DriftActivities drift() {
+    return Workflow.newActivityStub(DriftActivities.class, quick(Duration.ofMinutes(30)));
+  }
+
+  public static RegistryActivities registry() {
+    return Workflow.newActivityStub(RegistryActivities.class, quick(Duration.ofMinutes(1)));
+  }
+
+  /** Evals call the provider row by row and heartbeat their offset. */
+  public static EvalActivities eval() {
+    return Workflow.newActivityStub(
+        EvalActivities.class, heartbeating(Duration.ofHours(6), Duration.ofMinutes(2)));
+  }
+
+  /** Training steps that return quickly: file, upload, job creation. */
+  public static TrainingActivities training() {
+    return Workflow.newActivityStub(TrainingActivities.class, quick(Duration.ofMinutes(30)));
+  }
+
+  /**
+   * Waiting for a provider's job (minutes to hours). The poll loop heartbeats, so a lost worker is
+   * noticed in a minute and the retry picks up the same job instead of starting another.
+   */
+  public static TrainingActivities trainingPoll() {
+    return Workflow.newActivityStub(
+        TrainingActivities.class, heartbeating(Duration.ofHours(24), Duration.ofMinutes(1)));
+  }
+}
