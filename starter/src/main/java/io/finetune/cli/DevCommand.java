@@ -1,6 +1,7 @@
 package io.finetune.cli;
 
 import io.finetune.worker.dev.DevEnvironment;
+import io.finetune.worker.dev.LoopbackTemporalServer;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -25,11 +26,25 @@ class DevCommand implements Callable<Integer> {
       description = "Worker state folder (default: $FINETUNE_HOME or ~/.finetune)")
   Path home;
 
+  @Option(
+      names = "--no-worker",
+      description = "Only the Temporal dev server; run `./finetune worker` yourself")
+  boolean noWorker;
+
   @Override
   public Integer call() throws InterruptedException {
-    DevEnvironment env;
+    AutoCloseable env;
+    String target;
     try {
-      env = DevEnvironment.start(port, home == null ? Home.defaultHome() : home);
+      if (noWorker) {
+        LoopbackTemporalServer server = LoopbackTemporalServer.start(port);
+        env = server;
+        target = server.target();
+      } else {
+        DevEnvironment dev = DevEnvironment.start(port, home == null ? Home.defaultHome() : home);
+        env = dev;
+        target = dev.target();
+      }
     } catch (IllegalStateException e) {
       throw new UserError(e.getMessage(), e);
     }
@@ -38,11 +53,18 @@ class DevCommand implements Callable<Integer> {
         .addShutdownHook(
             new Thread(
                 () -> {
-                  env.close();
+                  try {
+                    env.close();
+                  } catch (Exception e) {
+                    System.err.println("error while stopping: " + e);
+                  }
                   stopped.countDown();
                 }));
-    System.out.println("Temporal dev server (in memory) listening on " + env.target());
-    System.out.println("Worker polling task queue fine-tune; local provider on 127.0.0.1.");
+    System.out.println("Temporal dev server (in memory) listening on " + target);
+    System.out.println(
+        noWorker
+            ? "No worker: start one with `./finetune worker` (TEMPORAL_ADDRESS=" + target + ")."
+            : "Worker polling task queue fine-tune; local provider on 127.0.0.1.");
     System.out.println("Use it from another terminal, e.g.:");
     System.out.println("  ./finetune start examples/ticket-triage/spec.yaml");
     System.out.println("finetune dev is ready. Press Ctrl-C to stop.");

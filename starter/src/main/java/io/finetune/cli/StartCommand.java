@@ -50,6 +50,11 @@ class StartCommand implements Callable<Integer> {
       throw new UserError("A run with id " + workflowId + " already exists; pick another --id.");
     }
     System.out.println("Started " + workflowId + " (FineTunePipeline) on " + temporal.address());
+    if (TemporalOptions.workerPolling(client).equals(java.util.Optional.of(false))) {
+      System.out.println(
+          "  note: no worker polls task queue fine-tune right now; the run waits until one does"
+              + " (./finetune worker).");
+    }
     System.out.println("  status:  ./finetune status " + workflowId);
     System.out.println(
         "  approve: ./finetune approve " + workflowId + " --checkpoint data-review --by <you>");

@@ -52,14 +52,18 @@ class StatusCommand implements Callable<Integer> {
 
   /** The status query, which needs a worker: say so plainly when none answers. */
   private static PipelineStatus query(WorkflowClient client, String id) {
+    String noWorker =
+        id
+            + " is RUNNING, but no worker answered its status query: is a worker polling task"
+            + " queue fine-tune? Start one with `./finetune worker` (or use `./finetune dev`).";
+    if (TemporalOptions.workerPolling(client).equals(Optional.of(false))) {
+      throw new UserError(noWorker);
+    }
     try {
       return client.newWorkflowStub(FineTunePipeline.class, id).status();
     } catch (RuntimeException e) {
       if (TemporalOptions.isStatus(e, Status.Code.DEADLINE_EXCEEDED)) {
-        throw new UserError(
-            id
-                + " is RUNNING, but no worker answered its status query: is a worker polling task"
-                + " queue fine-tune? Start one with `./finetune worker` (or use `./finetune dev`).");
+        throw new UserError(noWorker);
       }
       throw e;
     }

@@ -3,6 +3,10 @@ package io.finetune.cli;
 import io.finetune.workflows.TaskQueues;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import io.temporal.api.enums.v1.TaskQueueType;
+import io.temporal.api.taskqueue.v1.TaskQueue;
+import io.temporal.api.workflowservice.v1.DescribeTaskQueueRequest;
+import io.temporal.api.workflowservice.v1.DescribeTaskQueueResponse;
 import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowClientOptions;
 import io.temporal.client.WorkflowOptions;
@@ -11,6 +15,7 @@ import io.temporal.serviceclient.WorkflowServiceStubsOptions;
 import java.time.Duration;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
+import java.util.Optional;
 import picocli.CommandLine.Option;
 
 /**
@@ -53,7 +58,11 @@ class TemporalOptions {
     try {
       stubs =
           WorkflowServiceStubs.newConnectedServiceStubs(
-              WorkflowServiceStubsOptions.newBuilder().setTarget(address).build(),
+              WorkflowServiceStubsOptions.newBuilder()
+                  .setTarget(address)
+                  // A query waits for a worker; don't keep a person waiting for a minute.
+                  .setRpcQueryTimeout(Duration.ofSeconds(15))
+                  .build(),
               Duration.ofSeconds(5));
     } catch (RuntimeException e) {
       throw new UserError(
@@ -81,6 +90,28 @@ class TemporalOptions {
         .setWorkflowId(workflowId)
         .setTaskQueue(TaskQueues.FINE_TUNE)
         .build();
+  }
+
+  /**
+   * Whether a worker polled the fine-tune task queue lately, or empty when the server cannot say
+   * (not every server implements DescribeTaskQueue).
+   */
+  static Optional<Boolean> workerPolling(WorkflowClient client) {
+    try {
+      DescribeTaskQueueResponse r =
+          client
+              .getWorkflowServiceStubs()
+              .blockingStub()
+              .describeTaskQueue(
+                  DescribeTaskQueueRequest.newBuilder()
+                      .setNamespace(client.getOptions().getNamespace())
+                      .setTaskQueue(TaskQueue.newBuilder().setName(TaskQueues.FINE_TUNE))
+                      .setTaskQueueType(TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW)
+                      .build());
+      return Optional.of(r.getPollersCount() > 0);
+    } catch (RuntimeException e) {
+      return Optional.empty();
+    }
   }
 
   static boolean isStatus(Throwable e, Status.Code code) {
