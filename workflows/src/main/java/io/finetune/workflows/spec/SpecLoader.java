@@ -98,6 +98,9 @@ public final class SpecLoader {
         String at = "evalSets[" + i + "]";
         if (s.name() == null || !s.name().matches("[a-z0-9][a-z0-9-]{0,39}")) {
           p.add(at + ".name", "must be 1-40 lowercase letters, digits or '-'");
+        } else if (s.name().equals("test")
+            || raw.evalSets().subList(0, i).stream().anyMatch(o -> s.name().equals(o.name()))) {
+          p.add(at + ".name", "'" + s.name() + "' is taken (by the test set or another eval set)");
         }
         if (s.path() == null) {
           p.add(at + ".path", "is required");

@@ -91,6 +91,9 @@ class SpecLoaderTest {
                           sizes: [huge]
                         split:
                           testFraction: 0.5
+                        evalSets:
+                          - {name: corner, path: train.jsonl}
+                          - {name: corner, path: train.jsonl}
                         """)));
     String m = e.getMessage();
     for (String expected :
@@ -100,7 +103,8 @@ class SpecLoaderTest {
             "target.score: must be between 0 and 1",
             "target.metric: must be one of exact_match, field:label",
             "model.sizes: unknown size 'huge'",
-            "split.testFraction: must be between 0.05 and 0.10")) {
+            "split.testFraction: must be between 0.05 and 0.10",
+            "evalSets[1].name: 'corner' is taken")) {
       assertTrue(m.contains(expected), "missing '" + expected + "' in:\n" + m);
     }
   }
