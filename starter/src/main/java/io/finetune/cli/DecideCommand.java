@@ -53,16 +53,9 @@ abstract class DecideCommand implements Callable<Integer> {
       return stub.update("decide", DecisionRecord.class, decision);
     } catch (WorkflowUpdateException e) {
       throw new UserError("Refused by " + id + ": " + refusal(e));
-    } catch (WorkflowNotFoundException e) {
-      throw new UserError(
-          "No open run with id '"
-              + id
-              + "': it does not exist or has already ended"
-              + " (see `./finetune status "
-              + id
-              + "`).");
     } catch (RuntimeException e) {
-      if (TemporalOptions.isStatus(e, Status.Code.NOT_FOUND)) {
+      if (e instanceof WorkflowNotFoundException
+          || TemporalOptions.isStatus(e, Status.Code.NOT_FOUND)) {
         throw new UserError(
             "No open run with id '"
                 + id
