@@ -78,6 +78,9 @@ final class Printer {
             d.comment() == null || d.comment().isBlank() ? "" : ": \"" + d.comment() + "\"");
       }
     }
+    if (s.notes() != null) {
+      s.notes().forEach(n -> out.println("  note: " + n));
+    }
     for (IgnoredSignal i : s.ignoredSignals()) {
       out.println("  ignored signal " + i.decision() + ": " + i.reason());
     }

@@ -33,13 +33,17 @@ public class FakeActivities
   public ModelVersion current;
 
   public static PipelineSpec spec(List<String> sizes, List<String> approvers) {
+    return spec(sizes, approvers, "quality");
+  }
+
+  public static PipelineSpec spec(List<String> sizes, List<String> approvers, String reason) {
     return new PipelineSpec(
         "triage",
         new PipelineSpec.Dataset("/data/train.jsonl", "input", "output"),
         List.of("category"),
         List.of(new PipelineSpec.EvalSet("corner-cases", "/data/corner.jsonl")),
         "Classify.",
-        new PipelineSpec.Target("exact_match", 0.9, "quality"),
+        new PipelineSpec.Target("exact_match", 0.9, reason),
         new PipelineSpec.Model(
             sizes,
             Map.of("small", "local-small", "medium", "local-medium", "large", "local-large"),

@@ -55,6 +55,7 @@ public class FineTunePipelineImpl implements FineTunePipeline {
   private Boolean gatePassed;
   private final Map<String, DecisionRecord> decisions = new LinkedHashMap<>();
   private final List<IgnoredSignal> ignoredSignals = new ArrayList<>();
+  private final List<String> notes = new ArrayList<>();
   private Outcome outcome;
   private String outcomeReason;
   private ModelVersion promoted;
@@ -101,7 +102,24 @@ public class FineTunePipelineImpl implements FineTunePipeline {
       baselineEvalSets.put(set.name(), eval.evaluate(request(promptModel, set)));
     }
     double baselineScore = Scores.of(baseline.metrics(), metric);
-    if (baselineScore >= target) {
+    // Version 1: a prompt that meets the target only ends the run when quality is the reason to
+    // fine-tune; for latency or cost, a smaller tuned model can still be worth it.
+    int honoursReason =
+        Workflow.getVersion("prompt-sufficient-honours-reason", Workflow.DEFAULT_VERSION, 1);
+    boolean forQuality =
+        honoursReason == Workflow.DEFAULT_VERSION || spec.target().reason().equals("quality");
+    if (baselineScore >= target && !forQuality) {
+      notes.add(
+          String.format(
+              Locale.ROOT,
+              "The prompt alone meets the target (%s %.3f >= %.3f); fine-tuning goes on because"
+                  + " the spec's reason is %s.",
+              metric,
+              baselineScore,
+              target,
+              spec.target().reason()));
+    }
+    if (baselineScore >= target && forQuality) {
       return finish(
           Outcome.PROMPT_SUFFICIENT,
           String.format(
@@ -373,6 +391,7 @@ public class FineTunePipelineImpl implements FineTunePipeline {
         gatePassed,
         List.copyOf(decisions.values()),
         List.copyOf(ignoredSignals),
+        List.copyOf(notes),
         outcome,
         outcomeReason,
         promoted);

@@ -30,6 +30,7 @@ public record PipelineStatus(
     Boolean gatePassed,
     List<DecisionRecord> decisions,
     List<IgnoredSignal> ignoredSignals,
+    List<String> notes,
     Outcome outcome,
     String outcomeReason,
     ModelVersion promoted) {}

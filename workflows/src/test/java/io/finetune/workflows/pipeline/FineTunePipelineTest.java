@@ -48,6 +48,10 @@ class FineTunePipelineTest {
   }
 
   private FineTunePipeline start(String id, List<String> sizes, List<String> approvers) {
+    return start(id, FakeActivities.spec(sizes, approvers));
+  }
+
+  private FineTunePipeline start(String id, io.finetune.workflows.spec.PipelineSpec spec) {
     FineTunePipeline p =
         client.newWorkflowStub(
             FineTunePipeline.class,
@@ -55,7 +59,7 @@ class FineTunePipelineTest {
                 .setWorkflowId(id)
                 .setTaskQueue(TaskQueues.FINE_TUNE)
                 .build());
-    WorkflowClient.start(p::run, new PipelineInput(FakeActivities.spec(sizes, approvers), "test"));
+    WorkflowClient.start(p::run, new PipelineInput(spec, "test"));
     return p;
   }
 
@@ -130,6 +134,20 @@ class FineTunePipelineTest {
     assertFalse(activities.calls.stream().anyMatch(c -> c.startsWith("startJob")));
     assertFalse(activities.calls.contains("profile"));
     assertTrue(activities.promotions.isEmpty());
+  }
+
+  @Test
+  void aSufficientPromptDoesNotStopARunWhoseReasonIsLatency() throws Exception {
+    activities.exactMatchByModel.put("local-large", 0.95);
+    FineTunePipeline p =
+        start("latency", FakeActivities.spec(List.of("small"), List.of(), "latency"));
+
+    PipelineStatus review = awaitCheckpoint(p, Checkpoints.DATA_REVIEW);
+
+    assertNull(review.outcome());
+    assertEquals(1, review.notes().size());
+    assertTrue(
+        review.notes().get(0).contains("the spec's reason is latency"), review.notes().get(0));
   }
 
   @Test
