@@ -183,9 +183,28 @@ class CliEndToEndIT {
     assertEquals(2, closed.exit(), closed.out());
     assertTrue(closed.out().contains("No open run with id 'e2e-run'"), closed.out());
 
+    Result drift =
+        cli(
+            "drift-check",
+            "--model",
+            "ticket-triage",
+            "--batch",
+            REPO.resolve("examples/ticket-triage/production-2024.jsonl").toString(),
+            "--id",
+            "e2e-drift",
+            "--wait");
+    assertEquals(0, drift.exit(), drift.out());
+    assertTrue(drift.out().contains("DRIFT: new-vocabulary rate"), drift.out());
+    assertTrue(drift.out().contains("retraining started: e2e-drift-retrain"), drift.out());
+    PipelineStatus retrain =
+        awaitStatus("e2e-drift-retrain", s -> "data-review".equals(s.pendingCheckpoint()));
+    assertTrue(retrain.trigger().startsWith("drift-check e2e-drift"), retrain.trigger());
+    assertEquals(2, retrain.baselineEvalSets().size(), "corner cases and the fresh hold-out");
+
     Result list = cli("list");
     assertTrue(list.out().contains("e2e-run"), list.out());
     assertTrue(list.out().contains("e2e-run-train-small"), list.out());
+    assertTrue(list.out().contains("e2e-drift-retrain"), list.out());
   }
 
   @Test
