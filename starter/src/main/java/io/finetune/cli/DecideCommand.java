@@ -52,7 +52,7 @@ abstract class DecideCommand implements Callable<Integer> {
     try {
       return stub.update("decide", DecisionRecord.class, decision);
     } catch (WorkflowUpdateException e) {
-      throw new UserError("Refused by " + id + ": " + refusal(e));
+      throw new UserError("Refused by " + id + ": " + TemporalOptions.rootMessage(e));
     } catch (RuntimeException e) {
       if (e instanceof WorkflowNotFoundException
           || TemporalOptions.isStatus(e, Status.Code.NOT_FOUND)) {
@@ -66,18 +66,6 @@ abstract class DecideCommand implements Callable<Integer> {
       }
       throw e;
     }
-  }
-
-  private static String refusal(Throwable e) {
-    Throwable t = e.getCause() == null ? e : e.getCause();
-    String m = t.getMessage() == null ? t.toString() : t.getMessage();
-    // ApplicationFailure messages read "message=..., type=...": keep the human part.
-    int i = m.indexOf("message='");
-    if (i >= 0) {
-      int end = m.indexOf("', type=", i);
-      return end > i ? m.substring(i + 9, end) : m;
-    }
-    return m;
   }
 
   @picocli.CommandLine.Command(

@@ -10,6 +10,7 @@ import io.temporal.api.workflowservice.v1.DescribeTaskQueueResponse;
 import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowClientOptions;
 import io.temporal.client.WorkflowOptions;
+import io.temporal.failure.TemporalFailure;
 import io.temporal.serviceclient.WorkflowServiceStubs;
 import io.temporal.serviceclient.WorkflowServiceStubsOptions;
 import java.time.Duration;
@@ -123,10 +124,14 @@ class TemporalOptions {
     return false;
   }
 
+  /** The innermost cause's message; for Temporal failures, the message as it was raised. */
   static String rootMessage(Throwable e) {
     Throwable t = e;
     while (t.getCause() != null && t.getCause() != t) {
       t = t.getCause();
+    }
+    if (t instanceof TemporalFailure f && f.getOriginalMessage() != null) {
+      return f.getOriginalMessage();
     }
     return t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
   }
