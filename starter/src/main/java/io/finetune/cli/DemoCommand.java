@@ -80,7 +80,9 @@ class DemoCommand implements Callable<Integer> {
       out.println();
       out.println("== 1. Fine-tuning pipeline " + runId + " ==");
       FineTunePipeline pipeline =
-          client.newWorkflowStub(FineTunePipeline.class, TemporalOptions.workflowOptions(runId));
+          client.newWorkflowStub(
+              FineTunePipeline.class,
+              TemporalOptions.workflowOptions(runId, "Demo: fine-tune " + loaded.name()));
       WorkflowClient.start(pipeline::run, new PipelineInput(loaded, "demo"));
       PipelineStatus first = drive(client, runId);
       Printer.pipeline(runId, first, out);
@@ -89,7 +91,9 @@ class DemoCommand implements Callable<Integer> {
       out.println("== 2. Drift check on " + batchFile.getFileName() + " ==");
       String driftId = loaded.name() + "-drift-demo-" + stamp;
       DriftCheck check =
-          client.newWorkflowStub(DriftCheck.class, TemporalOptions.workflowOptions(driftId));
+          client.newWorkflowStub(
+              DriftCheck.class,
+              TemporalOptions.workflowOptions(driftId, "Demo: drift check of " + loaded.name()));
       DriftResult drift =
           first.outcome() == Outcome.PROMOTED
               ? check.check(

@@ -67,7 +67,8 @@ class DriftCheckCommand implements Callable<Integer> {
       return schedule(client, input, workflowId);
     }
     DriftCheck check =
-        client.newWorkflowStub(DriftCheck.class, TemporalOptions.workflowOptions(workflowId));
+        client.newWorkflowStub(
+            DriftCheck.class, TemporalOptions.workflowOptions(workflowId, summary()));
     try {
       WorkflowClient.start(check::check, input);
     } catch (WorkflowExecutionAlreadyStarted e) {
@@ -83,6 +84,10 @@ class DriftCheckCommand implements Callable<Integer> {
     return 0;
   }
 
+  private String summary() {
+    return "Drift check of " + model + " on " + batch.getFileName();
+  }
+
   private int schedule(WorkflowClient client, DriftCheckInput input, String scheduleId) {
     ScheduleClient schedules = ScheduleClient.newInstance(client.getWorkflowServiceStubs());
     Schedule schedule =
@@ -91,7 +96,7 @@ class DriftCheckCommand implements Callable<Integer> {
                 ScheduleActionStartWorkflow.newBuilder()
                     .setWorkflowType(DriftCheck.class)
                     .setArguments(input)
-                    .setOptions(TemporalOptions.workflowOptions(scheduleId))
+                    .setOptions(TemporalOptions.workflowOptions(scheduleId, summary()))
                     .build())
             .setSpec(
                 ScheduleSpec.newBuilder()

@@ -43,7 +43,10 @@ class StartCommand implements Callable<Integer> {
     WorkflowClient client = temporal.connect();
     String workflowId = id != null ? id : TemporalOptions.newWorkflowId(loaded.name());
     FineTunePipeline pipeline =
-        client.newWorkflowStub(FineTunePipeline.class, TemporalOptions.workflowOptions(workflowId));
+        client.newWorkflowStub(
+            FineTunePipeline.class,
+            TemporalOptions.workflowOptions(
+                workflowId, "Fine-tune " + loaded.name() + " from " + spec.getFileName()));
     try {
       WorkflowClient.start(pipeline::run, new PipelineInput(loaded, "cli"));
     } catch (WorkflowExecutionAlreadyStarted e) {

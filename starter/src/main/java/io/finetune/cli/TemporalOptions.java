@@ -85,11 +85,15 @@ class TemporalOptions {
         + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
   }
 
-  /** Options for a workflow of ours: the given id on the fine-tune task queue. */
-  static WorkflowOptions workflowOptions(String workflowId) {
+  /**
+   * Options for a workflow of ours: the given id on the fine-tune task queue, with a one-line
+   * summary that the Web UI shows in its run list.
+   */
+  static WorkflowOptions workflowOptions(String workflowId, String summary) {
     return WorkflowOptions.newBuilder()
         .setWorkflowId(workflowId)
         .setTaskQueue(TaskQueues.FINE_TUNE)
+        .setStaticSummary(summary)
         .build();
   }
 

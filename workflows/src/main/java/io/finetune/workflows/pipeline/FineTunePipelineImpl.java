@@ -64,6 +64,7 @@ public class FineTunePipelineImpl implements FineTunePipeline {
   public PipelineStatus run(PipelineInput input) {
     spec = input.spec();
     trigger = input.trigger();
+    enter(Stage.IMPORTING);
     String metric = spec.target().metric();
     double target = spec.target().score();
 
@@ -89,13 +90,13 @@ public class FineTunePipelineImpl implements FineTunePipeline {
                   true)));
     }
 
-    stage = Stage.SPLITTING;
+    enter(Stage.SPLITTING);
     split =
         dataset.split(
             new SplitRequest(data, spec.split().testFraction(), spec.split().seed(), evalSets));
 
     // Rule 1: the prompt baseline comes first and is the reference every candidate must beat.
-    stage = Stage.BASELINE;
+    enter(Stage.BASELINE);
     String promptModel = spec.model().promptModel();
     baseline = eval.evaluate(request(promptModel, split.test()));
     for (DatasetRef set : evalSets) {
@@ -133,7 +134,7 @@ public class FineTunePipelineImpl implements FineTunePipeline {
     }
 
     // Rule 3: a person reviews the data (and the rows the baseline got wrong) before training.
-    stage = Stage.PROFILING;
+    enter(Stage.PROFILING);
     dataReport =
         dataset.profile(
             new ProfileRequest(data, split, spec.outputFields(), baseline, metric, target));
@@ -144,7 +145,7 @@ public class FineTunePipelineImpl implements FineTunePipeline {
           "Data rejected by " + review.by() + commentSuffix(review) + ". Nothing was trained.");
     }
 
-    stage = Stage.TRAINING;
+    enter(Stage.TRAINING);
     sizes = chooseSizes(split.train().rows());
     trainCandidates(evalSets);
     if (candidates.isEmpty()) {
@@ -159,6 +160,7 @@ public class FineTunePipelineImpl implements FineTunePipeline {
     }
     bestModel = best.modelId();
     gatePassed = Scores.of(best.test().metrics(), metric) > baselineScore;
+    enter(Stage.TRAINING);
 
     DecisionRecord approval = awaitDecision(Checkpoints.PROMOTION, Stage.PROMOTION_REVIEW);
     if (approval.action().equals(Checkpoints.REJECT)) {
@@ -172,7 +174,7 @@ public class FineTunePipelineImpl implements FineTunePipeline {
               + ".");
     }
 
-    stage = Stage.PROMOTING;
+    enter(Stage.PROMOTING);
     promoted =
         registry.promote(
             new PromoteRequest(
@@ -254,8 +256,8 @@ public class FineTunePipelineImpl implements FineTunePipeline {
   }
 
   private DecisionRecord awaitDecision(String checkpoint, Stage waitingStage) {
-    stage = waitingStage;
     pendingCheckpoint = checkpoint;
+    enter(waitingStage);
     Workflow.await(() -> decisions.containsKey(checkpoint));
     pendingCheckpoint = null;
     DecisionRecord d = decisions.get(checkpoint);
@@ -274,10 +276,16 @@ public class FineTunePipelineImpl implements FineTunePipeline {
   }
 
   private PipelineStatus finish(Outcome outcome, String reason) {
-    this.stage = Stage.DONE;
     this.outcome = outcome;
     this.outcomeReason = reason;
+    enter(Stage.DONE);
     return status();
+  }
+
+  /** Moves to a stage and shows where the run is in the Web UI ("current details"). */
+  private void enter(Stage next) {
+    stage = next;
+    Workflow.setCurrentDetails(CurrentDetails.of(Workflow.getInfo().getWorkflowId(), status()));
   }
 
   private static String commentSuffix(DecisionRecord d) {

@@ -90,6 +90,13 @@ class FineTunePipelineTest {
 
     PipelineStatus review = awaitCheckpoint(p, Checkpoints.DATA_REVIEW);
     assertEquals(Stage.DATA_REVIEW, review.stage());
+    // The Web UI shows where the run is and how to decide.
+    String details =
+        WorkflowStub.fromTyped(p)
+            .query("__temporal_workflow_metadata", io.temporal.api.sdk.v1.WorkflowMetadata.class)
+            .getCurrentDetails();
+    assertTrue(details.contains("waiting for **data-review**"), details);
+    assertTrue(details.contains("./finetune approve happy --checkpoint data-review"), details);
     assertEquals(0.60, review.baseline().metrics().get("exact_match"));
     assertTrue(review.candidates().isEmpty());
     assertFalse(activities.calls.stream().anyMatch(c -> c.startsWith("startJob")));

@@ -1,0 +1,62 @@
+package io.finetune.workflows.pipeline;
+
+import io.finetune.workflows.common.Scores;
+import io.finetune.workflows.training.CandidateResult;
+import java.util.Locale;
+
+/**
+ * The Markdown a pipeline shows as "current details" in the Temporal Web UI: where it is, the
+ * scores so far, and how to decide when a checkpoint is open. Pure function of the status.
+ */
+final class CurrentDetails {
+  private CurrentDetails() {}
+
+  static String of(String workflowId, PipelineStatus s) {
+    StringBuilder md = new StringBuilder();
+    md.append("**").append(s.name()).append("**: stage `").append(s.stage()).append('`');
+    if (s.pendingCheckpoint() != null) {
+      md.append(", waiting for **").append(s.pendingCheckpoint()).append("**");
+    }
+    md.append("\n\n");
+    if (s.baseline() != null) {
+      md.append(
+          String.format(
+              Locale.ROOT,
+              "Prompt baseline: %s %.3f (target %.3f)%n%n",
+              s.targetMetric(),
+              Scores.of(s.baseline().metrics(), s.targetMetric()),
+              s.targetScore()));
+    }
+    for (CandidateResult c : s.candidates()) {
+      md.append(
+          String.format(
+              Locale.ROOT,
+              "- %s `%s`: %s %.3f%s%n",
+              c.size(),
+              c.modelId(),
+              s.targetMetric(),
+              Scores.of(c.test().metrics(), s.targetMetric()),
+              c.modelId().equals(s.bestModel()) ? " (best)" : ""));
+    }
+    if (!s.candidates().isEmpty()) {
+      md.append('\n');
+    }
+    if (s.dataReport() != null && s.pendingCheckpoint() != null) {
+      md.append("Data report: `").append(s.dataReport().markdown().path()).append("`\n\n");
+    }
+    if (s.pendingCheckpoint() != null) {
+      md.append("Decide with `./finetune approve ")
+          .append(workflowId)
+          .append(" --checkpoint ")
+          .append(s.pendingCheckpoint())
+          .append(" --by <you>` (or `reject`), or send the signal `decision` with ")
+          .append("`{\"checkpoint\": \"")
+          .append(s.pendingCheckpoint())
+          .append("\", \"action\": \"approve\", \"by\": \"<you>\", \"comment\": \"...\"}`\n");
+    }
+    if (s.outcome() != null) {
+      md.append("Outcome: **").append(s.outcome()).append("**: ").append(s.outcomeReason());
+    }
+    return md.toString();
+  }
+}
