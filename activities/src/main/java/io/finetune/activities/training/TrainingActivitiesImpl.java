@@ -24,6 +24,7 @@ public class TrainingActivitiesImpl implements TrainingActivities {
   private static final Logger log = LoggerFactory.getLogger(TrainingActivitiesImpl.class);
   private static final ObjectMapper JSON = new ObjectMapper();
   static final String ATTEMPT_KEY = "finetune_attempt";
+  private static final long HEARTBEAT_SLICE_MILLIS = 10_000;
 
   private final ArtifactStore store;
   private final Providers providers;
@@ -127,8 +128,11 @@ public class TrainingActivitiesImpl implements TrainingActivities {
         }
       }
       try {
-        ctx.heartbeat(status);
-        Thread.sleep(poll);
+        // Heartbeat at least every 10 s, however long the poll interval is configured to be.
+        for (long waited = 0; waited < poll; waited += HEARTBEAT_SLICE_MILLIS) {
+          ctx.heartbeat(status);
+          Thread.sleep(Math.min(HEARTBEAT_SLICE_MILLIS, poll - waited));
+        }
       } catch (ActivityCompletionException e) {
         // The workflow was cancelled (or timed out): stop paying for the job, then give up.
         log.info("Cancelling fine-tuning job {}: {}", r.jobId(), e.getClass().getSimpleName());
