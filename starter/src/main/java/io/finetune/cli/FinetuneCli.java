@@ -17,6 +17,7 @@ import picocli.CommandLine.Command;
       ListCommand.class,
       DecideCommand.Approve.class,
       DecideCommand.Reject.class,
+      CancelCommand.class,
       DriftCheckCommand.class,
       DemoCommand.class,
       GenerateExampleCommand.class,

@@ -201,6 +201,18 @@ class CliEndToEndIT {
     assertTrue(retrain.trigger().startsWith("drift-check e2e-drift"), retrain.trigger());
     assertEquals(2, retrain.baselineEvalSets().size(), "corner cases and the fresh hold-out");
 
+    Result cancel = cli("cancel", "e2e-drift-retrain");
+    assertEquals(0, cancel.exit(), cancel.out());
+    Result cancelled = null;
+    for (int i = 0; i < 50; i++) {
+      cancelled = cli("status", "e2e-drift-retrain");
+      if (cancelled.out().contains("ended CANCELED")) {
+        break;
+      }
+      Thread.sleep(200);
+    }
+    assertTrue(cancelled.out().contains("ended CANCELED"), cancelled.out());
+
     Result list = cli("list");
     assertTrue(list.out().contains("e2e-run"), list.out());
     assertTrue(list.out().contains("e2e-run-train-small"), list.out());

@@ -106,6 +106,52 @@ class TrainingActivitiesImplTest {
   }
 
   @Test
+  void cancellingTheActivityCancelsTheProvidersJob() throws Exception {
+    okhttp3.mockwebserver.MockWebServer server = new okhttp3.mockwebserver.MockWebServer();
+    java.util.List<String> paths = java.util.Collections.synchronizedList(new ArrayList<>());
+    server.setDispatcher(
+        new okhttp3.mockwebserver.Dispatcher() {
+          @Override
+          public okhttp3.mockwebserver.MockResponse dispatch(
+              okhttp3.mockwebserver.RecordedRequest request) {
+            paths.add(request.getMethod() + " " + request.getPath());
+            String status = request.getPath().endsWith("/cancel") ? "cancelled" : "running";
+            return new okhttp3.mockwebserver.MockResponse()
+                .setBody("{\"id\":\"ftjob-9\",\"status\":\"" + status + "\"}");
+          }
+        });
+    server.start();
+    TestActivityEnvironment cancelling = TestActivityEnvironment.newInstance();
+    try {
+      cancelling.registerActivitiesImplementations(
+          new TrainingActivitiesImpl(
+              store,
+              new Providers(
+                  List.of(new ProviderConfig("remote", server.url("/v1").toString(), "", 50)))));
+      TrainingActivities stub = cancelling.newActivityStub(TrainingActivities.class);
+      new Thread(
+              () -> {
+                try {
+                  Thread.sleep(300);
+                } catch (InterruptedException ignored) {
+                  return;
+                }
+                cancelling.requestCancelActivity();
+              })
+          .start();
+
+      org.junit.jupiter.api.Assertions.assertThrows(
+          RuntimeException.class, () -> stub.awaitJob(new AwaitJobRequest("remote", "ftjob-9")));
+
+      assertTrue(paths.contains("GET /v1/fine_tuning/jobs/ftjob-9"), paths.toString());
+      assertTrue(paths.contains("POST /v1/fine_tuning/jobs/ftjob-9/cancel"), paths.toString());
+    } finally {
+      cancelling.close();
+      server.shutdown();
+    }
+  }
+
+  @Test
   void aFailedJobFailsTheActivityWithTheProvidersReason() {
     ArtifactRef tiny =
         store.write("training-files", "jsonl", out -> out.write("{\"messages\":[]}\n".getBytes()));
