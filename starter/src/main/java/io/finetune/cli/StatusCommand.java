@@ -3,6 +3,7 @@ package io.finetune.cli;
 import io.finetune.workflows.drift.DriftResult;
 import io.finetune.workflows.pipeline.FineTunePipeline;
 import io.finetune.workflows.pipeline.PipelineStatus;
+import io.finetune.workflows.pipeline.Stage;
 import io.grpc.Status;
 import io.temporal.api.enums.v1.WorkflowExecutionStatus;
 import io.temporal.api.workflow.v1.WorkflowExecutionInfo;
@@ -14,6 +15,7 @@ import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 @Command(
@@ -26,20 +28,35 @@ class StatusCommand implements Callable<Integer> {
   @Parameters(paramLabel = "ID", description = "Workflow id")
   String id;
 
+  @Option(
+      names = "--wait",
+      description = "Wait until the run needs a decision or has ended, then show it")
+  boolean await;
+
   @Override
-  public Integer call() {
+  public Integer call() throws InterruptedException {
     WorkflowClient client = temporal.connect();
     WorkflowExecutionInfo info = describe(client, id);
     String type = info.getType().getName();
     WorkflowExecutionStatus status = info.getStatus();
+    boolean running = status == WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING;
     if (type.equals("FineTunePipeline")) {
       PipelineStatus s =
-          status == WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING
-              ? query(client, id)
-              : result(client, id, status, PipelineStatus.class);
+          running ? query(client, id) : result(client, id, status, PipelineStatus.class);
+      Stage shown = null;
+      while (await && running && s.pendingCheckpoint() == null) {
+        if (s.stage() != shown) {
+          System.err.println("waiting: " + id + " is at stage " + s.stage() + "...");
+          shown = s.stage();
+        }
+        Thread.sleep(500);
+        status = describe(client, id).getStatus();
+        running = status == WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING;
+        s = running ? query(client, id) : result(client, id, status, PipelineStatus.class);
+      }
       Printer.pipeline(id, s, System.out);
     } else if (type.equals("DriftCheck")) {
-      if (status == WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING) {
+      if (running && !await) {
         System.out.println(id + " (DriftCheck): running");
       } else {
         Printer.drift(id, result(client, id, status, DriftResult.class), System.out);
