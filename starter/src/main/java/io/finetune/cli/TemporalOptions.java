@@ -8,11 +8,12 @@ import io.temporal.api.taskqueue.v1.TaskQueue;
 import io.temporal.api.workflowservice.v1.DescribeTaskQueueRequest;
 import io.temporal.api.workflowservice.v1.DescribeTaskQueueResponse;
 import io.temporal.client.WorkflowClient;
-import io.temporal.client.WorkflowClientOptions;
 import io.temporal.client.WorkflowOptions;
+import io.temporal.envconfig.ClientConfigProfile;
 import io.temporal.failure.TemporalFailure;
 import io.temporal.serviceclient.WorkflowServiceStubs;
 import io.temporal.serviceclient.WorkflowServiceStubsOptions;
+import java.io.IOException;
 import java.time.Duration;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
@@ -20,9 +21,14 @@ import java.util.Optional;
 import picocli.CommandLine.Option;
 
 /**
- * Where Temporal is, following Temporal's own conventions (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE).
+ * Where Temporal is and how to reach it, following Temporal's own client conventions: the
+ * environment (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS_*,
+ * TEMPORAL_PROFILE) and the Temporal CLI's config file, read by the SDK's envconfig module.
  */
 class TemporalOptions {
+  static final String DEFAULT_ADDRESS = "localhost:7233";
+  static final String DEFAULT_NAMESPACE = "default";
+
   @Option(
       names = "--address",
       description = "Temporal frontend host:port (default: $TEMPORAL_ADDRESS or localhost:7233)")
@@ -33,34 +39,58 @@ class TemporalOptions {
       description = "Temporal namespace (default: $TEMPORAL_NAMESPACE or default)")
   String namespace;
 
-  String address() {
-    if (address != null) {
-      return address;
+  private ClientConfigProfile profile;
+
+  /** The client profile: options over environment and config file over the defaults. */
+  ClientConfigProfile profile() {
+    if (profile == null) {
+      ClientConfigProfile loaded;
+      try {
+        loaded = ClientConfigProfile.load();
+      } catch (IOException | RuntimeException e) {
+        throw new UserError("Cannot read the Temporal client configuration: " + rootMessage(e));
+      }
+      ClientConfigProfile.Builder b = loaded.toBuilder();
+      if (address != null) {
+        b.setAddress(address);
+      } else if (isBlank(loaded.getAddress())) {
+        b.setAddress(DEFAULT_ADDRESS);
+      }
+      if (namespace != null) {
+        b.setNamespace(namespace);
+      } else if (isBlank(loaded.getNamespace())) {
+        b.setNamespace(DEFAULT_NAMESPACE);
+      }
+      profile = b.build();
     }
-    String env = System.getenv("TEMPORAL_ADDRESS");
-    return env == null || env.isBlank() ? "localhost:7233" : env;
+    return profile;
+  }
+
+  String address() {
+    return profile().getAddress();
   }
 
   String namespace() {
-    if (namespace != null) {
-      return namespace;
-    }
-    String env = System.getenv("TEMPORAL_NAMESPACE");
-    return env == null || env.isBlank() ? "default" : env;
+    return profile().getNamespace();
   }
 
   /** Connects, or fails with a message that says what to do when nothing answers. */
   WorkflowClient connect() {
-    return connect(address(), namespace());
+    return connect(profile());
   }
 
+  /** Connects to a plain (no TLS, no key) server, such as the embedded dev server. */
   static WorkflowClient connect(String address, String namespace) {
+    return connect(
+        ClientConfigProfile.newBuilder().setAddress(address).setNamespace(namespace).build());
+  }
+
+  private static WorkflowClient connect(ClientConfigProfile p) {
     WorkflowServiceStubs stubs;
     try {
       stubs =
           WorkflowServiceStubs.newConnectedServiceStubs(
-              WorkflowServiceStubsOptions.newBuilder()
-                  .setTarget(address)
+              WorkflowServiceStubsOptions.newBuilder(p.toWorkflowServiceStubsOptions())
                   // A query waits for a worker; don't keep a person waiting for a minute.
                   .setRpcQueryTimeout(Duration.ofSeconds(15))
                   .build(),
@@ -68,14 +98,17 @@ class TemporalOptions {
     } catch (RuntimeException e) {
       throw new UserError(
           "No Temporal server answers at "
-              + address
+              + p.getAddress()
               + " ("
               + rootMessage(e)
               + ").\n  Start one with `./finetune dev` (embedded, in memory) or `docker compose up`,"
               + " or point TEMPORAL_ADDRESS / --address at yours.");
     }
-    return WorkflowClient.newInstance(
-        stubs, WorkflowClientOptions.newBuilder().setNamespace(namespace).build());
+    return WorkflowClient.newInstance(stubs, p.toWorkflowClientOptions());
+  }
+
+  private static boolean isBlank(String s) {
+    return s == null || s.isBlank();
   }
 
   /** A readable, unique-enough workflow id: {@code <prefix>-<yyyyMMdd-HHmmss>}. */
