@@ -66,6 +66,11 @@ public final class LoopbackTemporalServer implements AutoCloseable {
     return server.getPort();
   }
 
+  /** Where the server listens: loopback addresses only. */
+  public java.util.List<InetSocketAddress> listenAddresses() {
+    return server.getListenSockets().stream().map(a -> (InetSocketAddress) a).toList();
+  }
+
   public String target() {
     return "127.0.0.1:" + port();
   }
