@@ -1,0 +1,60 @@
+package io.finetune.provider.local;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Stream;
+
+/** Uploaded files ({@code /v1/files}): content and metadata side by side in one folder. */
+final class FileStore {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private final Path dir;
+  private final AtomicLong sequence = new AtomicLong(System.currentTimeMillis());
+
+  FileStore(Path dir) throws IOException {
+    this.dir = Files.createDirectories(dir);
+  }
+
+  ObjectNode save(String filename, String purpose, byte[] content) throws IOException {
+    String id = "file-" + Long.toHexString(sequence.incrementAndGet());
+    Files.write(content(id), content);
+    ObjectNode meta = JSON.createObjectNode();
+    meta.put("id", id);
+    meta.put("object", "file");
+    meta.put("bytes", content.length);
+    meta.put("created_at", System.currentTimeMillis() / 1000);
+    meta.put("filename", filename == null ? "upload.jsonl" : filename);
+    meta.put("purpose", purpose);
+    meta.put("status", "processed");
+    JSON.writeValue(dir.resolve(id + ".json").toFile(), meta);
+    return meta;
+  }
+
+  ObjectNode list() throws IOException {
+    ObjectNode out = JSON.createObjectNode().put("object", "list");
+    ArrayNode data = out.putArray("data");
+    try (Stream<Path> s = Files.list(dir)) {
+      for (Path f : s.filter(f -> f.toString().endsWith(".json")).sorted().toList()) {
+        data.add(JSON.readTree(f.toFile()));
+      }
+    }
+    return out;
+  }
+
+  JsonNode meta(String id) throws IOException {
+    Path f = dir.resolve(id + ".json");
+    if (!id.matches("file-[0-9a-f]+") || !Files.exists(f)) {
+      throw ApiError.notFound("file_not_found", "No such file: " + id, "file_id");
+    }
+    return JSON.readTree(f.toFile());
+  }
+
+  Path content(String id) {
+    return dir.resolve(id + ".jsonl");
+  }
+}
