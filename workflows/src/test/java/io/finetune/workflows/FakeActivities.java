@@ -4,10 +4,15 @@ import io.finetune.workflows.common.ArtifactRef;
 import io.finetune.workflows.common.DatasetRef;
 import io.finetune.workflows.dataset.DatasetActivities;
 import io.finetune.workflows.drift.DriftActivities;
+import io.finetune.workflows.drift.DriftCheckImpl;
 import io.finetune.workflows.eval.EvalActivities;
+import io.finetune.workflows.pipeline.FineTunePipelineImpl;
 import io.finetune.workflows.registry.RegistryActivities;
 import io.finetune.workflows.spec.PipelineSpec;
+import io.finetune.workflows.training.TrainCandidateImpl;
 import io.finetune.workflows.training.TrainingActivities;
+import io.temporal.testing.TestWorkflowEnvironment;
+import io.temporal.worker.Worker;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -31,6 +36,20 @@ public class FakeActivities
   public double newVocabularyRate = 0.01;
   public double labelDistance = 0.02;
   public ModelVersion current;
+
+  /**
+   * A time-skipping test environment whose worker runs every workflow of the pipeline on the
+   * fine-tune task queue, with these activities. Started; close it after the test.
+   */
+  public TestWorkflowEnvironment startEnvironment() {
+    TestWorkflowEnvironment env = TestWorkflowEnvironment.newInstance();
+    Worker worker = env.newWorker(TaskQueues.FINE_TUNE);
+    worker.registerWorkflowImplementationTypes(
+        FineTunePipelineImpl.class, TrainCandidateImpl.class, DriftCheckImpl.class);
+    worker.registerActivitiesImplementations(this);
+    env.start();
+    return env;
+  }
 
   public static PipelineSpec spec(List<String> sizes, List<String> approvers) {
     return spec(sizes, approvers, "quality");

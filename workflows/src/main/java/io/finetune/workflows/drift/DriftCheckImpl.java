@@ -86,24 +86,42 @@ public class DriftCheckImpl implements DriftCheck {
           String.format(Locale.ROOT, "live exact_match %.3f < %.3f", accuracy, t.minAccuracy()));
     }
     boolean drifted = !exceeded.isEmpty();
-    if (!drifted || !input.retrain() || batch.labeledRows() == 0) {
-      return new DriftResult(
-          current.name(),
-          current.version(),
-          current.modelId(),
-          stats,
-          live,
-          exceeded,
-          drifted,
-          null,
-          0,
-          Map.of());
-    }
+    Retraining retraining =
+        drifted && input.retrain() && batch.labeledRows() > 0
+            ? retrain(current, batch, exceeded)
+            : Retraining.NONE;
+    return new DriftResult(
+        current.name(),
+        current.version(),
+        current.modelId(),
+        stats,
+        live,
+        exceeded,
+        drifted,
+        retraining.workflowId(),
+        retraining.freshRowsAdded(),
+        retraining.currentModelOnFreshHoldout());
+  }
 
+  /** What a drift check started: the retraining run, and the baseline it has to beat. */
+  private record Retraining(
+      String workflowId, int freshRowsAdded, Map<String, Double> currentModelOnFreshHoldout) {
+    static final Retraining NONE = new Retraining(null, 0, Map.of());
+  }
+
+  /**
+   * Starts a new pipeline on the model's data plus the batch's labeled rows, scored apart on a
+   * fresh hold-out that the current model is scored on too.
+   */
+  private Retraining retrain(ModelVersion current, DatasetRef batch, List<String> exceeded) {
+    PipelineSpec spec = current.spec();
     RetrainData data =
         drift.prepareRetraining(
             new RetrainRequest(
-                current.dataset(), batch, t.freshHoldoutFraction(), spec.split().seed()));
+                current.dataset(),
+                batch,
+                spec.drift().freshHoldoutFraction(),
+                spec.split().seed()));
     Map<String, Double> currentOnHoldout =
         eval.evaluate(
                 new EvalRequest(
@@ -135,16 +153,6 @@ public class DriftCheckImpl implements DriftCheck {
                 + ": "
                 + String.join("; ", exceeded)));
     Workflow.getWorkflowExecution(pipeline).get();
-    return new DriftResult(
-        current.name(),
-        current.version(),
-        current.modelId(),
-        stats,
-        live,
-        exceeded,
-        true,
-        retrainId,
-        data.freshRowsAdded(),
-        currentOnHoldout);
+    return new Retraining(retrainId, data.freshRowsAdded(), currentOnHoldout);
   }
 }

@@ -10,13 +10,10 @@ import io.finetune.workflows.TaskQueues;
 import io.finetune.workflows.common.DatasetRef;
 import io.finetune.workflows.pipeline.Checkpoints;
 import io.finetune.workflows.pipeline.FineTunePipeline;
-import io.finetune.workflows.pipeline.FineTunePipelineImpl;
 import io.finetune.workflows.pipeline.PipelineStatus;
 import io.finetune.workflows.registry.RegistryActivities.ModelVersion;
-import io.finetune.workflows.training.TrainCandidateImpl;
 import io.temporal.client.WorkflowOptions;
 import io.temporal.testing.TestWorkflowEnvironment;
-import io.temporal.worker.Worker;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
@@ -29,10 +26,6 @@ class DriftCheckTest {
 
   @BeforeEach
   void setUp() {
-    env = TestWorkflowEnvironment.newInstance();
-    Worker worker = env.newWorker(TaskQueues.FINE_TUNE);
-    worker.registerWorkflowImplementationTypes(
-        FineTunePipelineImpl.class, TrainCandidateImpl.class, DriftCheckImpl.class);
     activities = new FakeActivities();
     activities.exactMatchByModel.put("ft:current", 0.90);
     activities.current =
@@ -48,8 +41,7 @@ class DriftCheckTest {
             "run-1",
             "alice",
             0);
-    worker.registerActivitiesImplementations(activities);
-    env.start();
+    env = activities.startEnvironment();
   }
 
   @AfterEach

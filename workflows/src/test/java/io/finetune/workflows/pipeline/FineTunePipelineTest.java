@@ -8,14 +8,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.finetune.workflows.FakeActivities;
 import io.finetune.workflows.TaskQueues;
-import io.finetune.workflows.drift.DriftCheckImpl;
-import io.finetune.workflows.training.TrainCandidateImpl;
 import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowOptions;
 import io.temporal.client.WorkflowStub;
 import io.temporal.client.WorkflowUpdateException;
 import io.temporal.testing.TestWorkflowEnvironment;
-import io.temporal.worker.Worker;
 import java.util.List;
 import java.util.function.Predicate;
 import org.junit.jupiter.api.AfterEach;
@@ -29,16 +26,11 @@ class FineTunePipelineTest {
 
   @BeforeEach
   void setUp() {
-    env = TestWorkflowEnvironment.newInstance();
-    Worker worker = env.newWorker(TaskQueues.FINE_TUNE);
-    worker.registerWorkflowImplementationTypes(
-        FineTunePipelineImpl.class, TrainCandidateImpl.class, DriftCheckImpl.class);
     activities = new FakeActivities();
     activities.exactMatchByModel.put("local-large", 0.60);
     activities.exactMatchByModel.put("ft:local-small", 0.80);
     activities.exactMatchByModel.put("ft:local-medium", 0.92);
-    worker.registerActivitiesImplementations(activities);
-    env.start();
+    env = activities.startEnvironment();
     client = env.getWorkflowClient();
   }
 
