@@ -112,8 +112,15 @@ class WholeLifecycleTest {
     assertEquals(3, r.exceeded().size(), r.exceeded().toString());
     assertNotNull(r.retrainWorkflowId());
 
-    PipelineStatus retrained =
-        approveAll(client.newWorkflowStub(FineTunePipeline.class, r.retrainWorkflowId()), "bob");
+    // The retraining run is approved the Web UI's way: by signals, the promotion one early.
+    FineTunePipeline retrain =
+        client.newWorkflowStub(FineTunePipeline.class, r.retrainWorkflowId());
+    retrain.decision(new Decision(Checkpoints.PROMOTION, Checkpoints.APPROVE, "bob", "early"));
+    awaitCheckpoint(retrain, Checkpoints.DATA_REVIEW);
+    retrain.decision(new Decision(Checkpoints.DATA_REVIEW, Checkpoints.APPROVE, "bob", null));
+    PipelineStatus retrained = WorkflowStub.fromTyped(retrain).getResult(PipelineStatus.class);
+    assertEquals(
+        List.of("signal", "signal"), retrained.decisions().stream().map(d -> d.via()).toList());
     assertEquals(Outcome.PROMOTED, retrained.outcome());
     assertEquals(2, retrained.promoted().version());
     double before = Scores.of(r.currentModelOnFreshHoldout(), Scores.EXACT_MATCH);
@@ -126,17 +133,67 @@ class WholeLifecycleTest {
     replayAndMaybeRecord("lifecycle", "fine-tune-pipeline");
     replayAndMaybeRecord("lifecycle-train-small", "train-candidate");
     replayAndMaybeRecord("drift", "drift-check");
+    replayAndMaybeRecord("drift-retrain", "fine-tune-pipeline-signals");
+  }
+
+  @Test
+  void aRejectedRunAndAGoodEnoughPromptEndWithoutTraining() throws Exception {
+    PipelineSpec example = SpecLoader.load(EXAMPLE.resolve("spec.yaml"));
+    FineTunePipeline rejected = start("rejected", example);
+    awaitCheckpoint(rejected, Checkpoints.DATA_REVIEW);
+    rejected.decide(new Decision(Checkpoints.DATA_REVIEW, Checkpoints.REJECT, "alice", "stale"));
+    PipelineStatus r = WorkflowStub.fromTyped(rejected).getResult(PipelineStatus.class);
+    assertEquals(Outcome.REJECTED_AT_DATA_REVIEW, r.outcome());
+    assertTrue(r.candidates().isEmpty());
+
+    PipelineSpec easy =
+        new PipelineSpec(
+            example.name(),
+            example.dataset(),
+            example.outputFields(),
+            example.evalSets(),
+            example.prompt(),
+            new PipelineSpec.Target("exact_match", 0.3, "quality"),
+            example.model(),
+            example.provider(),
+            example.split(),
+            example.approval(),
+            example.drift());
+    PipelineStatus sufficient =
+        WorkflowStub.fromTyped(start("sufficient", easy)).getResult(PipelineStatus.class);
+    assertEquals(Outcome.PROMPT_SUFFICIENT, sufficient.outcome());
+    assertTrue(sufficient.outcomeReason().contains("Ship the prompt"), sufficient.outcomeReason());
+    assertTrue(sufficient.candidates().isEmpty());
+
+    replayAndMaybeRecord("rejected", "fine-tune-pipeline-rejected");
+    replayAndMaybeRecord("sufficient", "fine-tune-pipeline-prompt-sufficient");
+  }
+
+  private FineTunePipeline start(String id, PipelineSpec spec) {
+    FineTunePipeline pipeline =
+        client.newWorkflowStub(
+            FineTunePipeline.class,
+            WorkflowOptions.newBuilder()
+                .setWorkflowId(id)
+                .setTaskQueue(TaskQueues.FINE_TUNE)
+                .build());
+    WorkflowClient.start(pipeline::run, new PipelineInput(spec, "test"));
+    return pipeline;
+  }
+
+  private static void awaitCheckpoint(FineTunePipeline pipeline, String checkpoint)
+      throws InterruptedException {
+    for (int i = 0; i < 2400 && !checkpoint.equals(pipeline.status().pendingCheckpoint()); i++) {
+      Thread.sleep(25);
+    }
   }
 
   private PipelineStatus approveAll(FineTunePipeline pipeline, String who) throws Exception {
-    WorkflowStub stub = WorkflowStub.fromTyped(pipeline);
     for (String checkpoint : Checkpoints.ALL) {
-      for (int i = 0; i < 2400 && !checkpoint.equals(pipeline.status().pendingCheckpoint()); i++) {
-        Thread.sleep(25);
-      }
+      awaitCheckpoint(pipeline, checkpoint);
       pipeline.decide(new Decision(checkpoint, Checkpoints.APPROVE, who, "looks good"));
     }
-    return stub.getResult(PipelineStatus.class);
+    return WorkflowStub.fromTyped(pipeline).getResult(PipelineStatus.class);
   }
 
   private void replayAndMaybeRecord(String workflowId, String what) throws Exception {
