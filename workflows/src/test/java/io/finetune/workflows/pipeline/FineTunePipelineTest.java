@@ -212,7 +212,12 @@ class FineTunePipelineTest {
     assertTrue(s.ignoredSignals().get(1).reason().contains("'by' is required"));
     assertEquals(Checkpoints.DATA_REVIEW, s.pendingCheckpoint(), "invalid signal decided nothing");
 
-    p.decision(new Decision(Checkpoints.DATA_REVIEW, "approve", "dave", null));
+    // As typed in the Web UI's signal dialog: plain JSON, with a field we do not know.
+    WorkflowStub.fromTyped(p)
+        .signal(
+            "decision",
+            java.util.Map.of(
+                "checkpoint", "data-review", "action", "Approve", "by", "dave", "ticket", "T-1"));
     PipelineStatus done = result(p);
 
     assertEquals(Outcome.PROMOTED, done.outcome());
