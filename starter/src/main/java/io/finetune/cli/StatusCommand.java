@@ -4,6 +4,7 @@ import io.finetune.workflows.drift.DriftResult;
 import io.finetune.workflows.pipeline.FineTunePipeline;
 import io.finetune.workflows.pipeline.PipelineStatus;
 import io.finetune.workflows.pipeline.Stage;
+import io.finetune.workflows.training.CandidateResult;
 import io.grpc.Status;
 import io.temporal.api.enums.v1.WorkflowExecutionStatus;
 import io.temporal.api.workflow.v1.WorkflowExecutionInfo;
@@ -61,6 +62,14 @@ class StatusCommand implements Callable<Integer> {
       } else {
         Printer.drift(id, result(client, id, status, DriftResult.class), System.out);
       }
+    } else if (type.equals("TrainCandidate")
+        && status == WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_COMPLETED) {
+      CandidateResult c = result(client, id, status, CandidateResult.class);
+      System.out.println(
+          id + " (TrainCandidate): " + c.size() + " " + c.modelId() + " from job " + c.jobId());
+      System.out.println("  test: " + Printer.format(c.test().metrics()));
+      c.evalSets()
+          .forEach((set, r) -> System.out.println("  " + set + ": " + Printer.format(r.metrics())));
     } else {
       System.out.println(id + " (" + type + "): " + Printer.statusName(status));
     }

@@ -179,6 +179,10 @@ class CliEndToEndIT {
     assertTrue(done.out().contains("data-review  approve  by alice via update"), done.out());
     assertTrue(done.out().contains("promotion    approve  by bob via update"), done.out());
 
+    Result candidate = cli("status", "e2e-run-train-small");
+    assertTrue(candidate.out().contains("small ft:local-small:ticket-triage:"), candidate.out());
+    assertTrue(candidate.out().contains("corner-cases: exact_match"), candidate.out());
+
     Result closed = cli("reject", "e2e-run", "--checkpoint", "promotion", "--by", "bob");
     assertEquals(2, closed.exit(), closed.out());
     assertTrue(closed.out().contains("No open run with id 'e2e-run'"), closed.out());
