@@ -33,6 +33,8 @@ public class FakeActivities
   public final Map<String, Double> exactMatchByModel = new LinkedHashMap<>();
   public final List<String> calls = Collections.synchronizedList(new ArrayList<>());
   public final List<PromoteRequest> promotions = Collections.synchronizedList(new ArrayList<>());
+  public final java.util.Set<String> failingJobs =
+      java.util.Collections.synchronizedSet(new java.util.HashSet<>());
   public double newVocabularyRate = 0.01;
   public double labelDistance = 0.02;
   public ModelVersion current;
@@ -135,6 +137,10 @@ public class FakeActivities
   @Override
   public TrainedModel awaitJob(AwaitJobRequest request) {
     calls.add("awaitJob " + request.jobId());
+    if (failingJobs.contains(request.jobId())) {
+      throw io.temporal.failure.ApplicationFailure.newNonRetryableFailure(
+          "Fine-tuning job " + request.jobId() + " failed: quota exceeded", "TrainingFailed");
+    }
     return new TrainedModel(request.jobId(), "ft:" + request.jobId().substring(4), 100);
   }
 

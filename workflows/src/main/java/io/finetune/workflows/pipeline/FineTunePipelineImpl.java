@@ -20,6 +20,7 @@ import io.finetune.workflows.training.CandidateRequest;
 import io.finetune.workflows.training.CandidateResult;
 import io.finetune.workflows.training.TrainCandidate;
 import io.temporal.failure.ChildWorkflowFailure;
+import io.temporal.failure.TemporalFailure;
 import io.temporal.workflow.Async;
 import io.temporal.workflow.ChildWorkflowOptions;
 import io.temporal.workflow.Promise;
@@ -160,7 +161,6 @@ public class FineTunePipelineImpl implements FineTunePipeline {
     }
     bestModel = best.modelId();
     gatePassed = Scores.of(best.test().metrics(), metric) > baselineScore;
-    enter(Stage.TRAINING);
 
     DecisionRecord approval = awaitDecision(Checkpoints.PROMOTION, Stage.PROMOTION_REVIEW);
     if (approval.action().equals(Checkpoints.REJECT)) {
@@ -248,9 +248,15 @@ public class FineTunePipelineImpl implements FineTunePipeline {
       try {
         candidates.add(r.getValue().get());
       } catch (ChildWorkflowFailure e) {
-        Throwable cause = e.getCause() == null ? e : e.getCause();
-        failedCandidates.put(r.getKey(), cause.getMessage());
-        log.warn("Candidate {} failed: {}", r.getKey(), cause.getMessage());
+        // The innermost failure says why (e.g. the provider's reason for failing the job).
+        Throwable cause = e;
+        while (cause.getCause() != null) {
+          cause = cause.getCause();
+        }
+        String why =
+            cause instanceof TemporalFailure f ? f.getOriginalMessage() : cause.getMessage();
+        failedCandidates.put(r.getKey(), why);
+        log.warn("Candidate {} failed: {}", r.getKey(), why);
       }
     }
   }

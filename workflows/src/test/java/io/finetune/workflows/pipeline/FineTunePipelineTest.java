@@ -248,6 +248,34 @@ class FineTunePipelineTest {
   }
 
   @Test
+  void aFailedCandidateIsReportedAndTheOthersGoOn() throws Exception {
+    activities.failingJobs.add("job-local-small");
+    FineTunePipeline p = start("one-fails", List.of("small", "medium"), List.of());
+    awaitCheckpoint(p, Checkpoints.DATA_REVIEW);
+    p.decide(new Decision(Checkpoints.DATA_REVIEW, "approve", "alice", null));
+
+    PipelineStatus s = awaitCheckpoint(p, Checkpoints.PROMOTION);
+
+    assertEquals(
+        java.util.Map.of("small", "Fine-tuning job job-local-small failed: quota exceeded"),
+        s.failedCandidates());
+    assertEquals(List.of("medium"), s.candidates().stream().map(c -> c.size()).toList());
+  }
+
+  @Test
+  void whenEveryCandidateFailsTheRunFailsSayingWhy() throws Exception {
+    activities.failingJobs.add("job-local-small");
+    FineTunePipeline p = start("all-fail", List.of("small"), List.of());
+    awaitCheckpoint(p, Checkpoints.DATA_REVIEW);
+    p.decide(new Decision(Checkpoints.DATA_REVIEW, "approve", "alice", null));
+
+    var e = assertThrows(io.temporal.client.WorkflowFailedException.class, () -> result(p));
+    var cause = (io.temporal.failure.ApplicationFailure) e.getCause();
+    assertEquals("AllCandidatesFailed", cause.getType());
+    assertTrue(cause.getOriginalMessage().contains("quota exceeded"), cause.getOriginalMessage());
+  }
+
+  @Test
   void autoSizeRecommendsMediumForThousandsOfRows() throws Exception {
     FineTunePipeline p = start("auto", List.of("auto"), List.of());
     awaitCheckpoint(p, Checkpoints.DATA_REVIEW);
