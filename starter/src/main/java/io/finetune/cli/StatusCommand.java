@@ -7,11 +7,15 @@ import io.finetune.workflows.pipeline.Stage;
 import io.finetune.workflows.training.CandidateResult;
 import io.grpc.Status;
 import io.temporal.api.enums.v1.WorkflowExecutionStatus;
+import io.temporal.api.workflow.v1.PendingActivityInfo;
+import io.temporal.api.workflow.v1.PendingChildExecutionInfo;
 import io.temporal.api.workflow.v1.WorkflowExecutionInfo;
 import io.temporal.api.workflowservice.v1.DescribeWorkflowExecutionRequest;
+import io.temporal.api.workflowservice.v1.DescribeWorkflowExecutionResponse;
 import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowFailedException;
 import io.temporal.client.WorkflowStub;
+import java.io.PrintStream;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -56,6 +60,9 @@ class StatusCommand implements Callable<Integer> {
         s = running ? query(client, id) : result(client, id, status, PipelineStatus.class);
       }
       Printer.pipeline(id, s, System.out);
+      if (running) {
+        printRetries(client, id, System.out);
+      }
     } else if (type.equals("DriftCheck")) {
       if (running && !await) {
         System.out.println(id + " (DriftCheck): running");
@@ -96,6 +103,10 @@ class StatusCommand implements Callable<Integer> {
   }
 
   static WorkflowExecutionInfo describe(WorkflowClient client, String id) {
+    return describeFull(client, id).getWorkflowExecutionInfo();
+  }
+
+  private static DescribeWorkflowExecutionResponse describeFull(WorkflowClient client, String id) {
     try {
       return client
           .getWorkflowServiceStubs()
@@ -105,13 +116,36 @@ class StatusCommand implements Callable<Integer> {
                   .setNamespace(client.getOptions().getNamespace())
                   .setExecution(
                       io.temporal.api.common.v1.WorkflowExecution.newBuilder().setWorkflowId(id))
-                  .build())
-          .getWorkflowExecutionInfo();
+                  .build());
     } catch (RuntimeException e) {
       if (TemporalOptions.isStatus(e, Status.Code.NOT_FOUND)) {
         throw new UserError("No run with id '" + id + "' (see `./finetune list`).");
       }
       throw e;
+    }
+  }
+
+  /**
+   * Activities being retried, in the run and in its running children, with their last failure: what
+   * a stuck-looking stage is actually waiting for (an unreachable provider, say).
+   */
+  static void printRetries(WorkflowClient client, String id, PrintStream out) {
+    DescribeWorkflowExecutionResponse d = describeFull(client, id);
+    for (PendingActivityInfo a : d.getPendingActivitiesList()) {
+      if (a.getAttempt() > 1 && a.hasLastFailure()) {
+        out.println(
+            "  retrying "
+                + a.getActivityType().getName()
+                + " in "
+                + id
+                + " (attempt "
+                + a.getAttempt()
+                + "): "
+                + a.getLastFailure().getMessage());
+      }
+    }
+    for (PendingChildExecutionInfo c : d.getPendingChildrenList()) {
+      printRetries(client, c.getWorkflowId(), out);
     }
   }
 

@@ -60,7 +60,16 @@ class CliEndToEndIT {
   @BeforeAll
   static void startDev() throws Exception {
     port = freePort();
-    dev = java("dev", "--port", String.valueOf(port)).start();
+    ProcessBuilder devProcess = java("dev", "--port", String.valueOf(port));
+    // One more provider, on a port where nothing listens: a provider that is down.
+    devProcess
+        .environment()
+        .put(
+            "SPRING_APPLICATION_JSON",
+            "{\"finetune\":{\"providers\":{\"down\":{\"base-url\":\"http://127.0.0.1:"
+                + freePort()
+                + "/v1\"}}}}");
+    dev = devProcess.start();
     CountDownLatch ready = new CountDownLatch(1);
     Thread reader =
         new Thread(
@@ -221,6 +230,39 @@ class CliEndToEndIT {
     assertTrue(list.out().contains("e2e-run"), list.out());
     assertTrue(list.out().contains("e2e-run-train-small"), list.out());
     assertTrue(list.out().contains("e2e-drift-retrain"), list.out());
+  }
+
+  @Test
+  void aProviderThatIsDownShowsAsRetriesWithTheReason() throws Exception {
+    Path spec =
+        Files.writeString(
+            home.resolve("down.yaml"),
+            Files.readString(REPO.resolve("examples/ticket-triage/spec.yaml"))
+                .replace(
+                    "path: train.jsonl",
+                    "path: " + REPO.resolve("examples/ticket-triage/train.jsonl"))
+                .replace(
+                    "path: corner-cases.jsonl",
+                    "path: " + REPO.resolve("examples/ticket-triage/corner-cases.jsonl"))
+                .replace("provider: local", "provider: down")
+                .replace(
+                    "  promptModel: local-large",
+                    "  promptModel: local-large\n  baseModels: {small: s, medium: m, large: l}"));
+    Result started = cli("start", spec.toString(), "--id", "e2e-down");
+    assertEquals(0, started.exit(), started.out());
+
+    Result status = null;
+    for (int i = 0; i < 40; i++) {
+      status = cli("status", "e2e-down");
+      if (status.out().contains("retrying Evaluate in e2e-down")) {
+        break;
+      }
+      Thread.sleep(500);
+    }
+    assertTrue(status.out().contains("stage BASELINE"), status.out());
+    assertTrue(status.out().contains("retrying Evaluate in e2e-down (attempt"), status.out());
+    assertTrue(status.out().contains("Provider 'down' at http://127.0.0.1:"), status.out());
+    assertEquals(0, cli("cancel", "e2e-down").exit());
   }
 
   @Test
