@@ -90,8 +90,10 @@ final class FineTuningJobs implements AutoCloseable {
     job.putArray("events");
     event(job, "info", "Created fine-tuning job " + id);
     save(job);
+    // The answer shows the job as created; training may move it on at once.
+    ObjectNode created = publicView(job);
     trainer.submit(() -> run(id));
-    return publicView(job);
+    return created;
   }
 
   /** Newest first; {@code after}, {@code limit} and {@code metadata[key]=value} as in the API. */
@@ -310,8 +312,8 @@ final class FineTuningJobs implements AutoCloseable {
     Path tmp = dir.resolve(id + ".json.tmp");
     synchronized (job) {
       JSON.writeValue(tmp.toFile(), job);
+      Files.move(tmp, dir.resolve(id + ".json"), StandardCopyOption.REPLACE_EXISTING);
     }
-    Files.move(tmp, dir.resolve(id + ".json"), StandardCopyOption.REPLACE_EXISTING);
   }
 
   private static ObjectNode publicView(ObjectNode job) {

@@ -88,7 +88,7 @@ class DriftCheckTest {
     FineTunePipeline retrain =
         env.getWorkflowClient().newWorkflowStub(FineTunePipeline.class, r.retrainWorkflowId());
     PipelineStatus s = null;
-    for (int i = 0; i < 400 && (s == null || s.pendingCheckpoint() == null); i++) {
+    for (int i = 0; i < 1200 && (s == null || s.pendingCheckpoint() == null); i++) {
       Thread.sleep(25);
       s = retrain.status();
     }

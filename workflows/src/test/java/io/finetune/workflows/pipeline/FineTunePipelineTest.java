@@ -57,7 +57,7 @@ class FineTunePipelineTest {
 
   private static PipelineStatus awaitStatus(FineTunePipeline p, Predicate<PipelineStatus> until)
       throws InterruptedException {
-    for (int i = 0; i < 400; i++) {
+    for (int i = 0; i < 1200; i++) {
       PipelineStatus s = p.status();
       if (until.test(s)) {
         return s;
