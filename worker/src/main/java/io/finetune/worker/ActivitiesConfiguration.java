@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import javax.sql.DataSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.ObjectProvider;
@@ -91,8 +92,8 @@ public class ActivitiesConfiguration {
   }
 
   @Bean
-  RegistryActivitiesImpl registryActivities(FinetuneProperties props) {
-    return new RegistryActivitiesImpl(props.getHome().resolve("registry"));
+  RegistryActivitiesImpl registryActivities(DataSource dataSource) {
+    return new RegistryActivitiesImpl(dataSource);
   }
 
   @Bean

@@ -3,88 +3,170 @@ package io.finetune.activities.registry;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.finetune.activities.Failures;
+import io.finetune.workflows.common.DatasetRef;
 import io.finetune.workflows.registry.RegistryActivities;
+import io.finetune.workflows.spec.PipelineSpec;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.util.ArrayList;
-import java.util.List;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.Map;
+import java.util.Optional;
+import javax.sql.DataSource;
 
-/** Model versions as one JSON file per model name; the last version is the current one. */
+/**
+ * Model versions in the database (table {@code model_versions}, see db/migration): one version per
+ * promoting run, numbered per model name; the highest version is the current one. Safe with several
+ * workers: a version number taken by another worker in the meantime is retried.
+ */
 public class RegistryActivitiesImpl implements RegistryActivities {
   private static final ObjectMapper JSON = new ObjectMapper();
-  private final Path dir;
+  private static final String COLUMNS =
+      "name, version, model_id, provider, size, metrics_json, spec_json, dataset_json, run_id,"
+          + " approved_by, promoted_at";
+  private final DataSource db;
 
-  public RegistryActivitiesImpl(Path dir) {
-    this.dir = dir;
-    try {
-      Files.createDirectories(dir);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
+  public RegistryActivitiesImpl(DataSource db) {
+    this.db = db;
   }
 
   @Override
-  public synchronized ModelVersion promote(PromoteRequest r) {
-    List<ModelVersion> versions = versions(r.name());
-    for (ModelVersion v : versions) {
-      if (v.runId().equals(r.runId())) {
-        return v; // a retried promotion of the same run
+  public ModelVersion promote(PromoteRequest r) {
+    checkName(r.name());
+    for (int attempt = 1; ; attempt++) {
+      try (Connection c = db.getConnection()) {
+        Optional<ModelVersion> same =
+            one(
+                c,
+                "SELECT " + COLUMNS + " FROM model_versions WHERE name = ? AND run_id = ?",
+                r.name(),
+                r.runId());
+        if (same.isPresent()) {
+          return same.get(); // a retried promotion of the same run
+        }
+        ModelVersion v =
+            new ModelVersion(
+                r.name(),
+                nextVersion(c, r.name()),
+                r.modelId(),
+                r.provider(),
+                r.size(),
+                r.metrics(),
+                r.spec(),
+                r.dataset(),
+                r.runId(),
+                r.approvedBy(),
+                System.currentTimeMillis());
+        insert(c, v);
+        return v;
+      } catch (SQLException e) {
+        boolean conflict = e.getSQLState() != null && e.getSQLState().startsWith("23");
+        if (!conflict || attempt >= 5) {
+          throw new IllegalStateException("Cannot promote " + r.modelId() + ": " + e, e);
+        }
+        // Another worker took this version number (or promoted this run) first: look again.
       }
     }
-    ModelVersion v =
-        new ModelVersion(
-            r.name(),
-            versions.size() + 1,
-            r.modelId(),
-            r.provider(),
-            r.size(),
-            r.metrics(),
-            r.spec(),
-            r.dataset(),
-            r.runId(),
-            r.approvedBy(),
-            System.currentTimeMillis());
-    versions.add(v);
-    try {
-      Path tmp = dir.resolve(r.name() + ".json.tmp");
-      JSON.writerWithDefaultPrettyPrinter().writeValue(tmp.toFile(), versions);
-      Files.move(tmp, file(r.name()), StandardCopyOption.REPLACE_EXISTING);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-    return v;
   }
 
   @Override
-  public synchronized ModelVersion current(String name) {
-    List<ModelVersion> versions = versions(name);
-    if (versions.isEmpty()) {
-      throw Failures.invalidInput(
-          "No model called '" + name + "' has been promoted yet (registry " + dir + ")");
+  public ModelVersion current(String name) {
+    checkName(name);
+    try (Connection c = db.getConnection()) {
+      return one(
+              c,
+              "SELECT "
+                  + COLUMNS
+                  + " FROM model_versions WHERE name = ?"
+                  + " ORDER BY version DESC LIMIT 1",
+              name)
+          .orElseThrow(
+              () -> Failures.invalidInput("No model called '" + name + "' has been promoted yet"));
+    } catch (SQLException e) {
+      throw new IllegalStateException("Cannot read the registry: " + e, e);
     }
-    return versions.get(versions.size() - 1);
   }
 
-  private List<ModelVersion> versions(String name) {
-    if (!name.matches("[a-z0-9][a-z0-9-]{0,39}")) {
+  private static void checkName(String name) {
+    if (name == null || !name.matches("[a-z0-9][a-z0-9-]{0,39}")) {
       throw Failures.invalidInput("Invalid model name '" + name + "'");
     }
-    Path f = file(name);
-    if (!Files.exists(f)) {
-      return new ArrayList<>();
+  }
+
+  private static int nextVersion(Connection c, String name) throws SQLException {
+    try (PreparedStatement s =
+        c.prepareStatement("SELECT COALESCE(MAX(version), 0) FROM model_versions WHERE name = ?")) {
+      s.setString(1, name);
+      try (ResultSet rs = s.executeQuery()) {
+        rs.next();
+        return rs.getInt(1) + 1;
+      }
     }
+  }
+
+  private static void insert(Connection c, ModelVersion v) throws SQLException {
+    try (PreparedStatement s =
+        c.prepareStatement(
+            "INSERT INTO model_versions ("
+                + COLUMNS
+                + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
+      s.setString(1, v.name());
+      s.setInt(2, v.version());
+      s.setString(3, v.modelId());
+      s.setString(4, v.provider());
+      s.setString(5, v.size());
+      s.setString(6, json(v.metrics()));
+      s.setString(7, json(v.spec()));
+      s.setString(8, json(v.dataset()));
+      s.setString(9, v.runId());
+      s.setString(10, v.approvedBy());
+      s.setLong(11, v.promotedAtMillis());
+      s.executeUpdate();
+    }
+  }
+
+  private static Optional<ModelVersion> one(Connection c, String sql, String... args)
+      throws SQLException {
+    try (PreparedStatement s = c.prepareStatement(sql)) {
+      for (int i = 0; i < args.length; i++) {
+        s.setString(i + 1, args[i]);
+      }
+      try (ResultSet rs = s.executeQuery()) {
+        if (!rs.next()) {
+          return Optional.empty();
+        }
+        return Optional.of(
+            new ModelVersion(
+                rs.getString("name"),
+                rs.getInt("version"),
+                rs.getString("model_id"),
+                rs.getString("provider"),
+                rs.getString("size"),
+                read(rs.getString("metrics_json"), new TypeReference<Map<String, Double>>() {}),
+                read(rs.getString("spec_json"), new TypeReference<PipelineSpec>() {}),
+                read(rs.getString("dataset_json"), new TypeReference<DatasetRef>() {}),
+                rs.getString("run_id"),
+                rs.getString("approved_by"),
+                rs.getLong("promoted_at")));
+      }
+    }
+  }
+
+  private static String json(Object value) {
     try {
-      return new ArrayList<>(
-          JSON.readValue(f.toFile(), new TypeReference<List<ModelVersion>>() {}));
+      return JSON.writeValueAsString(value);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
   }
 
-  private Path file(String name) {
-    return dir.resolve(name + ".json");
+  private static <T> T read(String json, TypeReference<T> type) {
+    try {
+      return JSON.readValue(json, type);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
   }
 }
