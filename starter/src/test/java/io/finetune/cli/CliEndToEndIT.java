@@ -106,6 +106,14 @@ class CliEndToEndIT {
     }
   }
 
+  /** The bundled example spec, with absolute data paths so that it can live anywhere. */
+  static String exampleSpec() throws IOException {
+    Path example = REPO.resolve("examples/ticket-triage");
+    return Files.readString(example.resolve("spec.yaml"))
+        .replace("path: train.jsonl", "path: " + example.resolve("train.jsonl"))
+        .replace("path: corner-cases.jsonl", "path: " + example.resolve("corner-cases.jsonl"));
+  }
+
   static Result cli(String... args) throws Exception {
     Process p = java(args).start();
     String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
@@ -138,14 +146,7 @@ class CliEndToEndIT {
     Path spec =
         Files.writeString(
             home.resolve("spec.yaml"),
-            Files.readString(REPO.resolve("examples/ticket-triage/spec.yaml"))
-                .replace(
-                    "path: train.jsonl",
-                    "path: " + REPO.resolve("examples/ticket-triage/train.jsonl"))
-                .replace(
-                    "path: corner-cases.jsonl",
-                    "path: " + REPO.resolve("examples/ticket-triage/corner-cases.jsonl"))
-                .replace("sizes: [small, medium, large]", "sizes: [small]"));
+            exampleSpec().replace("sizes: [small, medium, large]", "sizes: [small]"));
 
     Result started = cli("start", spec.toString(), "--id", "e2e-run");
     assertEquals(0, started.exit(), started.out());
@@ -237,13 +238,7 @@ class CliEndToEndIT {
     Path spec =
         Files.writeString(
             home.resolve("down.yaml"),
-            Files.readString(REPO.resolve("examples/ticket-triage/spec.yaml"))
-                .replace(
-                    "path: train.jsonl",
-                    "path: " + REPO.resolve("examples/ticket-triage/train.jsonl"))
-                .replace(
-                    "path: corner-cases.jsonl",
-                    "path: " + REPO.resolve("examples/ticket-triage/corner-cases.jsonl"))
+            exampleSpec()
                 .replace("provider: local", "provider: down")
                 .replace(
                     "  promptModel: local-large",
