@@ -124,6 +124,16 @@ class CliEndToEndIT {
     return new Result(p.exitValue(), out);
   }
 
+  /** Runs a command again (up to about 20 s) until its output contains {@code expected}. */
+  static Result cliUntil(String expected, String... args) throws Exception {
+    Result r = cli(args);
+    for (int i = 0; i < 40 && !r.out().contains(expected); i++) {
+      Thread.sleep(500);
+      r = cli(args);
+    }
+    return r;
+  }
+
   static PipelineStatus awaitStatus(String id, Predicate<PipelineStatus> until) throws Exception {
     WorkflowClient client = TemporalOptions.connect("127.0.0.1:" + port, "default");
     FineTunePipeline run = client.newWorkflowStub(FineTunePipeline.class, id);
@@ -217,14 +227,7 @@ class CliEndToEndIT {
 
     Result cancel = cli("cancel", "e2e-drift-retrain");
     assertEquals(0, cancel.exit(), cancel.out());
-    Result cancelled = null;
-    for (int i = 0; i < 50; i++) {
-      cancelled = cli("status", "e2e-drift-retrain");
-      if (cancelled.out().contains("ended CANCELED")) {
-        break;
-      }
-      Thread.sleep(200);
-    }
+    Result cancelled = cliUntil("ended CANCELED", "status", "e2e-drift-retrain");
     assertTrue(cancelled.out().contains("ended CANCELED"), cancelled.out());
 
     Result list = cli("list");
@@ -246,14 +249,7 @@ class CliEndToEndIT {
     Result started = cli("start", spec.toString(), "--id", "e2e-down");
     assertEquals(0, started.exit(), started.out());
 
-    Result status = null;
-    for (int i = 0; i < 40; i++) {
-      status = cli("status", "e2e-down");
-      if (status.out().contains("retrying Evaluate in e2e-down")) {
-        break;
-      }
-      Thread.sleep(500);
-    }
+    Result status = cliUntil("retrying Evaluate in e2e-down", "status", "e2e-down");
     assertTrue(status.out().contains("stage BASELINE"), status.out());
     assertTrue(status.out().contains("retrying Evaluate in e2e-down (attempt"), status.out());
     assertTrue(status.out().contains("Provider 'down' at http://127.0.0.1:"), status.out());

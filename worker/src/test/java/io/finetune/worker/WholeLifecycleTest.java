@@ -72,15 +72,7 @@ class WholeLifecycleTest {
             example.approval(),
             example.drift());
 
-    FineTunePipeline pipeline =
-        client.newWorkflowStub(
-            FineTunePipeline.class,
-            WorkflowOptions.newBuilder()
-                .setWorkflowId("lifecycle")
-                .setTaskQueue(TaskQueues.FINE_TUNE)
-                .build());
-    WorkflowClient.start(pipeline::run, new PipelineInput(spec, "test"));
-    PipelineStatus done = approveAll(pipeline, "alice");
+    PipelineStatus done = approveAll(start("lifecycle", spec), "alice");
 
     assertEquals(Outcome.PROMOTED, done.outcome(), done.outcomeReason());
     double baseline = Scores.of(done.baseline().metrics(), Scores.EXACT_MATCH);

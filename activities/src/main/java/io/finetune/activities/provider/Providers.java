@@ -39,9 +39,4 @@ public final class Providers {
     }
     return clients.computeIfAbsent(name, n -> new ProviderClient(config, http));
   }
-
-  public ProviderConfig config(String name) {
-    client(name);
-    return configs.get(name);
-  }
 }

@@ -39,7 +39,6 @@ public final class DevEnvironment implements AutoCloseable {
   /** Starts the Spring Boot worker with {@code overrides} on top of application.yaml. */
   public static ConfigurableApplicationContext startWorker(Map<String, Object> overrides) {
     SpringApplication app = new SpringApplication(WorkerApplication.class);
-    app.setDefaultProperties(Map.of());
     String[] args =
         overrides.entrySet().stream()
             .map(e -> "--" + e.getKey() + "=" + e.getValue())
@@ -49,10 +48,6 @@ public final class DevEnvironment implements AutoCloseable {
 
   public String target() {
     return server.target();
-  }
-
-  public ConfigurableApplicationContext worker() {
-    return worker;
   }
 
   @Override
