@@ -1,6 +1,6 @@
 package io.finetune.cli;
 
-import io.finetune.workflows.pipeline.Checkpoints;
+import io.finetune.workflows.pipeline.Action;
 import io.finetune.workflows.pipeline.Decision;
 import io.finetune.workflows.pipeline.DecisionRecord;
 import io.grpc.Status;
@@ -30,12 +30,12 @@ abstract class DecideCommand implements Callable<Integer> {
   @Option(names = "--comment", description = "Why (recorded)")
   String comment;
 
-  abstract String action();
+  abstract Action action();
 
   @Override
   public Integer call() {
     DecisionRecord r =
-        decide(temporal.connect(), id, new Decision(checkpoint, action(), by, comment));
+        decide(temporal.connect(), id, new Decision(checkpoint, action().id(), by, comment));
     System.out.println(
         "Recorded: "
             + r.action()
@@ -74,8 +74,8 @@ abstract class DecideCommand implements Callable<Integer> {
       description = "Approves the open checkpoint (data-review or promotion) of a run.")
   static class Approve extends DecideCommand {
     @Override
-    String action() {
-      return Checkpoints.APPROVE;
+    Action action() {
+      return Action.APPROVE;
     }
   }
 
@@ -86,8 +86,8 @@ abstract class DecideCommand implements Callable<Integer> {
           "Rejects the open checkpoint of a run; the run ends without training/promoting.")
   static class Reject extends DecideCommand {
     @Override
-    String action() {
-      return Checkpoints.REJECT;
+    Action action() {
+      return Action.REJECT;
     }
   }
 }

@@ -1,20 +1,21 @@
 package io.finetune.cli;
 
+import io.finetune.activities.spec.SpecException;
+import io.finetune.activities.spec.SpecLoader;
 import io.finetune.worker.dev.DevEnvironment;
 import io.finetune.workflows.common.Scores;
 import io.finetune.workflows.drift.DriftCheck;
 import io.finetune.workflows.drift.DriftCheckInput;
 import io.finetune.workflows.drift.DriftResult;
-import io.finetune.workflows.pipeline.Checkpoints;
+import io.finetune.workflows.pipeline.Checkpoint;
 import io.finetune.workflows.pipeline.Decision;
 import io.finetune.workflows.pipeline.FineTunePipeline;
 import io.finetune.workflows.pipeline.Outcome;
 import io.finetune.workflows.pipeline.PipelineInput;
 import io.finetune.workflows.pipeline.PipelineStatus;
 import io.finetune.workflows.pipeline.Stage;
+import io.finetune.workflows.spec.EvalSetRole;
 import io.finetune.workflows.spec.PipelineSpec;
-import io.finetune.workflows.spec.SpecException;
-import io.finetune.workflows.spec.SpecLoader;
 import io.finetune.workflows.training.CandidateResult;
 import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowStub;
@@ -118,7 +119,7 @@ class DemoCommand implements Callable<Integer> {
   private PipelineStatus drive(WorkflowClient client, String id) throws InterruptedException {
     FineTunePipeline typed = client.newWorkflowStub(FineTunePipeline.class, id);
     WorkflowStub stub = WorkflowStub.fromTyped(typed);
-    Set<String> approved = new HashSet<>();
+    Set<Checkpoint> approved = new HashSet<>();
     Stage shown = null;
     while (true) {
       try {
@@ -129,7 +130,7 @@ class DemoCommand implements Callable<Integer> {
           out.println("  stage " + s.stage());
           shown = s.stage();
         }
-        String cp = s.pendingCheckpoint();
+        Checkpoint cp = s.pendingCheckpoint();
         if (cp != null && approved.add(cp)) {
           describeCheckpoint(id, s);
           out.println(
@@ -143,9 +144,7 @@ class DemoCommand implements Callable<Integer> {
                   + cp
                   + " --by <you>)");
           DecideCommand.decide(
-              client,
-              id,
-              new Decision(cp, Checkpoints.APPROVE, DEMO_REVIEWER, "approved by ./finetune demo"));
+              client, id, Decision.approve(cp, DEMO_REVIEWER, "approved by ./finetune demo"));
         }
       }
     }
@@ -153,7 +152,7 @@ class DemoCommand implements Callable<Integer> {
 
   private void describeCheckpoint(String id, PipelineStatus s) {
     out.println("  Checkpoint '" + s.pendingCheckpoint() + "' is open on " + id + ".");
-    if (s.pendingCheckpoint().equals(Checkpoints.DATA_REVIEW) && s.dataReport() != null) {
+    if (s.pendingCheckpoint() == Checkpoint.DATA_REVIEW && s.dataReport() != null) {
       out.printf(
           Locale.ROOT,
           "  Data report: %d rows, %d duplicates, %d empty outputs, %d suspicious labels,"
@@ -166,7 +165,7 @@ class DemoCommand implements Callable<Integer> {
           s.dataReport().baselineFailures(),
           s.dataReport().markdown().path());
       s.dataReport().warnings().forEach(w -> out.println("    warning: " + w));
-    } else if (s.pendingCheckpoint().equals(Checkpoints.PROMOTION)) {
+    } else if (s.pendingCheckpoint() == Checkpoint.PROMOTION) {
       Printer.scoreTable(s, out);
     }
   }
@@ -217,7 +216,7 @@ class DemoCommand implements Callable<Integer> {
       out.printf(Locale.ROOT, "%n%-48s %12s%n", "on the drifted data (fresh hold-out)", metric);
       printRow("model in production before the drift check", before, null);
       for (CandidateResult c : retrained.candidates()) {
-        var fresh = c.evalSets().get("fresh-holdout");
+        var fresh = c.evalSets().get(EvalSetRole.FRESH_HOLDOUT_NAME);
         printRow(
             "retrained "
                 + c.size()

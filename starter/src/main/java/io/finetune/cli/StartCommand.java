@@ -1,11 +1,11 @@
 package io.finetune.cli;
 
+import io.finetune.activities.spec.SpecException;
+import io.finetune.activities.spec.SpecLoader;
 import io.finetune.workflows.pipeline.FineTunePipeline;
 import io.finetune.workflows.pipeline.PipelineInput;
 import io.finetune.workflows.pipeline.PipelineStatus;
 import io.finetune.workflows.spec.PipelineSpec;
-import io.finetune.workflows.spec.SpecException;
-import io.finetune.workflows.spec.SpecLoader;
 import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowExecutionAlreadyStarted;
 import io.temporal.client.WorkflowStub;

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.finetune.workflows.pipeline.Checkpoint;
 import io.finetune.workflows.pipeline.FineTunePipeline;
 import io.finetune.workflows.pipeline.PipelineStatus;
 import io.temporal.client.WorkflowClient;
@@ -162,7 +163,7 @@ class CliEndToEndIT {
     assertEquals(0, started.exit(), started.out());
     assertTrue(started.out().contains("Started e2e-run"), started.out());
 
-    awaitStatus("e2e-run", s -> "data-review".equals(s.pendingCheckpoint()));
+    awaitStatus("e2e-run", s -> s.pendingCheckpoint() == Checkpoint.DATA_REVIEW);
     Result status = cli("status", "e2e-run");
     assertEquals(0, status.exit(), status.out());
     assertTrue(status.out().contains("waiting for: data-review"), status.out());
@@ -189,7 +190,7 @@ class CliEndToEndIT {
             "ok");
     assertEquals(0, review.exit(), review.out());
 
-    awaitStatus("e2e-run", s -> "promotion".equals(s.pendingCheckpoint()));
+    awaitStatus("e2e-run", s -> s.pendingCheckpoint() == Checkpoint.PROMOTION);
     Result promote = cli("approve", "e2e-run", "--checkpoint", "promotion", "--by", "bob");
     assertEquals(0, promote.exit(), promote.out());
 
@@ -221,7 +222,7 @@ class CliEndToEndIT {
     assertTrue(drift.out().contains("DRIFT: new-vocabulary rate"), drift.out());
     assertTrue(drift.out().contains("retraining started: e2e-drift-retrain"), drift.out());
     PipelineStatus retrain =
-        awaitStatus("e2e-drift-retrain", s -> "data-review".equals(s.pendingCheckpoint()));
+        awaitStatus("e2e-drift-retrain", s -> s.pendingCheckpoint() == Checkpoint.DATA_REVIEW);
     assertTrue(retrain.trigger().startsWith("drift-check e2e-drift"), retrain.trigger());
     assertEquals(2, retrain.baselineEvalSets().size(), "corner cases and the fresh hold-out");
 

@@ -4,13 +4,14 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.finetune.activities.spec.SpecLoader;
 import io.finetune.workflows.TaskQueues;
 import io.finetune.workflows.common.Scores;
 import io.finetune.workflows.drift.DriftCheck;
 import io.finetune.workflows.drift.DriftCheckImpl;
 import io.finetune.workflows.drift.DriftCheckInput;
 import io.finetune.workflows.drift.DriftResult;
-import io.finetune.workflows.pipeline.Checkpoints;
+import io.finetune.workflows.pipeline.Checkpoint;
 import io.finetune.workflows.pipeline.Decision;
 import io.finetune.workflows.pipeline.FineTunePipeline;
 import io.finetune.workflows.pipeline.FineTunePipelineImpl;
@@ -18,7 +19,8 @@ import io.finetune.workflows.pipeline.Outcome;
 import io.finetune.workflows.pipeline.PipelineInput;
 import io.finetune.workflows.pipeline.PipelineStatus;
 import io.finetune.workflows.spec.PipelineSpec;
-import io.finetune.workflows.spec.SpecLoader;
+import io.finetune.workflows.spec.Size;
+import io.finetune.workflows.spec.TargetReason;
 import io.finetune.workflows.training.CandidateResult;
 import io.finetune.workflows.training.TrainCandidateImpl;
 import io.temporal.client.WorkflowClient;
@@ -63,7 +65,7 @@ class WholeLifecycleTest {
             example.prompt(),
             example.target(),
             new PipelineSpec.Model(
-                List.of("small", "medium"),
+                List.of(Size.SMALL, Size.MEDIUM),
                 example.model().baseModels(),
                 example.model().promptModel(),
                 null),
@@ -107,12 +109,13 @@ class WholeLifecycleTest {
     // The retraining run is approved the Web UI's way: by signals, the promotion one early.
     FineTunePipeline retrain =
         client.newWorkflowStub(FineTunePipeline.class, r.retrainWorkflowId());
-    retrain.decision(new Decision(Checkpoints.PROMOTION, Checkpoints.APPROVE, "bob", "early"));
-    awaitCheckpoint(retrain, Checkpoints.DATA_REVIEW);
-    retrain.decision(new Decision(Checkpoints.DATA_REVIEW, Checkpoints.APPROVE, "bob", null));
+    retrain.decision(Decision.approve(Checkpoint.PROMOTION, "bob", "early"));
+    awaitCheckpoint(retrain, Checkpoint.DATA_REVIEW);
+    retrain.decision(Decision.approve(Checkpoint.DATA_REVIEW, "bob", null));
     PipelineStatus retrained = WorkflowStub.fromTyped(retrain).getResult(PipelineStatus.class);
     assertEquals(
-        List.of("signal", "signal"), retrained.decisions().stream().map(d -> d.via()).toList());
+        List.of("signal", "signal"),
+        retrained.decisions().stream().map(d -> d.via().id()).toList());
     assertEquals(Outcome.PROMOTED, retrained.outcome());
     assertEquals(2, retrained.promoted().version());
     double before = Scores.of(r.currentModelOnFreshHoldout(), Scores.EXACT_MATCH);
@@ -132,8 +135,8 @@ class WholeLifecycleTest {
   void aRejectedRunAndAGoodEnoughPromptEndWithoutTraining() throws Exception {
     PipelineSpec example = SpecLoader.load(EXAMPLE.resolve("spec.yaml"));
     FineTunePipeline rejected = start("rejected", example);
-    awaitCheckpoint(rejected, Checkpoints.DATA_REVIEW);
-    rejected.decide(new Decision(Checkpoints.DATA_REVIEW, Checkpoints.REJECT, "alice", "stale"));
+    awaitCheckpoint(rejected, Checkpoint.DATA_REVIEW);
+    rejected.decide(Decision.reject(Checkpoint.DATA_REVIEW, "alice", "stale"));
     PipelineStatus r = WorkflowStub.fromTyped(rejected).getResult(PipelineStatus.class);
     assertEquals(Outcome.REJECTED_AT_DATA_REVIEW, r.outcome());
     assertTrue(r.candidates().isEmpty());
@@ -145,7 +148,7 @@ class WholeLifecycleTest {
             example.outputFields(),
             example.evalSets(),
             example.prompt(),
-            new PipelineSpec.Target("exact_match", 0.3, "quality"),
+            new PipelineSpec.Target("exact_match", 0.3, TargetReason.QUALITY),
             example.model(),
             example.provider(),
             example.split(),
@@ -173,17 +176,16 @@ class WholeLifecycleTest {
     return pipeline;
   }
 
-  private static void awaitCheckpoint(FineTunePipeline pipeline, String checkpoint)
-      throws InterruptedException {
-    for (int i = 0; i < 2400 && !checkpoint.equals(pipeline.status().pendingCheckpoint()); i++) {
-      Thread.sleep(25);
-    }
+  /** Waits for the run to need a decision at {@code checkpoint}; fails if it needs another. */
+  private static void awaitCheckpoint(FineTunePipeline pipeline, Checkpoint checkpoint) {
+    PipelineStatus s = pipeline.waitUntilDecisionNeeded();
+    assertEquals(checkpoint, s.pendingCheckpoint(), "stage " + s.stage() + ": " + s.outcome());
   }
 
   private PipelineStatus approveAll(FineTunePipeline pipeline, String who) throws Exception {
-    for (String checkpoint : Checkpoints.ALL) {
+    for (Checkpoint checkpoint : Checkpoint.values()) {
       awaitCheckpoint(pipeline, checkpoint);
-      pipeline.decide(new Decision(checkpoint, Checkpoints.APPROVE, who, "looks good"));
+      pipeline.decide(Decision.approve(checkpoint, who, "looks good"));
     }
     return WorkflowStub.fromTyped(pipeline).getResult(PipelineStatus.class);
   }

@@ -8,7 +8,10 @@ import io.finetune.workflows.drift.DriftCheckImpl;
 import io.finetune.workflows.eval.EvalActivities;
 import io.finetune.workflows.pipeline.FineTunePipelineImpl;
 import io.finetune.workflows.registry.RegistryActivities;
+import io.finetune.workflows.spec.EvalSetRole;
 import io.finetune.workflows.spec.PipelineSpec;
+import io.finetune.workflows.spec.Size;
+import io.finetune.workflows.spec.TargetReason;
 import io.finetune.workflows.training.TrainCandidateImpl;
 import io.finetune.workflows.training.TrainingActivities;
 import io.temporal.testing.TestWorkflowEnvironment;
@@ -53,16 +56,16 @@ public class FakeActivities
     return env;
   }
 
-  public static PipelineSpec spec(List<String> sizes, List<String> approvers) {
-    return spec(sizes, approvers, "quality");
+  public static PipelineSpec spec(List<Size> sizes, List<String> approvers) {
+    return spec(sizes, approvers, TargetReason.QUALITY);
   }
 
-  public static PipelineSpec spec(List<String> sizes, List<String> approvers, String reason) {
+  public static PipelineSpec spec(List<Size> sizes, List<String> approvers, TargetReason reason) {
     return new PipelineSpec(
         "triage",
         new PipelineSpec.Dataset("/data/train.jsonl", "input", "output"),
         List.of("category"),
-        List.of(new PipelineSpec.EvalSet("corner-cases", "/data/corner.jsonl")),
+        List.of(new PipelineSpec.EvalSet("corner-cases", "/data/corner.jsonl", EvalSetRole.SPEC)),
         "Classify.",
         new PipelineSpec.Target("exact_match", 0.9, reason),
         new PipelineSpec.Model(

@@ -2,11 +2,12 @@ package io.finetune.activities.dataset;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.finetune.activities.Failures;
 import io.finetune.activities.dataset.Rows.Row;
 import io.finetune.activities.store.ArtifactStore;
 import io.finetune.workflows.common.DatasetRef;
+import io.finetune.workflows.common.Failures;
 import io.finetune.workflows.dataset.DatasetActivities;
+import io.finetune.workflows.spec.EvalSetRole;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -168,7 +169,7 @@ public class DatasetActivitiesImpl implements DatasetActivities {
     }
     return new SplitResult(
         Rows.write(store, "train", train),
-        Rows.write(store, "test", test),
+        Rows.write(store, EvalSetRole.TEST_NAME, test),
         rows.size() - groups.size(),
         leaks,
         evalLeaks);

@@ -8,6 +8,7 @@ import io.finetune.activities.store.ArtifactStore;
 import io.finetune.workflows.common.ArtifactRef;
 import io.finetune.workflows.common.DatasetRef;
 import io.finetune.workflows.drift.DriftActivities;
+import io.finetune.workflows.spec.EvalSetRole;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -100,7 +101,7 @@ public class DriftActivitiesImpl implements DriftActivities {
       }
     }
     DatasetRef dataset = Rows.write(store, "retrain", rows);
-    DatasetRef fresh = Rows.write(store, "fresh-holdout", holdout);
+    DatasetRef fresh = Rows.write(store, EvalSetRole.FRESH_HOLDOUT_NAME, holdout);
     return new RetrainData(dataset, fresh, added);
   }
 

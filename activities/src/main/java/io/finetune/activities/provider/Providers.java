@@ -1,6 +1,6 @@
 package io.finetune.activities.provider;
 
-import io.finetune.activities.Failures;
+import io.finetune.workflows.common.Failures;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;

@@ -2,8 +2,9 @@ package io.finetune.activities.registry;
 
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.finetune.activities.Failures;
 import io.finetune.workflows.common.DatasetRef;
+import io.finetune.workflows.common.Failures;
+import io.finetune.workflows.common.Names;
 import io.finetune.workflows.registry.RegistryActivities;
 import io.finetune.workflows.spec.PipelineSpec;
 import java.io.IOException;
@@ -90,7 +91,7 @@ public class RegistryActivitiesImpl implements RegistryActivities {
   }
 
   private static void checkName(String name) {
-    if (name == null || !name.matches("[a-z0-9][a-z0-9-]{0,39}")) {
+    if (!Names.isValid(name)) {
       throw Failures.invalidInput("Invalid model name '" + name + "'");
     }
   }

@@ -1,7 +1,7 @@
 package io.finetune.activities.store;
 
-import io.finetune.activities.Failures;
 import io.finetune.workflows.common.ArtifactRef;
+import io.finetune.workflows.common.Failures;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;

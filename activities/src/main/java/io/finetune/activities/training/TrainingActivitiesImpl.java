@@ -4,18 +4,19 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.finetune.activities.Failures;
 import io.finetune.activities.dataset.Rows;
 import io.finetune.activities.dataset.Rows.Row;
 import io.finetune.activities.provider.ProviderClient;
 import io.finetune.activities.provider.Providers;
 import io.finetune.activities.store.ArtifactStore;
 import io.finetune.workflows.common.ArtifactRef;
+import io.finetune.workflows.common.Failures;
 import io.finetune.workflows.training.TrainingActivities;
 import io.temporal.activity.Activity;
 import io.temporal.activity.ActivityExecutionContext;
 import io.temporal.client.ActivityCompletionException;
 import io.temporal.failure.ApplicationFailure;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -23,7 +24,10 @@ import org.slf4j.LoggerFactory;
 public class TrainingActivitiesImpl implements TrainingActivities {
   private static final Logger log = LoggerFactory.getLogger(TrainingActivitiesImpl.class);
   private static final ObjectMapper JSON = new ObjectMapper();
-  static final String ATTEMPT_KEY = "finetune_attempt";
+
+  /** Job metadata naming the candidate execution that created the job (workflow id / run id). */
+  static final String EXECUTION_KEY = "finetune_attempt";
+
   private static final long HEARTBEAT_SLICE_MILLIS = 10_000;
 
   private final ArtifactStore store;
@@ -58,8 +62,9 @@ public class TrainingActivitiesImpl implements TrainingActivities {
   @Override
   public String uploadTrainingFile(UploadRequest r) {
     ProviderClient client = providers.client(r.provider());
-    // The file name carries the content hash, so a retry finds the upload it already made.
-    String filename = "finetune-" + r.file().sha256().substring(0, 24) + ".jsonl";
+    // The file name carries this execution's key and the content hash, so a retry finds the
+    // upload it already made, and another run uploads its own.
+    String filename = uploadName(r);
     for (JsonNode f : client.listFiles().path("data")) {
       if (filename.equals(f.path("filename").asText())
           && "fine-tune".equals(f.path("purpose").asText())) {
@@ -69,13 +74,27 @@ public class TrainingActivitiesImpl implements TrainingActivities {
     return client.uploadFile(filename, store.existing(r.file().path())).path("id").asText();
   }
 
+  static String uploadName(UploadRequest r) {
+    String hash = r.file().sha256().substring(0, 24);
+    if (r.executionKey() == null) {
+      return "finetune-" + hash + ".jsonl"; // histories from before uploads were run-scoped
+    }
+    String execution =
+        ArtifactStore.sha256Hex(r.executionKey().getBytes(StandardCharsets.UTF_8)).substring(0, 16);
+    return "finetune-" + execution + "-" + hash + ".jsonl";
+  }
+
   @Override
   public String startJob(StartJobRequest r) {
     ProviderClient client = providers.client(r.provider());
-    // Providers have no idempotency key for job creation: look for our attempt key first.
-    for (JsonNode job : client.listJobsWithMetadata(ATTEMPT_KEY, r.attemptKey()).path("data")) {
-      if (r.attemptKey().equals(job.path("metadata").path(ATTEMPT_KEY).asText())) {
-        log.info("Job {} already exists for attempt {}", job.path("id").asText(), r.attemptKey());
+    // Providers have no idempotency key for job creation: look for this execution's job first,
+    // and reuse it only when it is the same request (same training file and base model).
+    for (JsonNode job : client.listJobsWithMetadata(EXECUTION_KEY, r.executionKey()).path("data")) {
+      if (r.executionKey().equals(job.path("metadata").path(EXECUTION_KEY).asText())
+          && r.fileId().equals(job.path("training_file").asText())
+          && r.baseModel().equals(job.path("model").asText())) {
+        log.info(
+            "Job {} already exists for execution {}", job.path("id").asText(), r.executionKey());
         return job.path("id").asText();
       }
     }
@@ -84,7 +103,7 @@ public class TrainingActivitiesImpl implements TrainingActivities {
     body.put("training_file", r.fileId());
     body.put("suffix", r.suffix().length() > 40 ? r.suffix().substring(0, 40) : r.suffix());
     body.put("seed", r.seed());
-    body.putObject("metadata").put(ATTEMPT_KEY, r.attemptKey());
+    body.putObject("metadata").put(EXECUTION_KEY, r.executionKey());
     ObjectNode method = body.putObject("method").put("type", "supervised");
     ObjectNode supervised = method.putObject("supervised");
     if (r.epochs() != null) {

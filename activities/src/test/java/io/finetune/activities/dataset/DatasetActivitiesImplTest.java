@@ -5,10 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.finetune.activities.Failures;
 import io.finetune.activities.store.ArtifactStore;
 import io.finetune.workflows.common.ArtifactRef;
 import io.finetune.workflows.common.DatasetRef;
+import io.finetune.workflows.common.Failures;
 import io.finetune.workflows.dataset.DatasetActivities.DataReport;
 import io.finetune.workflows.dataset.DatasetActivities.ImportRequest;
 import io.finetune.workflows.dataset.DatasetActivities.ProfileRequest;

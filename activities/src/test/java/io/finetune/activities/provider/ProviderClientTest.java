@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.finetune.activities.Failures;
+import io.finetune.workflows.common.Failures;
 import io.temporal.failure.ApplicationFailure;
 import java.time.Duration;
 import java.util.List;

@@ -1,6 +1,7 @@
 package io.finetune.activities.training;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -77,26 +78,38 @@ class TrainingActivitiesImplTest {
     assertEquals(
         "{\"category\":\"billing\"}", firstLine.get("messages").get(2).get("content").asText());
 
-    String fileId = activities.uploadTrainingFile(new UploadRequest("local", file));
-    assertEquals(fileId, activities.uploadTrainingFile(new UploadRequest("local", file)));
+    String execution = "run-train-small/run-1";
+    String fileId = activities.uploadTrainingFile(new UploadRequest("local", file, execution));
+    assertEquals(
+        fileId,
+        activities.uploadTrainingFile(new UploadRequest("local", file, execution)),
+        "a retried upload finds the file this execution uploaded");
     assertEquals(1, providers.client("local").listFiles().get("data").size());
+    String rerunFile =
+        activities.uploadTrainingFile(new UploadRequest("local", file, "run-train-small/run-2"));
+    assertNotEquals(fileId, rerunFile, "a rerun of the same id uploads its own file");
 
     StartJobRequest start =
-        new StartJobRequest("local", "local-small", fileId, "triage", 7, 2, "run-1-train-small");
+        new StartJobRequest("local", "local-small", fileId, "triage", 7, 2, execution);
     String jobId = activities.startJob(start);
     assertEquals(jobId, activities.startJob(start), "a retried start finds the same job");
     assertEquals(
         1,
         providers
             .client("local")
-            .listJobsWithMetadata("finetune_attempt", "run-1-train-small")
+            .listJobsWithMetadata("finetune_attempt", execution)
             .get("data")
             .size());
-    String otherAttempt =
+    String rerun =
         activities.startJob(
             new StartJobRequest(
-                "local", "local-small", fileId, "triage", 7, 2, "run-2-train-small"));
-    assertTrue(!otherAttempt.equals(jobId));
+                "local", "local-small", rerunFile, "triage", 7, 2, "run-train-small/run-2"));
+    assertNotEquals(jobId, rerun, "another execution of the same id gets its own job");
+    String otherModel =
+        activities.startJob(
+            new StartJobRequest("local", "local-medium", fileId, "triage", 7, 2, execution));
+    assertNotEquals(
+        jobId, otherModel, "a job is reused only for the same request (file and base model)");
 
     TrainedModel model = activities.awaitJob(new AwaitJobRequest("local", jobId));
     assertTrue(model.modelId().startsWith("ft:local-small:triage:"), model.modelId());
@@ -155,7 +168,7 @@ class TrainingActivitiesImplTest {
   void aFailedJobFailsTheActivityWithTheProvidersReason() {
     ArtifactRef tiny =
         store.write("training-files", "jsonl", out -> out.write("{\"messages\":[]}\n".getBytes()));
-    String fileId = activities.uploadTrainingFile(new UploadRequest("local", tiny));
+    String fileId = activities.uploadTrainingFile(new UploadRequest("local", tiny, "tiny/run-1"));
     String jobId =
         activities.startJob(new StartJobRequest("local", "local-small", fileId, "t", 1, null, "k"));
     var e =

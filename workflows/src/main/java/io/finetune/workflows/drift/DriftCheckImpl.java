@@ -86,10 +86,14 @@ public class DriftCheckImpl implements DriftCheck {
           String.format(Locale.ROOT, "live exact_match %.3f < %.3f", accuracy, t.minAccuracy()));
     }
     boolean drifted = !exceeded.isEmpty();
-    Retraining retraining =
-        drifted && input.retrain() && batch.labeledRows() > 0
-            ? retrain(current, batch, exceeded)
-            : Retraining.NONE;
+    Retraining retraining = Retraining.NONE;
+    if (drifted && !input.retrain()) {
+      retraining = Retraining.skipped("not started: the check was asked not to retrain");
+    } else if (drifted && batch.labeledRows() == 0) {
+      retraining = Retraining.skipped("not started: the batch has no labeled rows to retrain with");
+    } else if (drifted) {
+      retraining = retrain(current, batch, exceeded);
+    }
     return new DriftResult(
         current.name(),
         current.version(),
@@ -100,13 +104,24 @@ public class DriftCheckImpl implements DriftCheck {
         drifted,
         retraining.workflowId(),
         retraining.freshRowsAdded(),
-        retraining.currentModelOnFreshHoldout());
+        retraining.currentModelOnFreshHoldout(),
+        retraining.note());
   }
 
-  /** What a drift check started: the retraining run, and the baseline it has to beat. */
+  /**
+   * What a drift check started: the retraining run and the baseline it has to beat, or why it
+   * started none although the model drifted.
+   */
   private record Retraining(
-      String workflowId, int freshRowsAdded, Map<String, Double> currentModelOnFreshHoldout) {
-    static final Retraining NONE = new Retraining(null, 0, Map.of());
+      String workflowId,
+      int freshRowsAdded,
+      Map<String, Double> currentModelOnFreshHoldout,
+      String note) {
+    static final Retraining NONE = new Retraining(null, 0, Map.of(), null);
+
+    static Retraining skipped(String why) {
+      return new Retraining(null, 0, Map.of(), why);
+    }
   }
 
   /**
@@ -132,9 +147,7 @@ public class DriftCheckImpl implements DriftCheck {
                     spec.outputFields()))
             .metrics();
     PipelineSpec retrainSpec =
-        spec.withDatasetAndEvalSet(
-            data.dataset().path(),
-            new PipelineSpec.EvalSet(data.freshHoldout().name(), data.freshHoldout().path()));
+        spec.forRetraining(data.dataset().path(), data.freshHoldout().path());
     String retrainId = Workflow.getInfo().getWorkflowId() + "-retrain";
     // The retraining run outlives this check: it waits for people at its checkpoints.
     FineTunePipeline pipeline =
@@ -153,6 +166,6 @@ public class DriftCheckImpl implements DriftCheck {
                 + ": "
                 + String.join("; ", exceeded)));
     Workflow.getWorkflowExecution(pipeline).get();
-    return new Retraining(retrainId, data.freshRowsAdded(), currentOnHoldout);
+    return new Retraining(retrainId, data.freshRowsAdded(), currentOnHoldout, null);
   }
 }

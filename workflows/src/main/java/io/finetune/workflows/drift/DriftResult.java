@@ -6,7 +6,8 @@ import java.util.Map;
 
 /**
  * What a drift check measured, which thresholds were exceeded, and the retraining run it started
- * (if any) with the current model's scores on the fresh hold-out that run is also scored on.
+ * (if any) with the current model's scores on the fresh hold-out that run is also scored on, or why
+ * it started none although the model drifted.
  */
 public record DriftResult(
     String modelName,
@@ -18,4 +19,5 @@ public record DriftResult(
     boolean drifted,
     String retrainWorkflowId,
     int freshRowsAdded,
-    Map<String, Double> currentModelOnFreshHoldout) {}
+    Map<String, Double> currentModelOnFreshHoldout,
+    String retrainingNote) {}

@@ -48,7 +48,7 @@ final class CurrentDetails {
       md.append("Decide with `./finetune approve ")
           .append(workflowId)
           .append(" --checkpoint ")
-          .append(s.pendingCheckpoint())
+          .append(s.pendingCheckpoint().id())
           .append(" --by <you>` (or `reject`), or send the signal `decision` with ")
           .append("`{\"checkpoint\": \"")
           .append(s.pendingCheckpoint())

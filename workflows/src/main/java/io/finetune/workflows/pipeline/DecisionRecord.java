@@ -5,10 +5,19 @@ package io.finetune.workflows.pipeline;
  * and whether it overrode a failed gate (rule 10).
  */
 public record DecisionRecord(
-    String checkpoint,
-    String action,
+    Checkpoint checkpoint,
+    Action action,
     String by,
     String comment,
     long atMillis,
-    String via,
-    boolean override) {}
+    Channel via,
+    boolean override) {
+
+  public boolean approved() {
+    return action == Action.APPROVE;
+  }
+
+  DecisionRecord asOverride(boolean isOverride) {
+    return new DecisionRecord(checkpoint, action, by, comment, atMillis, via, isOverride);
+  }
+}

@@ -8,8 +8,8 @@ import io.temporal.workflow.WorkflowInterface;
 import io.temporal.workflow.WorkflowMethod;
 
 /**
- * One fine-tuning attempt end to end: prompt baseline, data review, split, training per size, fast
- * eval, promotion approval, promotion.
+ * One fine-tuning attempt end to end: import, split, prompt baseline, data review, training per
+ * size with fast evals, promotion review, promotion.
  *
  * <p>Decisions arrive as the validated Update {@code decide} (the CLI: a wrong checkpoint or a
  * closed run is refused to the caller) or as the Signal {@code decision} with the same payload (the
@@ -29,6 +29,13 @@ public interface FineTunePipeline {
 
   @SignalMethod
   void decision(Decision decision);
+
+  /**
+   * Waits until a checkpoint is open or the run has ended, then returns the status: how the CLI
+   * (and anything else) waits for a person to be needed, without polling.
+   */
+  @UpdateMethod
+  PipelineStatus waitUntilDecisionNeeded();
 
   @QueryMethod
   PipelineStatus status();

@@ -2,6 +2,7 @@ package io.finetune.workflows.pipeline;
 
 import io.finetune.workflows.common.ActivityStubs;
 import io.finetune.workflows.common.DatasetRef;
+import io.finetune.workflows.common.Failures;
 import io.finetune.workflows.common.Scores;
 import io.finetune.workflows.dataset.DatasetActivities;
 import io.finetune.workflows.dataset.DatasetActivities.DataReport;
@@ -16,275 +17,306 @@ import io.finetune.workflows.registry.RegistryActivities;
 import io.finetune.workflows.registry.RegistryActivities.ModelVersion;
 import io.finetune.workflows.registry.RegistryActivities.PromoteRequest;
 import io.finetune.workflows.spec.PipelineSpec;
+import io.finetune.workflows.spec.Size;
+import io.finetune.workflows.spec.TargetReason;
 import io.finetune.workflows.training.CandidateRequest;
 import io.finetune.workflows.training.CandidateResult;
 import io.finetune.workflows.training.TrainCandidate;
+import io.temporal.failure.ApplicationFailure;
 import io.temporal.failure.ChildWorkflowFailure;
 import io.temporal.failure.TemporalFailure;
 import io.temporal.workflow.Async;
 import io.temporal.workflow.ChildWorkflowOptions;
 import io.temporal.workflow.Promise;
 import io.temporal.workflow.Workflow;
+import io.temporal.workflow.WorkflowInit;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import org.slf4j.Logger;
 
+/**
+ * The pipeline as a sequence of stages, one method each, in the order of the README's stage table.
+ * The rules live apart ({@link SizePolicy}, {@link PromotionGate}, {@link DecisionRules}) and so do
+ * the words ({@link OutcomeReasons}); this class only orchestrates and keeps the run's state.
+ */
 public class FineTunePipelineImpl implements FineTunePipeline {
   private static final Logger log = Workflow.getLogger(FineTunePipelineImpl.class);
 
   private final DatasetActivities dataset = ActivityStubs.dataset();
-
   private final EvalActivities eval = ActivityStubs.eval();
-
   private final RegistryActivities registry = ActivityStubs.registry();
 
-  private PipelineSpec spec;
-  private String trigger;
-  private Stage stage = Stage.IMPORTING;
-  private String pendingCheckpoint;
-  private SplitResult split;
-  private EvalResult baseline;
-  private final Map<String, EvalResult> baselineEvalSets = new LinkedHashMap<>();
-  private DataReport dataReport;
-  private List<String> sizes = List.of();
-  private final List<CandidateResult> candidates = new ArrayList<>();
-  private final Map<String, String> failedCandidates = new LinkedHashMap<>();
-  private String bestModel;
-  private Boolean gatePassed;
-  private final Map<String, DecisionRecord> decisions = new LinkedHashMap<>();
+  private final PipelineSpec spec;
+  private final String trigger;
+  // In the order they came: an early signal comes before the decision it precedes.
+  private final Map<Checkpoint, DecisionRecord> decisions = new LinkedHashMap<>();
   private final List<IgnoredSignal> ignoredSignals = new ArrayList<>();
   private final List<String> notes = new ArrayList<>();
-  private Outcome outcome;
-  private String outcomeReason;
-  private ModelVersion promoted;
+
+  private Stage stage = Stage.IMPORTING;
+  private Checkpoint open;
+  private SplitResult split;
+  private Baseline baseline;
+  private DataReport dataReport;
+  private Training training = Training.NOT_STARTED;
+  private Ending ending;
+
+  /** The prompt baseline's scores on the test set and on each eval set. */
+  private record Baseline(EvalResult test, Map<String, EvalResult> evalSets) {}
+
+  /** The candidates trained so far, those that failed, and the gate's verdict once all are in. */
+  private record Training(
+      List<Size> sizes,
+      List<CandidateResult> candidates,
+      Map<String, String> failed,
+      PromotionGate gate) {
+    static final Training NOT_STARTED = new Training(List.of(), List.of(), Map.of(), null);
+  }
+
+  /** How the run ended. */
+  private record Ending(Outcome outcome, String reason, ModelVersion promoted) {}
+
+  /** The imported training data and eval sets. */
+  private record Datasets(DatasetRef train, List<DatasetRef> evalSets) {}
+
+  @WorkflowInit
+  public FineTunePipelineImpl(PipelineInput input) {
+    this.spec = input.spec();
+    this.trigger = input.trigger();
+  }
 
   @Override
   public PipelineStatus run(PipelineInput input) {
-    spec = input.spec();
-    trigger = input.trigger();
     enter(Stage.IMPORTING);
-    String metric = spec.target().metric();
-    double target = spec.target().score();
-
-    DatasetRef data =
-        dataset.importDataset(
-            new ImportRequest(
-                "train",
-                spec.dataset().path(),
-                spec.dataset().inputField(),
-                spec.dataset().outputField(),
-                spec.outputFields(),
-                true));
-    List<DatasetRef> evalSets = new ArrayList<>();
-    for (PipelineSpec.EvalSet set : spec.evalSets()) {
-      evalSets.add(
-          dataset.importDataset(
-              new ImportRequest(
-                  set.name(),
-                  set.path(),
-                  spec.dataset().inputField(),
-                  spec.dataset().outputField(),
-                  spec.outputFields(),
-                  true)));
-    }
-
+    Datasets data = importDatasets();
     enter(Stage.SPLITTING);
-    split =
-        dataset.split(
-            new SplitRequest(data, spec.split().testFraction(), spec.split().seed(), evalSets));
-
-    // Rule 1: the prompt baseline comes first and is the reference every candidate must beat.
+    split = splitOffTestSet(data);
     enter(Stage.BASELINE);
-    String promptModel = spec.model().promptModel();
-    baseline = eval.evaluate(request(promptModel, split.test()));
-    for (DatasetRef set : evalSets) {
-      baselineEvalSets.put(set.name(), eval.evaluate(request(promptModel, set)));
-    }
-    double baselineScore = Scores.of(baseline.metrics(), metric);
-    // Version 1: a prompt that meets the target only ends the run when quality is the reason to
-    // fine-tune; for latency or cost, a smaller tuned model can still be worth it.
-    int honoursReason =
-        Workflow.getVersion("prompt-sufficient-honours-reason", Workflow.DEFAULT_VERSION, 1);
-    boolean forQuality =
-        honoursReason == Workflow.DEFAULT_VERSION || spec.target().reason().equals("quality");
-    if (baselineScore >= target && !forQuality) {
-      notes.add(
-          String.format(
-              Locale.ROOT,
-              "The prompt alone meets the target (%s %.3f >= %.3f); fine-tuning goes on because"
-                  + " the spec's reason is %s.",
-              metric,
-              baselineScore,
-              target,
-              spec.target().reason()));
-    }
-    if (baselineScore >= target && forQuality) {
-      return finish(
-          Outcome.PROMPT_SUFFICIENT,
-          String.format(
-              Locale.ROOT,
-              "The prompt alone scores %s %.3f on the held-out test set, meeting the target %.3f:"
-                  + " fine-tuning is not needed for %s. Ship the prompt.",
-              metric,
-              baselineScore,
-              target,
-              spec.target().reason()));
+    baseline = runPromptBaseline(data.evalSets());
+    if (promptMeetsTarget()) {
+      return finish(Outcome.PROMPT_SUFFICIENT, OutcomeReasons.promptSufficient(spec, score()));
     }
 
-    // Rule 3: a person reviews the data (and the rows the baseline got wrong) before training.
     enter(Stage.PROFILING);
-    dataReport =
-        dataset.profile(
-            new ProfileRequest(data, split, spec.outputFields(), baseline, metric, target));
-    DecisionRecord review = awaitDecision(Checkpoints.DATA_REVIEW, Stage.DATA_REVIEW);
-    if (review.action().equals(Checkpoints.REJECT)) {
-      return finish(
-          Outcome.REJECTED_AT_DATA_REVIEW,
-          "Data rejected by " + review.by() + commentSuffix(review) + ". Nothing was trained.");
+    dataReport = profile(data.train());
+    DecisionRecord review = awaitDecision(Checkpoint.DATA_REVIEW);
+    if (!review.approved()) {
+      return finish(Outcome.REJECTED_AT_DATA_REVIEW, OutcomeReasons.rejectedData(review));
     }
 
     enter(Stage.TRAINING);
-    sizes = chooseSizes(split.train().rows());
-    trainCandidates(evalSets);
-    if (candidates.isEmpty()) {
-      throw io.temporal.failure.ApplicationFailure.newNonRetryableFailure(
-          "Every candidate failed to train: " + failedCandidates, "AllCandidatesFailed");
-    }
-    CandidateResult best = candidates.get(0);
-    for (CandidateResult c : candidates) {
-      if (Scores.of(c.test().metrics(), metric) > Scores.of(best.test().metrics(), metric)) {
-        best = c;
-      }
-    }
-    bestModel = best.modelId();
-    gatePassed = Scores.of(best.test().metrics(), metric) > baselineScore;
-
-    DecisionRecord approval = awaitDecision(Checkpoints.PROMOTION, Stage.PROMOTION_REVIEW);
-    if (approval.action().equals(Checkpoints.REJECT)) {
+    training = trainCandidates(data.evalSets());
+    DecisionRecord approval = awaitDecision(Checkpoint.PROMOTION);
+    if (!approval.approved()) {
       return finish(
           Outcome.REJECTED_AT_PROMOTION,
-          "Promotion of "
-              + best.modelId()
-              + " rejected by "
-              + approval.by()
-              + commentSuffix(approval)
-              + ".");
+          OutcomeReasons.rejectedPromotion(training.gate().best(), approval));
     }
 
     enter(Stage.PROMOTING);
-    promoted =
-        registry.promote(
-            new PromoteRequest(
-                spec.name(),
-                Workflow.getInfo().getWorkflowId(),
-                best.modelId(),
-                spec.provider(),
-                best.size(),
-                best.test().metrics(),
-                spec,
-                data,
-                approval.by()));
+    ModelVersion promoted = promote(training.gate().best(), approval, data.train());
     return finish(
         Outcome.PROMOTED,
-        String.format(
-            Locale.ROOT,
-            "%s (%s) promoted as %s v%d: %s %.3f vs prompt baseline %.3f%s.",
-            best.modelId(),
-            best.size(),
-            spec.name(),
-            promoted.version(),
-            metric,
-            Scores.of(best.test().metrics(), metric),
-            baselineScore,
-            approval.override() ? " (gate overridden by " + approval.by() + ")" : ""));
+        OutcomeReasons.promoted(spec, training.gate(), promoted, score(), approval),
+        promoted);
   }
 
-  private EvalRequest request(String model, DatasetRef data) {
-    return new EvalRequest(spec.provider(), model, spec.prompt(), data, spec.outputFields());
+  // ---- stages ------------------------------------------------------------------------------
+
+  /** Rules 3 and 4: every row of every file is validated; a row that cannot be read fails. */
+  private Datasets importDatasets() {
+    DatasetRef train = dataset.importDataset(importRequest("train", spec.dataset().path()));
+    List<DatasetRef> evalSets = new ArrayList<>();
+    for (PipelineSpec.EvalSet set : spec.evalSets()) {
+      evalSets.add(dataset.importDataset(importRequest(set.name(), set.path())));
+    }
+    return new Datasets(train, evalSets);
+  }
+
+  /** Rule 5: a seeded, stable hold-out, with leakage into it counted. */
+  private SplitResult splitOffTestSet(Datasets data) {
+    return dataset.split(
+        new SplitRequest(
+            data.train(), spec.split().testFraction(), spec.split().seed(), data.evalSets()));
+  }
+
+  /** Rules 1 and 2: the prompt comes first and is the reference every candidate must beat. */
+  private Baseline runPromptBaseline(List<DatasetRef> evalSets) {
+    String promptModel = spec.model().promptModel();
+    EvalResult test = eval.evaluate(evalRequest(promptModel, split.test()));
+    Map<String, EvalResult> sets = new LinkedHashMap<>();
+    for (DatasetRef set : evalSets) {
+      sets.put(set.name(), eval.evaluate(evalRequest(promptModel, set)));
+    }
+    return new Baseline(test, sets);
   }
 
   /**
-   * Rule 6: the sizes the spec names, or one recommended from the dataset size: dozens of rows need
-   * the largest model, thousands do well with a mid-size one.
+   * Whether the prompt alone is good enough to end the run. Version 1: only when quality is the
+   * reason to fine-tune; for latency or cost a smaller tuned model can still be worth it.
    */
-  private List<String> chooseSizes(int trainRows) {
-    List<String> wanted = spec.model().sizes();
-    if (!wanted.equals(List.of("auto"))) {
-      return wanted;
+  private boolean promptMeetsTarget() {
+    int honoursReason =
+        Workflow.getVersion("prompt-sufficient-honours-reason", Workflow.DEFAULT_VERSION, 1);
+    boolean meets = score() >= spec.target().score();
+    boolean forQuality =
+        honoursReason == Workflow.DEFAULT_VERSION || spec.target().reason() == TargetReason.QUALITY;
+    if (meets && !forQuality) {
+      notes.add(OutcomeReasons.promptMeetsTargetButGoesOn(spec, score()));
     }
-    String size = trainRows < 500 ? "large" : trainRows < 50_000 ? "medium" : "small";
-    log.info("model.sizes is auto: {} training rows -> {}", trainRows, size);
-    return List.of(size);
+    return meets && forQuality;
   }
 
-  private void trainCandidates(List<DatasetRef> evalSets) {
-    Map<String, Promise<CandidateResult>> running = new LinkedHashMap<>();
-    for (String size : sizes) {
+  /** Rule 3: the data report a person reviews, with the rows the baseline got wrong. */
+  private DataReport profile(DatasetRef train) {
+    return dataset.profile(
+        new ProfileRequest(
+            train,
+            split,
+            spec.outputFields(),
+            baseline.test(),
+            spec.target().metric(),
+            spec.target().score()));
+  }
+
+  /**
+   * Rules 6 and 7: one child per size, trained in parallel; a failed one does not stop the rest.
+   */
+  private Training trainCandidates(List<DatasetRef> evalSets) {
+    List<Size> sizes = SizePolicy.choose(spec.model(), split.train().rows());
+    if (spec.model().sizeIsAuto()) {
+      log.info("model.sizes is auto: {} training rows -> {}", split.train().rows(), sizes);
+    }
+    training = new Training(sizes, List.of(), Map.of(), null); // shown while they train
+    Map<Size, Promise<CandidateResult>> running = new LinkedHashMap<>();
+    for (Size size : sizes) {
       TrainCandidate child =
           Workflow.newChildWorkflowStub(
               TrainCandidate.class,
               ChildWorkflowOptions.newBuilder()
-                  .setWorkflowId(Workflow.getInfo().getWorkflowId() + "-train-" + size)
+                  .setWorkflowId(Workflow.getInfo().getWorkflowId() + "-train-" + size.id())
                   .build());
-      CandidateRequest request =
-          new CandidateRequest(
-              spec.name(),
-              size,
-              spec.model().baseModels().get(size),
-              spec.provider(),
-              spec.prompt(),
-              spec.outputFields(),
-              split.train(),
-              split.test(),
-              evalSets,
-              spec.split().seed(),
-              spec.model().epochs());
-      running.put(size, Async.function(child::train, request));
+      running.put(size, Async.function(child::train, candidateRequest(size, evalSets)));
     }
-    for (Map.Entry<String, Promise<CandidateResult>> r : running.entrySet()) {
+    List<CandidateResult> candidates = new ArrayList<>();
+    Map<String, String> failed = new LinkedHashMap<>();
+    for (Map.Entry<Size, Promise<CandidateResult>> r : running.entrySet()) {
       try {
         candidates.add(r.getValue().get());
       } catch (ChildWorkflowFailure e) {
-        // The innermost failure says why (e.g. the provider's reason for failing the job).
-        Throwable cause = e;
-        while (cause.getCause() != null) {
-          cause = cause.getCause();
-        }
-        String why =
-            cause instanceof TemporalFailure f ? f.getOriginalMessage() : cause.getMessage();
-        failedCandidates.put(r.getKey(), why);
+        String why = innermostMessage(e);
+        failed.put(r.getKey().id(), why);
         log.warn("Candidate {} failed: {}", r.getKey(), why);
       }
     }
+    if (candidates.isEmpty()) {
+      throw ApplicationFailure.newNonRetryableFailure(
+          "Every candidate failed to train: " + failed, Failures.ALL_CANDIDATES_FAILED);
+    }
+    return new Training(
+        sizes,
+        candidates,
+        failed,
+        PromotionGate.judge(candidates, spec.target().metric(), score()));
   }
 
-  private DecisionRecord awaitDecision(String checkpoint, Stage waitingStage) {
-    pendingCheckpoint = checkpoint;
-    enter(waitingStage);
+  /** The registry's new version; the key is this execution, so a rerun of the id is a new one. */
+  private ModelVersion promote(CandidateResult best, DecisionRecord approval, DatasetRef train) {
+    int runScoped = Workflow.getVersion("run-scoped-registry-key", Workflow.DEFAULT_VERSION, 1);
+    String workflowId = Workflow.getInfo().getWorkflowId();
+    String promotionKey =
+        runScoped == Workflow.DEFAULT_VERSION
+            ? workflowId
+            : workflowId + "/" + Workflow.getInfo().getRunId();
+    return registry.promote(
+        new PromoteRequest(
+            spec.name(),
+            promotionKey,
+            best.modelId(),
+            spec.provider(),
+            best.size().id(),
+            best.test().metrics(),
+            spec,
+            train,
+            approval.by()));
+  }
+
+  // ---- checkpoints -------------------------------------------------------------------------
+
+  /** Opens {@code checkpoint} and waits for a person; a decision sent early is used at once. */
+  private DecisionRecord awaitDecision(Checkpoint checkpoint) {
+    open = checkpoint;
+    enter(checkpoint.stage());
     Workflow.await(() -> decisions.containsKey(checkpoint));
-    pendingCheckpoint = null;
+    open = null;
     DecisionRecord d = decisions.get(checkpoint);
-    // A decision may have come early (by signal), before the gate it overrides was known.
-    boolean override =
-        checkpoint.equals(Checkpoints.PROMOTION)
-            && d.action().equals(Checkpoints.APPROVE)
-            && Boolean.FALSE.equals(gatePassed);
+    boolean override = DecisionRules.overridesGate(d, training.gate() == null || gatePassed());
     if (override != d.override()) {
-      d =
-          new DecisionRecord(
-              d.checkpoint(), d.action(), d.by(), d.comment(), d.atMillis(), d.via(), override);
+      d = d.asOverride(override);
       decisions.put(checkpoint, d);
     }
     return d;
   }
 
+  @Override
+  public void validateDecide(Decision decision) {
+    DecisionRules.problemWith(decision, Channel.UPDATE, runState())
+        .ifPresent(
+            problem -> {
+              throw new IllegalArgumentException(problem);
+            });
+  }
+
+  @Override
+  public DecisionRecord decide(Decision decision) {
+    return record(decision, Channel.UPDATE);
+  }
+
+  @Override
+  public void decision(Decision decision) {
+    var problem = DecisionRules.problemWith(decision, Channel.SIGNAL, runState());
+    if (problem.isPresent()) {
+      log.warn("Ignoring decision signal {}: {}", decision, problem.get());
+      ignoredSignals.add(new IgnoredSignal(decision, problem.get(), Workflow.currentTimeMillis()));
+      return;
+    }
+    record(decision, Channel.SIGNAL);
+  }
+
+  @Override
+  public PipelineStatus waitUntilDecisionNeeded() {
+    Workflow.await(() -> open != null || ending != null);
+    return status();
+  }
+
+  private DecisionRecord record(Decision d, Channel via) {
+    DecisionRecord r = DecisionRules.record(d, via, Workflow.currentTimeMillis());
+    decisions.put(r.checkpoint(), r);
+    return r;
+  }
+
+  private DecisionRules.RunState runState() {
+    return new DecisionRules.RunState(
+        stage,
+        open,
+        decisions,
+        ending == null ? null : ending.outcome(),
+        spec.approval().approvers());
+  }
+
+  // ---- state -------------------------------------------------------------------------------
+
   private PipelineStatus finish(Outcome outcome, String reason) {
-    this.outcome = outcome;
-    this.outcomeReason = reason;
+    return finish(outcome, reason, null);
+  }
+
+  private PipelineStatus finish(Outcome outcome, String reason, ModelVersion promoted) {
+    ending = new Ending(outcome, reason, promoted);
     enter(Stage.DONE);
+    // Let callers waiting in waitUntilDecisionNeeded get their answer before the run closes.
+    Workflow.await(Workflow::isEveryHandlerFinished);
     return status();
   }
 
@@ -294,120 +326,77 @@ public class FineTunePipelineImpl implements FineTunePipeline {
     Workflow.setCurrentDetails(CurrentDetails.of(Workflow.getInfo().getWorkflowId(), status()));
   }
 
-  private static String commentSuffix(DecisionRecord d) {
-    return d.comment() == null || d.comment().isBlank() ? "" : " (\"" + d.comment() + "\")";
+  /** The baseline's score on the test set by the spec's target metric. */
+  private double score() {
+    return Scores.of(baseline.test().metrics(), spec.target().metric());
   }
 
-  // ---- decisions ---------------------------------------------------------------------------
-
-  @Override
-  public void validateDecide(Decision decision) {
-    String problem = problemWith(decision, true);
-    if (problem != null) {
-      throw new IllegalArgumentException(problem);
-    }
+  private boolean gatePassed() {
+    return training.gate().passed();
   }
 
-  @Override
-  public DecisionRecord decide(Decision decision) {
-    return record(decision, "update");
+  private ImportRequest importRequest(String name, String path) {
+    return new ImportRequest(
+        name,
+        path,
+        spec.dataset().inputField(),
+        spec.dataset().outputField(),
+        spec.outputFields(),
+        true);
   }
 
-  @Override
-  public void decision(Decision decision) {
-    String problem = problemWith(decision, false);
-    if (problem != null) {
-      log.warn("Ignoring decision signal {}: {}", decision, problem);
-      ignoredSignals.add(new IgnoredSignal(decision, problem, Workflow.currentTimeMillis()));
-      return;
-    }
-    record(decision, "signal");
+  private EvalRequest evalRequest(String model, DatasetRef data) {
+    return new EvalRequest(spec.provider(), model, spec.prompt(), data, spec.outputFields());
   }
 
-  /**
-   * Why a decision cannot be taken, or null. Updates must name the open checkpoint; a signal may
-   * come early and is kept until its checkpoint opens.
-   */
-  private String problemWith(Decision d, boolean mustBeOpen) {
-    if (d == null) {
-      return "empty decision; send {\"checkpoint\": ..., \"action\": \"approve\"|\"reject\","
-          + " \"by\": ..., \"comment\": ...}";
-    }
-    if (d.checkpoint() == null || !Checkpoints.ALL.contains(d.checkpoint())) {
-      return "unknown checkpoint '" + d.checkpoint() + "'; expected one of " + Checkpoints.ALL;
-    }
-    String action = d.action() == null ? "" : d.action().toLowerCase(Locale.ROOT);
-    if (!action.equals(Checkpoints.APPROVE) && !action.equals(Checkpoints.REJECT)) {
-      return "unknown action '" + d.action() + "'; expected approve or reject";
-    }
-    if (d.by() == null || d.by().isBlank()) {
-      return "'by' is required: who takes this decision";
-    }
-    List<String> approvers = spec == null ? List.of() : spec.approval().approvers();
-    if (!approvers.isEmpty() && !approvers.contains(d.by())) {
-      return "'" + d.by() + "' may not decide on this run; approvers are " + approvers;
-    }
-    DecisionRecord earlier = decisions.get(d.checkpoint());
-    if (earlier != null) {
-      return "checkpoint "
-          + d.checkpoint()
-          + " was already decided ("
-          + earlier.action()
-          + " by "
-          + earlier.by()
-          + ")";
-    }
-    if (stage == Stage.DONE) {
-      return "the run is over (" + outcome + ")";
-    }
-    if (mustBeOpen && !d.checkpoint().equals(pendingCheckpoint)) {
-      return pendingCheckpoint == null
-          ? "checkpoint " + d.checkpoint() + " is not open; the run is at stage " + stage
-          : "checkpoint "
-              + d.checkpoint()
-              + " is not open; the open checkpoint is "
-              + pendingCheckpoint;
-    }
-    return null;
+  private CandidateRequest candidateRequest(Size size, List<DatasetRef> evalSets) {
+    return new CandidateRequest(
+        spec.name(),
+        size,
+        spec.model().baseModel(size),
+        spec.provider(),
+        spec.prompt(),
+        spec.outputFields(),
+        split.train(),
+        split.test(),
+        evalSets,
+        spec.split().seed(),
+        spec.model().epochs());
   }
 
-  private DecisionRecord record(Decision d, String via) {
-    DecisionRecord r =
-        new DecisionRecord(
-            d.checkpoint(),
-            d.action().toLowerCase(Locale.ROOT),
-            d.by(),
-            d.comment(),
-            Workflow.currentTimeMillis(),
-            via,
-            false);
-    decisions.put(d.checkpoint(), r);
-    return r;
+  /** The innermost failure says why (e.g. the provider's reason for failing the job). */
+  private static String innermostMessage(Throwable e) {
+    Throwable cause = e;
+    while (cause.getCause() != null) {
+      cause = cause.getCause();
+    }
+    return cause instanceof TemporalFailure f ? f.getOriginalMessage() : cause.getMessage();
   }
 
   @Override
   public PipelineStatus status() {
+    PromotionGate gate = training.gate();
     return new PipelineStatus(
-        spec == null ? null : spec.name(),
+        spec.name(),
         trigger,
         stage,
-        pendingCheckpoint,
-        spec == null ? null : spec.target().metric(),
-        spec == null ? 0 : spec.target().score(),
+        open,
+        spec.target().metric(),
+        spec.target().score(),
         split,
-        baseline,
-        new LinkedHashMap<>(baselineEvalSets),
+        baseline == null ? null : baseline.test(),
+        baseline == null ? Map.of() : baseline.evalSets(),
         dataReport,
-        sizes,
-        List.copyOf(candidates),
-        new LinkedHashMap<>(failedCandidates),
-        bestModel,
-        gatePassed,
+        training.sizes(),
+        training.candidates(),
+        training.failed(),
+        gate == null ? null : gate.best().modelId(),
+        gate == null ? null : gate.passed(),
         List.copyOf(decisions.values()),
         List.copyOf(ignoredSignals),
         List.copyOf(notes),
-        outcome,
-        outcomeReason,
-        promoted);
+        ending == null ? null : ending.outcome(),
+        ending == null ? null : ending.reason(),
+        ending == null ? null : ending.promoted());
   }
 }

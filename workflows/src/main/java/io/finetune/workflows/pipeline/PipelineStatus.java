@@ -4,6 +4,7 @@ import io.finetune.workflows.dataset.DatasetActivities.DataReport;
 import io.finetune.workflows.dataset.DatasetActivities.SplitResult;
 import io.finetune.workflows.eval.EvalActivities.EvalResult;
 import io.finetune.workflows.registry.RegistryActivities.ModelVersion;
+import io.finetune.workflows.spec.Size;
 import io.finetune.workflows.training.CandidateResult;
 import java.util.List;
 import java.util.Map;
@@ -16,14 +17,14 @@ public record PipelineStatus(
     String name,
     String trigger,
     Stage stage,
-    String pendingCheckpoint,
+    Checkpoint pendingCheckpoint,
     String targetMetric,
     double targetScore,
     SplitResult split,
     EvalResult baseline,
     Map<String, EvalResult> baselineEvalSets,
     DataReport dataReport,
-    List<String> sizes,
+    List<Size> sizes,
     List<CandidateResult> candidates,
     Map<String, String> failedCandidates,
     String bestModel,

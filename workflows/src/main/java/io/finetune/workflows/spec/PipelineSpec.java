@@ -1,12 +1,15 @@
 package io.finetune.workflows.spec;
 
-import com.fasterxml.jackson.annotation.JsonFormat;
+import com.fasterxml.jackson.annotation.JsonCreator;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
 /**
- * What one fine-tuning pipeline should do, as written in a spec file (YAML or JSON). {@link
- * SpecLoader} reads, validates and completes it; every field is documented in README.md.
+ * What one fine-tuning pipeline should do: a complete, validated spec (the CLI's spec loader reads
+ * the file and fills in every default), so that the spec in workflow history is unambiguous. Every
+ * field is documented in README.md.
  */
 public record PipelineSpec(
     String name,
@@ -21,50 +24,100 @@ public record PipelineSpec(
     Approval approval,
     Drift drift) {
 
+  public PipelineSpec {
+    evalSets = evalSets == null ? List.of() : List.copyOf(evalSets);
+  }
+
   /** The labeled examples: a JSONL file, one object a line. */
   public record Dataset(String path, String inputField, String outputField) {}
 
-  /** A separate set (corner cases, fresh production rows) scored apart from the test set. */
-  public record EvalSet(String name, String path) {}
+  /** A set scored apart from the test set, and why it is scored. */
+  public record EvalSet(String name, String path, EvalSetRole role) {
+    public EvalSet {
+      // Histories written before roles existed have none: those sets came from the spec, except
+      // the fresh hold-out a drift check added, which always had its reserved name.
+      if (role == null) {
+        role =
+            EvalSetRole.FRESH_HOLDOUT_NAME.equals(name)
+                ? EvalSetRole.FRESH_HOLDOUT
+                : EvalSetRole.SPEC;
+      }
+    }
+  }
 
   /**
    * The score the prompt baseline must reach to make fine-tuning unnecessary, and why fine-tuning
-   * would be worth it otherwise (quality, latency or cost).
+   * would be worth it otherwise.
    */
-  public record Target(String metric, Double score, String reason) {}
+  public record Target(String metric, double score, TargetReason reason) {}
 
   /**
-   * Which sizes to train ({@code auto} recommends one from the dataset size), the provider's base
-   * model for each size, and the model that runs the prompt baseline.
+   * Which sizes to train (none named: one is recommended from the dataset size), the provider's
+   * base model for each size, and the model that runs the prompt baseline.
    */
   public record Model(
-      @JsonFormat(with = JsonFormat.Feature.ACCEPT_SINGLE_VALUE_AS_ARRAY) List<String> sizes,
-      Map<String, String> baseModels,
-      String promptModel,
-      Integer epochs) {}
+      List<Size> sizes, Map<String, String> baseModels, String promptModel, Integer epochs) {
+
+    public Model {
+      sizes = sizes == null ? List.of() : List.copyOf(sizes);
+      baseModels = baseModels == null ? Map.of() : Map.copyOf(baseModels);
+    }
+
+    /** Histories and registries written before sizes were typed say {@code ["auto"]}. */
+    @JsonCreator
+    static Model fromJson(
+        @JsonProperty("sizes") List<String> sizes,
+        @JsonProperty("baseModels") Map<String, String> baseModels,
+        @JsonProperty("promptModel") String promptModel,
+        @JsonProperty("epochs") Integer epochs) {
+      List<Size> typed =
+          sizes == null
+              ? List.of()
+              : sizes.stream().filter(s -> !s.equalsIgnoreCase("auto")).map(Size::of).toList();
+      return new Model(typed, baseModels, promptModel, epochs);
+    }
+
+    /** True when the spec leaves the size to the pipeline (rule 6). */
+    public boolean sizeIsAuto() {
+      return sizes.isEmpty();
+    }
+
+    /** The provider's model id for {@code size}. */
+    public String baseModel(Size size) {
+      return baseModels.get(size.id());
+    }
+  }
 
   /** The held-out test set: its share of the rows and the seed that picks it. */
-  public record Split(Double testFraction, Long seed) {}
+  public record Split(double testFraction, long seed) {}
 
   /** Who may decide at checkpoints; empty means anyone. */
-  public record Approval(List<String> approvers) {}
+  public record Approval(List<String> approvers) {
+    public Approval {
+      approvers = approvers == null ? List.of() : List.copyOf(approvers);
+    }
+  }
 
   /** Thresholds past which a drift check starts retraining. */
   public record Drift(
-      Double maxNewVocabularyRate,
-      Double maxLabelDistance,
-      Double minAccuracy,
-      Double freshHoldoutFraction) {}
+      double maxNewVocabularyRate,
+      double maxLabelDistance,
+      double minAccuracy,
+      double freshHoldoutFraction) {}
 
-  /** The same spec training on another dataset, with one more eval set (used by retraining). */
-  public PipelineSpec withDatasetAndEvalSet(String datasetPath, EvalSet extra) {
-    List<EvalSet> sets = new java.util.ArrayList<>(evalSets == null ? List.of() : evalSets);
-    sets.add(extra);
+  /**
+   * The same spec training on the retraining data a drift check prepared, scored also on the fresh
+   * hold-out that data was split from.
+   */
+  public PipelineSpec forRetraining(String datasetPath, String freshHoldoutPath) {
+    List<EvalSet> sets = new ArrayList<>(evalSets);
+    sets.add(
+        new EvalSet(EvalSetRole.FRESH_HOLDOUT_NAME, freshHoldoutPath, EvalSetRole.FRESH_HOLDOUT));
     return new PipelineSpec(
         name,
         new Dataset(datasetPath, "input", "output"),
         outputFields,
-        List.copyOf(sets),
+        sets,
         prompt,
         target,
         model,

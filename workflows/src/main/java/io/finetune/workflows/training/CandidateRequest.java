@@ -1,12 +1,13 @@
 package io.finetune.workflows.training;
 
 import io.finetune.workflows.common.DatasetRef;
+import io.finetune.workflows.spec.Size;
 import java.util.List;
 
 /** What one candidate trains on and is evaluated on. */
 public record CandidateRequest(
     String name,
-    String size,
+    Size size,
     String baseModel,
     String provider,
     String prompt,

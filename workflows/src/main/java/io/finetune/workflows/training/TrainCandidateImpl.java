@@ -25,11 +25,12 @@ public class TrainCandidateImpl implements TrainCandidate {
 
   @Override
   public CandidateResult train(CandidateRequest r) {
+    String executionKey = executionKey();
     ArtifactRef file =
         training.prepareTrainingFile(
             new TrainingFileRequest(r.train(), r.prompt(), r.outputFields()));
-    String fileId = training.uploadTrainingFile(new UploadRequest(r.provider(), file));
-    // The workflow id names this attempt: a retried activity finds the job it already created.
+    String fileId =
+        training.uploadTrainingFile(new UploadRequest(r.provider(), file, executionKey));
     String jobId =
         training.startJob(
             new StartJobRequest(
@@ -39,18 +40,30 @@ public class TrainCandidateImpl implements TrainCandidate {
                 r.name(),
                 r.seed(),
                 r.epochs(),
-                Workflow.getInfo().getWorkflowId()));
+                executionKey == null ? Workflow.getInfo().getWorkflowId() : executionKey));
     TrainedModel model = trainingPoll.awaitJob(new AwaitJobRequest(r.provider(), jobId));
 
-    EvalResult test = eval.evaluate(request(r, model.modelId(), r.test()));
+    EvalResult test = eval.evaluate(evalRequest(r, model.modelId(), r.test()));
     Map<String, EvalResult> sets = new LinkedHashMap<>();
     for (DatasetRef set : r.evalSets()) {
-      sets.put(set.name(), eval.evaluate(request(r, model.modelId(), set)));
+      sets.put(set.name(), eval.evaluate(evalRequest(r, model.modelId(), set)));
     }
     return new CandidateResult(r.size(), r.baseModel(), jobId, model.modelId(), test, sets);
   }
 
-  private static EvalRequest request(CandidateRequest r, String model, DatasetRef data) {
+  /**
+   * The key that makes a retried upload or job creation find what this execution already did:
+   * workflow id and run id, so that a rerun of the same id trains anew. Version 1; before it the
+   * workflow id alone was the key (null here), and a rerun silently reused the old job.
+   */
+  private static String executionKey() {
+    int version = Workflow.getVersion("run-scoped-training-keys", Workflow.DEFAULT_VERSION, 1);
+    return version == Workflow.DEFAULT_VERSION
+        ? null
+        : Workflow.getInfo().getWorkflowId() + "/" + Workflow.getInfo().getRunId();
+  }
+
+  private static EvalRequest evalRequest(CandidateRequest r, String model, DatasetRef data) {
     return new EvalRequest(r.provider(), model, r.prompt(), data, r.outputFields());
   }
 }

@@ -1,5 +1,6 @@
 package io.finetune.workflows.training;
 
+import com.fasterxml.jackson.annotation.JsonAlias;
 import io.finetune.workflows.common.ArtifactRef;
 import io.finetune.workflows.common.DatasetRef;
 import io.temporal.activity.ActivityInterface;
@@ -12,10 +13,16 @@ public interface TrainingActivities {
   /** Writes the chat-format SFT file ({@code {"messages": [...]}} per line). */
   ArtifactRef prepareTrainingFile(TrainingFileRequest request);
 
-  /** Uploads the file unless the provider already has it (matched by content hash). */
+  /**
+   * Uploads the file unless this execution already uploaded it (matched by a file name made of the
+   * execution key and the content hash).
+   */
   String uploadTrainingFile(UploadRequest request);
 
-  /** Creates the job unless one with the same attempt key exists: one job per attempt. */
+  /**
+   * Creates the job unless this execution already created the same one (same execution key,
+   * training file and base model): one job per candidate execution, however often retried.
+   */
   String startJob(StartJobRequest request);
 
   /** Polls the job, heartbeating its status, until it succeeds (or fails, non-retryably). */
@@ -23,7 +30,11 @@ public interface TrainingActivities {
 
   record TrainingFileRequest(DatasetRef train, String prompt, List<String> outputFields) {}
 
-  record UploadRequest(String provider, ArtifactRef file) {}
+  /**
+   * {@code executionKey} names the candidate's execution (workflow id / run id); null in histories
+   * from before uploads were scoped to one execution.
+   */
+  record UploadRequest(String provider, ArtifactRef file, String executionKey) {}
 
   record StartJobRequest(
       String provider,
@@ -32,7 +43,7 @@ public interface TrainingActivities {
       String suffix,
       long seed,
       Integer epochs,
-      String attemptKey) {}
+      @JsonAlias("attemptKey") String executionKey) {}
 
   record AwaitJobRequest(String provider, String jobId) {}
 

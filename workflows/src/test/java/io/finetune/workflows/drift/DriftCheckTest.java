@@ -8,10 +8,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.finetune.workflows.FakeActivities;
 import io.finetune.workflows.TaskQueues;
 import io.finetune.workflows.common.DatasetRef;
-import io.finetune.workflows.pipeline.Checkpoints;
+import io.finetune.workflows.pipeline.Checkpoint;
 import io.finetune.workflows.pipeline.FineTunePipeline;
 import io.finetune.workflows.pipeline.PipelineStatus;
 import io.finetune.workflows.registry.RegistryActivities.ModelVersion;
+import io.finetune.workflows.spec.Size;
 import io.temporal.client.WorkflowOptions;
 import io.temporal.testing.TestWorkflowEnvironment;
 import java.util.List;
@@ -36,7 +37,7 @@ class DriftCheckTest {
             "local",
             "medium",
             Map.of("exact_match", 0.93),
-            FakeActivities.spec(List.of("small"), List.of()),
+            FakeActivities.spec(List.of(Size.SMALL), List.of()),
             new DatasetRef("train", "/store/train.jsonl", "sha-train", 900, 900),
             "run-1",
             "alice",
@@ -92,7 +93,7 @@ class DriftCheckTest {
       Thread.sleep(25);
       s = retrain.status();
     }
-    assertEquals(Checkpoints.DATA_REVIEW, s.pendingCheckpoint());
+    assertEquals(Checkpoint.DATA_REVIEW, s.pendingCheckpoint());
     assertTrue(s.trigger().startsWith("drift-check drifted: new-vocabulary rate"));
     assertTrue(activities.calls.contains("evaluate local-large fresh-holdout"));
     assertTrue(activities.calls.stream().filter(c -> c.equals("import train")).count() >= 1);

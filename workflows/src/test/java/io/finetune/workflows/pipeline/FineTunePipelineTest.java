@@ -8,6 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.finetune.workflows.FakeActivities;
 import io.finetune.workflows.TaskQueues;
+import io.finetune.workflows.spec.Size;
+import io.finetune.workflows.spec.TargetReason;
 import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowOptions;
 import io.temporal.client.WorkflowStub;
@@ -39,7 +41,7 @@ class FineTunePipelineTest {
     env.close();
   }
 
-  private FineTunePipeline start(String id, List<String> sizes, List<String> approvers) {
+  private FineTunePipeline start(String id, List<Size> sizes, List<String> approvers) {
     return start(id, FakeActivities.spec(sizes, approvers));
   }
 
@@ -67,9 +69,9 @@ class FineTunePipelineTest {
     throw new AssertionError("status never matched; last: " + p.status());
   }
 
-  private static PipelineStatus awaitCheckpoint(FineTunePipeline p, String checkpoint)
+  private static PipelineStatus awaitCheckpoint(FineTunePipeline p, Checkpoint checkpoint)
       throws InterruptedException {
-    return awaitStatus(p, s -> checkpoint.equals(s.pendingCheckpoint()));
+    return awaitStatus(p, s -> checkpoint == s.pendingCheckpoint());
   }
 
   private static PipelineStatus result(FineTunePipeline p) {
@@ -78,9 +80,9 @@ class FineTunePipelineTest {
 
   @Test
   void happyPathTrainsEverySizeAndPromotesTheBestAfterBothApprovals() throws Exception {
-    FineTunePipeline p = start("happy", List.of("small", "medium"), List.of());
+    FineTunePipeline p = start("happy", List.of(Size.SMALL, Size.MEDIUM), List.of());
 
-    PipelineStatus review = awaitCheckpoint(p, Checkpoints.DATA_REVIEW);
+    PipelineStatus review = awaitCheckpoint(p, Checkpoint.DATA_REVIEW);
     assertEquals(Stage.DATA_REVIEW, review.stage());
     // The Web UI shows where the run is and how to decide.
     String details =
@@ -94,16 +96,17 @@ class FineTunePipelineTest {
     assertFalse(activities.calls.stream().anyMatch(c -> c.startsWith("startJob")));
 
     DecisionRecord r =
-        p.decide(new Decision(Checkpoints.DATA_REVIEW, "approve", "alice", "labels look right"));
-    assertEquals("update", r.via());
+        p.decide(
+            new Decision(Checkpoint.DATA_REVIEW.id(), "approve", "alice", "labels look right"));
+    assertEquals(Channel.UPDATE, r.via());
 
-    PipelineStatus promotion = awaitCheckpoint(p, Checkpoints.PROMOTION);
+    PipelineStatus promotion = awaitCheckpoint(p, Checkpoint.PROMOTION);
     assertEquals(2, promotion.candidates().size());
     assertEquals("ft:local-medium", promotion.bestModel());
     assertTrue(promotion.gatePassed());
     assertTrue(activities.promotions.isEmpty(), "nothing is promoted before approval");
 
-    p.decide(new Decision(Checkpoints.PROMOTION, "APPROVE", "bob", null));
+    p.decide(new Decision(Checkpoint.PROMOTION.id(), "APPROVE", "bob", null));
     PipelineStatus done = result(p);
 
     assertEquals(Outcome.PROMOTED, done.outcome());
@@ -123,7 +126,7 @@ class FineTunePipelineTest {
   @Test
   void stopsWithPromptSufficientWhenTheBaselineMeetsTheTarget() {
     activities.exactMatchByModel.put("local-large", 0.95);
-    FineTunePipeline p = start("sufficient", List.of("small"), List.of());
+    FineTunePipeline p = start("sufficient", List.of(Size.SMALL), List.of());
 
     PipelineStatus done = result(p);
 
@@ -139,9 +142,9 @@ class FineTunePipelineTest {
   void aSufficientPromptDoesNotStopARunWhoseReasonIsLatency() throws Exception {
     activities.exactMatchByModel.put("local-large", 0.95);
     FineTunePipeline p =
-        start("latency", FakeActivities.spec(List.of("small"), List.of(), "latency"));
+        start("latency", FakeActivities.spec(List.of(Size.SMALL), List.of(), TargetReason.LATENCY));
 
-    PipelineStatus review = awaitCheckpoint(p, Checkpoints.DATA_REVIEW);
+    PipelineStatus review = awaitCheckpoint(p, Checkpoint.DATA_REVIEW);
 
     assertNull(review.outcome());
     assertEquals(1, review.notes().size());
@@ -151,10 +154,10 @@ class FineTunePipelineTest {
 
   @Test
   void rejectionAtDataReviewEndsTheRunWithoutTraining() throws Exception {
-    FineTunePipeline p = start("rejected", List.of("small"), List.of());
-    awaitCheckpoint(p, Checkpoints.DATA_REVIEW);
+    FineTunePipeline p = start("rejected", List.of(Size.SMALL), List.of());
+    awaitCheckpoint(p, Checkpoint.DATA_REVIEW);
 
-    p.decide(new Decision(Checkpoints.DATA_REVIEW, "reject", "alice", "labels are stale"));
+    p.decide(new Decision(Checkpoint.DATA_REVIEW.id(), "reject", "alice", "labels are stale"));
     PipelineStatus done = result(p);
 
     assertEquals(Outcome.REJECTED_AT_DATA_REVIEW, done.outcome());
@@ -165,30 +168,30 @@ class FineTunePipelineTest {
 
   @Test
   void invalidUpdatesAreRefusedToTheCallerAndLeaveTheRunUnchanged() throws Exception {
-    FineTunePipeline p = start("refused", List.of("small"), List.of("alice"));
-    awaitCheckpoint(p, Checkpoints.DATA_REVIEW);
+    FineTunePipeline p = start("refused", List.of(Size.SMALL), List.of("alice"));
+    awaitCheckpoint(p, Checkpoint.DATA_REVIEW);
 
     assertRefused(
         p,
-        new Decision(Checkpoints.PROMOTION, "approve", "alice", null),
+        new Decision(Checkpoint.PROMOTION.id(), "approve", "alice", null),
         "open checkpoint is data-review");
     assertRefused(
         p, new Decision("deploy", "approve", "alice", null), "unknown checkpoint 'deploy'");
     assertRefused(
-        p, new Decision(Checkpoints.DATA_REVIEW, "maybe", "alice", null), "unknown action");
+        p, new Decision(Checkpoint.DATA_REVIEW.id(), "maybe", "alice", null), "unknown action");
     assertRefused(
-        p, new Decision(Checkpoints.DATA_REVIEW, "approve", " ", null), "'by' is required");
+        p, new Decision(Checkpoint.DATA_REVIEW.id(), "approve", " ", null), "'by' is required");
     assertRefused(
-        p, new Decision(Checkpoints.DATA_REVIEW, "approve", "mallory", null), "may not decide");
+        p, new Decision(Checkpoint.DATA_REVIEW.id(), "approve", "mallory", null), "may not decide");
 
     PipelineStatus s = p.status();
-    assertEquals(Checkpoints.DATA_REVIEW, s.pendingCheckpoint());
+    assertEquals(Checkpoint.DATA_REVIEW, s.pendingCheckpoint());
     assertTrue(s.decisions().isEmpty());
 
-    p.decide(new Decision(Checkpoints.DATA_REVIEW, "approve", "alice", null));
-    awaitCheckpoint(p, Checkpoints.PROMOTION);
+    p.decide(new Decision(Checkpoint.DATA_REVIEW.id(), "approve", "alice", null));
+    awaitCheckpoint(p, Checkpoint.PROMOTION);
     assertRefused(
-        p, new Decision(Checkpoints.DATA_REVIEW, "approve", "alice", null), "already decided");
+        p, new Decision(Checkpoint.DATA_REVIEW.id(), "approve", "alice", null), "already decided");
   }
 
   private static void assertRefused(FineTunePipeline p, Decision d, String expected) {
@@ -199,18 +202,18 @@ class FineTunePipelineTest {
 
   @Test
   void signalsDecideToo_earlyOnesAreKept_invalidOnesAreRecordedAndIgnored() throws Exception {
-    FineTunePipeline p = start("signals", List.of("small"), List.of());
+    FineTunePipeline p = start("signals", List.of(Size.SMALL), List.of());
     // Sent before any checkpoint is open: kept until its checkpoint opens.
-    p.decision(new Decision(Checkpoints.PROMOTION, "approve", "carol", "pre-approved"));
+    p.decision(new Decision(Checkpoint.PROMOTION.id(), "approve", "carol", "pre-approved"));
     p.decision(new Decision("nonsense", "approve", "carol", null));
-    awaitCheckpoint(p, Checkpoints.DATA_REVIEW);
-    p.decision(new Decision(Checkpoints.DATA_REVIEW, "approve", "", null));
+    awaitCheckpoint(p, Checkpoint.DATA_REVIEW);
+    p.decision(new Decision(Checkpoint.DATA_REVIEW.id(), "approve", "", null));
 
     PipelineStatus s = p.status();
     assertEquals(2, s.ignoredSignals().size());
     assertTrue(s.ignoredSignals().get(0).reason().contains("unknown checkpoint"));
     assertTrue(s.ignoredSignals().get(1).reason().contains("'by' is required"));
-    assertEquals(Checkpoints.DATA_REVIEW, s.pendingCheckpoint(), "invalid signal decided nothing");
+    assertEquals(Checkpoint.DATA_REVIEW, s.pendingCheckpoint(), "invalid signal decided nothing");
 
     // As typed in the Web UI's signal dialog: plain JSON, with a field we do not know.
     WorkflowStub.fromTyped(p)
@@ -222,22 +225,23 @@ class FineTunePipelineTest {
 
     assertEquals(Outcome.PROMOTED, done.outcome());
     DecisionRecord promotion = done.decisions().get(0);
-    assertEquals(Checkpoints.PROMOTION, promotion.checkpoint());
+    assertEquals(Checkpoint.PROMOTION, promotion.checkpoint());
     assertEquals("carol", promotion.by());
-    assertEquals("signal", promotion.via());
+    assertEquals(Channel.SIGNAL, promotion.via());
     assertEquals("carol", activities.promotions.get(0).approvedBy());
   }
 
   @Test
   void approvingACandidateThatDoesNotBeatTheBaselineIsRecordedAsAnOverride() throws Exception {
     activities.exactMatchByModel.put("ft:local-small", 0.55);
-    FineTunePipeline p = start("override", List.of("small"), List.of());
-    awaitCheckpoint(p, Checkpoints.DATA_REVIEW);
-    p.decide(new Decision(Checkpoints.DATA_REVIEW, "approve", "alice", null));
-    PipelineStatus promotion = awaitCheckpoint(p, Checkpoints.PROMOTION);
+    FineTunePipeline p = start("override", List.of(Size.SMALL), List.of());
+    awaitCheckpoint(p, Checkpoint.DATA_REVIEW);
+    p.decide(new Decision(Checkpoint.DATA_REVIEW.id(), "approve", "alice", null));
+    PipelineStatus promotion = awaitCheckpoint(p, Checkpoint.PROMOTION);
     assertFalse(promotion.gatePassed());
 
-    DecisionRecord r = p.decide(new Decision(Checkpoints.PROMOTION, "approve", "alice", "ship it"));
+    DecisionRecord r =
+        p.decide(new Decision(Checkpoint.PROMOTION.id(), "approve", "alice", "ship it"));
     PipelineStatus done = result(p);
 
     assertEquals(Outcome.PROMOTED, done.outcome());
@@ -250,24 +254,24 @@ class FineTunePipelineTest {
   @Test
   void aFailedCandidateIsReportedAndTheOthersGoOn() throws Exception {
     activities.failingJobs.add("job-local-small");
-    FineTunePipeline p = start("one-fails", List.of("small", "medium"), List.of());
-    awaitCheckpoint(p, Checkpoints.DATA_REVIEW);
-    p.decide(new Decision(Checkpoints.DATA_REVIEW, "approve", "alice", null));
+    FineTunePipeline p = start("one-fails", List.of(Size.SMALL, Size.MEDIUM), List.of());
+    awaitCheckpoint(p, Checkpoint.DATA_REVIEW);
+    p.decide(new Decision(Checkpoint.DATA_REVIEW.id(), "approve", "alice", null));
 
-    PipelineStatus s = awaitCheckpoint(p, Checkpoints.PROMOTION);
+    PipelineStatus s = awaitCheckpoint(p, Checkpoint.PROMOTION);
 
     assertEquals(
         java.util.Map.of("small", "Fine-tuning job job-local-small failed: quota exceeded"),
         s.failedCandidates());
-    assertEquals(List.of("medium"), s.candidates().stream().map(c -> c.size()).toList());
+    assertEquals(List.of(Size.MEDIUM), s.candidates().stream().map(c -> c.size()).toList());
   }
 
   @Test
   void whenEveryCandidateFailsTheRunFailsSayingWhy() throws Exception {
     activities.failingJobs.add("job-local-small");
-    FineTunePipeline p = start("all-fail", List.of("small"), List.of());
-    awaitCheckpoint(p, Checkpoints.DATA_REVIEW);
-    p.decide(new Decision(Checkpoints.DATA_REVIEW, "approve", "alice", null));
+    FineTunePipeline p = start("all-fail", List.of(Size.SMALL), List.of());
+    awaitCheckpoint(p, Checkpoint.DATA_REVIEW);
+    p.decide(new Decision(Checkpoint.DATA_REVIEW.id(), "approve", "alice", null));
 
     var e = assertThrows(io.temporal.client.WorkflowFailedException.class, () -> result(p));
     var cause = (io.temporal.failure.ApplicationFailure) e.getCause();
@@ -277,12 +281,12 @@ class FineTunePipelineTest {
 
   @Test
   void autoSizeRecommendsMediumForThousandsOfRows() throws Exception {
-    FineTunePipeline p = start("auto", List.of("auto"), List.of());
-    awaitCheckpoint(p, Checkpoints.DATA_REVIEW);
-    p.decide(new Decision(Checkpoints.DATA_REVIEW, "approve", "alice", null));
-    PipelineStatus s = awaitCheckpoint(p, Checkpoints.PROMOTION);
+    FineTunePipeline p = start("auto", List.of(), List.of());
+    awaitCheckpoint(p, Checkpoint.DATA_REVIEW);
+    p.decide(new Decision(Checkpoint.DATA_REVIEW.id(), "approve", "alice", null));
+    PipelineStatus s = awaitCheckpoint(p, Checkpoint.PROMOTION);
 
-    assertEquals(List.of("medium"), s.sizes());
+    assertEquals(List.of(Size.MEDIUM), s.sizes());
     assertTrue(activities.calls.contains("startJob local-medium"));
     assertNull(s.outcome());
   }

@@ -1,4 +1,4 @@
-package io.finetune.workflows.spec;
+package io.finetune.activities.spec;
 
 import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonProcessingException;
@@ -7,10 +7,16 @@ import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import io.finetune.workflows.common.Names;
+import io.finetune.workflows.spec.EvalSetRole;
+import io.finetune.workflows.spec.PipelineSpec;
+import io.finetune.workflows.spec.Size;
+import io.finetune.workflows.spec.TargetReason;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -18,13 +24,17 @@ import java.util.Map;
 import java.util.stream.Collectors;
 
 /**
- * Reads a spec file, rejects unknown or invalid fields by name, fills in defaults and makes every
- * path absolute, so that the spec that enters workflow history is complete and unambiguous.
+ * Reads a spec file, rejects unknown or invalid fields by name (all of them at once, with the line
+ * where it can), fills in defaults and makes every path absolute, so that the spec that enters
+ * workflow history is complete, typed and unambiguous. Runs where files are: in the CLI.
  */
 public final class SpecLoader {
-  public static final List<String> SIZES = List.of("small", "medium", "large");
   public static final String LOCAL_PROVIDER = "local";
-  public static final List<String> TARGET_REASONS = List.of("quality", "latency", "cost");
+  private static final List<String> SIZES = Arrays.stream(Size.values()).map(Size::id).toList();
+  private static final List<String> TARGET_REASONS =
+      Arrays.stream(TargetReason.values()).map(TargetReason::id).toList();
+  private static final List<String> RESERVED_SET_NAMES =
+      List.of(EvalSetRole.TEST_NAME, EvalSetRole.FRESH_HOLDOUT_NAME);
 
   private static final ObjectMapper YAML =
       new ObjectMapper(new YAMLFactory())
@@ -38,9 +48,9 @@ public final class SpecLoader {
     if (!Files.isRegularFile(file)) {
       throw new SpecException(file + ": no such spec file");
     }
-    PipelineSpec raw;
+    SpecFile raw;
     try {
-      raw = YAML.readValue(file.toFile(), PipelineSpec.class);
+      raw = YAML.readValue(file.toFile(), SpecFile.class);
     } catch (UnrecognizedPropertyException e) {
       List<String> known = e.getKnownPropertyIds().stream().map(Object::toString).sorted().toList();
       throw new SpecException(
@@ -65,13 +75,13 @@ public final class SpecLoader {
   }
 
   /** Validates {@code raw}, resolving relative paths against {@code baseDir}. */
-  public static PipelineSpec complete(PipelineSpec raw, Path baseDir, String source) {
+  private static PipelineSpec complete(SpecFile raw, Path baseDir, String source) {
     Problems p = new Problems(source);
     String name = raw.name();
-    if (name == null || !name.matches("[a-z0-9][a-z0-9-]{0,39}")) {
-      p.add("name", "must be 1-40 lowercase letters, digits or '-' (it names runs and models)");
+    if (!Names.isValid(name)) {
+      p.add("name", "must be " + Names.RULE + " (it names runs and models)");
     }
-    PipelineSpec.Dataset dataset = raw.dataset();
+    SpecFile.Dataset dataset = raw.dataset();
     String datasetPath = null;
     if (dataset == null || dataset.path() == null || dataset.path().isBlank()) {
       p.add("dataset.path", "is required: the JSONL file of labeled examples");
@@ -94,27 +104,29 @@ public final class SpecLoader {
     List<PipelineSpec.EvalSet> evalSets = new ArrayList<>();
     if (raw.evalSets() != null) {
       for (int i = 0; i < raw.evalSets().size(); i++) {
-        PipelineSpec.EvalSet s = raw.evalSets().get(i);
+        SpecFile.EvalSet s = raw.evalSets().get(i);
         String at = "evalSets[" + i + "]";
-        if (s.name() == null || !s.name().matches("[a-z0-9][a-z0-9-]{0,39}")) {
-          p.add(at + ".name", "must be 1-40 lowercase letters, digits or '-'");
-        } else if (s.name().equals("test")
-            || raw.evalSets().subList(0, i).stream().anyMatch(o -> s.name().equals(o.name()))) {
-          p.add(at + ".name", "'" + s.name() + "' is taken (by the test set or another eval set)");
+        if (!Names.isValid(s.name())) {
+          p.add(at + ".name", "must be " + Names.RULE);
+        } else if (RESERVED_SET_NAMES.contains(s.name())) {
+          p.add(at + ".name", "'" + s.name() + "' is reserved (the pipeline's own sets)");
+        } else if (raw.evalSets().subList(0, i).stream().anyMatch(o -> s.name().equals(o.name()))) {
+          p.add(at + ".name", "'" + s.name() + "' is taken by another eval set");
         }
         if (s.path() == null) {
           p.add(at + ".path", "is required");
         } else if (!Files.isRegularFile(Path.of(resolve(baseDir, s.path())))) {
           p.add(at + ".path", "file not found: " + resolve(baseDir, s.path()));
         } else {
-          evalSets.add(new PipelineSpec.EvalSet(s.name(), resolve(baseDir, s.path())));
+          evalSets.add(
+              new PipelineSpec.EvalSet(s.name(), resolve(baseDir, s.path()), EvalSetRole.SPEC));
         }
       }
     }
     if (raw.prompt() == null || raw.prompt().isBlank()) {
       p.add("prompt", "is required: the prompt the baseline runs with (rule 1: prompt first)");
     }
-    PipelineSpec.Target target = raw.target();
+    SpecFile.Target target = raw.target();
     String metric = "exact_match";
     double score = 0.9;
     String reason = "quality";
@@ -129,7 +141,7 @@ public final class SpecLoader {
         metric = target.metric();
       }
       if (target.reason() != null) {
-        reason = target.reason();
+        reason = target.reason().toLowerCase(Locale.ROOT);
       }
     }
     List<String> metrics = new ArrayList<>(List.of("exact_match"));
@@ -141,7 +153,7 @@ public final class SpecLoader {
       p.add("target.reason", "must be one of " + String.join(", ", TARGET_REASONS));
     }
     String provider = raw.provider() == null ? LOCAL_PROVIDER : raw.provider();
-    PipelineSpec.Model model = raw.model();
+    SpecFile.Model model = raw.model();
     List<String> sizes =
         model == null || model.sizes() == null || model.sizes().isEmpty()
             ? List.of("auto")
@@ -199,8 +211,8 @@ public final class SpecLoader {
         raw.approval() == null || raw.approval().approvers() == null
             ? List.of()
             : raw.approval().approvers();
-    PipelineSpec.Drift d =
-        raw.drift() == null ? new PipelineSpec.Drift(null, null, null, null) : raw.drift();
+    SpecFile.Drift d =
+        raw.drift() == null ? new SpecFile.Drift(null, null, null, null) : raw.drift();
     PipelineSpec.Drift drift =
         new PipelineSpec.Drift(
             fraction(p, "drift.maxNewVocabularyRate", d.maxNewVocabularyRate(), 0.05),
@@ -214,8 +226,12 @@ public final class SpecLoader {
         List.copyOf(fields),
         List.copyOf(evalSets),
         raw.prompt(),
-        new PipelineSpec.Target(metric, score, reason),
-        new PipelineSpec.Model(sizes, Map.copyOf(baseModels), promptModel, epochs),
+        new PipelineSpec.Target(metric, score, TargetReason.of(reason)),
+        new PipelineSpec.Model(
+            sizes.contains("auto") ? List.of() : sizes.stream().map(Size::of).toList(),
+            Map.copyOf(baseModels),
+            promptModel,
+            epochs),
         provider,
         new PipelineSpec.Split(testFraction, seed),
         new PipelineSpec.Approval(List.copyOf(approvers)),

@@ -1,8 +1,11 @@
-package io.finetune.activities;
+package io.finetune.workflows.common;
 
 import io.temporal.failure.ApplicationFailure;
 
-/** The failure types activities raise, so that callers and retry policies can tell them apart. */
+/**
+ * The failure types workflows and activities raise, in one place, so that callers, retry policies
+ * and the CLI can tell them apart.
+ */
 public final class Failures {
   /** Input that no retry can fix: a bad dataset row, a missing file, an unknown provider. */
   public static final String INVALID_INPUT = "InvalidInput";
@@ -15,6 +18,9 @@ public final class Failures {
 
   /** A fine-tuning job ended as failed or cancelled. */
   public static final String TRAINING_FAILED = "TrainingFailed";
+
+  /** Every candidate of a pipeline failed to train: there is nothing to review or promote. */
+  public static final String ALL_CANDIDATES_FAILED = "AllCandidatesFailed";
 
   private Failures() {}
 

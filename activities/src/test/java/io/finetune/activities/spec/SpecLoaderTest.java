@@ -1,9 +1,12 @@
-package io.finetune.workflows.spec;
+package io.finetune.activities.spec;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.finetune.workflows.spec.PipelineSpec;
+import io.finetune.workflows.spec.Size;
+import io.finetune.workflows.spec.TargetReason;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -43,7 +46,8 @@ class SpecLoaderTest {
     assertEquals(dir.resolve("train.jsonl").toString(), s.dataset().path());
     assertEquals("input", s.dataset().inputField());
     assertEquals("exact_match", s.target().metric());
-    assertEquals(List.of("auto"), s.model().sizes());
+    assertTrue(s.model().sizeIsAuto());
+    assertEquals(TargetReason.QUALITY, s.target().reason());
     assertEquals("local-large", s.model().promptModel());
     assertEquals("local", s.provider());
     assertEquals(0.10, s.split().testFraction());
@@ -55,7 +59,7 @@ class SpecLoaderTest {
   void theBundledExampleSpecLoads() {
     PipelineSpec s = SpecLoader.load(Path.of("../examples/ticket-triage/spec.yaml"));
     assertEquals("ticket-triage", s.name());
-    assertEquals(List.of("small", "medium", "large"), s.model().sizes());
+    assertEquals(List.of(Size.SMALL, Size.MEDIUM, Size.LARGE), s.model().sizes());
     assertEquals(1, s.evalSets().size());
   }
 
@@ -94,6 +98,7 @@ class SpecLoaderTest {
                         evalSets:
                           - {name: corner, path: train.jsonl}
                           - {name: corner, path: train.jsonl}
+                          - {name: fresh-holdout, path: train.jsonl}
                         """)));
     String m = e.getMessage();
     for (String expected :
@@ -104,7 +109,8 @@ class SpecLoaderTest {
             "target.metric: must be one of exact_match, field:label",
             "model.sizes: unknown size 'huge'",
             "split.testFraction: must be between 0.05 and 0.10",
-            "evalSets[1].name: 'corner' is taken")) {
+            "evalSets[1].name: 'corner' is taken",
+            "evalSets[2].name: 'fresh-holdout' is reserved")) {
       assertTrue(m.contains(expected), "missing '" + expected + "' in:\n" + m);
     }
   }

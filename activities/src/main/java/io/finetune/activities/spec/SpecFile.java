@@ -1,0 +1,46 @@
+package io.finetune.activities.spec;
+
+import com.fasterxml.jackson.annotation.JsonFormat;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A spec file as written: every field optional and as text, so that {@link SpecLoader} can report
+ * every problem at once, by field, before building the typed {@code PipelineSpec}. Unknown fields
+ * are refused when the file is read.
+ */
+record SpecFile(
+    String name,
+    Dataset dataset,
+    @JsonFormat(with = JsonFormat.Feature.ACCEPT_SINGLE_VALUE_AS_ARRAY) List<String> outputFields,
+    List<EvalSet> evalSets,
+    String prompt,
+    Target target,
+    Model model,
+    String provider,
+    Split split,
+    Approval approval,
+    Drift drift) {
+
+  record Dataset(String path, String inputField, String outputField) {}
+
+  record EvalSet(String name, String path) {}
+
+  record Target(String metric, Double score, String reason) {}
+
+  record Model(
+      @JsonFormat(with = JsonFormat.Feature.ACCEPT_SINGLE_VALUE_AS_ARRAY) List<String> sizes,
+      Map<String, String> baseModels,
+      String promptModel,
+      Integer epochs) {}
+
+  record Split(Double testFraction, Long seed) {}
+
+  record Approval(List<String> approvers) {}
+
+  record Drift(
+      Double maxNewVocabularyRate,
+      Double maxLabelDistance,
+      Double minAccuracy,
+      Double freshHoldoutFraction) {}
+}

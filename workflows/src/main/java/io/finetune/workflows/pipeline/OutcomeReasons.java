@@ -1,0 +1,69 @@
+package io.finetune.workflows.pipeline;
+
+import io.finetune.workflows.registry.RegistryActivities.ModelVersion;
+import io.finetune.workflows.spec.PipelineSpec;
+import io.finetune.workflows.training.CandidateResult;
+import java.util.Locale;
+
+/** The sentences a run ends with (and notes it makes), apart from the code that decides. */
+final class OutcomeReasons {
+  private OutcomeReasons() {}
+
+  static String promptSufficient(PipelineSpec spec, double baseline) {
+    return String.format(
+        Locale.ROOT,
+        "The prompt alone scores %s %.3f on the held-out test set, meeting the target %.3f:"
+            + " fine-tuning is not needed for %s. Ship the prompt.",
+        spec.target().metric(),
+        baseline,
+        spec.target().score(),
+        spec.target().reason());
+  }
+
+  static String promptMeetsTargetButGoesOn(PipelineSpec spec, double baseline) {
+    return String.format(
+        Locale.ROOT,
+        "The prompt alone meets the target (%s %.3f >= %.3f); fine-tuning goes on because"
+            + " the spec's reason is %s.",
+        spec.target().metric(),
+        baseline,
+        spec.target().score(),
+        spec.target().reason());
+  }
+
+  static String rejectedData(DecisionRecord review) {
+    return "Data rejected by " + review.by() + comment(review) + ". Nothing was trained.";
+  }
+
+  static String rejectedPromotion(CandidateResult best, DecisionRecord approval) {
+    return "Promotion of "
+        + best.modelId()
+        + " rejected by "
+        + approval.by()
+        + comment(approval)
+        + ".";
+  }
+
+  static String promoted(
+      PipelineSpec spec,
+      PromotionGate gate,
+      ModelVersion promoted,
+      double baseline,
+      DecisionRecord approval) {
+    return String.format(
+        Locale.ROOT,
+        "%s (%s) promoted as %s v%d: %s %.3f vs prompt baseline %.3f%s.",
+        gate.best().modelId(),
+        gate.best().size(),
+        spec.name(),
+        promoted.version(),
+        spec.target().metric(),
+        gate.bestScore(),
+        baseline,
+        approval.override() ? " (gate overridden by " + approval.by() + ")" : "");
+  }
+
+  private static String comment(DecisionRecord d) {
+    return d.comment() == null || d.comment().isBlank() ? "" : " (\"" + d.comment() + "\")";
+  }
+}
