@@ -2,6 +2,7 @@ package io.finetune.workflows;
 
 import io.finetune.workflows.common.ArtifactRef;
 import io.finetune.workflows.common.DatasetRef;
+import io.finetune.workflows.common.Failures;
 import io.finetune.workflows.dataset.DatasetActivities;
 import io.finetune.workflows.drift.DriftActivities;
 import io.finetune.workflows.drift.DriftCheckImpl;
@@ -14,8 +15,12 @@ import io.finetune.workflows.spec.Size;
 import io.finetune.workflows.spec.TargetReason;
 import io.finetune.workflows.training.TrainCandidateImpl;
 import io.finetune.workflows.training.TrainingActivities;
+import io.temporal.activity.Activity;
+import io.temporal.client.ActivityCompletionException;
 import io.temporal.testing.TestWorkflowEnvironment;
 import io.temporal.worker.Worker;
+import io.temporal.worker.WorkerOptions;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -34,6 +39,15 @@ public class FakeActivities
         DriftActivities {
 
   public final Map<String, Double> exactMatchByModel = new LinkedHashMap<>();
+
+  /** Per-field accuracy by model where it differs from exact match (default: the same). */
+  public final Map<String, Double> fieldScoreByModel = new LinkedHashMap<>();
+
+  /** Jobs that keep running until their activity is cancelled. */
+  public final java.util.Set<String> endlessJobs =
+      java.util.Collections.synchronizedSet(new java.util.HashSet<>());
+
+  public int productionLabeledRows = 100;
   public final List<String> calls = Collections.synchronizedList(new ArrayList<>());
   public final List<PromoteRequest> promotions = Collections.synchronizedList(new ArrayList<>());
   public final java.util.Set<String> failingJobs =
@@ -48,7 +62,13 @@ public class FakeActivities
    */
   public TestWorkflowEnvironment startEnvironment() {
     TestWorkflowEnvironment env = TestWorkflowEnvironment.newInstance();
-    Worker worker = env.newWorker(TaskQueues.FINE_TUNE);
+    // Heartbeats (and so cancellations) reach the activities within a fraction of a second.
+    Worker worker =
+        env.newWorker(
+            TaskQueues.FINE_TUNE,
+            WorkerOptions.newBuilder()
+                .setMaxHeartbeatThrottleInterval(Duration.ofMillis(100))
+                .build());
     worker.registerWorkflowImplementationTypes(
         FineTunePipelineImpl.class, TrainCandidateImpl.class, DriftCheckImpl.class);
     worker.registerActivitiesImplementations(this);
@@ -90,7 +110,11 @@ public class FakeActivities
   @Override
   public DatasetRef importDataset(ImportRequest request) {
     calls.add("import " + request.name());
-    return ref(request.name(), request.name().equals("production") ? 100 : 1000);
+    if (request.name().equals("production")) {
+      return new DatasetRef(
+          "production", "/store/production.jsonl", "sha-production", 100, productionLabeledRows);
+    }
+    return ref(request.name(), 1000);
   }
 
   @Override
@@ -115,7 +139,11 @@ public class FakeActivities
         request.data().name(),
         100,
         100,
-        Map.of("exact_match", score, "field:category", score),
+        Map.of(
+            "exact_match",
+            score,
+            "field:category",
+            fieldScoreByModel.getOrDefault(request.model(), score)),
         artifact("predictions-" + request.model()));
   }
 
@@ -140,6 +168,20 @@ public class FakeActivities
   @Override
   public TrainedModel awaitJob(AwaitJobRequest request) {
     calls.add("awaitJob " + request.jobId());
+    if (endlessJobs.contains(request.jobId())) {
+      try {
+        while (true) {
+          Activity.getExecutionContext().heartbeat("running");
+          Thread.sleep(20);
+        }
+      } catch (ActivityCompletionException e) {
+        calls.add("cancelJob " + request.jobId()); // what the real activity asks the provider
+        throw e;
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException(e);
+      }
+    }
     if (failingJobs.contains(request.jobId())) {
       throw io.temporal.failure.ApplicationFailure.newNonRetryableFailure(
           "Fine-tuning job " + request.jobId() + " failed: quota exceeded", "TrainingFailed");
@@ -168,6 +210,9 @@ public class FakeActivities
   @Override
   public ModelVersion current(String name) {
     calls.add("current " + name);
+    if (current == null) {
+      throw Failures.invalidInput("No model called '" + name + "' has been promoted yet");
+    }
     return current;
   }
 

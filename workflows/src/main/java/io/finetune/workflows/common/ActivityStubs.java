@@ -5,6 +5,7 @@ import io.finetune.workflows.drift.DriftActivities;
 import io.finetune.workflows.eval.EvalActivities;
 import io.finetune.workflows.registry.RegistryActivities;
 import io.finetune.workflows.training.TrainingActivities;
+import io.temporal.activity.ActivityCancellationType;
 import io.temporal.activity.ActivityOptions;
 import io.temporal.common.RetryOptions;
 import io.temporal.workflow.Workflow;
@@ -69,7 +70,12 @@ public final class ActivityStubs {
    * noticed in a minute and the retry picks up the same job instead of starting another.
    */
   public static TrainingActivities trainingPoll() {
-    return Workflow.newActivityStub(
-        TrainingActivities.class, heartbeating(Duration.ofHours(24), Duration.ofMinutes(1)));
+    // Cancelling a run waits until the poll has cancelled the provider's job: a run shown as
+    // cancelled is no longer paying for training.
+    ActivityOptions options =
+        ActivityOptions.newBuilder(heartbeating(Duration.ofHours(24), Duration.ofMinutes(1)))
+            .setCancellationType(ActivityCancellationType.WAIT_CANCELLATION_COMPLETED)
+            .build();
+    return Workflow.newActivityStub(TrainingActivities.class, options);
   }
 }

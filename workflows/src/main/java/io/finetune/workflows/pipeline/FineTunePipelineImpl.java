@@ -23,6 +23,7 @@ import io.finetune.workflows.training.CandidateRequest;
 import io.finetune.workflows.training.CandidateResult;
 import io.finetune.workflows.training.TrainCandidate;
 import io.temporal.failure.ApplicationFailure;
+import io.temporal.failure.CanceledFailure;
 import io.temporal.failure.ChildWorkflowFailure;
 import io.temporal.failure.TemporalFailure;
 import io.temporal.workflow.Async;
@@ -206,6 +207,9 @@ public class FineTunePipelineImpl implements FineTunePipeline {
       try {
         candidates.add(r.getValue().get());
       } catch (ChildWorkflowFailure e) {
+        if (e.getCause() instanceof CanceledFailure cancelled) {
+          throw cancelled; // the run is being cancelled: not a candidate that failed
+        }
         String why = innermostMessage(e);
         failed.put(r.getKey().id(), why);
         log.warn("Candidate {} failed: {}", r.getKey(), why);

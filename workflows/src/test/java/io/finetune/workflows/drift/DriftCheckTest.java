@@ -3,9 +3,11 @@ package io.finetune.workflows.drift;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.finetune.workflows.FakeActivities;
+import io.finetune.workflows.Histories;
 import io.finetune.workflows.TaskQueues;
 import io.finetune.workflows.common.DatasetRef;
 import io.finetune.workflows.pipeline.Checkpoint;
@@ -13,7 +15,9 @@ import io.finetune.workflows.pipeline.FineTunePipeline;
 import io.finetune.workflows.pipeline.PipelineStatus;
 import io.finetune.workflows.registry.RegistryActivities.ModelVersion;
 import io.finetune.workflows.spec.Size;
+import io.temporal.client.WorkflowFailedException;
 import io.temporal.client.WorkflowOptions;
+import io.temporal.failure.ApplicationFailure;
 import io.temporal.testing.TestWorkflowEnvironment;
 import java.util.List;
 import java.util.Map;
@@ -51,6 +55,10 @@ class DriftCheckTest {
   }
 
   private DriftResult check(String id) {
+    return check(id, true);
+  }
+
+  private DriftResult check(String id, boolean retrain) {
     DriftCheck check =
         env.getWorkflowClient()
             .newWorkflowStub(
@@ -59,11 +67,11 @@ class DriftCheckTest {
                     .setWorkflowId(id)
                     .setTaskQueue(TaskQueues.FINE_TUNE)
                     .build());
-    return check.check(new DriftCheckInput("triage", "/data/production.jsonl", true));
+    return check.check(new DriftCheckInput("triage", "/data/production.jsonl", retrain));
   }
 
   @Test
-  void belowEveryThresholdNothingIsRetrained() {
+  void belowEveryThresholdNothingIsRetrained() throws Exception {
     DriftResult r = check("calm");
 
     assertFalse(r.drifted());
@@ -71,6 +79,46 @@ class DriftCheckTest {
     assertNull(r.retrainWorkflowId());
     assertEquals(0.90, r.liveMetrics().get("exact_match"));
     assertFalse(activities.calls.contains("prepareRetraining"));
+    assertNull(r.retrainingNote());
+    Histories.replayAndMaybeRecord(env.getWorkflowClient(), "calm", "drift-check-no-drift");
+  }
+
+  @Test
+  void withoutRetrainTheCheckOnlyMeasuresAndSaysSo() throws Exception {
+    activities.newVocabularyRate = 0.20;
+    DriftResult r = check("measure-only", false);
+
+    assertTrue(r.drifted());
+    assertNull(r.retrainWorkflowId());
+    assertEquals("not started: the check was asked not to retrain", r.retrainingNote());
+    assertFalse(activities.calls.contains("prepareRetraining"));
+    Histories.replayAndMaybeRecord(
+        env.getWorkflowClient(), "measure-only", "drift-check-no-retrain");
+  }
+
+  @Test
+  void aBatchWithoutLabeledRowsIsCheckedForVocabularyOnlyAndCannotRetrain() throws Exception {
+    activities.productionLabeledRows = 0;
+    activities.newVocabularyRate = 0.20;
+    DriftResult r = check("unlabeled");
+
+    assertTrue(r.drifted());
+    assertTrue(r.liveMetrics().isEmpty(), "no labeled rows: no live accuracy");
+    assertFalse(activities.calls.contains("evaluate ft:current production"));
+    assertEquals("not started: the batch has no labeled rows to retrain with", r.retrainingNote());
+    assertNull(r.retrainWorkflowId());
+    Histories.replayAndMaybeRecord(
+        env.getWorkflowClient(), "unlabeled", "drift-check-unlabeled-batch");
+  }
+
+  @Test
+  void aModelThatWasNeverPromotedFailsTheCheckSayingSo() {
+    activities.current = null;
+    var e = assertThrows(WorkflowFailedException.class, () -> check("nothing-promoted"));
+    ApplicationFailure cause = (ApplicationFailure) e.getCause().getCause();
+    assertEquals("No model called 'triage' has been promoted yet", cause.getOriginalMessage());
+    assertEquals("InvalidInput", cause.getType());
+    assertFalse(activities.calls.contains("compare"));
   }
 
   @Test

@@ -7,7 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.finetune.workflows.FakeActivities;
+import io.finetune.workflows.Histories;
 import io.finetune.workflows.TaskQueues;
+import io.finetune.workflows.spec.PipelineSpec;
 import io.finetune.workflows.spec.Size;
 import io.finetune.workflows.spec.TargetReason;
 import io.temporal.client.WorkflowClient;
@@ -45,7 +47,7 @@ class FineTunePipelineTest {
     return start(id, FakeActivities.spec(sizes, approvers));
   }
 
-  private FineTunePipeline start(String id, io.finetune.workflows.spec.PipelineSpec spec) {
+  private FineTunePipeline start(String id, PipelineSpec spec) {
     FineTunePipeline p =
         client.newWorkflowStub(
             FineTunePipeline.class,
@@ -69,9 +71,11 @@ class FineTunePipelineTest {
     throw new AssertionError("status never matched; last: " + p.status());
   }
 
-  private static PipelineStatus awaitCheckpoint(FineTunePipeline p, Checkpoint checkpoint)
-      throws InterruptedException {
-    return awaitStatus(p, s -> checkpoint == s.pendingCheckpoint());
+  /** Waits until the run needs a decision, which must be at {@code checkpoint}. */
+  private static PipelineStatus awaitCheckpoint(FineTunePipeline p, Checkpoint checkpoint) {
+    PipelineStatus s = p.waitUntilDecisionNeeded();
+    assertEquals(checkpoint, s.pendingCheckpoint(), "at stage " + s.stage());
+    return s;
   }
 
   private static PipelineStatus result(FineTunePipeline p) {
@@ -249,6 +253,7 @@ class FineTunePipelineTest {
     assertTrue(done.outcomeReason().contains("gate overridden by alice"));
     assertFalse(
         r.override(), "the update's answer is what was received; the run marks the override");
+    Histories.replayAndMaybeRecord(client, "override", "fine-tune-pipeline-gate-override");
   }
 
   @Test
@@ -264,6 +269,10 @@ class FineTunePipelineTest {
         java.util.Map.of("small", "Fine-tuning job job-local-small failed: quota exceeded"),
         s.failedCandidates());
     assertEquals(List.of(Size.MEDIUM), s.candidates().stream().map(c -> c.size()).toList());
+    p.decide(Decision.approve(Checkpoint.PROMOTION, "alice", null));
+    assertEquals(Outcome.PROMOTED, result(p).outcome());
+    Histories.replayAndMaybeRecord(client, "one-fails", "fine-tune-pipeline-failed-candidate");
+    Histories.replayAndMaybeRecord(client, "one-fails-train-small", "train-candidate-failed");
   }
 
   @Test
@@ -277,6 +286,7 @@ class FineTunePipelineTest {
     var cause = (io.temporal.failure.ApplicationFailure) e.getCause();
     assertEquals("AllCandidatesFailed", cause.getType());
     assertTrue(cause.getOriginalMessage().contains("quota exceeded"), cause.getOriginalMessage());
+    Histories.replayAndMaybeRecord(client, "all-fail", "fine-tune-pipeline-all-candidates-failed");
   }
 
   @Test
@@ -289,5 +299,114 @@ class FineTunePipelineTest {
     assertEquals(List.of(Size.MEDIUM), s.sizes());
     assertTrue(activities.calls.contains("startJob local-medium"));
     assertNull(s.outcome());
+    p.decide(Decision.approve(Checkpoint.PROMOTION, "alice", null));
+    assertEquals(Outcome.PROMOTED, result(p).outcome());
+    Histories.replayAndMaybeRecord(client, "auto", "fine-tune-pipeline-auto-size");
+  }
+
+  @Test
+  void rejectionAtPromotionEndsTheRunWithoutPromoting() throws Exception {
+    FineTunePipeline p = start("rejected-at-promotion", List.of(Size.SMALL), List.of());
+    awaitCheckpoint(p, Checkpoint.DATA_REVIEW);
+    p.decide(Decision.approve(Checkpoint.DATA_REVIEW, "alice", null));
+    awaitCheckpoint(p, Checkpoint.PROMOTION);
+
+    p.decide(Decision.reject(Checkpoint.PROMOTION, "bob", "not on a Friday"));
+    PipelineStatus done = result(p);
+
+    assertEquals(Outcome.REJECTED_AT_PROMOTION, done.outcome());
+    assertEquals(
+        "Promotion of ft:local-small rejected by bob (\"not on a Friday\").", done.outcomeReason());
+    assertTrue(activities.promotions.isEmpty());
+    Histories.replayAndMaybeRecord(
+        client, "rejected-at-promotion", "fine-tune-pipeline-rejected-at-promotion");
+  }
+
+  @Test
+  void aFieldMetricScoresTheBaselineRanksTheCandidatesAndGates() throws Exception {
+    // By exact match medium would be best; by the category field, small is.
+    activities.fieldScoreByModel.put("local-large", 0.95);
+    activities.fieldScoreByModel.put("ft:local-small", 0.96);
+    activities.fieldScoreByModel.put("ft:local-medium", 0.90);
+    PipelineSpec exact = FakeActivities.spec(List.of(Size.SMALL, Size.MEDIUM), List.of());
+    PipelineSpec byField =
+        new PipelineSpec(
+            exact.name(),
+            exact.dataset(),
+            exact.outputFields(),
+            exact.evalSets(),
+            exact.prompt(),
+            new PipelineSpec.Target("field:category", 0.97, TargetReason.QUALITY),
+            exact.model(),
+            exact.provider(),
+            exact.split(),
+            exact.approval(),
+            exact.drift());
+    FineTunePipeline p = start("by-field", byField);
+    awaitCheckpoint(p, Checkpoint.DATA_REVIEW);
+    p.decide(Decision.approve(Checkpoint.DATA_REVIEW, "alice", null));
+    PipelineStatus s = awaitCheckpoint(p, Checkpoint.PROMOTION);
+
+    assertEquals("field:category", s.targetMetric());
+    assertEquals("ft:local-small", s.bestModel());
+    assertTrue(s.gatePassed(), "0.96 beats the baseline's 0.95 on field:category");
+    p.decide(Decision.approve(Checkpoint.PROMOTION, "alice", null));
+    assertTrue(result(p).outcomeReason().contains("field:category 0.960 vs prompt baseline 0.950"));
+
+    // The same field score decides that the prompt is good enough.
+    activities.fieldScoreByModel.put("local-large", 0.98);
+    assertEquals(
+        Outcome.PROMPT_SUFFICIENT, result(start("by-field-sufficient", byField)).outcome());
+  }
+
+  @Test
+  void aSignalFromSomeoneWhoIsNotAnApproverIsRecordedAndChangesNothing() throws Exception {
+    FineTunePipeline p = start("not-an-approver", List.of(Size.SMALL), List.of("alice"));
+    awaitCheckpoint(p, Checkpoint.DATA_REVIEW);
+
+    p.decision(Decision.approve(Checkpoint.DATA_REVIEW, "mallory", "let me in"));
+    PipelineStatus s = p.status();
+
+    assertEquals(Checkpoint.DATA_REVIEW, s.pendingCheckpoint());
+    assertTrue(s.decisions().isEmpty());
+    assertEquals(1, s.ignoredSignals().size());
+    assertEquals(
+        "'mallory' may not decide on this run; approvers are [alice]",
+        s.ignoredSignals().get(0).reason());
+  }
+
+  @Test
+  void cancellingARunWhileItTrainsCancelsTheProviderJob() throws Exception {
+    activities.endlessJobs.add("job-local-small");
+    FineTunePipeline p = start("cancelled", List.of(Size.SMALL), List.of());
+    awaitCheckpoint(p, Checkpoint.DATA_REVIEW);
+    p.decide(Decision.approve(Checkpoint.DATA_REVIEW, "alice", null));
+    awaitStatus(p, s -> activities.calls.contains("awaitJob job-local-small"));
+
+    WorkflowStub.fromTyped(p).cancel();
+
+    var e = assertThrows(io.temporal.client.WorkflowFailedException.class, () -> result(p));
+    assertTrue(e.getCause() instanceof io.temporal.failure.CanceledFailure, e.toString());
+    assertTrue(activities.calls.contains("cancelJob job-local-small"), activities.calls.toString());
+    assertTrue(activities.promotions.isEmpty());
+    Histories.replayAndMaybeRecord(client, "cancelled", "fine-tune-pipeline-cancelled");
+  }
+
+  @Test
+  void waitUntilDecisionNeededAnswersAtEachCheckpointAndAtTheEnd() throws Exception {
+    FineTunePipeline p = start("waiting", List.of(Size.SMALL), List.of());
+
+    PipelineStatus review = p.waitUntilDecisionNeeded();
+    assertEquals(Checkpoint.DATA_REVIEW, review.pendingCheckpoint());
+    assertEquals(0.60, review.baseline().metrics().get("exact_match"), "scores come with it");
+    p.decide(Decision.approve(Checkpoint.DATA_REVIEW, "alice", null));
+
+    PipelineStatus promotion = p.waitUntilDecisionNeeded();
+    assertEquals(Checkpoint.PROMOTION, promotion.pendingCheckpoint());
+    assertEquals(1, promotion.candidates().size());
+
+    // A waiter that is still waiting when the run ends gets the final status.
+    p.decide(Decision.reject(Checkpoint.PROMOTION, "alice", null));
+    assertEquals(Outcome.REJECTED_AT_PROMOTION, result(p).outcome());
   }
 }
