@@ -3,6 +3,7 @@ package io.finetune.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.finetune.workflows.pipeline.FineTunePipeline;
@@ -182,14 +183,18 @@ class CliEndToEndIT {
    * #COMMAND_DEADLINE} is destroyed and fails the test with its output so far.
    */
   static Result cli(String... args) throws Exception {
+    return cli(COMMAND_DEADLINE, args);
+  }
+
+  static Result cli(Duration commandDeadline, String... args) throws Exception {
     StringBuffer out = new StringBuffer();
     Launched launched = launch(java(args), out, line -> {});
     Process p = launched.process();
     String command = "finetune " + String.join(" ", args);
     try {
-      if (!p.waitFor(COMMAND_DEADLINE.toSeconds(), TimeUnit.SECONDS)) {
+      if (!p.waitFor(commandDeadline.toMillis(), TimeUnit.MILLISECONDS)) {
         throw new AssertionError(
-            command + " hung: no exit within " + COMMAND_DEADLINE + "; output so far:\n" + out);
+            command + " hung: no exit within " + commandDeadline + "; output so far:\n" + out);
       }
       // The output ends with the process: let the reader take the last lines.
       launched.reader().join(10_000);
@@ -425,6 +430,28 @@ class CliEndToEndIT {
     assertTrue(status.out().contains("retrying Evaluate in e2e-down (attempt"), status.out());
     assertTrue(status.out().contains("Provider 'down' at http://127.0.0.1:"), status.out());
     assertEquals(0, cli("cancel", "e2e-down").exit());
+  }
+
+  @Test
+  void aHungCommandIsStoppedAndFailsWithItsOutputSoFar() throws Exception {
+    // `dev` never exits by itself: the guard that keeps a hung CLI from stalling the build.
+    String devPort = String.valueOf(freePort());
+    AssertionError hung =
+        assertThrows(
+            AssertionError.class,
+            () -> cli(Duration.ofSeconds(20), "dev", "--no-worker", "--port", devPort));
+    assertTrue(hung.getMessage().contains("hung: no exit within PT20S"), hung.getMessage());
+    assertTrue(
+        hung.getMessage()
+            .contains("Temporal dev server (in memory) listening on 127.0.0.1:" + devPort),
+        "the output so far:\n" + hung.getMessage());
+    List<Long> alive =
+        ProcessHandle.current()
+            .children()
+            .filter(ProcessHandle::isAlive)
+            .map(ProcessHandle::pid)
+            .toList();
+    assertEquals(List.of(dev.pid()), alive, "the hung process was stopped; only dev is left");
   }
 
   @Test
