@@ -3,16 +3,18 @@ package io.finetune.cli;
 import io.finetune.workflows.pipeline.Action;
 import io.finetune.workflows.pipeline.Decision;
 import io.finetune.workflows.pipeline.DecisionRecord;
+import io.finetune.workflows.pipeline.FineTunePipeline;
 import io.grpc.Status;
 import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowNotFoundException;
-import io.temporal.client.WorkflowStub;
 import io.temporal.client.WorkflowUpdateException;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
 
 /** approve / reject: a validated Update, so a wrong checkpoint or a closed run is refused here. */
 abstract class DecideCommand implements Callable<Integer> {
@@ -30,48 +32,80 @@ abstract class DecideCommand implements Callable<Integer> {
   @Option(names = "--comment", description = "Why (recorded)")
   String comment;
 
+  @Spec CommandSpec spec;
+
   abstract Action action();
 
   @Override
   public Integer call() {
-    DecisionRecord r =
-        decide(temporal.connect(), id, new Decision(checkpoint, action().id(), by, comment));
-    System.out.println(
-        "Recorded: "
-            + r.action()
-            + " at "
-            + r.checkpoint()
-            + " by "
-            + r.by()
-            + (r.comment() == null ? "" : " (\"" + r.comment() + "\")"));
-    return 0;
+    WorkflowClient client = temporal.connect();
+    try {
+      Runs.Run run = Runs.latestOrFail(client, id);
+      if (!run.isOpen()) {
+        throw notOpen(run);
+      }
+      DecisionRecord r = decide(client, run, new Decision(checkpoint, action().id(), by, comment));
+      spec.commandLine()
+          .getOut()
+          .println(
+              "Recorded: "
+                  + r.action()
+                  + " at "
+                  + r.checkpoint()
+                  + " by "
+                  + r.by()
+                  + (r.comment() == null ? "" : " (\"" + r.comment() + "\")")
+                  + " on "
+                  + id
+                  + " ("
+                  + run.which()
+                  + ")");
+      return 0;
+    } finally {
+      client.getWorkflowServiceStubs().shutdown();
+    }
   }
 
+  /** Decides on the latest run of {@code id}. */
   static DecisionRecord decide(WorkflowClient client, String id, Decision decision) {
-    WorkflowStub stub = client.newUntypedWorkflowStub(id, Optional.empty(), Optional.empty());
+    return decide(client, Runs.latestOrFail(client, id), decision);
+  }
+
+  /** Decides on exactly {@code run}, even if a newer run of its id has started since. */
+  static DecisionRecord decide(WorkflowClient client, Runs.Run run, Decision decision) {
+    FineTunePipeline pipeline =
+        client.newWorkflowStub(FineTunePipeline.class, run.workflowId(), Optional.of(run.runId()));
     try {
-      return stub.update("decide", DecisionRecord.class, decision);
+      return pipeline.decide(decision);
     } catch (WorkflowUpdateException e) {
-      throw new UserError("Refused by " + id + ": " + TemporalOptions.rootMessage(e));
+      throw new UserError("Refused by " + run.workflowId() + ": " + TemporalOptions.rootMessage(e));
     } catch (RuntimeException e) {
       if (e instanceof WorkflowNotFoundException
           || TemporalOptions.isStatus(e, Status.Code.NOT_FOUND)) {
-        throw new UserError(
-            "No open run with id '"
-                + id
-                + "': it does not exist or has already ended"
-                + " (see `./finetune status "
-                + id
-                + "`).");
+        throw notOpen(Runs.latestOrFail(client, run.workflowId()));
       }
       throw e;
     }
   }
 
+  private static UserError notOpen(Runs.Run run) {
+    return new UserError(
+        "No open run with id '"
+            + run.workflowId()
+            + "': its "
+            + run.which()
+            + ", "
+            + run.state()
+            + " (see `./finetune status "
+            + run.workflowId()
+            + "`).");
+  }
+
   @picocli.CommandLine.Command(
       mixinStandardHelpOptions = true,
       name = "approve",
-      description = "Approves the open checkpoint (data-review or promotion) of a run.")
+      description =
+          "Approves the open checkpoint (data-review or promotion) of the latest run of an id.")
   static class Approve extends DecideCommand {
     @Override
     Action action() {
@@ -83,7 +117,8 @@ abstract class DecideCommand implements Callable<Integer> {
       mixinStandardHelpOptions = true,
       name = "reject",
       description =
-          "Rejects the open checkpoint of a run; the run ends without training/promoting.")
+          "Rejects the open checkpoint of the latest run of an id; the run ends without"
+              + " training/promoting.")
   static class Reject extends DecideCommand {
     @Override
     Action action() {

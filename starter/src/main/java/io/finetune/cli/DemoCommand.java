@@ -19,7 +19,7 @@ import io.finetune.workflows.spec.PipelineSpec;
 import io.finetune.workflows.training.CandidateResult;
 import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowStub;
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
@@ -30,7 +30,9 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 @Command(
     mixinStandardHelpOptions = true,
@@ -55,10 +57,13 @@ class DemoCommand implements Callable<Integer> {
           "Where this demo keeps its state (default: a new folder under $FINETUNE_HOME/demo)")
   Path home;
 
-  private final PrintStream out = System.out;
+  @Spec CommandSpec commandSpec;
+
+  private PrintWriter out;
 
   @Override
   public Integer call() throws Exception {
+    out = commandSpec.commandLine().getOut();
     Path example = Home.repo().resolve("examples/ticket-triage");
     Path specFile = spec != null ? spec : example.resolve("spec.yaml");
     Path batchFile = batch != null ? batch : example.resolve("production-2024.jsonl");

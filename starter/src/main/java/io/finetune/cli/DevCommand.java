@@ -2,11 +2,14 @@ package io.finetune.cli;
 
 import io.finetune.worker.dev.DevEnvironment;
 import io.finetune.worker.dev.LoopbackTemporalServer;
+import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 @Command(
     mixinStandardHelpOptions = true,
@@ -18,6 +21,8 @@ import picocli.CommandLine.Option;
           + " persistent one."
     })
 class DevCommand implements Callable<Integer> {
+  @Spec CommandSpec spec;
+
   @Option(names = "--port", description = "Port on 127.0.0.1 (default: ${DEFAULT-VALUE})")
   int port = 7233;
 
@@ -33,6 +38,8 @@ class DevCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws InterruptedException {
+    PrintWriter out = spec.commandLine().getOut();
+    PrintWriter err = spec.commandLine().getErr();
     AutoCloseable env;
     String target;
     try {
@@ -56,19 +63,20 @@ class DevCommand implements Callable<Integer> {
                   try {
                     env.close();
                   } catch (Exception e) {
-                    System.err.println("error while stopping: " + e);
+                    err.println("error while stopping: " + e);
+                    err.flush();
                   }
                   stopped.countDown();
                 }));
-    System.out.println("Temporal dev server (in memory) listening on " + target);
-    System.out.println(
+    out.println("Temporal dev server (in memory) listening on " + target);
+    out.println(
         noWorker
             ? "No worker: start one with `./finetune worker` (TEMPORAL_ADDRESS=" + target + ")."
             : "Worker polling task queue fine-tune; local provider on 127.0.0.1.");
-    System.out.println("Use it from another terminal, e.g.:");
-    System.out.println("  ./finetune start examples/ticket-triage/spec.yaml");
-    System.out.println("finetune dev is ready. Press Ctrl-C to stop.");
-    System.out.flush();
+    out.println("Use it from another terminal, e.g.:");
+    out.println("  ./finetune start examples/ticket-triage/spec.yaml");
+    out.println("finetune dev is ready. Press Ctrl-C to stop.");
+    out.flush();
     stopped.await();
     return 0;
   }

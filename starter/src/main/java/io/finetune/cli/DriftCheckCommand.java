@@ -1,11 +1,13 @@
 package io.finetune.cli;
 
+import io.finetune.workflows.common.Failures;
 import io.finetune.workflows.drift.DriftCheck;
 import io.finetune.workflows.drift.DriftCheckInput;
 import io.finetune.workflows.drift.DriftResult;
 import io.grpc.Status;
 import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowExecutionAlreadyStarted;
+import io.temporal.client.WorkflowFailedException;
 import io.temporal.client.WorkflowStub;
 import io.temporal.client.schedules.Schedule;
 import io.temporal.client.schedules.ScheduleActionStartWorkflow;
@@ -13,6 +15,8 @@ import io.temporal.client.schedules.ScheduleClient;
 import io.temporal.client.schedules.ScheduleIntervalSpec;
 import io.temporal.client.schedules.ScheduleOptions;
 import io.temporal.client.schedules.ScheduleSpec;
+import io.temporal.failure.ApplicationFailure;
+import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -20,7 +24,9 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 @Command(
     mixinStandardHelpOptions = true,
@@ -32,6 +38,8 @@ import picocli.CommandLine.Option;
     })
 class DriftCheckCommand implements Callable<Integer> {
   @Mixin TemporalOptions temporal;
+
+  @Spec CommandSpec spec;
 
   @Option(names = "--model", required = true, description = "Registry name (the spec's name)")
   String model;
@@ -60,11 +68,19 @@ class DriftCheckCommand implements Callable<Integer> {
       throw new UserError(batch + ": no such batch file");
     }
     WorkflowClient client = temporal.connect();
+    try {
+      return check(client, spec.commandLine().getOut());
+    } finally {
+      client.getWorkflowServiceStubs().shutdown();
+    }
+  }
+
+  private int check(WorkflowClient client, PrintWriter out) {
     DriftCheckInput input =
         new DriftCheckInput(model, batch.toAbsolutePath().normalize().toString(), !noRetrain);
     String workflowId = id != null ? id : TemporalOptions.newWorkflowId(model + "-drift");
     if (every != null) {
-      return schedule(client, input, workflowId);
+      return schedule(client, input, workflowId, out);
     }
     DriftCheck check =
         client.newWorkflowStub(
@@ -74,12 +90,21 @@ class DriftCheckCommand implements Callable<Integer> {
     } catch (WorkflowExecutionAlreadyStarted e) {
       throw new UserError("A run with id " + workflowId + " already exists; pick another --id.");
     }
-    System.out.println("Started " + workflowId + " (DriftCheck)");
+    out.println("Started " + workflowId + " (DriftCheck)");
     if (await) {
-      DriftResult result = WorkflowStub.fromTyped(check).getResult(DriftResult.class);
-      Printer.drift(workflowId, result, System.out);
+      DriftResult result;
+      try {
+        result = WorkflowStub.fromTyped(check).getResult(DriftResult.class);
+      } catch (WorkflowFailedException e) {
+        if (isInvalidInput(e)) {
+          // No such model, a batch row that cannot be read: the message says what to fix.
+          throw new UserError(workflowId + " failed: " + TemporalOptions.rootMessage(e));
+        }
+        throw e;
+      }
+      Printer.drift(workflowId, result, out);
     } else {
-      System.out.println("  status: ./finetune status " + workflowId);
+      out.println("  status: ./finetune status " + workflowId);
     }
     return 0;
   }
@@ -88,7 +113,8 @@ class DriftCheckCommand implements Callable<Integer> {
     return "Drift check of " + model + " on " + batch.getFileName();
   }
 
-  private int schedule(WorkflowClient client, DriftCheckInput input, String scheduleId) {
+  private int schedule(
+      WorkflowClient client, DriftCheckInput input, String scheduleId, PrintWriter out) {
     ScheduleClient schedules = ScheduleClient.newInstance(client.getWorkflowServiceStubs());
     Schedule schedule =
         Schedule.newBuilder()
@@ -114,7 +140,7 @@ class DriftCheckCommand implements Callable<Integer> {
       }
       throw e;
     }
-    System.out.println(
+    out.println(
         "Created schedule "
             + scheduleId
             + ": a drift check every "
@@ -122,5 +148,15 @@ class DriftCheckCommand implements Callable<Integer> {
             + " on "
             + input.batchPath());
     return 0;
+  }
+
+  /** Whether the run failed on input no retry can fix (an activity's InvalidInput failure). */
+  private static boolean isInvalidInput(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof ApplicationFailure f && Failures.INVALID_INPUT.equals(f.getType())) {
+        return true;
+      }
+    }
+    return false;
   }
 }

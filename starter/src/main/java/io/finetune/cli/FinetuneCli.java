@@ -30,6 +30,14 @@ public class FinetuneCli {
   }
 
   static int run(String... args) {
+    return newCommandLine().execute(args);
+  }
+
+  /**
+   * The command line with its error handling; commands write to its {@code getOut()} and {@code
+   * getErr()}, so that a test can run them in-process on writers of its own.
+   */
+  static CommandLine newCommandLine() {
     CommandLine cli = new CommandLine(new FinetuneCli());
     // Expected failures (no server, bad spec, refused decision) print one clear message, no trace.
     cli.setExecutionExceptionHandler(
@@ -47,6 +55,6 @@ public class FinetuneCli {
           }
           return 1;
         });
-    return cli.execute(args);
+    return cli;
   }
 }

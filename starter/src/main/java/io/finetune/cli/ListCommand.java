@@ -7,6 +7,7 @@ import io.temporal.api.workflowservice.v1.ListOpenWorkflowExecutionsRequest;
 import io.temporal.api.workflowservice.v1.ListWorkflowExecutionsRequest;
 import io.temporal.api.workflowservice.v1.WorkflowServiceGrpc.WorkflowServiceBlockingStub;
 import io.temporal.client.WorkflowClient;
+import java.io.PrintWriter;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -14,7 +15,9 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 @Command(
     mixinStandardHelpOptions = true,
@@ -23,12 +26,22 @@ import picocli.CommandLine.Option;
 class ListCommand implements Callable<Integer> {
   @Mixin TemporalOptions temporal;
 
+  @Spec CommandSpec spec;
+
   @Option(names = "--limit", description = "At most this many (default: ${DEFAULT-VALUE})")
   int limit = 50;
 
   @Override
   public Integer call() {
     WorkflowClient client = temporal.connect();
+    try {
+      return list(client, spec.commandLine().getOut());
+    } finally {
+      client.getWorkflowServiceStubs().shutdown();
+    }
+  }
+
+  private int list(WorkflowClient client, PrintWriter out) {
     WorkflowServiceBlockingStub stub = client.getWorkflowServiceStubs().blockingStub();
     String ns = client.getOptions().getNamespace();
     List<WorkflowExecutionInfo> runs = new ArrayList<>();
@@ -64,12 +77,12 @@ class ListCommand implements Callable<Integer> {
         Comparator.comparingLong((WorkflowExecutionInfo i) -> i.getStartTime().getSeconds())
             .reversed());
     if (runs.isEmpty()) {
-      System.out.println("No runs yet. Start one with ./finetune start SPEC");
+      out.println("No runs yet. Start one with ./finetune start SPEC");
       return 0;
     }
-    System.out.printf("%-52s %-18s %-11s %s%n", "ID", "TYPE", "STATUS", "STARTED");
+    out.printf("%-52s %-18s %-11s %s%n", "ID", "TYPE", "STATUS", "STARTED");
     for (WorkflowExecutionInfo i : runs.subList(0, Math.min(limit, runs.size()))) {
-      System.out.printf(
+      out.printf(
           "%-52s %-18s %-11s %s%n",
           i.getExecution().getWorkflowId(),
           i.getType().getName(),

@@ -8,7 +8,7 @@ import io.finetune.workflows.pipeline.IgnoredSignal;
 import io.finetune.workflows.pipeline.PipelineStatus;
 import io.finetune.workflows.training.CandidateResult;
 import io.temporal.api.enums.v1.WorkflowExecutionStatus;
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -23,7 +23,7 @@ final class Printer {
     return s.name().replace("WORKFLOW_EXECUTION_STATUS_", "");
   }
 
-  static void pipeline(String id, PipelineStatus s, PrintStream out) {
+  static void pipeline(String id, PipelineStatus s, PrintWriter out) {
     out.println(
         id
             + " (FineTunePipeline "
@@ -98,7 +98,7 @@ final class Printer {
   }
 
   /** Baseline and every candidate, on the test set and each eval set, per metric. */
-  static void scoreTable(PipelineStatus s, PrintStream out) {
+  static void scoreTable(PipelineStatus s, PrintWriter out) {
     List<String> metrics = new ArrayList<>(s.baseline().metrics().keySet());
     StringBuilder header = new StringBuilder(String.format("    %-44s %-14s", "MODEL", "SET"));
     for (String m : metrics) {
@@ -115,7 +115,7 @@ final class Printer {
   }
 
   private static void row(
-      PrintStream out, String model, String set, EvalResult r, List<String> metrics) {
+      PrintWriter out, String model, String set, EvalResult r, List<String> metrics) {
     StringBuilder line =
         new StringBuilder(String.format("    %-44s %-14s", abbreviate(model, 44), set));
     for (String m : metrics) {
@@ -124,7 +124,7 @@ final class Printer {
     out.println(line);
   }
 
-  static void drift(String id, DriftResult d, PrintStream out) {
+  static void drift(String id, DriftResult d, PrintWriter out) {
     out.println(
         id
             + " (DriftCheck): model "

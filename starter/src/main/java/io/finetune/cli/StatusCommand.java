@@ -9,24 +9,26 @@ import io.grpc.Status;
 import io.temporal.api.enums.v1.WorkflowExecutionStatus;
 import io.temporal.api.workflow.v1.PendingActivityInfo;
 import io.temporal.api.workflow.v1.PendingChildExecutionInfo;
-import io.temporal.api.workflow.v1.WorkflowExecutionInfo;
-import io.temporal.api.workflowservice.v1.DescribeWorkflowExecutionRequest;
 import io.temporal.api.workflowservice.v1.DescribeWorkflowExecutionResponse;
 import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowFailedException;
 import io.temporal.client.WorkflowStub;
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
 
 @Command(
     mixinStandardHelpOptions = true,
     name = "status",
-    description = "Shows a run: stage, open checkpoint, every score so far, decisions, outcome.")
+    description =
+        "Shows the latest run of an id: stage, open checkpoint, every score so far, decisions,"
+            + " outcome.")
 class StatusCommand implements Callable<Integer> {
   @Mixin TemporalOptions temporal;
 
@@ -38,53 +40,73 @@ class StatusCommand implements Callable<Integer> {
       description = "Wait until the run needs a decision or has ended, then show it")
   boolean await;
 
+  @Spec CommandSpec spec;
+
   @Override
   public Integer call() throws InterruptedException {
     WorkflowClient client = temporal.connect();
-    WorkflowExecutionInfo info = describe(client, id);
-    String type = info.getType().getName();
-    WorkflowExecutionStatus status = info.getStatus();
-    boolean running = status == WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING;
+    try {
+      return show(client, spec.commandLine().getOut(), spec.commandLine().getErr());
+    } finally {
+      client.getWorkflowServiceStubs().shutdown();
+    }
+  }
+
+  private int show(WorkflowClient client, PrintWriter out, PrintWriter err)
+      throws InterruptedException {
+    // The latest run, pinned by its run id: a rerun started meanwhile does not switch runs.
+    Runs.Run run = Runs.latestOrFail(client, id);
+    String runId = run.runId();
+    String type = run.type();
+    WorkflowExecutionStatus status = run.status();
+    boolean running = run.isOpen();
+    out.println(id + ": " + run.which());
     if (type.equals("FineTunePipeline")) {
       PipelineStatus s =
-          running ? query(client, id) : result(client, id, status, PipelineStatus.class);
+          running
+              ? query(client, id, runId)
+              : result(client, id, runId, status, PipelineStatus.class);
       Stage shown = null;
       while (await && running && s.pendingCheckpoint() == null) {
         if (s.stage() != shown) {
-          System.err.println("waiting: " + id + " is at stage " + s.stage() + "...");
+          err.println("waiting: " + id + " is at stage " + s.stage() + "...");
+          err.flush();
           shown = s.stage();
         }
         Thread.sleep(500);
-        status = describe(client, id).getStatus();
+        status = Runs.describe(client, id, runId).getWorkflowExecutionInfo().getStatus();
         running = status == WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING;
-        s = running ? query(client, id) : result(client, id, status, PipelineStatus.class);
+        s =
+            running
+                ? query(client, id, runId)
+                : result(client, id, runId, status, PipelineStatus.class);
       }
-      Printer.pipeline(id, s, System.out);
+      Printer.pipeline(id, s, out);
       if (running) {
-        printRetries(client, id, System.out);
+        printRetries(client, id, runId, out);
       }
     } else if (type.equals("DriftCheck")) {
       if (running && !await) {
-        System.out.println(id + " (DriftCheck): running");
+        out.println(id + " (DriftCheck): running");
       } else {
-        Printer.drift(id, result(client, id, status, DriftResult.class), System.out);
+        Printer.drift(id, result(client, id, runId, status, DriftResult.class), out);
       }
     } else if (type.equals("TrainCandidate")
         && status == WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_COMPLETED) {
-      CandidateResult c = result(client, id, status, CandidateResult.class);
-      System.out.println(
+      CandidateResult c = result(client, id, runId, status, CandidateResult.class);
+      out.println(
           id + " (TrainCandidate): " + c.size() + " " + c.modelId() + " from job " + c.jobId());
-      System.out.println("  test: " + Printer.format(c.test().metrics()));
+      out.println("  test: " + Printer.format(c.test().metrics()));
       c.evalSets()
-          .forEach((set, r) -> System.out.println("  " + set + ": " + Printer.format(r.metrics())));
+          .forEach((set, r) -> out.println("  " + set + ": " + Printer.format(r.metrics())));
     } else {
-      System.out.println(id + " (" + type + "): " + Printer.statusName(status));
+      out.println(id + " (" + type + "): " + Printer.statusName(status));
     }
     return 0;
   }
 
   /** The status query, which needs a worker: say so plainly when none answers. */
-  private static PipelineStatus query(WorkflowClient client, String id) {
+  private static PipelineStatus query(WorkflowClient client, String id, String runId) {
     String noWorker =
         id
             + " is RUNNING, but no worker answered its status query: is a worker polling task"
@@ -93,33 +115,10 @@ class StatusCommand implements Callable<Integer> {
       throw new UserError(noWorker);
     }
     try {
-      return client.newWorkflowStub(FineTunePipeline.class, id).status();
+      return client.newWorkflowStub(FineTunePipeline.class, id, Optional.of(runId)).status();
     } catch (RuntimeException e) {
       if (TemporalOptions.isStatus(e, Status.Code.DEADLINE_EXCEEDED)) {
         throw new UserError(noWorker);
-      }
-      throw e;
-    }
-  }
-
-  static WorkflowExecutionInfo describe(WorkflowClient client, String id) {
-    return describeFull(client, id).getWorkflowExecutionInfo();
-  }
-
-  private static DescribeWorkflowExecutionResponse describeFull(WorkflowClient client, String id) {
-    try {
-      return client
-          .getWorkflowServiceStubs()
-          .blockingStub()
-          .describeWorkflowExecution(
-              DescribeWorkflowExecutionRequest.newBuilder()
-                  .setNamespace(client.getOptions().getNamespace())
-                  .setExecution(
-                      io.temporal.api.common.v1.WorkflowExecution.newBuilder().setWorkflowId(id))
-                  .build());
-    } catch (RuntimeException e) {
-      if (TemporalOptions.isStatus(e, Status.Code.NOT_FOUND)) {
-        throw new UserError("No run with id '" + id + "' (see `./finetune list`).");
       }
       throw e;
     }
@@ -129,8 +128,8 @@ class StatusCommand implements Callable<Integer> {
    * Activities being retried, in the run and in its running children, with their last failure: what
    * a stuck-looking stage is actually waiting for (an unreachable provider, say).
    */
-  static void printRetries(WorkflowClient client, String id, PrintStream out) {
-    DescribeWorkflowExecutionResponse d = describeFull(client, id);
+  static void printRetries(WorkflowClient client, String id, String runId, PrintWriter out) {
+    DescribeWorkflowExecutionResponse d = Runs.describe(client, id, runId);
     for (PendingActivityInfo a : d.getPendingActivitiesList()) {
       if (a.getAttempt() > 1 && a.hasLastFailure()) {
         out.println(
@@ -145,13 +144,17 @@ class StatusCommand implements Callable<Integer> {
       }
     }
     for (PendingChildExecutionInfo c : d.getPendingChildrenList()) {
-      printRetries(client, c.getWorkflowId(), out);
+      printRetries(client, c.getWorkflowId(), c.getRunId(), out);
     }
   }
 
   private static <T> T result(
-      WorkflowClient client, String id, WorkflowExecutionStatus status, Class<T> type) {
-    WorkflowStub stub = client.newUntypedWorkflowStub(id, Optional.empty(), Optional.empty());
+      WorkflowClient client,
+      String id,
+      String runId,
+      WorkflowExecutionStatus status,
+      Class<T> type) {
+    WorkflowStub stub = client.newUntypedWorkflowStub(id, Optional.of(runId), Optional.empty());
     try {
       return stub.getResult(type);
     } catch (WorkflowFailedException e) {

@@ -86,16 +86,16 @@ class TemporalOptions {
   }
 
   private static WorkflowClient connect(ClientConfigProfile p) {
-    WorkflowServiceStubs stubs;
+    WorkflowServiceStubs stubs =
+        WorkflowServiceStubs.newServiceStubs(
+            WorkflowServiceStubsOptions.newBuilder(p.toWorkflowServiceStubsOptions())
+                // A query waits for a worker; don't keep a person waiting for a minute.
+                .setRpcQueryTimeout(Duration.ofSeconds(15))
+                .build());
     try {
-      stubs =
-          WorkflowServiceStubs.newConnectedServiceStubs(
-              WorkflowServiceStubsOptions.newBuilder(p.toWorkflowServiceStubsOptions())
-                  // A query waits for a worker; don't keep a person waiting for a minute.
-                  .setRpcQueryTimeout(Duration.ofSeconds(15))
-                  .build(),
-              Duration.ofSeconds(5));
+      stubs.connect(Duration.ofSeconds(5));
     } catch (RuntimeException e) {
+      stubs.shutdownNow(); // no channel left trying to reconnect
       throw new UserError(
           "No Temporal server answers at "
               + p.getAddress()

@@ -10,6 +10,8 @@ import java.util.concurrent.CountDownLatch;
 import org.springframework.context.ConfigurableApplicationContext;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
 
 @Command(
     mixinStandardHelpOptions = true,
@@ -19,6 +21,8 @@ import picocli.CommandLine.Mixin;
             + " server; settings come from application.yaml and the environment.")
 class WorkerCommand implements Callable<Integer> {
   @Mixin TemporalOptions temporal;
+
+  @Spec CommandSpec spec;
 
   /**
    * The CLI's connection (address, namespace, API key, TLS) as the Temporal Spring Boot starter's
@@ -67,12 +71,14 @@ class WorkerCommand implements Callable<Integer> {
                   worker.close();
                   stopped.countDown();
                 }));
-    System.out.println(
-        "Worker polling task queue fine-tune on "
-            + temporal.address()
-            + " (namespace "
-            + temporal.namespace()
-            + "). Press Ctrl-C to stop.");
+    spec.commandLine()
+        .getOut()
+        .println(
+            "Worker polling task queue fine-tune on "
+                + temporal.address()
+                + " (namespace "
+                + temporal.namespace()
+                + "). Press Ctrl-C to stop.");
     stopped.await();
     return 0;
   }

@@ -2,11 +2,14 @@ package io.finetune.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.finetune.workflows.pipeline.Checkpoint;
 import io.finetune.workflows.pipeline.FineTunePipeline;
 import io.finetune.workflows.pipeline.PipelineStatus;
+import io.temporal.api.enums.v1.WorkflowExecutionStatus;
 import io.temporal.client.WorkflowClient;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -15,26 +18,43 @@ import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import java.util.function.Predicate;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The product as a user runs it: `finetune dev` (server + worker + local provider) in one process,
  * and each CLI command in a process of its own, talking over gRPC on 127.0.0.1.
  */
+// A backstop only: every wait below has a deadline of its own and fails with what it last saw.
+@Timeout(value = 15, unit = TimeUnit.MINUTES)
 class CliEndToEndIT {
   private static final Path REPO = Path.of("..").toAbsolutePath().normalize();
   @TempDir static Path home;
   private static Process dev;
   private static int port;
-  private static final List<String> devOutput = new ArrayList<>();
+  private static final StringBuffer devOutput = new StringBuffer();
+
+  /** Every process a test starts, stopped when the tests end, also when they fail. */
+  private static final List<Process> processes = Collections.synchronizedList(new ArrayList<>());
+
+  /** How long one CLI command may take before it counts as hung. */
+  private static final Duration COMMAND_DEADLINE = Duration.ofSeconds(90);
+
+  /** How long a run may take to reach a stage (the first run of a fresh JVM is the slowest). */
+  private static final Duration RUN_DEADLINE = Duration.ofSeconds(180);
 
   record Result(int exit, String out) {}
 
@@ -55,11 +75,57 @@ class CliEndToEndIT {
     pb.environment().put("FINETUNE_REPO", REPO.toString());
     pb.environment().put("FINETUNE_HOME", home.toString());
     pb.environment().put("TEMPORAL_ADDRESS", "127.0.0.1:" + port);
+    pb.environment().remove("FINETUNE_DEBUG");
     return pb;
+  }
+
+  /** A started process and the thread that reads its output (stdout and stderr). */
+  record Launched(Process process, Thread reader) {}
+
+  /** Starts a process and reads its output on a thread of its own. */
+  static Launched launch(ProcessBuilder pb, StringBuffer output, Consumer<String> onLine)
+      throws IOException {
+    Process p = pb.start();
+    processes.add(p);
+    Thread reader =
+        new Thread(
+            () -> {
+              try (BufferedReader r =
+                  new BufferedReader(
+                      new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+                for (String line = r.readLine(); line != null; line = r.readLine()) {
+                  output.append(line).append('\n');
+                  onLine.accept(line);
+                }
+              } catch (IOException ignored) {
+                // the process ended or was destroyed
+              }
+            },
+            "process output reader");
+    reader.setDaemon(true);
+    reader.start();
+    return new Launched(p, reader);
+  }
+
+  static void stop(Process p) throws InterruptedException {
+    p.destroy();
+    if (!p.waitFor(15, TimeUnit.SECONDS)) {
+      p.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+    }
+    processes.remove(p);
   }
 
   @BeforeAll
   static void startDev() throws Exception {
+    // Should the test JVM itself be stopped, take the processes along.
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  synchronized (processes) {
+                    processes.forEach(Process::destroyForcibly);
+                  }
+                }));
     port = freePort();
     ProcessBuilder devProcess = java("dev", "--port", String.valueOf(port));
     // One more provider, on a port where nothing listens: a provider that is down.
@@ -70,40 +136,38 @@ class CliEndToEndIT {
             "{\"finetune\":{\"providers\":{\"down\":{\"base-url\":\"http://127.0.0.1:"
                 + freePort()
                 + "/v1\"}}}}");
-    dev = devProcess.start();
     CountDownLatch ready = new CountDownLatch(1);
-    Thread reader =
-        new Thread(
-            () -> {
-              try (BufferedReader r =
-                  new BufferedReader(
-                      new InputStreamReader(dev.getInputStream(), StandardCharsets.UTF_8))) {
-                for (String line = r.readLine(); line != null; line = r.readLine()) {
-                  synchronized (devOutput) {
-                    devOutput.add(line);
-                  }
+    dev =
+        launch(
+                devProcess,
+                devOutput,
+                line -> {
                   if (line.contains("finetune dev is ready")) {
                     ready.countDown();
                   }
-                }
-              } catch (IOException ignored) {
-                // process ended
-              }
-            });
-    reader.setDaemon(true);
-    reader.start();
-    if (!ready.await(120, TimeUnit.SECONDS)) {
-      throw new AssertionError("finetune dev did not start:\n" + String.join("\n", devOutput));
+                })
+            .process();
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+    while (!ready.await(1, TimeUnit.SECONDS)) {
+      if (!dev.isAlive() || System.nanoTime() > deadline) {
+        stop(dev);
+        throw new AssertionError(
+            "finetune dev did not get ready within 120 s (exited: "
+                + !dev.isAlive()
+                + "):\n"
+                + devOutput);
+      }
     }
   }
 
   @AfterAll
-  static void stopDev() throws Exception {
-    if (dev != null) {
-      dev.destroy();
-      if (!dev.waitFor(15, TimeUnit.SECONDS)) {
-        dev.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
-      }
+  static void stopAll() throws Exception {
+    List<Process> left;
+    synchronized (processes) {
+      left = new ArrayList<>(processes);
+    }
+    for (Process p : left) {
+      stop(p);
     }
   }
 
@@ -115,41 +179,101 @@ class CliEndToEndIT {
         .replace("path: corner-cases.jsonl", "path: " + example.resolve("corner-cases.jsonl"));
   }
 
+  /**
+   * Runs one CLI command in a process of its own; one that has not ended after {@link
+   * #COMMAND_DEADLINE} is destroyed and fails the test with its output so far.
+   */
   static Result cli(String... args) throws Exception {
-    Process p = java(args).start();
-    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    if (!p.waitFor(90, TimeUnit.SECONDS)) {
-      p.destroyForcibly();
-      throw new AssertionError("finetune " + String.join(" ", args) + " hung:\n" + out);
-    }
-    return new Result(p.exitValue(), out);
+    return cli(COMMAND_DEADLINE, args);
   }
 
-  /** Runs a command again (up to about 20 s) until its output contains {@code expected}. */
+  static Result cli(Duration commandDeadline, String... args) throws Exception {
+    StringBuffer out = new StringBuffer();
+    Launched launched = launch(java(args), out, line -> {});
+    Process p = launched.process();
+    String command = "finetune " + String.join(" ", args);
+    try {
+      if (!p.waitFor(commandDeadline.toMillis(), TimeUnit.MILLISECONDS)) {
+        throw new AssertionError(
+            command + " hung: no exit within " + commandDeadline + "; output so far:\n" + out);
+      }
+      // The output ends with the process: let the reader take the last lines.
+      launched.reader().join(10_000);
+      if (launched.reader().isAlive()) {
+        throw new AssertionError(command + " exited but its output did not end:\n" + out);
+      }
+      return new Result(p.exitValue(), out.toString());
+    } finally {
+      if (p.isAlive()) {
+        p.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+      }
+      processes.remove(p);
+    }
+  }
+
+  /**
+   * Runs a command again until its output contains {@code expected}; fails with the last output
+   * when that has not happened within 30 s.
+   */
   static Result cliUntil(String expected, String... args) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
     Result r = cli(args);
-    for (int i = 0; i < 40 && !r.out().contains(expected); i++) {
+    while (!r.out().contains(expected)) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError(
+            "finetune "
+                + String.join(" ", args)
+                + " did not print '"
+                + expected
+                + "' within 30 s; last output (exit "
+                + r.exit()
+                + "):\n"
+                + r.out());
+      }
       Thread.sleep(500);
       r = cli(args);
     }
     return r;
   }
 
+  /**
+   * Queries the latest run of {@code id} until {@code until} holds; fails with the last status seen
+   * when the run ends first or {@link #RUN_DEADLINE} passes.
+   */
   static PipelineStatus awaitStatus(String id, Predicate<PipelineStatus> until) throws Exception {
     WorkflowClient client = TemporalOptions.connect("127.0.0.1:" + port, "default");
     FineTunePipeline run = client.newWorkflowStub(FineTunePipeline.class, id);
+    long deadline = System.nanoTime() + RUN_DEADLINE.toNanos();
     try {
-      for (int i = 0; i < 600; i++) {
+      while (true) {
         PipelineStatus s = run.status();
         if (until.test(s)) {
           return s;
         }
+        WorkflowExecutionStatus state =
+            Runs.describe(client, id, "").getWorkflowExecutionInfo().getStatus();
+        if (state != WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING) {
+          s = run.status(); // it may have got there just before it ended
+          if (until.test(s)) {
+            return s;
+          }
+          throw new AssertionError("run " + id + " ended " + state + " before getting there: " + s);
+        }
+        if (System.nanoTime() > deadline) {
+          throw new AssertionError(
+              "run " + id + " did not get there within " + RUN_DEADLINE + "; last status: " + s);
+        }
         Thread.sleep(200);
       }
-      throw new AssertionError("run " + id + " never got there: " + run.status());
     } finally {
       client.getWorkflowServiceStubs().shutdown();
     }
+  }
+
+  static String group(String text, String regex) {
+    Matcher m = Pattern.compile(regex, Pattern.MULTILINE).matcher(text);
+    assertTrue(m.find(), "'" + regex + "' in:\n" + text);
+    return m.group(1);
   }
 
   @Test
@@ -235,6 +359,58 @@ class CliEndToEndIT {
     assertTrue(list.out().contains("e2e-run"), list.out());
     assertTrue(list.out().contains("e2e-run-train-small"), list.out());
     assertTrue(list.out().contains("e2e-drift-retrain"), list.out());
+
+    // The same id again: refused unless asked; a rerun is a new run end to end, never the old one.
+    String firstRun = group(done.out(), "^e2e-run: run ([0-9a-f-]{36}), the only run of this id");
+    String firstVersion = group(done.out(), "promoted as ticket-triage v(\\d+)");
+    String firstJob = group(candidate.out(), "from job (\\S+)");
+    String reseeded = Files.readString(spec).replace("seed: 7", "seed: 8");
+    assertNotEquals(Files.readString(spec), reseeded, "the spec's split.seed changed");
+    Path respec = Files.writeString(home.resolve("spec-seed-8.yaml"), reseeded);
+
+    Result refused = cli("start", respec.toString(), "--id", "e2e-run");
+    assertEquals(2, refused.exit(), refused.out());
+    assertTrue(refused.out().contains("e2e-run has already run"), refused.out());
+    assertTrue(refused.out().contains("ended COMPLETED at "), refused.out());
+    assertTrue(refused.out().contains("with outcome PROMOTED"), refused.out());
+    assertTrue(refused.out().contains("add --rerun"), refused.out());
+    assertFalse(refused.out().contains("\tat "), "no stack trace:\n" + refused.out());
+
+    Result rerun = cli("start", respec.toString(), "--id", "e2e-run", "--rerun");
+    assertEquals(0, rerun.exit(), rerun.out());
+    String secondRun =
+        group(rerun.out(), "Started e2e-run \\(FineTunePipeline, run ([0-9a-f-]{36})\\)");
+    assertNotEquals(firstRun, secondRun, "a new run");
+
+    awaitStatus("e2e-run", s -> "data-review".equals(s.pendingCheckpoint()));
+    Result review2 = cli("approve", "e2e-run", "--checkpoint", "data-review", "--by", "alice");
+    assertEquals(0, review2.exit(), review2.out());
+    assertTrue(
+        review2.out().contains("(run " + secondRun + ", the latest of 2 runs of this id)"),
+        review2.out());
+    awaitStatus("e2e-run", s -> "promotion".equals(s.pendingCheckpoint()));
+    Result promote2 = cli("approve", "e2e-run", "--checkpoint", "promotion", "--by", "bob");
+    assertEquals(0, promote2.exit(), promote2.out());
+    awaitStatus("e2e-run", s -> s.outcome() != null);
+
+    Result done2 = cli("status", "e2e-run");
+    assertEquals(0, done2.exit(), done2.out());
+    assertTrue(
+        done2.out().startsWith("e2e-run: run " + secondRun + ", the latest of 2 runs of this id"),
+        done2.out());
+    assertTrue(done2.out().contains("outcome: PROMOTED"), done2.out());
+    assertNotEquals(
+        firstVersion,
+        group(done2.out(), "promoted as ticket-triage v(\\d+)"),
+        "a new registry version:\n" + done2.out());
+
+    Result candidate2 = cli("status", "e2e-run-train-small");
+    assertEquals(0, candidate2.exit(), candidate2.out());
+    assertTrue(candidate2.out().contains("the latest of 2 runs of this id"), candidate2.out());
+    assertNotEquals(
+        firstJob,
+        group(candidate2.out(), "from job (\\S+)"),
+        "a new provider job:\n" + candidate2.out());
   }
 
   @Test
@@ -255,6 +431,28 @@ class CliEndToEndIT {
     assertTrue(status.out().contains("retrying Evaluate in e2e-down (attempt"), status.out());
     assertTrue(status.out().contains("Provider 'down' at http://127.0.0.1:"), status.out());
     assertEquals(0, cli("cancel", "e2e-down").exit());
+  }
+
+  @Test
+  void aHungCommandIsStoppedAndFailsWithItsOutputSoFar() throws Exception {
+    // `dev` never exits by itself: the guard that keeps a hung CLI from stalling the build.
+    String devPort = String.valueOf(freePort());
+    AssertionError hung =
+        assertThrows(
+            AssertionError.class,
+            () -> cli(Duration.ofSeconds(20), "dev", "--no-worker", "--port", devPort));
+    assertTrue(hung.getMessage().contains("hung: no exit within PT20S"), hung.getMessage());
+    assertTrue(
+        hung.getMessage()
+            .contains("Temporal dev server (in memory) listening on 127.0.0.1:" + devPort),
+        "the output so far:\n" + hung.getMessage());
+    List<Long> alive =
+        ProcessHandle.current()
+            .children()
+            .filter(ProcessHandle::isAlive)
+            .map(ProcessHandle::pid)
+            .toList();
+    assertEquals(List.of(dev.pid()), alive, "the hung process was stopped; only dev is left");
   }
 
   @Test
@@ -284,7 +482,24 @@ class CliEndToEndIT {
             "PT24H");
     assertEquals(2, schedule.exit(), schedule.out());
     assertTrue(schedule.out().contains("does not support Schedules"), schedule.out());
-    for (Result r : List.of(badSpec, unknown, noServer, schedule)) {
+    Result noModel =
+        cli(
+            "drift-check",
+            "--model",
+            "no-such-model",
+            "--batch",
+            REPO.resolve("examples/ticket-triage/production-2024.jsonl").toString(),
+            "--id",
+            "e2e-no-model",
+            "--wait");
+    assertEquals(2, noModel.exit(), noModel.out());
+    assertTrue(
+        noModel
+            .out()
+            .contains(
+                "error: e2e-no-model failed: No model called 'no-such-model' has been promoted"),
+        noModel.out());
+    for (Result r : List.of(badSpec, unknown, noServer, schedule, noModel)) {
       assertFalse(r.out().contains("\tat "), "no stack trace:\n" + r.out());
     }
   }
