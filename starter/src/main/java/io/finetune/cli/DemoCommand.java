@@ -2,18 +2,17 @@ package io.finetune.cli;
 
 import io.finetune.activities.spec.SpecException;
 import io.finetune.activities.spec.SpecLoader;
-import io.finetune.worker.dev.DevEnvironment;
 import io.finetune.workflows.common.Scores;
 import io.finetune.workflows.drift.DriftCheck;
 import io.finetune.workflows.drift.DriftCheckInput;
 import io.finetune.workflows.drift.DriftResult;
+import io.finetune.workflows.eval.EvalActivities.EvalResult;
 import io.finetune.workflows.pipeline.Checkpoint;
 import io.finetune.workflows.pipeline.Decision;
 import io.finetune.workflows.pipeline.FineTunePipeline;
 import io.finetune.workflows.pipeline.Outcome;
 import io.finetune.workflows.pipeline.PipelineInput;
 import io.finetune.workflows.pipeline.PipelineStatus;
-import io.finetune.workflows.pipeline.Stage;
 import io.finetune.workflows.spec.EvalSetRole;
 import io.finetune.workflows.spec.PipelineSpec;
 import io.finetune.workflows.training.CandidateResult;
@@ -23,12 +22,11 @@ import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
-import java.util.HashSet;
+import java.util.List;
 import java.util.Locale;
-import java.util.Set;
+import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -59,7 +57,13 @@ class DemoCommand implements Callable<Integer> {
 
   @Spec CommandSpec commandSpec;
 
+  @Option(
+      names = "--embedded",
+      description = "Use the embedded in-memory server even when the Temporal CLI is installed")
+  boolean embedded;
+
   private PrintWriter out;
+  private String webUi;
 
   @Override
   public Integer call() throws Exception {
@@ -77,9 +81,13 @@ class DemoCommand implements Callable<Integer> {
     }
 
     out.println("== finetune demo ==");
-    out.println("Starting an embedded Temporal server, the worker and the local provider...");
-    try (DevEnvironment env = DevEnvironment.start(0, demoHome)) {
-      out.println("  Temporal on " + env.target() + " (in memory), state in " + demoHome);
+    out.println("Starting a Temporal dev server, the worker and the local provider...");
+    try (DevEnvironment env =
+        DevEnvironment.start(0, demoHome, embedded, true, line -> out.println("  " + line))) {
+      out.println("  " + env.server().description() + " on " + env.target());
+      out.println("  state in " + demoHome);
+      env.server().webUi().ifPresent(ui -> out.println("  Web UI: " + ui));
+      webUi = env.server().webUi().orElse(null);
       WorkflowClient client = TemporalOptions.connect(env.target(), "default");
 
       String runId = loaded.name() + "-demo-" + stamp;
@@ -90,6 +98,7 @@ class DemoCommand implements Callable<Integer> {
               FineTunePipeline.class,
               TemporalOptions.workflowOptions(runId, "Demo: fine-tune " + loaded.name()));
       WorkflowClient.start(pipeline::run, new PipelineInput(loaded, "demo"));
+      link(runId);
       PipelineStatus first = drive(client, runId);
       Printer.pipeline(runId, first, out);
 
@@ -112,6 +121,7 @@ class DemoCommand implements Callable<Integer> {
         if (drift.retrainWorkflowId() != null) {
           out.println();
           out.println("== 3. Retraining " + drift.retrainWorkflowId() + " ==");
+          link(drift.retrainWorkflowId());
           retrained = drive(client, drift.retrainWorkflowId());
           Printer.pipeline(drift.retrainWorkflowId(), retrained, out);
         }
@@ -120,38 +130,36 @@ class DemoCommand implements Callable<Integer> {
     }
   }
 
+  /** Where the run can be watched, when the server has a Web UI. */
+  private void link(String workflowId) {
+    if (webUi != null) {
+      out.println("  watch it: " + webUi + "/namespaces/default/workflows/" + workflowId);
+    }
+  }
+
   /** Follows a run, approving each checkpoint as it opens, until the run ends. */
-  private PipelineStatus drive(WorkflowClient client, String id) throws InterruptedException {
-    FineTunePipeline typed = client.newWorkflowStub(FineTunePipeline.class, id);
-    WorkflowStub stub = WorkflowStub.fromTyped(typed);
-    Set<Checkpoint> approved = new HashSet<>();
-    Stage shown = null;
+  private PipelineStatus drive(WorkflowClient client, String id) {
+    FineTunePipeline run = client.newWorkflowStub(FineTunePipeline.class, id);
     while (true) {
-      try {
-        return stub.getResult(300, TimeUnit.MILLISECONDS, PipelineStatus.class);
-      } catch (TimeoutException stillRunning) {
-        PipelineStatus s = typed.status();
-        if (s.stage() != shown) {
-          out.println("  stage " + s.stage());
-          shown = s.stage();
-        }
-        Checkpoint cp = s.pendingCheckpoint();
-        if (cp != null && approved.add(cp)) {
-          describeCheckpoint(id, s);
-          out.println(
-              "  The demo approves '"
-                  + cp
-                  + "' as "
-                  + DEMO_REVIEWER
-                  + " (you would run: ./finetune approve "
-                  + id
-                  + " --checkpoint "
-                  + cp
-                  + " --by <you>)");
-          DecideCommand.decide(
-              client, id, Decision.approve(cp, DEMO_REVIEWER, "approved by ./finetune demo"));
-        }
+      Optional<PipelineStatus> needed = Waits.untilDecisionNeeded(client, id, null);
+      if (needed.isEmpty() || needed.get().outcome() != null) {
+        return WorkflowStub.fromTyped(run).getResult(PipelineStatus.class);
       }
+      PipelineStatus s = needed.get();
+      Checkpoint cp = s.pendingCheckpoint();
+      describeCheckpoint(id, s);
+      out.println(
+          "  The demo approves '"
+              + cp
+              + "' as "
+              + DEMO_REVIEWER
+              + " (you would run: ./finetune approve "
+              + id
+              + " --checkpoint "
+              + cp
+              + " --by <you>)");
+      DecideCommand.decide(
+          client, id, Decision.approve(cp, DEMO_REVIEWER, "approved by ./finetune demo"));
     }
   }
 
@@ -180,23 +188,25 @@ class DemoCommand implements Callable<Integer> {
     String metric = spec.target().metric();
     out.println();
     out.println("== Summary ==");
-    out.printf(Locale.ROOT, "%-48s %12s %14s%n", "model", metric + " (test)", "corner-cases");
+    // One column per eval set the spec names (corner cases, ...), whatever it calls them.
+    List<String> sets = spec.evalSets().stream().map(PipelineSpec.EvalSet::name).toList();
+    StringBuilder header =
+        new StringBuilder(String.format(Locale.ROOT, "%-48s %12s", "model", metric + " (test)"));
+    sets.forEach(set -> header.append(String.format(Locale.ROOT, " %14s", set)));
+    out.println(header);
     double baseline = Scores.of(first.baseline().metrics(), metric);
     printRow(
         "prompt baseline (" + first.baseline().model() + ")",
         baseline,
-        first.baselineEvalSets().get("corner-cases") == null
-            ? null
-            : Scores.of(first.baselineEvalSets().get("corner-cases").metrics(), metric));
+        scores(first.baselineEvalSets(), sets, metric));
     double best = 0;
     for (CandidateResult c : first.candidates()) {
       double score = Scores.of(c.test().metrics(), metric);
       best = Math.max(best, score);
-      var corner = c.evalSets().get("corner-cases");
       printRow(
           "fine-tuned " + c.size() + (c.modelId().equals(first.bestModel()) ? " (promoted)" : ""),
           score,
-          corner == null ? null : Scores.of(corner.metrics(), metric));
+          scores(c.evalSets(), sets, metric));
     }
     out.println("outcome: " + first.outcome());
     boolean ok = first.outcome() == Outcome.PROMOTED && best > baseline;
@@ -219,7 +229,7 @@ class DemoCommand implements Callable<Integer> {
     if (retrained != null && drift != null) {
       double before = Scores.of(drift.currentModelOnFreshHoldout(), metric);
       out.printf(Locale.ROOT, "%n%-48s %12s%n", "on the drifted data (fresh hold-out)", metric);
-      printRow("model in production before the drift check", before, null);
+      printRow("model in production before the drift check", before, List.of());
       for (CandidateResult c : retrained.candidates()) {
         var fresh = c.evalSets().get(EvalSetRole.FRESH_HOLDOUT_NAME);
         printRow(
@@ -227,7 +237,7 @@ class DemoCommand implements Callable<Integer> {
                 + c.size()
                 + (c.modelId().equals(retrained.bestModel()) ? " (promoted)" : ""),
             fresh == null ? 0 : Scores.of(fresh.metrics(), metric),
-            null);
+            List.of());
       }
       out.println("retraining outcome: " + retrained.outcome());
       ok &= retrained.outcome() == Outcome.PROMOTED;
@@ -240,8 +250,21 @@ class DemoCommand implements Callable<Integer> {
     return ok ? 0 : 1;
   }
 
-  private void printRow(String name, double score, Double corner) {
-    String row = String.format(Locale.ROOT, "%-48s %12.3f", name, score);
-    out.println(corner == null ? row : row + String.format(Locale.ROOT, " %14.3f", corner));
+  /** A model's score on each of {@code sets} (NaN where it was not scored on one). */
+  private static List<Double> scores(
+      Map<String, EvalResult> results, List<String> sets, String metric) {
+    return sets.stream()
+        .map(
+            set ->
+                results.containsKey(set)
+                    ? Scores.of(results.get(set).metrics(), metric)
+                    : Double.NaN)
+        .toList();
+  }
+
+  private void printRow(String name, double score, List<Double> perSet) {
+    StringBuilder row = new StringBuilder(String.format(Locale.ROOT, "%-48s %12.3f", name, score));
+    perSet.forEach(v -> row.append(String.format(Locale.ROOT, " %14.3f", v)));
+    out.println(row);
   }
 }

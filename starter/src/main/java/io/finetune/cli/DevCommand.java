@@ -1,7 +1,5 @@
 package io.finetune.cli;
 
-import io.finetune.worker.dev.DevEnvironment;
-import io.finetune.worker.dev.LoopbackTemporalServer;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -15,10 +13,11 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     name = "dev",
     description = {
-      "Starts an embedded Temporal dev server on 127.0.0.1, the worker and the local provider,"
-          + " and stays up until Ctrl-C.",
-      "The embedded server keeps everything in memory; `docker compose up` gives a real,"
-          + " persistent one."
+      "Starts a Temporal dev server on 127.0.0.1, the worker and the local provider, and stays up"
+          + " until Ctrl-C.",
+      "With the Temporal CLI installed (./scripts/install-temporal-cli) it is the real server:"
+          + " runs kept under the home folder across restarts, Schedules, the Web UI on port+1000."
+          + " Without it (or with --embedded), the embedded in-memory server."
     })
 class DevCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
@@ -36,25 +35,31 @@ class DevCommand implements Callable<Integer> {
       description = "Only the Temporal dev server; run `./finetune worker` yourself")
   boolean noWorker;
 
+  @Option(
+      names = "--embedded",
+      description = "Use the embedded in-memory server even when the Temporal CLI is installed")
+  boolean embedded;
+
   @Override
   public Integer call() throws InterruptedException {
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
-    AutoCloseable env;
-    String target;
+    DevEnvironment env;
     try {
-      if (noWorker) {
-        LoopbackTemporalServer server = LoopbackTemporalServer.start(port);
-        env = server;
-        target = server.target();
-      } else {
-        DevEnvironment dev = DevEnvironment.start(port, home == null ? Home.defaultHome() : home);
-        env = dev;
-        target = dev.target();
-      }
+      env =
+          DevEnvironment.start(
+              port,
+              home == null ? Home.defaultHome() : home,
+              embedded,
+              !noWorker,
+              line -> {
+                out.println(line);
+                out.flush();
+              });
     } catch (IllegalStateException e) {
       throw new UserError(e.getMessage(), e);
     }
+    String target = env.target();
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime()
         .addShutdownHook(
@@ -68,7 +73,8 @@ class DevCommand implements Callable<Integer> {
                   }
                   stopped.countDown();
                 }));
-    out.println("Temporal dev server (in memory) listening on " + target);
+    out.println(env.server().description() + " listening on " + target);
+    env.server().webUi().ifPresent(ui -> out.println("Web UI: " + ui));
     out.println(
         noWorker
             ? "No worker: start one with `./finetune worker` (TEMPORAL_ADDRESS=" + target + ")."

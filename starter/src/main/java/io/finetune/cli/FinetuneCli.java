@@ -12,6 +12,7 @@ import picocli.CommandLine.Command;
     subcommands = {
       DevCommand.class,
       WorkerCommand.class,
+      SetupCommand.class,
       StartCommand.class,
       StatusCommand.class,
       ListCommand.class,

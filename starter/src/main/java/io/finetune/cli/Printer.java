@@ -157,6 +157,8 @@ final class Printer {
               + " fresh rows added; current model on the fresh hold-out: "
               + format(d.currentModelOnFreshHoldout()));
       out.println("  follow it: ./finetune status " + d.retrainWorkflowId());
+    } else if (d.retrainingNote() != null) {
+      out.println("  retraining " + d.retrainingNote());
     }
   }
 

@@ -2,6 +2,7 @@ package io.finetune.cli;
 
 import io.finetune.activities.spec.SpecException;
 import io.finetune.activities.spec.SpecLoader;
+import io.finetune.workflows.WorkflowTypes;
 import io.finetune.workflows.pipeline.FineTunePipeline;
 import io.finetune.workflows.pipeline.PipelineInput;
 import io.finetune.workflows.pipeline.PipelineStatus;
@@ -162,7 +163,7 @@ class StartCommand implements Callable<Integer> {
   /** The outcome of a completed pipeline run, when it can be read. */
   private static String outcome(WorkflowClient client, Runs.Run run) {
     if (run.status() != WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_COMPLETED
-        || !run.type().equals("FineTunePipeline")) {
+        || !run.type().equals(WorkflowTypes.FINE_TUNE_PIPELINE)) {
       return "";
     }
     try {

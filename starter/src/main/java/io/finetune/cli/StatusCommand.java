@@ -1,9 +1,9 @@
 package io.finetune.cli;
 
+import io.finetune.workflows.WorkflowTypes;
 import io.finetune.workflows.drift.DriftResult;
 import io.finetune.workflows.pipeline.FineTunePipeline;
 import io.finetune.workflows.pipeline.PipelineStatus;
-import io.finetune.workflows.pipeline.Stage;
 import io.finetune.workflows.training.CandidateResult;
 import io.grpc.Status;
 import io.temporal.api.enums.v1.WorkflowExecutionStatus;
@@ -61,37 +61,42 @@ class StatusCommand implements Callable<Integer> {
     WorkflowExecutionStatus status = run.status();
     boolean running = run.isOpen();
     out.println(id + ": " + run.which());
-    if (type.equals("FineTunePipeline")) {
+    if (type.equals(WorkflowTypes.FINE_TUNE_PIPELINE)) {
       PipelineStatus s =
           running
               ? query(client, id, runId)
               : result(client, id, runId, status, PipelineStatus.class);
-      Stage shown = null;
-      while (await && running && s.pendingCheckpoint() == null) {
-        if (s.stage() != shown) {
-          err.println("waiting: " + id + " is at stage " + s.stage() + "...");
-          err.flush();
-          shown = s.stage();
+      if (await && running && s.pendingCheckpoint() == null) {
+        err.println(
+            "waiting: "
+                + id
+                + " is at stage "
+                + s.stage()
+                + "; waiting until a decision is needed or the run ends...");
+        err.flush();
+        Optional<PipelineStatus> needed = Waits.untilDecisionNeeded(client, id, runId);
+        if (needed.isPresent() && needed.get().outcome() == null) {
+          s = needed.get();
+        } else {
+          status = Runs.describe(client, id, runId).getWorkflowExecutionInfo().getStatus();
+          running = status == WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING;
+          s =
+              running
+                  ? needed.orElseThrow()
+                  : result(client, id, runId, status, PipelineStatus.class);
         }
-        Thread.sleep(500);
-        status = Runs.describe(client, id, runId).getWorkflowExecutionInfo().getStatus();
-        running = status == WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING;
-        s =
-            running
-                ? query(client, id, runId)
-                : result(client, id, runId, status, PipelineStatus.class);
       }
       Printer.pipeline(id, s, out);
       if (running) {
         printRetries(client, id, runId, out);
       }
-    } else if (type.equals("DriftCheck")) {
+    } else if (type.equals(WorkflowTypes.DRIFT_CHECK)) {
       if (running && !await) {
         out.println(id + " (DriftCheck): running");
       } else {
         Printer.drift(id, result(client, id, runId, status, DriftResult.class), out);
       }
-    } else if (type.equals("TrainCandidate")
+    } else if (type.equals(WorkflowTypes.TRAIN_CANDIDATE)
         && status == WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_COMPLETED) {
       CandidateResult c = result(client, id, runId, status, CandidateResult.class);
       out.println(

@@ -1,9 +1,7 @@
 package io.finetune.cli;
 
-import io.finetune.worker.dev.DevEnvironment;
-import io.temporal.envconfig.ClientConfigProfile;
-import io.temporal.envconfig.ClientConfigTLS;
-import java.util.LinkedHashMap;
+import io.finetune.worker.WorkerApplication;
+import io.finetune.worker.WorkerConnection;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -24,45 +22,13 @@ class WorkerCommand implements Callable<Integer> {
 
   @Spec CommandSpec spec;
 
-  /**
-   * The CLI's connection (address, namespace, API key, TLS) as the Temporal Spring Boot starter's
-   * properties, so that the worker reaches the same server the same way.
-   */
-  static Map<String, Object> connectionProperties(ClientConfigProfile p) {
-    Map<String, Object> props = new LinkedHashMap<>();
-    props.put("spring.temporal.connection.target", p.getAddress());
-    props.put("spring.temporal.namespace", p.getNamespace());
-    boolean tls = false;
-    if (p.getApiKey() != null && !p.getApiKey().isEmpty()) {
-      props.put("spring.temporal.connection.api-key", p.getApiKey());
-      tls = true;
-    }
-    ClientConfigTLS t = p.getTls();
-    if (t != null && !Boolean.TRUE.equals(t.isDisabled())) {
-      tls = true;
-      if (t.getClientCertPath() != null) {
-        props.put("spring.temporal.connection.mtls.cert-chain-file", t.getClientCertPath());
-      }
-      if (t.getClientKeyPath() != null) {
-        props.put("spring.temporal.connection.mtls.key-file", t.getClientKeyPath());
-      }
-      if (t.getServerName() != null) {
-        props.put("spring.temporal.connection.mtls.server-name", t.getServerName());
-      }
-    }
-    if (tls) {
-      props.put("spring.temporal.connection.enable-https", "true");
-    }
-    return props;
-  }
-
   @Override
   public Integer call() throws InterruptedException {
     // Fail fast and clearly when nothing answers, before Spring starts.
     temporal.connect().getWorkflowServiceStubs().shutdown();
-    Map<String, Object> props = connectionProperties(temporal.profile());
+    Map<String, Object> props = WorkerConnection.properties(temporal.profile());
     props.put("spring.main.log-startup-info", "false");
-    ConfigurableApplicationContext worker = DevEnvironment.startWorker(props);
+    ConfigurableApplicationContext worker = WorkerApplication.start(props);
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime()
         .addShutdownHook(

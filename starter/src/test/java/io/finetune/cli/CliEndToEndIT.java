@@ -382,13 +382,13 @@ class CliEndToEndIT {
         group(rerun.out(), "Started e2e-run \\(FineTunePipeline, run ([0-9a-f-]{36})\\)");
     assertNotEquals(firstRun, secondRun, "a new run");
 
-    awaitStatus("e2e-run", s -> "data-review".equals(s.pendingCheckpoint()));
+    awaitStatus("e2e-run", s -> s.pendingCheckpoint() == Checkpoint.DATA_REVIEW);
     Result review2 = cli("approve", "e2e-run", "--checkpoint", "data-review", "--by", "alice");
     assertEquals(0, review2.exit(), review2.out());
     assertTrue(
         review2.out().contains("(run " + secondRun + ", the latest of 2 runs of this id)"),
         review2.out());
-    awaitStatus("e2e-run", s -> "promotion".equals(s.pendingCheckpoint()));
+    awaitStatus("e2e-run", s -> s.pendingCheckpoint() == Checkpoint.PROMOTION);
     Result promote2 = cli("approve", "e2e-run", "--checkpoint", "promotion", "--by", "bob");
     assertEquals(0, promote2.exit(), promote2.out());
     awaitStatus("e2e-run", s -> s.outcome() != null);

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.finetune.worker.dev.LoopbackTemporalServer;
+import io.finetune.devserver.LoopbackTemporalServer;
 import io.finetune.workflows.pipeline.Action;
 import io.finetune.workflows.pipeline.Channel;
 import io.finetune.workflows.pipeline.Checkpoint;

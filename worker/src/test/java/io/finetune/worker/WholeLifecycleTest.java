@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.finetune.activities.spec.SpecLoader;
 import io.finetune.workflows.TaskQueues;
+import io.finetune.workflows.common.FinetuneSearchAttributes;
 import io.finetune.workflows.common.Scores;
 import io.finetune.workflows.drift.DriftCheck;
 import io.finetune.workflows.drift.DriftCheckImpl;
@@ -27,10 +28,12 @@ import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowOptions;
 import io.temporal.client.WorkflowStub;
 import io.temporal.common.WorkflowExecutionHistory;
+import io.temporal.testing.TestWorkflowEnvironment;
 import io.temporal.testing.WorkflowReplayer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
@@ -52,6 +55,14 @@ class WholeLifecycleTest {
   private static final Path HISTORIES = Path.of("../workflows/src/test/resources/histories");
 
   @Autowired WorkflowClient client;
+
+  @Autowired TestWorkflowEnvironment testServer;
+
+  /** As `./finetune setup` does on a real server: the workflows set these. */
+  @BeforeEach
+  void registerSearchAttributes() {
+    FinetuneSearchAttributes.definitions().forEach(testServer::registerSearchAttribute);
+  }
 
   @Test
   void exampleRunsThroughBothCheckpointsAndDriftTriggersRetraining() throws Exception {

@@ -3,6 +3,7 @@ package io.finetune.workflows;
 import io.finetune.workflows.common.ArtifactRef;
 import io.finetune.workflows.common.DatasetRef;
 import io.finetune.workflows.common.Failures;
+import io.finetune.workflows.common.FinetuneSearchAttributes;
 import io.finetune.workflows.dataset.DatasetActivities;
 import io.finetune.workflows.drift.DriftActivities;
 import io.finetune.workflows.drift.DriftCheckImpl;
@@ -62,6 +63,7 @@ public class FakeActivities
    */
   public TestWorkflowEnvironment startEnvironment() {
     TestWorkflowEnvironment env = TestWorkflowEnvironment.newInstance();
+    FinetuneSearchAttributes.definitions().forEach(env::registerSearchAttribute);
     // Heartbeats (and so cancellations) reach the activities within a fraction of a second.
     Worker worker =
         env.newWorker(

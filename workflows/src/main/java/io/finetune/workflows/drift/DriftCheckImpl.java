@@ -2,6 +2,7 @@ package io.finetune.workflows.drift;
 
 import io.finetune.workflows.common.ActivityStubs;
 import io.finetune.workflows.common.DatasetRef;
+import io.finetune.workflows.common.FinetuneSearchAttributes;
 import io.finetune.workflows.common.Scores;
 import io.finetune.workflows.dataset.DatasetActivities;
 import io.finetune.workflows.dataset.DatasetActivities.ImportRequest;
@@ -37,6 +38,15 @@ public class DriftCheckImpl implements DriftCheck {
 
   @Override
   public DriftResult check(DriftCheckInput input) {
+    // Version 1 keeps search attributes current; older histories set none.
+    boolean searchable =
+        Workflow.getVersion("search-attributes", Workflow.DEFAULT_VERSION, 1)
+            != Workflow.DEFAULT_VERSION;
+    if (searchable) {
+      Workflow.upsertTypedSearchAttributes(
+          FinetuneSearchAttributes.MODEL.valueSet(input.modelName()),
+          FinetuneSearchAttributes.TRIGGER.valueSet("drift-check"));
+    }
     ModelVersion current = registry.current(input.modelName());
     PipelineSpec spec = current.spec();
     DatasetRef batch =
@@ -86,6 +96,11 @@ public class DriftCheckImpl implements DriftCheck {
           String.format(Locale.ROOT, "live exact_match %.3f < %.3f", accuracy, t.minAccuracy()));
     }
     boolean drifted = !exceeded.isEmpty();
+    if (searchable) {
+      Workflow.upsertTypedSearchAttributes(
+          FinetuneSearchAttributes.DATASET_SHA256.valueSet(batch.sha256()),
+          FinetuneSearchAttributes.OUTCOME.valueSet(drifted ? "DRIFT" : "NO_DRIFT"));
+    }
     Retraining retraining = Retraining.NONE;
     if (drifted && !input.retrain()) {
       retraining = Retraining.skipped("not started: the check was asked not to retrain");

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.finetune.workflows.FakeActivities;
 import io.finetune.workflows.Histories;
 import io.finetune.workflows.TaskQueues;
+import io.finetune.workflows.common.FinetuneSearchAttributes;
 import io.finetune.workflows.spec.PipelineSpec;
 import io.finetune.workflows.spec.Size;
 import io.finetune.workflows.spec.TargetReason;
@@ -125,6 +126,17 @@ class FineTunePipelineTest {
     // Both candidates were evaluated on the test set and on the corner-case set.
     assertTrue(activities.calls.contains("evaluate ft:local-small corner-cases"));
     assertTrue(activities.calls.contains("evaluate ft:local-medium test"));
+
+    // The Web UI and `list --query` find the run by its search attributes.
+    var attributes = WorkflowStub.fromTyped(p).describe().getTypedSearchAttributes();
+    assertEquals("triage", attributes.get(FinetuneSearchAttributes.MODEL));
+    assertEquals("DONE", attributes.get(FinetuneSearchAttributes.STAGE));
+    assertEquals("PROMOTED", attributes.get(FinetuneSearchAttributes.OUTCOME));
+    assertEquals("medium", attributes.get(FinetuneSearchAttributes.BEST_SIZE));
+    assertEquals(0.92, attributes.get(FinetuneSearchAttributes.BEST_SCORE));
+    assertEquals(0.60, attributes.get(FinetuneSearchAttributes.BASELINE_SCORE));
+    assertEquals("sha-train", attributes.get(FinetuneSearchAttributes.DATASET_SHA256));
+    assertEquals("test", attributes.get(FinetuneSearchAttributes.TRIGGER));
   }
 
   @Test

@@ -1,4 +1,4 @@
-package io.finetune.worker.dev;
+package io.finetune.devserver;
 
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;

@@ -1,15 +1,21 @@
-package io.finetune.worker.dev;
+package io.finetune.devserver;
 
 import io.grpc.InsecureServerCredentials;
 import io.grpc.Server;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.temporal.api.enums.v1.IndexedValueType;
+import io.temporal.api.operatorservice.v1.AddSearchAttributesRequest;
 import io.temporal.internal.testservice.GRPCServerHelper;
 import io.temporal.internal.testservice.TestServicesStarter;
+import io.temporal.serviceclient.OperatorServiceStubs;
+import io.temporal.serviceclient.OperatorServiceStubsOptions;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.BindException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -18,13 +24,44 @@ import java.util.concurrent.TimeUnit;
  * unauthenticated server that runs our activities (with our provider keys) must not be reachable
  * from the network.
  */
-public final class LoopbackTemporalServer implements AutoCloseable {
+public final class LoopbackTemporalServer implements DevServer {
   private final TestServicesStarter services;
   private final Server server;
 
   private LoopbackTemporalServer(TestServicesStarter services, Server server) {
     this.services = services;
     this.server = server;
+  }
+
+  /**
+   * Starts on 127.0.0.1:{@code port} (0 picks a free one) with {@code searchAttributes} registered
+   * in the default namespace. Real time, no time skipping.
+   */
+  public static LoopbackTemporalServer start(
+      int port, Map<String, IndexedValueType> searchAttributes) {
+    LoopbackTemporalServer server = start(port);
+    if (!searchAttributes.isEmpty()) {
+      OperatorServiceStubs operator =
+          OperatorServiceStubs.newServiceStubs(
+              OperatorServiceStubsOptions.newBuilder()
+                  .setTarget(server.target())
+                  .validateAndBuildWithDefaults());
+      try {
+        operator
+            .blockingStub()
+            .addSearchAttributes(
+                AddSearchAttributesRequest.newBuilder()
+                    .setNamespace("default")
+                    .putAllSearchAttributes(searchAttributes)
+                    .build());
+      } catch (RuntimeException e) {
+        server.close();
+        throw e;
+      } finally {
+        operator.shutdownNow();
+      }
+    }
+    return server;
   }
 
   /** Starts on 127.0.0.1:{@code port}; port 0 picks a free one. Real time, no time skipping. */
@@ -71,8 +108,19 @@ public final class LoopbackTemporalServer implements AutoCloseable {
     return server.getListenSockets().stream().map(a -> (InetSocketAddress) a).toList();
   }
 
+  @Override
   public String target() {
     return "127.0.0.1:" + port();
+  }
+
+  @Override
+  public Optional<String> webUi() {
+    return Optional.empty();
+  }
+
+  @Override
+  public String description() {
+    return "embedded Temporal test server (in memory: stopping it loses every run)";
   }
 
   @Override

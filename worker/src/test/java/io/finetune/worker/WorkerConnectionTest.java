@@ -1,4 +1,4 @@
-package io.finetune.cli;
+package io.finetune.worker;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
@@ -7,12 +7,12 @@ import io.temporal.envconfig.ClientConfigTLS;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
-class WorkerCommandTest {
+class WorkerConnectionTest {
 
   @Test
   void aPlainProfileGivesTargetAndNamespaceOnly() {
     Map<String, Object> props =
-        WorkerCommand.connectionProperties(
+        WorkerConnection.properties(
             ClientConfigProfile.newBuilder().setAddress("h:7233").setNamespace("ns").build());
     assertEquals(
         Map.of("spring.temporal.connection.target", "h:7233", "spring.temporal.namespace", "ns"),
@@ -22,7 +22,7 @@ class WorkerCommandTest {
   @Test
   void apiKeyAndClientCertificatesReachTheWorkerWithHttps() {
     Map<String, Object> props =
-        WorkerCommand.connectionProperties(
+        WorkerConnection.properties(
             ClientConfigProfile.newBuilder()
                 .setAddress("ns.acct.tmprl.cloud:7233")
                 .setNamespace("ns.acct")
