@@ -132,7 +132,7 @@ public class EvalActivitiesImpl implements EvalActivities {
   }
 
   /** Workflow id, run id and activity id: stable across retries, distinct across runs. */
-  static String workFileKey(ActivityInfo info) {
+  private static String workFileKey(ActivityInfo info) {
     return ArtifactStore.sha256Hex(
         String.join("\n", info.getWorkflowId(), info.getRunId(), info.getActivityId())
             .getBytes(StandardCharsets.UTF_8));
