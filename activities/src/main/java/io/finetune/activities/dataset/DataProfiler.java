@@ -1,8 +1,6 @@
 package io.finetune.activities.dataset;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.finetune.activities.dataset.Rows.Row;
 import io.finetune.activities.store.ArtifactStore;
 import io.finetune.workflows.common.ArtifactRef;
@@ -32,6 +30,39 @@ import java.util.TreeMap;
  * and Markdown for people.
  */
 final class DataProfiler {
+  private static final int BASELINE_FAILURES_SHOWN = 25;
+
+  /** The JSON report, field for field and in this order. */
+  record Report(
+      String dataset,
+      String sha256,
+      int rows,
+      int trainRows,
+      int testRows,
+      int rowsRemovedByFilters,
+      InputLength inputLength,
+      Map<String, Map<String, Integer>> labels,
+      List<SuspiciousLabel> suspiciousLabels,
+      int duplicateRows,
+      long conflictingDuplicateInputs,
+      int emptyOutputs,
+      int trainTestLeaks,
+      Map<String, Integer> evalSetLeaks,
+      List<JsonNode> baselineFailures,
+      double baselineScore,
+      int baselineFailureCount,
+      List<String> warnings) {}
+
+  /** Input lengths in characters. */
+  record InputLength(int min, int p50, int p90, int max) {}
+
+  record SuspiciousLabel(String field, String value, int rows, String why) {}
+
+  record Duplicates(int rows, long conflictingInputs) {}
+
+  /** The test rows the prompt baseline got wrong: the first ones as the eval wrote them. */
+  record BaselineFailures(List<JsonNode> first, int count) {}
+
   private final ArtifactStore store;
 
   DataProfiler(ArtifactStore store) {
@@ -41,97 +72,158 @@ final class DataProfiler {
   DataReport profile(ProfileRequest r) {
     List<Row> rows = Rows.read(store, r.data());
     List<String> fields = r.outputFields();
-    ObjectNode report = Rows.JSON.createObjectNode();
-    report.put("dataset", r.data().path());
-    report.put("sha256", r.data().sha256());
-    report.put("rows", rows.size());
-    report.put("trainRows", r.split().train().rows());
-    report.put("testRows", r.split().test().rows());
-    report.put("rowsRemovedByFilters", 0);
+    Map<String, Map<String, Integer>> labels = labels(rows, fields);
+    List<SuspiciousLabel> suspicious = suspiciousLabels(labels);
+    int suspiciousRows = suspicious.stream().mapToInt(SuspiciousLabel::rows).sum();
+    Duplicates duplicates = duplicates(rows);
+    int emptyOutputs = emptyOutputs(rows, fields);
+    BaselineFailures baselineFailures = baselineFailures(r.baseline().predictions());
+    double baselineScore = Scores.of(r.baseline().metrics(), r.targetMetric());
+    List<String> warnings =
+        warnings(r, baselineScore, emptyOutputs, suspiciousRows, duplicates.conflictingInputs());
+    Report report =
+        new Report(
+            r.data().path(),
+            r.data().sha256(),
+            rows.size(),
+            r.split().train().rows(),
+            r.split().test().rows(),
+            0, // rule 4: the pipeline never drops a row
+            inputLength(rows),
+            labels,
+            suspicious,
+            duplicates.rows(),
+            duplicates.conflictingInputs(),
+            emptyOutputs,
+            r.split().trainTestLeaks(),
+            r.split().evalSetLeaks(),
+            baselineFailures.first(),
+            baselineScore,
+            baselineFailures.count(),
+            warnings);
 
+    ArtifactRef json =
+        store.write(
+            "reports",
+            "json",
+            out -> Rows.JSON.writerWithDefaultPrettyPrinter().writeValue(out, report));
+    ArtifactRef markdown =
+        store.write(
+            "reports",
+            "md",
+            out -> {
+              Writer md = new OutputStreamWriter(out, StandardCharsets.UTF_8);
+              md.write(markdown(report, fields));
+              md.flush();
+            });
+    return new DataReport(
+        json,
+        markdown,
+        rows.size(),
+        duplicates.rows(),
+        emptyOutputs,
+        suspiciousRows,
+        report.rowsRemovedByFilters(),
+        baselineFailures.count(),
+        warnings);
+  }
+
+  private static InputLength inputLength(List<Row> rows) {
     int[] lengths = rows.stream().mapToInt(x -> x.input().length()).sorted().toArray();
-    ObjectNode len = report.putObject("inputLength");
-    len.put("min", lengths[0]);
-    len.put("p50", lengths[lengths.length / 2]);
-    len.put("p90", lengths[(int) (lengths.length * 0.9)]);
-    len.put("max", lengths[lengths.length - 1]);
+    return new InputLength(
+        lengths[0],
+        lengths[lengths.length / 2],
+        lengths[(int) (lengths.length * 0.9)],
+        lengths[lengths.length - 1]);
+  }
 
-    // Label distributions and labels that look like typos of a more common one.
-    ObjectNode labels = report.putObject("labels");
-    ArrayNode suspicious = report.putArray("suspiciousLabels");
-    int suspiciousRows = 0;
-    int emptyOutputs = 0;
-    for (Row row : rows) {
-      for (String f : fields) {
-        if (row.value(f).isBlank()) {
-          emptyOutputs++;
-          break;
-        }
-      }
-    }
+  /** Per output field, how many rows carry each value (sorted by value). */
+  private static Map<String, Map<String, Integer>> labels(List<Row> rows, List<String> fields) {
+    Map<String, Map<String, Integer>> labels = new LinkedHashMap<>();
     for (String f : fields) {
       Map<String, Integer> counts = new TreeMap<>();
       rows.forEach(x -> counts.merge(x.value(f), 1, Integer::sum));
-      ObjectNode dist = labels.putObject(f);
-      counts.forEach(dist::put);
-      for (Map.Entry<String, Integer> c : counts.entrySet()) {
-        String canonical = c.getKey().trim().toLowerCase(Locale.ROOT);
-        boolean variant =
-            counts.entrySet().stream()
-                .anyMatch(
-                    o ->
-                        !o.getKey().equals(c.getKey())
-                            && o.getValue() > c.getValue()
-                            && o.getKey().trim().toLowerCase(Locale.ROOT).equals(canonical));
-        if (!c.getKey().isBlank() && variant) {
-          suspicious
-              .addObject()
-              .put("field", f)
-              .put("value", c.getKey())
-              .put("rows", c.getValue())
-              .put("why", "differs only in case or spaces from a more common label");
-          suspiciousRows += c.getValue();
-        }
-      }
+      labels.put(f, counts);
     }
+    return labels;
+  }
 
-    // Duplicates, and duplicates that disagree on the label.
+  /** Labels that differ only in case or spaces from a more common one: likely typos. */
+  private static List<SuspiciousLabel> suspiciousLabels(Map<String, Map<String, Integer>> labels) {
+    List<SuspiciousLabel> suspicious = new ArrayList<>();
+    labels.forEach(
+        (f, counts) -> {
+          for (Map.Entry<String, Integer> c : counts.entrySet()) {
+            String canonical = canonical(c.getKey());
+            boolean variant =
+                counts.entrySet().stream()
+                    .anyMatch(
+                        o ->
+                            !o.getKey().equals(c.getKey())
+                                && o.getValue() > c.getValue()
+                                && canonical(o.getKey()).equals(canonical));
+            if (!c.getKey().isBlank() && variant) {
+              suspicious.add(
+                  new SuspiciousLabel(
+                      f,
+                      c.getKey(),
+                      c.getValue(),
+                      "differs only in case or spaces from a more common label"));
+            }
+          }
+        });
+    return suspicious;
+  }
+
+  private static String canonical(String label) {
+    return label.trim().toLowerCase(Locale.ROOT);
+  }
+
+  /** Rows whose normalized input occurs before, and inputs that occur with different labels. */
+  private static Duplicates duplicates(List<Row> rows) {
     Map<String, Set<String>> outputsByInput = new LinkedHashMap<>();
     for (Row row : rows) {
       outputsByInput
           .computeIfAbsent(Rows.normalize(row.input()), k -> new HashSet<>())
           .add(String.valueOf(row.output()));
     }
-    int duplicateRows = rows.size() - outputsByInput.size();
     long conflicting = outputsByInput.values().stream().filter(s -> s.size() > 1).count();
-    report.put("duplicateRows", duplicateRows);
-    report.put("conflictingDuplicateInputs", conflicting);
-    report.put("emptyOutputs", emptyOutputs);
-    report.put("trainTestLeaks", r.split().trainTestLeaks());
-    report.set("evalSetLeaks", Rows.JSON.valueToTree(r.split().evalSetLeaks()));
+    return new Duplicates(rows.size() - outputsByInput.size(), conflicting);
+  }
 
-    // The rows the prompt baseline got wrong: where fine-tuning has to earn its keep.
-    ArrayNode failures = report.putArray("baselineFailures");
-    int baselineFailures = 0;
+  /** Rows with at least one empty or missing output field. */
+  private static int emptyOutputs(List<Row> rows, List<String> fields) {
+    return (int)
+        rows.stream().filter(row -> fields.stream().anyMatch(f -> row.value(f).isBlank())).count();
+  }
+
+  /** Where fine-tuning has to earn its keep. */
+  private BaselineFailures baselineFailures(ArtifactRef predictions) {
+    List<JsonNode> first = new ArrayList<>();
+    int count = 0;
     try (BufferedReader in =
-        Files.newBufferedReader(
-            store.existing(r.baseline().predictions().path()), StandardCharsets.UTF_8)) {
+        Files.newBufferedReader(store.existing(predictions.path()), StandardCharsets.UTF_8)) {
       for (String line = in.readLine(); line != null; line = in.readLine()) {
         JsonNode p = Rows.JSON.readTree(line);
         if (p.path("scored").asBoolean() && !p.path("exact").asBoolean()) {
-          baselineFailures++;
-          if (failures.size() < 25) {
-            failures.add(p);
+          count++;
+          if (first.size() < BASELINE_FAILURES_SHOWN) {
+            first.add(p);
           }
         }
       }
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
-    double baselineScore = Scores.of(r.baseline().metrics(), r.targetMetric());
-    report.put("baselineScore", baselineScore);
-    report.put("baselineFailureCount", baselineFailures);
+    return new BaselineFailures(first, count);
+  }
 
+  private static List<String> warnings(
+      ProfileRequest r,
+      double baselineScore,
+      int emptyOutputs,
+      int suspiciousRows,
+      long conflictingInputs) {
     List<String> warnings = new ArrayList<>();
     if (baselineScore < 0.2) {
       warnings.add(
@@ -152,8 +244,8 @@ final class DataProfiler {
       warnings.add(
           suspiciousRows + " row(s) carry a label that looks like a typo of a common one.");
     }
-    if (conflicting > 0) {
-      warnings.add(conflicting + " input(s) appear more than once with different labels.");
+    if (conflictingInputs > 0) {
+      warnings.add(conflictingInputs + " input(s) appear more than once with different labels.");
     }
     if (r.split().test().rows() < 50) {
       warnings.add(
@@ -168,41 +260,23 @@ final class DataProfiler {
                     n + " row(s) of eval set '" + set + "' also occur in the training data.");
               }
             });
-    ArrayNode w = report.putArray("warnings");
-    warnings.forEach(w::add);
-
-    ArtifactRef json =
-        store.write(
-            "reports",
-            "json",
-            out -> Rows.JSON.writerWithDefaultPrettyPrinter().writeValue(out, report));
-    ArtifactRef markdown =
-        store.write(
-            "reports",
-            "md",
-            out -> {
-              Writer md = new OutputStreamWriter(out, StandardCharsets.UTF_8);
-              md.write(markdown(report, fields));
-              md.flush();
-            });
-    return new DataReport(
-        json,
-        markdown,
-        rows.size(),
-        duplicateRows,
-        emptyOutputs,
-        suspiciousRows,
-        0,
-        baselineFailures,
-        warnings);
+    return warnings;
   }
 
-  private static String markdown(ObjectNode report, List<String> fields) {
+  private static String markdown(Report report, List<String> fields) {
     StringBuilder sb = new StringBuilder("# Data report\n\n");
+    summaryMarkdown(sb, report);
+    labelsMarkdown(sb, report, fields);
+    baselineMarkdown(sb, report);
+    warningsMarkdown(sb, report);
+    return sb.toString();
+  }
+
+  private static void summaryMarkdown(StringBuilder sb, Report report) {
     sb.append("Dataset: `")
-        .append(report.get("dataset").asText())
+        .append(report.dataset())
         .append("` (sha256 ")
-        .append(report.get("sha256").asText(), 0, 12)
+        .append(report.sha256(), 0, 12)
         .append(")\n\n");
     sb.append("| rows | train | test | duplicates | empty outputs | removed by filters |\n");
     sb.append("|---|---|---|---|---|---|\n");
@@ -210,75 +284,78 @@ final class DataProfiler {
         String.format(
             Locale.ROOT,
             "| %d | %d | %d | %d | %d | %d |%n%n",
-            report.get("rows").asInt(),
-            report.get("trainRows").asInt(),
-            report.get("testRows").asInt(),
-            report.get("duplicateRows").asInt(),
-            report.get("emptyOutputs").asInt(),
-            report.get("rowsRemovedByFilters").asInt()));
-    JsonNode len = report.get("inputLength");
+            report.rows(),
+            report.trainRows(),
+            report.testRows(),
+            report.duplicateRows(),
+            report.emptyOutputs(),
+            report.rowsRemovedByFilters()));
+    InputLength len = report.inputLength();
     sb.append(
         String.format(
             Locale.ROOT,
             "Input length (characters): min %d, median %d, p90 %d, max %d%n%n",
-            len.get("min").asInt(),
-            len.get("p50").asInt(),
-            len.get("p90").asInt(),
-            len.get("max").asInt()));
+            len.min(),
+            len.p50(),
+            len.p90(),
+            len.max()));
+  }
+
+  private static void labelsMarkdown(StringBuilder sb, Report report, List<String> fields) {
     for (String f : fields) {
       sb.append("## Labels: ").append(f).append("\n\n| value | rows |\n|---|---|\n");
       report
-          .get("labels")
+          .labels()
           .get(f)
-          .fields()
-          .forEachRemaining(
-              e ->
+          .forEach(
+              (value, rows) ->
                   sb.append("| ")
-                      .append(e.getKey().isEmpty() ? "(empty)" : "`" + e.getKey() + "`")
+                      .append(value.isEmpty() ? "(empty)" : "`" + value + "`")
                       .append(" | ")
-                      .append(e.getValue().asInt())
+                      .append(rows)
                       .append(" |\n"));
       sb.append('\n');
     }
-    if (!report.get("suspiciousLabels").isEmpty()) {
+    if (!report.suspiciousLabels().isEmpty()) {
       sb.append("## Suspicious labels\n\n");
-      report
-          .get("suspiciousLabels")
-          .forEach(
-              s ->
-                  sb.append("- ")
-                      .append(s.get("field").asText())
-                      .append(" = `")
-                      .append(s.get("value").asText())
-                      .append("` (")
-                      .append(s.get("rows").asInt())
-                      .append(" row(s)): ")
-                      .append(s.get("why").asText())
-                      .append('\n'));
+      for (SuspiciousLabel s : report.suspiciousLabels()) {
+        sb.append("- ")
+            .append(s.field())
+            .append(" = `")
+            .append(s.value())
+            .append("` (")
+            .append(s.rows())
+            .append(" row(s)): ")
+            .append(s.why())
+            .append('\n');
+      }
       sb.append('\n');
     }
+  }
+
+  private static void baselineMarkdown(StringBuilder sb, Report report) {
     sb.append(
         String.format(
             Locale.ROOT,
             "## Prompt baseline%n%nScore %.3f; %d test rows answered wrongly. First ones:%n%n",
-            report.get("baselineScore").asDouble(),
-            report.get("baselineFailureCount").asInt()));
-    report
-        .get("baselineFailures")
-        .forEach(
-            p ->
-                sb.append("- ")
-                    .append(p.get("input").asText())
-                    .append("\n  - expected `")
-                    .append(p.get("expected").toString())
-                    .append("`, got `")
-                    .append(p.get("answer").asText())
-                    .append("`\n"));
+            report.baselineScore(),
+            report.baselineFailureCount()));
+    for (JsonNode p : report.baselineFailures()) {
+      sb.append("- ")
+          .append(p.get("input").asText())
+          .append("\n  - expected `")
+          .append(p.get("expected").toString())
+          .append("`, got `")
+          .append(p.get("answer").asText())
+          .append("`\n");
+    }
+  }
+
+  private static void warningsMarkdown(StringBuilder sb, Report report) {
     sb.append("\n## Warnings\n\n");
-    if (report.get("warnings").isEmpty()) {
+    if (report.warnings().isEmpty()) {
       sb.append("None.\n");
     }
-    report.get("warnings").forEach(w -> sb.append("- ").append(w.asText()).append('\n'));
-    return sb.toString();
+    report.warnings().forEach(w -> sb.append("- ").append(w).append('\n'));
   }
 }

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.finetune.activities.dataset.Rows;
 import io.finetune.activities.dataset.Rows.Row;
+import io.finetune.activities.provider.CallScope;
 import io.finetune.activities.provider.ProviderClient;
 import io.finetune.activities.provider.Providers;
 import io.finetune.activities.store.ArtifactStore;
@@ -11,6 +12,7 @@ import io.finetune.workflows.common.ArtifactRef;
 import io.finetune.workflows.eval.EvalActivities;
 import io.temporal.activity.Activity;
 import io.temporal.activity.ActivityExecutionContext;
+import io.temporal.activity.ActivityInfo;
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -23,6 +25,8 @@ import java.util.List;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 public class EvalActivitiesImpl implements EvalActivities {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -47,13 +51,10 @@ public class EvalActivitiesImpl implements EvalActivities {
     ProviderClient client = providers.client(r.provider());
     List<Row> rows = Rows.read(store, r.data());
 
-    // Answers so far live in a work file named after the request; the heartbeat says how many
-    // of its lines are complete, so a retry resumes there instead of paying for them again.
-    String key =
-        ArtifactStore.sha256Hex(
-            String.join("\n", r.provider(), r.model(), r.prompt(), r.data().sha256())
-                .getBytes(StandardCharsets.UTF_8));
-    Path partial = store.workFile("eval-" + key + ".jsonl");
+    // Answers so far live in a work file of this activity execution: the same for each of its
+    // retries, apart from any other run evaluating the same model on the same data. The heartbeat
+    // says how many of its lines are complete, so a retry resumes there instead of paying again.
+    Path partial = store.workFile("eval-" + workFileKey(ctx.getInfo()) + ".jsonl");
     int done = resumeOffset(ctx, partial);
 
     try (BufferedWriter out =
@@ -65,12 +66,8 @@ public class EvalActivitiesImpl implements EvalActivities {
             StandardOpenOption.APPEND)) {
       while (done < rows.size()) {
         int end = Math.min(rows.size(), done + BATCH);
-        List<Future<String>> answers = new ArrayList<>();
-        for (Row row : rows.subList(done, end)) {
-          answers.add(inference.submit(() -> client.chat(r.model(), r.prompt(), row.input())));
-        }
-        for (Future<String> a : answers) {
-          out.write(JSON.writeValueAsString(get(a)));
+        for (String answer : answerBatch(ctx, client, r, rows.subList(done, end), done)) {
+          out.write(JSON.writeValueAsString(answer));
           out.newLine();
         }
         out.flush();
@@ -94,7 +91,7 @@ public class EvalActivitiesImpl implements EvalActivities {
     try {
       Files.deleteIfExists(partial);
     } catch (IOException ignored) {
-      // a leftover work file is harmless: it is keyed by the request
+      // a leftover work file is harmless: no other activity execution uses it
     }
     return new EvalResult(
         r.model(), r.data().name(), rows.size(), scorer.scored(), scorer.metrics(), predictions);
@@ -134,17 +131,58 @@ public class EvalActivitiesImpl implements EvalActivities {
     }
   }
 
-  private static String get(Future<String> f) {
+  /** Workflow id, run id and activity id: stable across retries, distinct across runs. */
+  private static String workFileKey(ActivityInfo info) {
+    return ArtifactStore.sha256Hex(
+        String.join("\n", info.getWorkflowId(), info.getRunId(), info.getActivityId())
+            .getBytes(StandardCharsets.UTF_8));
+  }
+
+  /**
+   * Asks for a batch's answers at once. When one request fails or the eval is cancelled, the
+   * requests not yet answered are cancelled too: nobody would read their answers, and each one
+   * costs.
+   */
+  private List<String> answerBatch(
+      ActivityExecutionContext ctx,
+      ProviderClient client,
+      EvalRequest r,
+      List<Row> batch,
+      int done) {
+    CallScope calls = new CallScope();
+    List<Future<String>> pending = new ArrayList<>(batch.size());
     try {
-      return f.get();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException("interrupted", e);
-    } catch (ExecutionException e) {
-      if (e.getCause() instanceof RuntimeException re) {
-        throw re;
+      for (Row row : batch) {
+        pending.add(inference.submit(() -> client.chat(r.model(), r.prompt(), row.input(), calls)));
       }
-      throw new IllegalStateException(e.getCause());
+      List<String> answers = new ArrayList<>(batch.size());
+      for (Future<String> f : pending) {
+        answers.add(await(ctx, f, done));
+      }
+      return answers;
+    } catch (RuntimeException | Error e) {
+      pending.forEach(f -> f.cancel(true)); // the queued ones never start
+      calls.cancel(); // the running ones are aborted at the socket
+      throw e;
+    }
+  }
+
+  /** Heartbeats while it waits, which is also how a cancellation of the eval reaches it. */
+  private static String await(ActivityExecutionContext ctx, Future<String> f, int done) {
+    while (true) {
+      try {
+        return f.get(1, TimeUnit.SECONDS);
+      } catch (TimeoutException e) {
+        ctx.heartbeat(done);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("interrupted", e);
+      } catch (ExecutionException e) {
+        if (e.getCause() instanceof RuntimeException re) {
+          throw re;
+        }
+        throw new IllegalStateException(e.getCause());
+      }
     }
   }
 }

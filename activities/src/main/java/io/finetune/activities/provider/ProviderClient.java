@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
+import okhttp3.Call;
 import okhttp3.HttpUrl;
 import okhttp3.MediaType;
 import okhttp3.MultipartBody;
@@ -48,6 +49,11 @@ public final class ProviderClient {
 
   /** One chat completion: {@code system} as system message, {@code user} as user message. */
   public String chat(String model, String system, String user) {
+    return chat(model, system, user, null);
+  }
+
+  /** As {@link #chat(String, String, String)}, cancelled with {@code scope} (when not null). */
+  public String chat(String model, String system, String user, CallScope scope) {
     ObjectNode body = JSON.createObjectNode();
     body.put("model", model);
     body.put("temperature", 0);
@@ -56,7 +62,7 @@ public final class ProviderClient {
       messages.addObject().put("role", "system").put("content", system);
     }
     messages.addObject().put("role", "user").put("content", user);
-    JsonNode response = send(post("chat/completions", body));
+    JsonNode response = send(post("chat/completions", body), scope);
     JsonNode content = response.path("choices").path(0).path("message").path("content");
     return content.isTextual() ? content.asText() : "";
   }
@@ -113,12 +119,20 @@ public final class ProviderClient {
   }
 
   private JsonNode send(Request.Builder builder) {
+    return send(builder, null);
+  }
+
+  private JsonNode send(Request.Builder builder, CallScope scope) {
     if (config.apiKey() != null && !config.apiKey().isEmpty()) {
       builder.header("Authorization", "Bearer " + config.apiKey());
     }
     Request request = builder.build();
     String what = request.method() + " " + request.url().encodedPath();
-    try (Response response = http.newCall(request).execute()) {
+    Call call = http.newCall(request);
+    if (scope != null) {
+      scope.enter(call);
+    }
+    try (Response response = call.execute()) {
       String text = response.body() == null ? "" : response.body().string();
       int code = response.code();
       if (response.isSuccessful()) {
@@ -147,6 +161,10 @@ public final class ProviderClient {
               + ": "
               + e.getMessage(),
           Failures.PROVIDER_UNAVAILABLE);
+    } finally {
+      if (scope != null) {
+        scope.exit(call);
+      }
     }
   }
 

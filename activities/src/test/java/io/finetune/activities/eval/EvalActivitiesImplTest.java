@@ -1,9 +1,12 @@
 package io.finetune.activities.eval;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.finetune.activities.Failures;
 import io.finetune.activities.dataset.Rows;
 import io.finetune.activities.dataset.Rows.Row;
 import io.finetune.activities.provider.ProviderConfig;
@@ -13,14 +16,33 @@ import io.finetune.workflows.common.DatasetRef;
 import io.finetune.workflows.eval.EvalActivities;
 import io.finetune.workflows.eval.EvalActivities.EvalRequest;
 import io.finetune.workflows.eval.EvalActivities.EvalResult;
+import io.temporal.activity.ActivityOptions;
+import io.temporal.client.WorkflowClient;
+import io.temporal.client.WorkflowOptions;
+import io.temporal.common.RetryOptions;
+import io.temporal.failure.ActivityFailure;
+import io.temporal.failure.ApplicationFailure;
 import io.temporal.testing.TestActivityEnvironment;
+import io.temporal.testing.TestEnvironmentOptions;
+import io.temporal.testing.TestWorkflowEnvironment;
+import io.temporal.worker.Worker;
+import io.temporal.workflow.Workflow;
+import io.temporal.workflow.WorkflowInterface;
+import io.temporal.workflow.WorkflowMethod;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 import okhttp3.mockwebserver.Dispatcher;
 import okhttp3.mockwebserver.MockResponse;
 import okhttp3.mockwebserver.MockWebServer;
@@ -32,15 +54,26 @@ import org.junit.jupiter.api.io.TempDir;
 
 class EvalActivitiesImplTest {
   private static final ObjectMapper JSON = new ObjectMapper();
+  private static final int POOL_SIZE = 4;
   @TempDir Path dir;
   private MockWebServer server;
-  private final AtomicInteger requests = new AtomicInteger();
-  private final ExecutorService pool = Executors.newFixedThreadPool(2);
+
+  /** The user message of every request the provider received, in order. */
+  private final List<String> requests = new CopyOnWriteArrayList<>();
+
+  /** How the fake provider answers a user message; by default it echoes it at once. */
+  private volatile Function<String, MockResponse> answer = EvalActivitiesImplTest::echo;
+
+  /** Holds back the slow answers of a test until it ends. */
+  private final CountDownLatch release = new CountDownLatch(1);
+
+  private final ExecutorService pool = Executors.newFixedThreadPool(POOL_SIZE);
   private TestActivityEnvironment env;
+  private TestWorkflowEnvironment workflowEnv;
   private ArtifactStore store;
+  private EvalActivitiesImpl impl;
   private EvalActivities activities;
 
-  /** The fake model answers "billing" when the text says refund, else "technical". */
   @BeforeEach
   void setUp() throws Exception {
     server = new MockWebServer();
@@ -48,33 +81,66 @@ class EvalActivitiesImplTest {
         new Dispatcher() {
           @Override
           public MockResponse dispatch(RecordedRequest request) {
-            requests.incrementAndGet();
-            String body = request.getBody().readUtf8();
-            String answer =
-                body.contains("refund") ? "{\\\"category\\\":\\\"billing\\\"}" : "not json";
-            return new MockResponse()
-                .setBody(
-                    "{\"choices\":[{\"message\":{\"role\":\"assistant\",\"content\":\""
-                        + answer
-                        + "\"}}]}");
+            try {
+              JsonNode messages = JSON.readTree(request.getBody().readUtf8()).get("messages");
+              String user = messages.get(messages.size() - 1).get("content").asText();
+              requests.add(user);
+              return answer.apply(user);
+            } catch (Exception e) {
+              return new MockResponse().setResponseCode(500);
+            }
           }
         });
     server.start();
     store = new ArtifactStore(dir);
-    env = TestActivityEnvironment.newInstance();
-    env.registerActivitiesImplementations(
+    impl =
         new EvalActivitiesImpl(
             store,
             new Providers(List.of(new ProviderConfig("p", server.url("/v1").toString(), "", 100))),
-            pool));
-    activities = env.newActivityStub(EvalActivities.class);
+            pool);
+    env = TestActivityEnvironment.newInstance();
+    env.registerActivitiesImplementations(impl);
+    activities =
+        env.newActivityStub(
+            EvalActivities.class,
+            ActivityOptions.newBuilder()
+                .setStartToCloseTimeout(Duration.ofMinutes(1))
+                .setHeartbeatTimeout(Duration.ofSeconds(2))
+                .build());
   }
 
   @AfterEach
   void tearDown() throws Exception {
+    release.countDown();
     env.close();
+    if (workflowEnv != null) {
+      workflowEnv.close();
+    }
     server.shutdown();
     pool.shutdownNow();
+  }
+
+  private static MockResponse echo(String user) {
+    return chatAnswer("echo:" + user);
+  }
+
+  private static MockResponse chatAnswer(String content) {
+    var body = JSON.createObjectNode();
+    body.putArray("choices")
+        .addObject()
+        .putObject("message")
+        .put("role", "assistant")
+        .put("content", content);
+    return new MockResponse().setBody(body.toString());
+  }
+
+  private MockResponse slowEcho(String user) {
+    try {
+      release.await(20, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    return echo(user);
   }
 
   private DatasetRef data(int n) {
@@ -86,12 +152,51 @@ class EvalActivitiesImplTest {
     return Rows.write(store, "test", rows);
   }
 
+  private static EvalRequest request(DatasetRef d) {
+    return new EvalRequest("p", "m", "prompt", d, List.of("category"));
+  }
+
+  /** Every row has its own answer, in order: nothing lost, doubled or shifted. */
+  private static void assertCompletePredictions(DatasetRef d, EvalResult r) throws Exception {
+    List<String> lines = Files.readAllLines(Path.of(r.predictions().path()));
+    assertEquals(d.rows(), lines.size());
+    for (int i = 0; i < lines.size(); i++) {
+      JsonNode line = JSON.readTree(lines.get(i));
+      assertEquals("echo:" + line.get("input").asText(), line.get("answer").asText(), "row " + i);
+    }
+  }
+
+  /** Every thread of the pool is free again: the requests in flight were really aborted. */
+  private void assertInferencePoolIsFree() throws Exception {
+    // Each probe waits for the others, so they all finish only on as many threads at once.
+    CountDownLatch running = new CountDownLatch(POOL_SIZE);
+    List<CompletableFuture<Void>> probes = new ArrayList<>();
+    for (int i = 0; i < POOL_SIZE; i++) {
+      probes.add(
+          CompletableFuture.runAsync(
+              () -> {
+                running.countDown();
+                try {
+                  running.await(10, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                  Thread.currentThread().interrupt();
+                }
+              },
+              pool));
+    }
+    assertTrue(running.await(5, TimeUnit.SECONDS), "pool threads still busy");
+    CompletableFuture.allOf(probes.toArray(CompletableFuture[]::new)).get(5, TimeUnit.SECONDS);
+  }
+
   @Test
   void scoresEveryLabeledRowAndStoresThePredictions() throws Exception {
+    // The fake model answers "billing" when the text says refund; the rest is not JSON.
+    answer =
+        user -> chatAnswer(user.contains("refund") ? "{\"category\":\"billing\"}" : "not json");
     DatasetRef d = data(41); // 40 labeled + 1 unlabeled
-    EvalResult r = activities.evaluate(new EvalRequest("p", "m", "prompt", d, List.of("category")));
+    EvalResult r = activities.evaluate(request(d));
 
-    assertEquals(41, requests.get());
+    assertEquals(41, requests.size());
     assertEquals(41, r.rows());
     assertEquals(40, r.scoredRows());
     // Rows 0,4,8,..,36 say refund and are billing: 10 of 40 right; the rest are not JSON.
@@ -105,28 +210,140 @@ class EvalActivitiesImplTest {
 
   @Test
   void aRetryResumesFromTheLastHeartbeatInsteadOfPayingAgain() throws Exception {
+    // Row 70 (third batch) fails once: the retry must not ask for the first two batches again.
+    Map<String, Boolean> failedOnce = new ConcurrentHashMap<>();
+    answer =
+        user ->
+            user.equals("login 70") && failedOnce.putIfAbsent(user, true) == null
+                ? new MockResponse().setResponseCode(500)
+                : echo(user);
     DatasetRef d = data(100);
-    EvalRequest request = new EvalRequest("p", "m", "prompt", d, List.of("category"));
-    // A first attempt answered 64 rows (heartbeated) and half-wrote a 65th before dying.
-    String key =
-        ArtifactStore.sha256Hex(String.join("\n", "p", "m", "prompt", d.sha256()).getBytes());
-    List<String> done = new ArrayList<>();
-    List<Row> rows = Rows.read(store, d);
+
+    EvalResult r =
+        startWorkflowEnv().newWorkflowStub(EvalWorkflow.class, options("a")).run(request(d), 2);
+
     for (int i = 0; i < 64; i++) {
-      done.add(
-          JSON.writeValueAsString(
-              rows.get(i).input().startsWith("refund")
-                  ? "{\"category\":\"billing\"}"
-                  : "not json"));
+      String input = (i % 4 == 0 ? "refund " : "login ") + i;
+      assertEquals(1, requests.stream().filter(input::equals).count(), input);
     }
-    done.add("\"{\\\"category\\\":");
-    Files.write(store.workFile("eval-" + key + ".jsonl"), done);
-    env.setHeartbeatDetails(64);
+    assertEquals(Boolean.TRUE, failedOnce.get("login 70"), "the first attempt failed");
+    assertCompletePredictions(d, r);
+  }
 
-    EvalResult r = activities.evaluate(request);
+  @Test
+  void concurrentEvalsOfTheSameModelOnTheSameDataDoNotShareAWorkFile() throws Exception {
+    // Slow answers make the two evals overlap on the shared inference pool.
+    answer =
+        user -> {
+          try {
+            Thread.sleep(20);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+          return echo(user);
+        };
+    DatasetRef d = data(40);
+    WorkflowClient client = startWorkflowEnv();
+    EvalWorkflow first = client.newWorkflowStub(EvalWorkflow.class, options("first"));
+    EvalWorkflow second = client.newWorkflowStub(EvalWorkflow.class, options("second"));
 
-    assertEquals(36, requests.get(), "only the rows after the heartbeat are asked again");
-    assertEquals(100, r.rows());
-    assertEquals(25.0 / 99, r.metrics().get("exact_match"), 1e-9);
+    CompletableFuture<EvalResult> a = WorkflowClient.execute(first::run, request(d), 1);
+    CompletableFuture<EvalResult> b = WorkflowClient.execute(second::run, request(d), 1);
+
+    // Each eval has a single attempt: sharing a work file would fail one of them or garble it.
+    assertCompletePredictions(d, a.get(1, TimeUnit.MINUTES));
+    assertCompletePredictions(d, b.get(1, TimeUnit.MINUTES));
+    assertEquals(80, requests.size());
+  }
+
+  @Test
+  void aFailedRequestCancelsTheRestOfItsBatch() throws Exception {
+    // Row 0 is refused once the other requests of the pool are in flight; they would take 20 s.
+    answer =
+        user -> {
+          if (!user.equals("refund 0")) {
+            return slowEcho(user);
+          }
+          awaitRequests(POOL_SIZE);
+          return new MockResponse()
+              .setResponseCode(400)
+              .setBody("{\"error\":{\"message\":\"bad request\"}}");
+        };
+    DatasetRef d = data(32);
+
+    ActivityFailure e = assertThrows(ActivityFailure.class, () -> activities.evaluate(request(d)));
+
+    assertEquals(Failures.PROVIDER_REJECTED, ((ApplicationFailure) e.getCause()).getType());
+    assertInferencePoolIsFree();
+    // What was in flight when row 0 failed, and nothing after: the rest were never sent.
+    assertTrue(requests.size() <= POOL_SIZE + 1, "requests sent: " + requests.size());
+  }
+
+  @Test
+  void cancellingTheEvalCancelsItsRequestsInFlight() throws Exception {
+    answer = this::slowEcho;
+    DatasetRef d = data(32);
+    CompletableFuture<EvalResult> eval =
+        CompletableFuture.supplyAsync(() -> activities.evaluate(request(d)));
+    awaitRequests(POOL_SIZE);
+
+    env.requestCancelActivity();
+
+    // The eval learns of it from its next heartbeat, well before any answer would come.
+    assertThrows(Exception.class, () -> eval.get(10, TimeUnit.SECONDS));
+    assertInferencePoolIsFree();
+    assertTrue(requests.size() <= POOL_SIZE + 1, "requests sent: " + requests.size());
+  }
+
+  private void awaitRequests(int n) {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (requests.size() < n && System.nanoTime() < deadline) {
+      try {
+        Thread.sleep(10);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+    }
+  }
+
+  private WorkflowClient startWorkflowEnv() {
+    // Real time: the evals run for real, with heartbeats, against the slow provider.
+    workflowEnv =
+        TestWorkflowEnvironment.newInstance(
+            TestEnvironmentOptions.newBuilder().setUseTimeskipping(false).build());
+    Worker worker = workflowEnv.newWorker("eval");
+    worker.registerWorkflowImplementationTypes(EvalWorkflowImpl.class);
+    worker.registerActivitiesImplementations(impl);
+    workflowEnv.start();
+    return workflowEnv.getWorkflowClient();
+  }
+
+  private static WorkflowOptions options(String workflowId) {
+    return WorkflowOptions.newBuilder().setWorkflowId(workflowId).setTaskQueue("eval").build();
+  }
+
+  /** Runs one eval as an activity of its own workflow run, as the pipeline does. */
+  @WorkflowInterface
+  public interface EvalWorkflow {
+    @WorkflowMethod
+    EvalResult run(EvalRequest request, int maxAttempts);
+  }
+
+  public static class EvalWorkflowImpl implements EvalWorkflow {
+    @Override
+    public EvalResult run(EvalRequest request, int maxAttempts) {
+      ActivityOptions options =
+          ActivityOptions.newBuilder()
+              .setStartToCloseTimeout(Duration.ofMinutes(1))
+              .setHeartbeatTimeout(Duration.ofSeconds(10))
+              .setRetryOptions(
+                  RetryOptions.newBuilder()
+                      .setInitialInterval(Duration.ofMillis(100))
+                      .setMaximumAttempts(maxAttempts)
+                      .build())
+              .build();
+      return Workflow.newActivityStub(EvalActivities.class, options).evaluate(request);
+    }
   }
 }

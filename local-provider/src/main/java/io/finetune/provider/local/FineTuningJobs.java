@@ -1,9 +1,13 @@
 package io.finetune.provider.local;
 
+import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.annotation.JsonPropertyOrder;
+import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.finetune.provider.local.FineTuningJob.Status;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -17,6 +21,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.UnaryOperator;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -24,17 +29,40 @@ import org.slf4j.LoggerFactory;
 /**
  * Fine-tuning jobs ({@code /v1/fine_tuning/jobs}) with the real API's lifecycle: {@code
  * validating_files} → {@code running} → {@code succeeded} | {@code failed} | {@code cancelled}.
- * Jobs train one at a time on a background thread; each is saved as JSON at every change, so a
- * restarted provider knows every job it accepted and trains the unfinished ones again.
+ * Jobs train one at a time on a background thread; each is saved as JSON (the job and its events)
+ * at every change, so a restarted provider knows every job it accepted and trains the unfinished
+ * ones again.
  */
 final class FineTuningJobs implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(FineTuningJobs.class);
   private static final ObjectMapper JSON = new ObjectMapper();
+  private static final TypeReference<Map<String, String>> METADATA = new TypeReference<>() {};
+  private static final TypeReference<List<Event>> EVENTS = new TypeReference<>() {};
+
+  /** A {@code fine_tuning.job.event}. */
+  @JsonPropertyOrder({"object", "id", "created_at", "level", "message"})
+  @JsonIgnoreProperties(value = "object", allowGetters = true)
+  record Event(
+      String id, @JsonProperty("created_at") long createdAt, String level, String message) {
+    @JsonProperty("object")
+    String object() {
+      return "fine_tuning.job.event";
+    }
+  }
+
+  /** A list answer: {@code {"object": "list", "data": [...], "has_more": false}}. */
+  record Page<T>(String object, List<T> data, @JsonProperty("has_more") boolean hasMore) {
+    Page(List<T> data) {
+      this("list", data, false);
+    }
+  }
 
   private final Path dir;
   private final FileStore files;
   private final ModelStore models;
-  private final Map<String, ObjectNode> jobsById = new ConcurrentHashMap<>();
+  // Each job is replaced, never changed; changes and saves happen under this object's lock.
+  private final Map<String, FineTuningJob> jobsById = new ConcurrentHashMap<>();
+  private final Map<String, List<Event>> eventsById = new ConcurrentHashMap<>();
   private final AtomicLong sequence = new AtomicLong(System.currentTimeMillis());
   private final ExecutorService trainer =
       Executors.newSingleThreadExecutor(
@@ -50,7 +78,7 @@ final class FineTuningJobs implements AutoCloseable {
     this.models = models;
   }
 
-  ObjectNode create(JsonNode req) throws IOException {
+  FineTuningJob create(JsonNode req) throws IOException {
     String model = ApiError.requiredText(req, "model");
     ModelCapacity capacity = ModelCapacity.ofBaseModel(model);
     if (capacity == null) {
@@ -74,95 +102,98 @@ final class FineTuningJobs implements AutoCloseable {
     }
     int epochs = hp.path("n_epochs").isInt() ? hp.get("n_epochs").asInt() : capacity.defaultEpochs;
     String id = "ftjob-" + Long.toHexString(sequence.incrementAndGet());
-    ObjectNode job = JSON.createObjectNode();
-    job.put("id", id);
-    job.put("object", "fine_tuning.job");
-    job.put("model", model);
-    job.put("created_at", System.currentTimeMillis() / 1000);
-    job.put("training_file", fileId);
-    job.put("status", "validating_files");
-    job.putNull("fine_tuned_model");
-    job.putNull("error");
-    job.put("seed", req.path("seed").asLong(42));
-    job.put("suffix", suffix);
-    job.putObject("hyperparameters").put("n_epochs", epochs);
-    job.set("metadata", req.path("metadata").isObject() ? req.get("metadata") : null);
-    job.putArray("events");
-    event(job, "info", "Created fine-tuning job " + id);
-    save(job);
-    // The answer shows the job as created; training may move it on at once.
-    ObjectNode created = publicView(job);
+    FineTuningJob job =
+        FineTuningJob.created(
+            id,
+            model,
+            System.currentTimeMillis() / 1000,
+            fileId,
+            req.path("seed").asLong(42),
+            suffix,
+            epochs,
+            metadata(req));
+    synchronized (this) {
+      jobsById.put(id, job);
+      eventsById.put(id, new ArrayList<>());
+      event(id, "info", "Created fine-tuning job " + id);
+      save(id);
+    }
     trainer.submit(() -> run(id));
-    return created;
+    // The answer shows the job as created, however far training has moved it on since.
+    return job;
+  }
+
+  private static Map<String, String> metadata(JsonNode req) {
+    JsonNode metadata = req.path("metadata");
+    if (!metadata.isObject()) {
+      return null;
+    }
+    try {
+      return JSON.convertValue(metadata, METADATA);
+    } catch (IllegalArgumentException e) {
+      throw new ApiError(400, "invalid_value", "metadata values must be strings", "metadata");
+    }
   }
 
   /** Newest first; {@code after}, {@code limit} and {@code metadata[key]=value} as in the API. */
-  ObjectNode list(Map<String, String> query) {
-    List<ObjectNode> all = new ArrayList<>(jobsById.values());
-    all.sort(Comparator.comparing((ObjectNode j) -> j.get("id").asText()).reversed());
-    ObjectNode out = JSON.createObjectNode().put("object", "list");
-    ArrayNode data = out.putArray("data");
+  Page<FineTuningJob> list(Map<String, String> query) {
+    List<FineTuningJob> all = new ArrayList<>(jobsById.values());
+    all.sort(Comparator.comparing(FineTuningJob::id).reversed());
+    List<FineTuningJob> data = new ArrayList<>();
     int limit = Integer.parseInt(query.getOrDefault("limit", "20"));
     String after = query.get("after");
     boolean started = after == null;
-    for (ObjectNode j : all) {
+    for (FineTuningJob j : all) {
       if (!started) {
-        started = j.get("id").asText().equals(after);
+        started = j.id().equals(after);
         continue;
       }
       boolean matches = true;
       for (Map.Entry<String, String> q : query.entrySet()) {
         if (q.getKey().startsWith("metadata[") && q.getKey().endsWith("]")) {
           String key = q.getKey().substring(9, q.getKey().length() - 1);
-          matches &= q.getValue().equals(j.path("metadata").path(key).asText(null));
+          matches &= j.metadata() != null && q.getValue().equals(j.metadata().get(key));
         }
       }
       if (matches && data.size() < limit) {
-        data.add(publicView(j));
+        data.add(j);
       }
     }
-    out.put("has_more", false);
-    return out;
+    return new Page<>(data);
   }
 
-  ObjectNode get(String id) {
-    return publicView(find(id));
+  FineTuningJob get(String id) {
+    return find(id);
   }
 
-  ObjectNode events(String id) {
-    ObjectNode job = find(id);
-    ObjectNode out = JSON.createObjectNode().put("object", "list");
-    synchronized (job) {
-      out.set("data", job.get("events").deepCopy());
+  synchronized Page<Event> events(String id) {
+    find(id);
+    return new Page<>(List.copyOf(eventsById.get(id)));
+  }
+
+  synchronized FineTuningJob cancel(String id) throws IOException {
+    FineTuningJob job = find(id);
+    if (job.status() == Status.SUCCEEDED || job.status() == Status.FAILED) {
+      throw new ApiError(
+          400, "invalid_state", "Job " + id + " has already " + job.status().apiValue(), null);
     }
-    out.put("has_more", false);
-    return out;
-  }
-
-  ObjectNode cancel(String id) throws IOException {
-    ObjectNode job = find(id);
-    synchronized (job) {
-      String status = job.get("status").asText();
-      if (status.equals("succeeded") || status.equals("failed")) {
-        throw new ApiError(400, "invalid_state", "Job " + id + " has already " + status, null);
-      }
-      job.put("status", "cancelled");
-      event(job, "info", "Job cancelled");
-      save(job);
-    }
-    return publicView(job);
+    jobsById.put(id, job.cancelled());
+    event(id, "info", "Job cancelled");
+    save(id);
+    return jobsById.get(id);
   }
 
   /** Jobs accepted before a restart are known again; unfinished ones are trained again. */
   void recover() throws IOException {
     try (Stream<Path> s = Files.list(dir)) {
       for (Path f : s.filter(f -> f.toString().endsWith(".json")).sorted().toList()) {
-        ObjectNode job = (ObjectNode) JSON.readTree(f.toFile());
-        String id = job.get("id").asText();
-        jobsById.put(id, job);
-        String status = job.get("status").asText();
-        if (status.equals("validating_files") || status.equals("running")) {
-          trainer.submit(() -> run(id));
+        ObjectNode saved = (ObjectNode) JSON.readTree(f.toFile());
+        List<Event> events = JSON.convertValue(saved.remove("events"), EVENTS);
+        FineTuningJob job = JSON.treeToValue(saved, FineTuningJob.class);
+        jobsById.put(job.id(), job);
+        eventsById.put(job.id(), events == null ? new ArrayList<>() : new ArrayList<>(events));
+        if (!job.status().isFinished()) {
+          trainer.submit(() -> run(job.id()));
         }
       }
     }
@@ -173,8 +204,8 @@ final class FineTuningJobs implements AutoCloseable {
     trainer.shutdownNow();
   }
 
-  private ObjectNode find(String id) {
-    ObjectNode job = jobsById.get(id);
+  private FineTuningJob find(String id) {
+    FineTuningJob job = jobsById.get(id);
     if (job == null) {
       throw ApiError.notFound("job_not_found", "No such fine-tuning job: " + id, "id");
     }
@@ -182,47 +213,45 @@ final class FineTuningJobs implements AutoCloseable {
   }
 
   private void run(String id) {
-    ObjectNode job = jobsById.get(id);
+    FineTuningJob job = jobsById.get(id);
     try {
-      List<FineTunedModel.Example> examples = readTrainingFile(job.get("training_file").asText());
-      if (!transition(job, "running", "Validated " + examples.size() + " examples")) {
+      List<FineTunedModel.Example> examples = readTrainingFile(job.trainingFile());
+      if (!transition(id, FineTuningJob::running, "Validated " + examples.size() + " examples")) {
         return;
       }
-      String suffix = job.get("suffix").asText();
       String modelId =
           "ft:"
-              + job.get("model").asText()
+              + job.model()
               + ":"
-              + (suffix.isEmpty() ? "custom" : suffix)
+              + (job.suffix().isEmpty() ? "custom" : job.suffix())
               + ":"
               + id.substring("ftjob-".length());
       FineTunedModel model =
           FineTunedModel.train(
               modelId,
-              ModelCapacity.ofBaseModel(job.get("model").asText()),
+              ModelCapacity.ofBaseModel(job.model()),
               examples,
-              job.get("hyperparameters").get("n_epochs").asInt(),
-              job.get("seed").asLong(),
-              (epoch, epochs, loss) ->
+              job.hyperparameters().nEpochs(),
+              job.seed(),
+              (epoch, epochs, loss) -> {
+                synchronized (this) {
                   event(
-                      job,
+                      id,
                       "info",
-                      String.format(Locale.ROOT, "Epoch %d/%d: loss %.4f", epoch, epochs, loss)));
+                      String.format(Locale.ROOT, "Epoch %d/%d: loss %.4f", epoch, epochs, loss));
+                }
+              });
       models.save(model);
-      synchronized (job) {
-        if (job.get("status").asText().equals("cancelled")) {
-          return;
-        }
-        job.put("fine_tuned_model", modelId);
-        job.put("trained_tokens", examples.size());
-        job.put("finished_at", System.currentTimeMillis() / 1000);
-      }
-      transition(job, "succeeded", "Fine-tuned model " + modelId + " is ready");
+      long finishedAt = System.currentTimeMillis() / 1000;
+      transition(
+          id,
+          j -> j.succeeded(modelId, examples.size(), finishedAt),
+          "Fine-tuned model " + modelId + " is ready");
     } catch (ApiError e) {
-      fail(job, e.code, e.getMessage());
+      fail(id, e.code, e.getMessage());
     } catch (Exception e) {
       log.error("Training job {} failed", id, e);
-      fail(job, "server_error", e.toString());
+      fail(id, "server_error", e.toString());
     }
   }
 
@@ -269,58 +298,51 @@ final class FineTuningJobs implements AutoCloseable {
     return examples;
   }
 
-  private boolean transition(ObjectNode job, String status, String message) throws IOException {
-    synchronized (job) {
-      if (job.get("status").asText().equals("cancelled")) {
-        return false;
-      }
-      job.put("status", status);
-      event(job, "info", message);
-      save(job);
-      return true;
+  /** Moves the job on unless it was cancelled meanwhile; false if it was. */
+  private synchronized boolean transition(
+      String id, UnaryOperator<FineTuningJob> step, String message) throws IOException {
+    FineTuningJob job = jobsById.get(id);
+    if (job.status() == Status.CANCELLED) {
+      return false;
+    }
+    jobsById.put(id, step.apply(job));
+    event(id, "info", message);
+    save(id);
+    return true;
+  }
+
+  private synchronized void fail(String id, String code, String message) {
+    FineTuningJob job = jobsById.get(id);
+    if (job.status() == Status.CANCELLED) {
+      return;
+    }
+    jobsById.put(id, job.failed(code, message));
+    event(id, "error", message);
+    try {
+      save(id);
+    } catch (IOException e) {
+      log.error("Cannot save job {}", id, e);
     }
   }
 
-  private void fail(ObjectNode job, String code, String message) {
-    synchronized (job) {
-      job.put("status", "failed");
-      job.putObject("error").put("code", code).put("message", message).putNull("param");
-      event(job, "error", message);
-      try {
-        save(job);
-      } catch (IOException e) {
-        log.error("Cannot save job {}", job.get("id"), e);
-      }
-    }
+  /** Call with this object's lock held. */
+  private void event(String id, String level, String message) {
+    eventsById
+        .get(id)
+        .add(
+            new Event(
+                "ftevent-" + Long.toHexString(sequence.incrementAndGet()),
+                System.currentTimeMillis() / 1000,
+                level,
+                message));
   }
 
-  private void event(ObjectNode job, String level, String message) {
-    synchronized (job) {
-      ((ArrayNode) job.get("events"))
-          .addObject()
-          .put("object", "fine_tuning.job.event")
-          .put("id", "ftevent-" + Long.toHexString(sequence.incrementAndGet()))
-          .put("created_at", System.currentTimeMillis() / 1000)
-          .put("level", level)
-          .put("message", message);
-    }
-  }
-
-  private void save(ObjectNode job) throws IOException {
-    String id = job.get("id").asText();
-    jobsById.put(id, job);
+  /** The job and its events, as one file; call with this object's lock held. */
+  private void save(String id) throws IOException {
+    ObjectNode saved = JSON.valueToTree(jobsById.get(id));
+    saved.set("events", JSON.valueToTree(eventsById.get(id)));
     Path tmp = dir.resolve(id + ".json.tmp");
-    synchronized (job) {
-      JSON.writeValue(tmp.toFile(), job);
-      Files.move(tmp, dir.resolve(id + ".json"), StandardCopyOption.REPLACE_EXISTING);
-    }
-  }
-
-  private static ObjectNode publicView(ObjectNode job) {
-    synchronized (job) {
-      ObjectNode copy = job.deepCopy();
-      copy.remove("events");
-      return copy;
-    }
+    JSON.writeValue(tmp.toFile(), saved);
+    Files.move(tmp, dir.resolve(id + ".json"), StandardCopyOption.REPLACE_EXISTING);
   }
 }

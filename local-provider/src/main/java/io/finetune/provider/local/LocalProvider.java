@@ -224,7 +224,7 @@ public final class LocalProvider implements AutoCloseable {
     return out;
   }
 
-  private static void send(HttpExchange ex, int status, JsonNode body) throws IOException {
+  private static void send(HttpExchange ex, int status, Object body) throws IOException {
     byte[] bytes = JSON.writeValueAsBytes(body);
     ex.getResponseHeaders().set("Content-Type", "application/json");
     ex.sendResponseHeaders(status, bytes.length);

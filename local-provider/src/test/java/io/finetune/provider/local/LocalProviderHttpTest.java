@@ -11,6 +11,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -194,5 +195,114 @@ class LocalProviderHttpTest {
     assertEquals("failed", failed.get("status").asText());
     assertEquals("invalid_training_file", failed.get("error").get("code").asText());
     assertTrue(failed.get("error").get("message").asText().contains("line 1"));
+  }
+
+  private static List<String> fieldNames(JsonNode node) {
+    List<String> names = new ArrayList<>();
+    node.fieldNames().forEachRemaining(names::add);
+    return names;
+  }
+
+  @Test
+  void jobsHaveTheShapeOfTheOpenAiApi() throws Exception {
+    provider = LocalProvider.start(0, storage);
+    String fileId = upload(trainingFile());
+    JsonNode created =
+        post(
+                "/fine_tuning/jobs",
+                "{\"model\":\"local-small\",\"training_file\":\"" + fileId + "\"}")
+            .body();
+    List<String> fields =
+        List.of(
+            "id",
+            "object",
+            "model",
+            "created_at",
+            "training_file",
+            "status",
+            "fine_tuned_model",
+            "error",
+            "seed",
+            "suffix",
+            "hyperparameters",
+            "metadata");
+    assertEquals(fields, fieldNames(created));
+    assertEquals("fine_tuning.job", created.get("object").asText());
+    assertTrue(created.get("fine_tuned_model").isNull());
+    assertTrue(created.get("error").isNull());
+    assertTrue(created.get("metadata").isNull());
+    assertEquals(42, created.get("seed").asLong());
+    assertEquals("", created.get("suffix").asText());
+    assertEquals(
+        ModelCapacity.SMALL.defaultEpochs, created.get("hyperparameters").get("n_epochs").asInt());
+
+    JsonNode done = awaitJob(created.get("id").asText());
+    List<String> finished = new ArrayList<>(fields);
+    finished.addAll(List.of("trained_tokens", "finished_at"));
+    assertEquals(finished, fieldNames(done));
+    assertEquals(40, done.get("trained_tokens").asInt());
+
+    JsonNode events =
+        call("GET", "/fine_tuning/jobs/" + done.get("id").asText() + "/events", null, null).body();
+    assertEquals(List.of("object", "data", "has_more"), fieldNames(events));
+    JsonNode first = events.get("data").get(0);
+    assertEquals(List.of("object", "id", "created_at", "level", "message"), fieldNames(first));
+    assertEquals("fine_tuning.job.event", first.get("object").asText());
+
+    JsonNode list = call("GET", "/fine_tuning/jobs", null, null).body();
+    assertEquals(List.of("object", "data", "has_more"), fieldNames(list));
+    assertEquals(finished, fieldNames(list.get("data").get(0)));
+
+    // Cancelling a job that has finished is refused; its state does not change.
+    Reply cancel = post("/fine_tuning/jobs/" + done.get("id").asText() + "/cancel", "{}");
+    assertEquals(400, cancel.status());
+    assertEquals("invalid_state", cancel.body().get("error").get("code").asText());
+  }
+
+  @Test
+  void jobsSavedByEarlierVersionsStillLoad() throws Exception {
+    // Written by the provider before jobs were typed records: the job and its events in one file.
+    Path jobs = Files.createDirectories(storage.resolve("jobs"));
+    Files.writeString(
+        jobs.resolve("ftjob-a1.json"),
+        "{\"id\":\"ftjob-a1\",\"object\":\"fine_tuning.job\",\"model\":\"local-small\","
+            + "\"created_at\":1764460000,\"training_file\":\"file-1\",\"status\":\"succeeded\","
+            + "\"fine_tuned_model\":\"ft:local-small:t:a1\",\"error\":null,\"seed\":7,"
+            + "\"suffix\":\"t\",\"hyperparameters\":{\"n_epochs\":3},"
+            + "\"metadata\":{\"finetune_attempt\":\"run-1\"},\"events\":["
+            + "{\"object\":\"fine_tuning.job.event\",\"id\":\"ftevent-1\",\"created_at\":1764460000,"
+            + "\"level\":\"info\",\"message\":\"Created fine-tuning job ftjob-a1\"}],"
+            + "\"trained_tokens\":40,\"finished_at\":1764460005}");
+    Files.writeString(
+        jobs.resolve("ftjob-a2.json"),
+        "{\"id\":\"ftjob-a2\",\"object\":\"fine_tuning.job\",\"model\":\"local-medium\","
+            + "\"created_at\":1764460001,\"training_file\":\"file-1\",\"status\":\"failed\","
+            + "\"fine_tuned_model\":null,\"error\":{\"code\":\"invalid_training_file\","
+            + "\"message\":\"bad\",\"param\":null},\"seed\":42,\"suffix\":\"\","
+            + "\"hyperparameters\":{\"n_epochs\":4},\"metadata\":null,\"events\":[]}");
+    provider = LocalProvider.start(0, storage);
+
+    JsonNode succeeded = call("GET", "/fine_tuning/jobs/ftjob-a1", null, null).body();
+    assertEquals("succeeded", succeeded.get("status").asText());
+    assertEquals("ft:local-small:t:a1", succeeded.get("fine_tuned_model").asText());
+    assertEquals(1764460005L, succeeded.get("finished_at").asLong());
+    assertEquals(7, succeeded.get("seed").asLong());
+    assertTrue(!succeeded.has("events"), "events are served apart");
+    JsonNode failed = call("GET", "/fine_tuning/jobs/ftjob-a2", null, null).body();
+    assertEquals("failed", failed.get("status").asText());
+    assertEquals("invalid_training_file", failed.get("error").get("code").asText());
+    assertTrue(failed.get("error").get("param").isNull());
+    assertEquals(
+        "Created fine-tuning job ftjob-a1",
+        call("GET", "/fine_tuning/jobs/ftjob-a1/events", null, null)
+            .body()
+            .get("data")
+            .get(0)
+            .get("message")
+            .asText());
+    JsonNode byMetadata =
+        call("GET", "/fine_tuning/jobs?metadata%5Bfinetune_attempt%5D=run-1", null, null).body();
+    assertEquals(1, byMetadata.get("data").size());
+    assertEquals("ftjob-a1", byMetadata.get("data").get(0).get("id").asText());
   }
 }

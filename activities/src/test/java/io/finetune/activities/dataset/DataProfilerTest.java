@@ -1,0 +1,92 @@
+package io.finetune.activities.dataset;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import io.finetune.activities.dataset.Rows.Row;
+import io.finetune.activities.store.ArtifactStore;
+import io.finetune.workflows.common.ArtifactRef;
+import io.finetune.workflows.common.DatasetRef;
+import io.finetune.workflows.dataset.DatasetActivities.DataReport;
+import io.finetune.workflows.dataset.DatasetActivities.ProfileRequest;
+import io.finetune.workflows.dataset.DatasetActivities.SplitResult;
+import io.finetune.workflows.eval.EvalActivities.EvalResult;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The report users and tools read: the same JSON and Markdown, field for field. */
+class DataProfilerTest {
+  @TempDir Path dir;
+
+  private static Row row(String input, String category, String priority) {
+    return new Row(
+        input, Rows.JSON.createObjectNode().put("category", category).put("priority", priority));
+  }
+
+  @Test
+  void reportIsTheSameJsonAndMarkdownAsBefore() throws Exception {
+    ArtifactStore store = new ArtifactStore(dir);
+    List<Row> rows = new ArrayList<>();
+    for (int i = 0; i < 30; i++) {
+      rows.add(row("ticket " + i + " " + "x".repeat(i), i % 3 == 0 ? "billing" : "tech", "low"));
+    }
+    rows.add(row("Ticket  1 x", "account", "low")); // a duplicate that disagrees
+    rows.add(row("refund please", "Billing ", "high")); // a typo of billing
+    rows.add(row("refund now", "billing", "")); // an empty output
+    DatasetRef data = Rows.write(store, "train", rows);
+    DatasetRef train = Rows.write(store, "train-part", rows.subList(0, 25));
+    DatasetRef test = Rows.write(store, "test-part", rows.subList(25, rows.size()));
+    Map<String, Integer> evalSetLeaks = new LinkedHashMap<>();
+    evalSetLeaks.put("corner-cases", 2);
+    evalSetLeaks.put("clean", 0);
+    SplitResult split = new SplitResult(train, test, 1, 0, evalSetLeaks);
+    ArtifactRef predictions =
+        store.writeLines(
+            "predictions",
+            "jsonl",
+            () ->
+                List.of(
+                        "{\"input\":\"refund now\",\"expected\":{\"category\":\"billing\"},"
+                            + "\"answer\":\"nope\",\"valid\":false,\"scored\":true,\"exact\":false}",
+                        "{\"input\":\"ticket 1 x\",\"expected\":{\"category\":\"tech\"},"
+                            + "\"answer\":\"{}\",\"valid\":true,\"scored\":true,\"exact\":true}",
+                        "{\"input\":\"unlabeled\",\"expected\":null,"
+                            + "\"answer\":\"{}\",\"valid\":true,\"scored\":false,\"exact\":false}")
+                    .iterator());
+    EvalResult baseline =
+        new EvalResult(
+            "m",
+            "test",
+            3,
+            2,
+            Map.of("exact_match", 0.125, "invalid_output_rate", 0.75),
+            predictions);
+
+    DataReport r =
+        new DataProfiler(store)
+            .profile(
+                new ProfileRequest(
+                    data, split, List.of("category", "priority"), baseline, "exact_match", 0.9));
+
+    assertEquals(golden("data-report.json"), read(r.json(), data));
+    assertEquals(golden("data-report.md"), read(r.markdown(), data));
+  }
+
+  /** The report with the dataset's path, which changes from run to run, made constant. */
+  private static String read(ArtifactRef ref, DatasetRef data) throws Exception {
+    return Files.readString(Path.of(ref.path())).replace(data.path(), "<dataset>");
+  }
+
+  private static String golden(String name) throws Exception {
+    try (InputStream in = DataProfilerTest.class.getResourceAsStream("/dataset/" + name)) {
+      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    }
+  }
+}
