@@ -6,13 +6,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.finetune.activities.Failures;
 import io.finetune.activities.dataset.Rows;
 import io.finetune.activities.dataset.Rows.Row;
 import io.finetune.activities.provider.ProviderConfig;
 import io.finetune.activities.provider.Providers;
 import io.finetune.activities.store.ArtifactStore;
 import io.finetune.workflows.common.DatasetRef;
+import io.finetune.workflows.common.Failures;
 import io.finetune.workflows.eval.EvalActivities;
 import io.finetune.workflows.eval.EvalActivities.EvalRequest;
 import io.finetune.workflows.eval.EvalActivities.EvalResult;
