@@ -1,6 +1,7 @@
 package io.finetune.worker;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.springframework.boot.context.properties.ConfigurationProperties;
@@ -15,6 +16,8 @@ public class FinetuneProperties {
   private int inferenceConcurrency = 4;
 
   private final LocalProvider localProvider = new LocalProvider();
+
+  private final Activities activities = new Activities();
 
   /** Providers by the name specs use; keys are read from the named environment variables. */
   private final Map<String, Provider> providers = new LinkedHashMap<>();
@@ -41,6 +44,44 @@ public class FinetuneProperties {
 
   public Map<String, Provider> getProviders() {
     return providers;
+  }
+
+  public Activities getActivities() {
+    return activities;
+  }
+
+  /**
+   * Activity timeouts that override the workflows' coded ones (unset: as coded). They bound how
+   * long an activity whose worker died holds its run up before another worker retries it.
+   */
+  public static class Activities {
+    /**
+     * Heartbeat timeout of the activities that heartbeat: evals (coded: 2m), training poll (1m).
+     */
+    private Duration heartbeatTimeout;
+
+    /**
+     * Start-to-close timeout of the activities that do not heartbeat (import, split, profile,
+     * training file, upload, job start, drift statistics: coded 30m; registry: 1m). Keep it well
+     * above how long the largest dataset takes, or attempts time out and are retried.
+     */
+    private Duration startToCloseTimeout;
+
+    public Duration getHeartbeatTimeout() {
+      return heartbeatTimeout;
+    }
+
+    public void setHeartbeatTimeout(Duration heartbeatTimeout) {
+      this.heartbeatTimeout = heartbeatTimeout;
+    }
+
+    public Duration getStartToCloseTimeout() {
+      return startToCloseTimeout;
+    }
+
+    public void setStartToCloseTimeout(Duration startToCloseTimeout) {
+      this.startToCloseTimeout = startToCloseTimeout;
+    }
   }
 
   /** The embedded provider, served on 127.0.0.1 and registered as provider {@code local}. */

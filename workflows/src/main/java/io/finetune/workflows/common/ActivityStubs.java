@@ -8,14 +8,33 @@ import io.finetune.workflows.training.TrainingActivities;
 import io.temporal.activity.ActivityCancellationType;
 import io.temporal.activity.ActivityOptions;
 import io.temporal.common.RetryOptions;
+import io.temporal.common.metadata.POJOActivityInterfaceMetadata;
+import io.temporal.common.metadata.POJOActivityMethodMetadata;
 import io.temporal.workflow.Workflow;
 import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * Activity stubs with the timeouts and retry policy every workflow uses, in one place. Call from
  * workflow code only (e.g. field initializers of a workflow implementation).
+ *
+ * <p>A worker may override the timeouts per activity type ({@link #timeoutOverrides}, given to
+ * {@code WorkflowImplementationOptions.setActivityOptions}): the SDK merges those over the options
+ * below field by field when it schedules an activity, so workflow code is unchanged and histories
+ * replay (timeouts are not compared on replay).
  */
 public final class ActivityStubs {
+  /** Every activity interface the workflows call. */
+  private static final List<Class<?>> INTERFACES =
+      List.of(
+          DatasetActivities.class,
+          DriftActivities.class,
+          RegistryActivities.class,
+          EvalActivities.class,
+          TrainingActivities.class);
+
   /** Transient failures are retried with backoff; non-retryable ones (bad input) are not. */
   private static final RetryOptions RETRY =
       RetryOptions.newBuilder()
@@ -77,5 +96,49 @@ public final class ActivityStubs {
             .setCancellationType(ActivityCancellationType.WAIT_CANCELLATION_COMPLETED)
             .build();
     return Workflow.newActivityStub(TrainingActivities.class, options);
+  }
+
+  /**
+   * Whether an activity heartbeats (evals, the training poll): a lost worker's attempt is retried
+   * after the heartbeat timeout. The others are retried only after their start-to-close timeout.
+   */
+  static boolean heartbeats(POJOActivityMethodMetadata method) {
+    return method.getMethod().getDeclaringClass() == EvalActivities.class
+        || (method.getMethod().getDeclaringClass() == TrainingActivities.class
+            && method.getMethod().getName().equals("awaitJob"));
+  }
+
+  /**
+   * Per activity type, a worker's overrides of the timeouts above: {@code heartbeatTimeout} for the
+   * activities that heartbeat, {@code startToCloseTimeout} for those that do not (how long a worker
+   * lost mid-activity holds it up); null keeps the coded value.
+   */
+  public static Map<String, ActivityOptions> timeoutOverrides(
+      Duration heartbeatTimeout, Duration startToCloseTimeout) {
+    requirePositive("heartbeat timeout", heartbeatTimeout);
+    requirePositive("start-to-close timeout", startToCloseTimeout);
+    Map<String, ActivityOptions> overrides = new TreeMap<>();
+    for (Class<?> type : INTERFACES) {
+      for (POJOActivityMethodMetadata m :
+          POJOActivityInterfaceMetadata.newInstance(type).getMethodsMetadata()) {
+        Duration heartbeat = heartbeats(m) ? heartbeatTimeout : null;
+        Duration startToClose = heartbeats(m) ? null : startToCloseTimeout;
+        if (heartbeat != null || startToClose != null) {
+          overrides.put(
+              m.getActivityTypeName(),
+              ActivityOptions.newBuilder()
+                  .setHeartbeatTimeout(heartbeat)
+                  .setStartToCloseTimeout(startToClose)
+                  .build());
+        }
+      }
+    }
+    return overrides;
+  }
+
+  private static void requirePositive(String what, Duration d) {
+    if (d != null && (d.isZero() || d.isNegative())) {
+      throw new IllegalArgumentException("The " + what + " must be positive, not " + d);
+    }
   }
 }

@@ -2,14 +2,19 @@ package io.finetune.workflows.replay;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.finetune.workflows.common.ActivityStubs;
 import io.finetune.workflows.drift.DriftCheckImpl;
 import io.finetune.workflows.pipeline.FineTunePipelineImpl;
 import io.finetune.workflows.training.TrainCandidateImpl;
 import io.temporal.common.WorkflowExecutionHistory;
+import io.temporal.testing.TestWorkflowEnvironment;
 import io.temporal.testing.WorkflowReplayer;
+import io.temporal.worker.Worker;
+import io.temporal.worker.WorkflowImplementationOptions;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -50,5 +55,26 @@ class HistoryReplayTest {
         FineTunePipelineImpl.class,
         TrainCandidateImpl.class,
         DriftCheckImpl.class);
+  }
+
+  /** A worker's activity timeout overrides (finetune.activities.*) change no decision. */
+  @ParameterizedTest
+  @MethodSource("histories")
+  void recordedHistoryReplaysWithOtherActivityTimeouts(Path file) throws Exception {
+    String name = file.getFileName().toString();
+    String workflowId = name.substring(0, name.indexOf("--"));
+    try (TestWorkflowEnvironment env = TestWorkflowEnvironment.newInstance()) {
+      Worker worker = env.newWorker("replay");
+      worker.registerWorkflowImplementationTypes(
+          WorkflowImplementationOptions.newBuilder()
+              .setActivityOptions(
+                  ActivityStubs.timeoutOverrides(Duration.ofSeconds(3), Duration.ofSeconds(20)))
+              .build(),
+          FineTunePipelineImpl.class,
+          TrainCandidateImpl.class,
+          DriftCheckImpl.class);
+      WorkflowReplayer.replayWorkflowExecution(
+          WorkflowExecutionHistory.fromJson(Files.readString(file), workflowId), worker);
+    }
   }
 }
