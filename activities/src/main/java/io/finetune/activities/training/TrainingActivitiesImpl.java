@@ -14,9 +14,11 @@ import io.finetune.workflows.common.Failures;
 import io.finetune.workflows.training.TrainingActivities;
 import io.temporal.activity.Activity;
 import io.temporal.activity.ActivityExecutionContext;
+import io.temporal.client.ActivityCanceledException;
 import io.temporal.client.ActivityCompletionException;
 import io.temporal.failure.ApplicationFailure;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -147,18 +149,24 @@ public class TrainingActivitiesImpl implements TrainingActivities {
         }
       }
       try {
-        // Heartbeat at least every 10 s, however long the poll interval is configured to be.
-        for (long waited = 0; waited < poll; waited += HEARTBEAT_SLICE_MILLIS) {
+        // Heartbeat well within the heartbeat timeout, however long the poll interval is.
+        long slice = heartbeatSliceMillis(ctx.getInfo().getHeartbeatTimeout());
+        for (long waited = 0; waited < poll; waited += slice) {
           ctx.heartbeat(status);
-          Thread.sleep(Math.min(HEARTBEAT_SLICE_MILLIS, poll - waited));
+          Thread.sleep(Math.min(slice, poll - waited));
         }
       } catch (ActivityCompletionException e) {
-        // The workflow was cancelled (or timed out): stop paying for the job, then give up.
-        log.info("Cancelling fine-tuning job {}: {}", r.jobId(), e.getClass().getSimpleName());
-        try {
-          client.cancelJob(r.jobId());
-        } catch (RuntimeException cancelFailed) {
-          log.warn("Could not cancel job {}: {}", r.jobId(), cancelFailed.getMessage());
+        if (cancelsJob(e)) {
+          // The workflow was cancelled: stop paying for the job, then give up.
+          log.info("Cancelling fine-tuning job {}: {}", r.jobId(), e.getClass().getSimpleName());
+          try {
+            client.cancelJob(r.jobId());
+          } catch (RuntimeException cancelFailed) {
+            log.warn("Could not cancel job {}: {}", r.jobId(), cancelFailed.getMessage());
+          }
+        } else {
+          log.info(
+              "Leaving fine-tuning job {} running: {}", r.jobId(), e.getClass().getSimpleName());
         }
         throw e;
       } catch (InterruptedException e) {
@@ -166,5 +174,25 @@ public class TrainingActivitiesImpl implements TrainingActivities {
         throw new IllegalStateException("interrupted while waiting for " + r.jobId(), e);
       }
     }
+  }
+
+  /**
+   * How long the poll sleeps between heartbeats: at most 10 s, and at most half the heartbeat
+   * timeout (a worker may configure it down to seconds), so that a live poll never times out.
+   */
+  static long heartbeatSliceMillis(Duration heartbeatTimeout) {
+    if (heartbeatTimeout == null || heartbeatTimeout.isZero() || heartbeatTimeout.isNegative()) {
+      return HEARTBEAT_SLICE_MILLIS;
+    }
+    return Math.max(50, Math.min(HEARTBEAT_SLICE_MILLIS, heartbeatTimeout.toMillis() / 2));
+  }
+
+  /**
+   * Whether a heartbeat's refusal means the job must be cancelled: only when the workflow cancelled
+   * the poll. Not when this attempt timed out (another attempt, on another worker, polls the same
+   * job), nor when this worker shuts down (a restart must not cost the training).
+   */
+  static boolean cancelsJob(ActivityCompletionException e) {
+    return e instanceof ActivityCanceledException;
   }
 }

@@ -1,6 +1,7 @@
 package io.finetune.activities.training;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -160,6 +161,69 @@ class TrainingActivitiesImplTest {
       assertTrue(paths.contains("POST /v1/fine_tuning/jobs/ftjob-9/cancel"), paths.toString());
     } finally {
       cancelling.close();
+      server.shutdown();
+    }
+  }
+
+  @Test
+  void onlyACancelledPollCancelsTheJobNotALostAttemptOrAWorkerShuttingDown() {
+    assertTrue(
+        TrainingActivitiesImpl.cancelsJob(new io.temporal.client.ActivityCanceledException()));
+    assertFalse(
+        TrainingActivitiesImpl.cancelsJob(
+            new io.temporal.client.ActivityNotExistsException("timed out", null)));
+    assertFalse(
+        TrainingActivitiesImpl.cancelsJob(
+            new io.temporal.client.ActivityWorkerShutdownException()));
+  }
+
+  @Test
+  void thePollHeartbeatsWithinAShortHeartbeatTimeoutWhateverThePollInterval() throws Exception {
+    assertEquals(
+        10_000, TrainingActivitiesImpl.heartbeatSliceMillis(java.time.Duration.ofMinutes(1)));
+    assertEquals(
+        1_000, TrainingActivitiesImpl.heartbeatSliceMillis(java.time.Duration.ofSeconds(2)));
+    assertEquals(10_000, TrainingActivitiesImpl.heartbeatSliceMillis(java.time.Duration.ZERO));
+
+    okhttp3.mockwebserver.MockWebServer server = new okhttp3.mockwebserver.MockWebServer();
+    java.util.concurrent.atomic.AtomicInteger gets =
+        new java.util.concurrent.atomic.AtomicInteger();
+    server.setDispatcher(
+        new okhttp3.mockwebserver.Dispatcher() {
+          @Override
+          public okhttp3.mockwebserver.MockResponse dispatch(
+              okhttp3.mockwebserver.RecordedRequest request) {
+            String status = gets.incrementAndGet() == 1 ? "running" : "succeeded";
+            return new okhttp3.mockwebserver.MockResponse()
+                .setBody(
+                    "{\"id\":\"ftjob-7\",\"status\":\""
+                        + status
+                        + "\",\"fine_tuned_model\":\"ft:x\"}");
+          }
+        });
+    server.start();
+    TestActivityEnvironment polling = TestActivityEnvironment.newInstance();
+    try {
+      polling.registerActivitiesImplementations(
+          new TrainingActivitiesImpl(
+              store,
+              new Providers(
+                  List.of(new ProviderConfig("remote", server.url("/v1").toString(), "", 2_000)))));
+      java.util.List<Long> beats = java.util.Collections.synchronizedList(new ArrayList<>());
+      polling.setActivityHeartbeatListener(String.class, s -> beats.add(System.nanoTime()));
+      TrainingActivities stub =
+          polling.newActivityStub(
+              TrainingActivities.class,
+              io.temporal.activity.ActivityOptions.newBuilder()
+                  .setStartToCloseTimeout(java.time.Duration.ofMinutes(1))
+                  .setHeartbeatTimeout(java.time.Duration.ofSeconds(1))
+                  .build());
+
+      assertEquals("ft:x", stub.awaitJob(new AwaitJobRequest("remote", "ftjob-7")).modelId());
+      // A 2 s poll with a 1 s heartbeat timeout: a heartbeat every 0.5 s, not one per poll.
+      assertTrue(beats.size() >= 3, beats.size() + " heartbeats in a 2 s poll");
+    } finally {
+      polling.close();
       server.shutdown();
     }
   }
