@@ -13,6 +13,7 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.UUID;
+import java.util.stream.Stream;
 
 /**
  * Files addressed by the sha256 of their content under one root folder. Writing the same content
@@ -26,8 +27,41 @@ public final class ArtifactStore {
     this.root = root.toAbsolutePath().normalize();
     try {
       Files.createDirectories(this.root.resolve("tmp"));
+      sweepTemporaryFilesOfDeadProcesses();
     } catch (IOException e) {
       throw new UncheckedIOException("Cannot create artifact store at " + this.root, e);
+    }
+  }
+
+  /** Where a write in progress goes: named after this process, so that a later one can clean. */
+  private Path temporaryFile() {
+    return root.resolve("tmp")
+        .resolve(ProcessHandle.current().pid() + "-" + UUID.randomUUID() + ".part");
+  }
+
+  /**
+   * Deletes the half-written files that processes killed mid-write (kill -9, a lost machine) left
+   * in {@code tmp/}: those named after a process that no longer runs here. Files of live processes
+   * (other workers sharing this store) are left alone.
+   */
+  private void sweepTemporaryFilesOfDeadProcesses() throws IOException {
+    try (Stream<Path> files = Files.list(root.resolve("tmp"))) {
+      for (Path f : files.toList()) {
+        String name = f.getFileName().toString();
+        int dash = name.indexOf('-');
+        if (!name.endsWith(".part") || dash <= 0) {
+          continue;
+        }
+        long pid;
+        try {
+          pid = Long.parseLong(name.substring(0, dash));
+        } catch (NumberFormatException notOurs) {
+          continue;
+        }
+        if (pid != ProcessHandle.current().pid() && ProcessHandle.of(pid).isEmpty()) {
+          Files.deleteIfExists(f);
+        }
+      }
     }
   }
 
@@ -42,7 +76,7 @@ public final class ArtifactStore {
 
   /** Writes content into {@code <root>/<kind>/<sha256>.<extension>} and returns its reference. */
   public ArtifactRef write(String kind, String extension, ContentWriter writer) {
-    Path tmp = root.resolve("tmp").resolve(UUID.randomUUID() + ".part");
+    Path tmp = temporaryFile();
     try {
       MessageDigest digest = sha256();
       try (OutputStream out =
