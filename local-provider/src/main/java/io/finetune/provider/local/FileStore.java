@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Stream;
 
@@ -18,6 +19,12 @@ final class FileStore {
 
   FileStore(Path dir) throws IOException {
     this.dir = Files.createDirectories(dir);
+    // One provider per folder: a .tmp file here is a metadata write its killed predecessor left.
+    try (Stream<Path> s = Files.list(this.dir)) {
+      for (Path f : s.filter(f -> f.toString().endsWith(".tmp")).toList()) {
+        Files.deleteIfExists(f);
+      }
+    }
   }
 
   ObjectNode save(String filename, String purpose, byte[] content) throws IOException {
@@ -31,7 +38,11 @@ final class FileStore {
     meta.put("filename", filename == null ? "upload.jsonl" : filename);
     meta.put("purpose", purpose);
     meta.put("status", "processed");
-    JSON.writeValue(dir.resolve(id + ".json").toFile(), meta);
+    // The metadata makes the file visible (list, meta): it appears whole or not at all, so that a
+    // provider killed mid-write does not leave a half file that breaks every later listing.
+    Path tmp = dir.resolve(id + ".json.tmp");
+    JSON.writeValue(tmp.toFile(), meta);
+    Files.move(tmp, dir.resolve(id + ".json"), StandardCopyOption.ATOMIC_MOVE);
     return meta;
   }
 

@@ -186,6 +186,12 @@ final class FineTuningJobs implements AutoCloseable {
   /** Jobs accepted before a restart are known again; unfinished ones are trained again. */
   void recover() throws IOException {
     try (Stream<Path> s = Files.list(dir)) {
+      // A save cut short by a kill: the job's previous .json is still whole.
+      for (Path f : s.filter(f -> f.toString().endsWith(".json.tmp")).toList()) {
+        Files.deleteIfExists(f);
+      }
+    }
+    try (Stream<Path> s = Files.list(dir)) {
       for (Path f : s.filter(f -> f.toString().endsWith(".json")).sorted().toList()) {
         ObjectNode saved = (ObjectNode) JSON.readTree(f.toFile());
         List<Event> events = JSON.convertValue(saved.remove("events"), EVENTS);

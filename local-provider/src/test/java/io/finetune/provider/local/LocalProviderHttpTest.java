@@ -260,6 +260,26 @@ class LocalProviderHttpTest {
   }
 
   @Test
+  void writesCutShortByAKillLeaveNothingBehindAfterARestart() throws Exception {
+    // What a provider killed mid-write leaves: a half metadata file, a half job save.
+    Path files = Files.createDirectories(storage.resolve("files"));
+    Path jobs = Files.createDirectories(storage.resolve("jobs"));
+    Files.writeString(files.resolve("file-ab.json.tmp"), "{\"id\":\"file-ab\",\"obj");
+    Files.writeString(jobs.resolve("ftjob-cd.json.tmp"), "{\"id\":\"ftjob-");
+    provider = LocalProvider.start(0, storage);
+
+    String id = upload("{\"messages\":[]}\n");
+    Reply list = call("GET", "/files", null, null);
+    assertEquals(200, list.status());
+    assertEquals(1, list.body().get("data").size());
+    assertEquals(id, list.body().get("data").get(0).get("id").asText());
+    try (java.util.stream.Stream<Path> s =
+        java.util.stream.Stream.concat(Files.list(files), Files.list(jobs))) {
+      assertTrue(s.noneMatch(f -> f.toString().endsWith(".tmp")), "temporary files are cleaned up");
+    }
+  }
+
+  @Test
   void jobsSavedByEarlierVersionsStillLoad() throws Exception {
     // Written by the provider before jobs were typed records: the job and its events in one file.
     Path jobs = Files.createDirectories(storage.resolve("jobs"));
