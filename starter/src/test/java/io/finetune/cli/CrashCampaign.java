@@ -156,9 +156,13 @@ public final class CrashCampaign {
   private final ScheduledExecutorService monitor = Executors.newSingleThreadScheduledExecutor();
   private Process dev;
   private Process worker;
-  private int workerStarts;
+  private volatile int workerStarts;
   private int devStarts;
   private boolean devRestarted;
+  private boolean gracefulRestartDone;
+  private volatile long workerSpawnedNanos;
+  private volatile boolean workerReadyNoted;
+  private final List<Double> workerStartSeconds = new CopyOnWriteArrayList<>();
   private WorkflowServiceStubs service;
   private WorkflowClient client;
 
@@ -256,7 +260,17 @@ public final class CrashCampaign {
       }
       disturbed.add(new Lifecycle("crash" + n, plan));
     }
-    monitor.scheduleWithFixedDelay(this::watchRecoveries, 200, 200, TimeUnit.MILLISECONDS);
+    monitor.scheduleWithFixedDelay(
+        () -> {
+          try {
+            watchRecoveries();
+          } catch (RuntimeException e) {
+            say("monitor: " + e); // keep watching
+          }
+        },
+        200,
+        200,
+        TimeUnit.MILLISECONDS);
     for (Lifecycle l : disturbed) {
       say("run " + l.id + ": kills planned in " + l.plan);
       try {
@@ -293,6 +307,9 @@ public final class CrashCampaign {
     if (!devRestarted) {
       problems.add("the dev server was not restarted");
     }
+    if (!gracefulRestartDone && !disturbed.isEmpty()) {
+      problems.add("the worker was not restarted gracefully");
+    }
     int survived = 0;
     for (Kill k : kills) {
       if (!badLifecycles.contains(k.lifecycle())) {
@@ -328,6 +345,16 @@ public final class CrashCampaign {
     problems.forEach(p -> say("PROBLEM: " + p));
     say("stages hit: " + s.stagesHit());
     say(s.recoveryLine());
+    List<Double> starts = new ArrayList<>(workerStartSeconds);
+    Collections.sort(starts);
+    if (!starts.isEmpty()) {
+      say(
+          String.format(
+              java.util.Locale.ROOT,
+              "worker start-up (process start to polling), median of %d: %.1f s",
+              starts.size(),
+              starts.get(starts.size() / 2)));
+    }
     say("campaign took " + s.took().toSeconds() + " s");
     out.println(s.line());
     out.flush();
@@ -444,6 +471,15 @@ public final class CrashCampaign {
         throw new IllegalStateException("retraining run is " + drift.retrainWorkflowId());
       }
       approve(retrainId(), Checkpoint.DATA_REVIEW);
+      if (!plan.isEmpty() && !gracefulRestartDone) {
+        // Not a crash: a worker stopped the polite way (SIGTERM, as on a deploy) mid-training
+        // must leave the provider's jobs running for the next worker to pick up.
+        awaitPending(
+            List.of(retrainId() + "-train-small", retrainId() + "-train-medium"),
+            Set.of("AwaitJob"),
+            stageIn(retrainId(), "PROMOTION_REVIEW"));
+        restartWorkerGracefully();
+      }
       if (planned("retraining")) {
         awaitPending(
             List.of(retrainId() + "-train-small", retrainId() + "-train-medium"),
@@ -847,6 +883,7 @@ public final class CrashCampaign {
 
   /** Notes, for each kill not yet resolved, when its life moved on after the restart. */
   private void watchRecoveries() {
+    noteWorkerReady();
     for (Map.Entry<Integer, Object[]> w : watching.entrySet()) {
       Lifecycle l = (Lifecycle) w.getValue()[0];
       int before = (Integer) w.getValue()[1];
@@ -980,11 +1017,38 @@ public final class CrashCampaign {
       throw new UncheckedIOException(e);
     }
     processes.add(worker);
+    workerSpawnedNanos = System.nanoTime();
+    workerReadyNoted = false;
   }
 
   private void awaitWorkerReady() {
     Path log = config.dir().resolve("worker-" + workerStarts + ".log");
     awaitLine(worker, log, "Worker polling task queue", Duration.ofSeconds(120));
+    noteWorkerReady();
+  }
+
+  /** Times the current worker's start-up (process start to polling), once; called often. */
+  private void noteWorkerReady() {
+    int n = workerStarts;
+    long spawned = workerSpawnedNanos;
+    if (!workerReadyNoted
+        && read(config.dir().resolve("worker-" + n + ".log"))
+            .contains("Worker polling task queue")) {
+      synchronized (workerStartSeconds) {
+        if (!workerReadyNoted && n == workerStarts) {
+          workerReadyNoted = true;
+          workerStartSeconds.add((System.nanoTime() - spawned) / 1e9);
+        }
+      }
+    }
+  }
+
+  private void restartWorkerGracefully() {
+    awaitWorkerReady();
+    say("stopping the worker gracefully (SIGTERM) during training, then starting it again");
+    stopWorkerGracefully();
+    startWorker();
+    gracefulRestartDone = true;
   }
 
   private void stopWorkerGracefully() {
