@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.finetune.devserver.TemporalCli;
 import io.finetune.workflows.pipeline.Checkpoint;
 import io.finetune.workflows.pipeline.FineTunePipeline;
 import io.finetune.workflows.pipeline.PipelineStatus;
@@ -29,6 +30,7 @@ import java.util.function.Predicate;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -36,12 +38,20 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The product as a user runs it: `finetune dev` (server + worker + local provider) in one process,
- * and each CLI command in a process of its own, talking over gRPC on 127.0.0.1.
+ * and each CLI command in a process of its own, talking over gRPC on 127.0.0.1. Runs once per
+ * Temporal server (system property {@code finetune.e2e.server}): {@code embedded}, the in-memory
+ * fallback, and {@code temporal-cli}, the real dev server (skipped when the Temporal CLI is not
+ * installed, unless FINETUNE_REQUIRE_TEMPORAL_CLI is set, as in CI).
  */
 // A backstop only: every wait below has a deadline of its own and fails with what it last saw.
 @Timeout(value = 15, unit = TimeUnit.MINUTES)
 class CliEndToEndIT {
   private static final Path REPO = Path.of("..").toAbsolutePath().normalize();
+
+  /** Which server `dev` runs for this execution of the suite. */
+  static final boolean REAL_SERVER =
+      System.getProperty("finetune.e2e.server", "embedded").equals("temporal-cli");
+
   @TempDir static Path home;
   private static Process dev;
   private static int port;
@@ -126,8 +136,18 @@ class CliEndToEndIT {
                     processes.forEach(Process::destroyForcibly);
                   }
                 }));
+    if (REAL_SERVER && TemporalCli.find(REPO).isEmpty()) {
+      String missing = "The Temporal CLI is not installed; run ./scripts/install-temporal-cli";
+      if (System.getenv("FINETUNE_REQUIRE_TEMPORAL_CLI") != null) {
+        throw new AssertionError(missing);
+      }
+      Assumptions.abort(missing + " to run this suite against the real dev server");
+    }
     port = freePort();
-    ProcessBuilder devProcess = java("dev", "--port", String.valueOf(port));
+    ProcessBuilder devProcess =
+        REAL_SERVER
+            ? java("dev", "--port", String.valueOf(port))
+            : java("dev", "--port", String.valueOf(port), "--embedded");
     // One more provider, on a port where nothing listens: a provider that is down.
     devProcess
         .environment()
@@ -158,6 +178,8 @@ class CliEndToEndIT {
                 + devOutput);
       }
     }
+    String expected = REAL_SERVER ? "Temporal CLI dev server" : "embedded Temporal test server";
+    assertTrue(devOutput.toString().contains(expected), devOutput.toString());
   }
 
   @AfterAll
@@ -344,21 +366,21 @@ class CliEndToEndIT {
             "--wait");
     assertEquals(0, drift.exit(), drift.out());
     assertTrue(drift.out().contains("DRIFT: new-vocabulary rate"), drift.out());
-    assertTrue(drift.out().contains("retraining started: e2e-drift-retrain"), drift.out());
+    assertTrue(drift.out().contains("retraining started: ticket-triage-retrain"), drift.out());
     PipelineStatus retrain =
-        awaitStatus("e2e-drift-retrain", s -> s.pendingCheckpoint() == Checkpoint.DATA_REVIEW);
+        awaitStatus("ticket-triage-retrain", s -> s.pendingCheckpoint() == Checkpoint.DATA_REVIEW);
     assertTrue(retrain.trigger().startsWith("drift-check e2e-drift"), retrain.trigger());
     assertEquals(2, retrain.baselineEvalSets().size(), "corner cases and the fresh hold-out");
 
-    Result cancel = cli("cancel", "e2e-drift-retrain");
+    Result cancel = cli("cancel", "ticket-triage-retrain");
     assertEquals(0, cancel.exit(), cancel.out());
-    Result cancelled = cliUntil("ended CANCELED", "status", "e2e-drift-retrain");
+    Result cancelled = cliUntil("ended CANCELED", "status", "ticket-triage-retrain");
     assertTrue(cancelled.out().contains("ended CANCELED"), cancelled.out());
 
     Result list = cli("list");
     assertTrue(list.out().contains("e2e-run"), list.out());
     assertTrue(list.out().contains("e2e-run-train-small"), list.out());
-    assertTrue(list.out().contains("e2e-drift-retrain"), list.out());
+    assertTrue(list.out().contains("ticket-triage-retrain"), list.out());
 
     // The same id again: refused unless asked; a rerun is a new run end to end, never the old one.
     String firstRun = group(done.out(), "^e2e-run: run ([0-9a-f-]{36}), the only run of this id");
@@ -440,11 +462,15 @@ class CliEndToEndIT {
     AssertionError hung =
         assertThrows(
             AssertionError.class,
-            () -> cli(Duration.ofSeconds(20), "dev", "--no-worker", "--port", devPort));
+            () ->
+                cli(Duration.ofSeconds(20), "dev", "--no-worker", "--embedded", "--port", devPort));
     assertTrue(hung.getMessage().contains("hung: no exit within PT20S"), hung.getMessage());
     assertTrue(
         hung.getMessage()
-            .contains("Temporal dev server (in memory) listening on 127.0.0.1:" + devPort),
+            .contains(
+                "embedded Temporal test server (in memory: stopping it loses every run)"
+                    + " listening on 127.0.0.1:"
+                    + devPort),
         "the output so far:\n" + hung.getMessage());
     List<Long> alive =
         ProcessHandle.current()
@@ -471,17 +497,20 @@ class CliEndToEndIT {
     assertTrue(noServer.out().contains("No Temporal server answers at 127.0.0.1:"), noServer.out());
     assertTrue(noServer.out().contains("./finetune dev"), noServer.out());
 
-    Result schedule =
-        cli(
-            "drift-check",
-            "--model",
-            "ticket-triage",
-            "--batch",
-            REPO.resolve("examples/ticket-triage/production-2024.jsonl").toString(),
-            "--every",
-            "PT24H");
-    assertEquals(2, schedule.exit(), schedule.out());
-    assertTrue(schedule.out().contains("does not support Schedules"), schedule.out());
+    if (!REAL_SERVER) {
+      Result schedule =
+          cli(
+              "drift-check",
+              "--model",
+              "ticket-triage",
+              "--batch",
+              REPO.resolve("examples/ticket-triage/production-2024.jsonl").toString(),
+              "--every",
+              "PT24H");
+      assertEquals(2, schedule.exit(), schedule.out());
+      assertTrue(schedule.out().contains("does not support Schedules"), schedule.out());
+      assertFalse(schedule.out().contains("\tat "), "no stack trace:\n" + schedule.out());
+    }
     Result noModel =
         cli(
             "drift-check",
@@ -499,7 +528,7 @@ class CliEndToEndIT {
             .contains(
                 "error: e2e-no-model failed: No model called 'no-such-model' has been promoted"),
         noModel.out());
-    for (Result r : List.of(badSpec, unknown, noServer, schedule, noModel)) {
+    for (Result r : List.of(badSpec, unknown, noServer, noModel)) {
       assertFalse(r.out().contains("\tat "), "no stack trace:\n" + r.out());
     }
   }

@@ -97,8 +97,8 @@ public class ActivitiesConfiguration {
   }
 
   @Bean
-  DriftActivitiesImpl driftActivities(ArtifactStore store) {
-    return new DriftActivitiesImpl(store);
+  DriftActivitiesImpl driftActivities(ArtifactStore store, DataSource dataSource) {
+    return new DriftActivitiesImpl(store, dataSource);
   }
 
   /** Holds the embedded provider, if enabled, so Spring closes it with the context. */
