@@ -20,6 +20,7 @@ import picocli.CommandLine.Command;
       DecideCommand.Reject.class,
       CancelCommand.class,
       DriftCheckCommand.class,
+      Schedules.class,
       DemoCommand.class,
       GenerateExampleCommand.class,
       CommandLine.HelpCommand.class

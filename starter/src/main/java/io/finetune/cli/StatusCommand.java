@@ -61,6 +61,8 @@ class StatusCommand implements Callable<Integer> {
     WorkflowExecutionStatus status = run.status();
     boolean running = run.isOpen();
     out.println(id + ": " + run.which());
+    WebUi.run(temporal.address(), temporal.namespace(), id, runId)
+        .ifPresent(link -> out.println("  Web UI: " + link));
     if (type.equals(WorkflowTypes.FINE_TUNE_PIPELINE)) {
       PipelineStatus s =
           running

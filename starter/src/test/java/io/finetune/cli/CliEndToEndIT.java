@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.finetune.devserver.TemporalCli;
 import io.finetune.workflows.pipeline.Checkpoint;
 import io.finetune.workflows.pipeline.FineTunePipeline;
+import io.finetune.workflows.pipeline.Outcome;
 import io.finetune.workflows.pipeline.PipelineStatus;
 import io.temporal.api.enums.v1.WorkflowExecutionStatus;
 import io.temporal.client.WorkflowClient;
@@ -433,6 +434,103 @@ class CliEndToEndIT {
         firstJob,
         group(candidate2.out(), "from job (\\S+)"),
         "a new provider job:\n" + candidate2.out());
+
+    if (REAL_SERVER) {
+      theRealServerFindsRunsAndSchedulesDriftChecks();
+    }
+  }
+
+  /**
+   * What only the real server does: Web UI links, visibility queries on our search attributes, and
+   * a Schedule of drift checks on a batch folder, where a stable batch starts nothing, a drifted
+   * one starts exactly one retraining (which ends promoted), and later checks find nothing new.
+   */
+  private void theRealServerFindsRunsAndSchedulesDriftChecks() throws Exception {
+    Result shown = cli("status", "e2e-run");
+    String ui = "http://127.0.0.1:" + (port + 1000) + "/namespaces/default/workflows/e2e-run/";
+    assertTrue(shown.out().contains("  Web UI: " + ui), shown.out());
+
+    Result promoted =
+        cli("list", "--query", "FinetuneModel=\"ticket-triage\" AND FinetuneOutcome=\"PROMOTED\"");
+    assertEquals(0, promoted.exit(), promoted.out());
+    assertTrue(promoted.out().contains("e2e-run "), promoted.out());
+    assertFalse(promoted.out().contains("ticket-triage-retrain"), "it was cancelled");
+
+    // A stable batch (a third of the training rows) arrives first.
+    Path inbox = Files.createDirectories(home.resolve("inbox"));
+    List<String> train = Files.readAllLines(REPO.resolve("examples/ticket-triage/train.jsonl"));
+    List<String> stable = new ArrayList<>();
+    for (int i = 0; i < train.size(); i += 3) {
+      stable.add(train.get(i));
+    }
+    Files.write(inbox.resolve("2025-01.jsonl"), stable);
+    Result created =
+        cli(
+            "drift-check",
+            "--model",
+            "ticket-triage",
+            "--batch",
+            inbox.toString(),
+            "--every",
+            "PT2S",
+            "--id",
+            "e2e-schedule");
+    assertEquals(0, created.exit(), created.out());
+    assertTrue(created.out().contains("Created schedule e2e-schedule"), created.out());
+
+    String checks = "WorkflowType=\"DriftCheck\" AND WorkflowId STARTS_WITH \"e2e-schedule\"";
+    Result calm =
+        cliUntil("e2e-schedule-", "list", "--query", checks + " AND FinetuneOutcome=\"NO_DRIFT\"");
+    assertTrue(calm.out().contains("DriftCheck"), calm.out());
+    cliUntil("e2e-schedule-", "list", "--query", checks + " AND FinetuneOutcome=\"NOTHING_NEW\"");
+
+    // Then the drifted one: the next check retrains, the ones after it find nothing new.
+    Files.copy(
+        REPO.resolve("examples/ticket-triage/production-2024.jsonl"),
+        inbox.resolve("2025-02.jsonl"));
+    Result drifted =
+        cliUntil("e2e-schedule-", "list", "--query", checks + " AND FinetuneOutcome=\"DRIFT\"");
+    assertEquals(1, count(drifted.out(), "e2e-schedule-"), drifted.out());
+    PipelineStatus retrain =
+        awaitStatus(
+            "ticket-triage-retrain",
+            s -> s.trigger().contains("e2e-schedule") && s.pendingCheckpoint() != null);
+    assertEquals(Checkpoint.DATA_REVIEW, retrain.pendingCheckpoint());
+    assertEquals(
+        0,
+        cli("approve", "ticket-triage-retrain", "--checkpoint", "data-review", "--by", "alice")
+            .exit());
+    awaitStatus("ticket-triage-retrain", s -> s.pendingCheckpoint() == Checkpoint.PROMOTION);
+    assertEquals(
+        0,
+        cli("approve", "ticket-triage-retrain", "--checkpoint", "promotion", "--by", "alice")
+            .exit());
+    PipelineStatus retrained = awaitStatus("ticket-triage-retrain", s -> s.outcome() != null);
+    assertEquals(Outcome.PROMOTED, retrained.outcome(), retrained.outcomeReason());
+
+    Result described = cli("schedules", "describe", "e2e-schedule");
+    assertEquals(0, described.exit(), described.out());
+    assertTrue(described.out().contains("e2e-schedule: active"), described.out());
+    assertEquals(0, cli("schedules", "pause", "e2e-schedule").exit());
+    assertTrue(cli("schedules", "list").out().contains("paused"));
+    Result once = cli("list", "--query", checks + " AND FinetuneOutcome=\"DRIFT\"");
+    assertEquals(
+        1, count(once.out(), "e2e-schedule-"), "exactly one check retrained:\n" + once.out());
+    Result retrains = cli("status", "ticket-triage-retrain");
+    assertTrue(
+        retrains.out().contains("the latest of 2 runs of this id"),
+        "one retraining by the schedule besides the cancelled one:\n" + retrains.out());
+    assertEquals(0, cli("schedules", "delete", "e2e-schedule").exit());
+    Result gone = cli("schedules", "describe", "e2e-schedule");
+    assertEquals(2, gone.exit(), gone.out());
+  }
+
+  private static int count(String text, String needle) {
+    int n = 0;
+    for (int i = text.indexOf(needle); i >= 0; i = text.indexOf(needle, i + 1)) {
+      n++;
+    }
+    return n;
   }
 
   @Test
