@@ -1,5 +1,6 @@
 package io.finetune.cli;
 
+import io.finetune.workflows.TaskQueues;
 import io.finetune.workflows.common.Failures;
 import io.finetune.workflows.drift.DriftCheck;
 import io.finetune.workflows.drift.DriftCheckInput;
@@ -9,6 +10,7 @@ import io.temporal.api.enums.v1.ScheduleOverlapPolicy;
 import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowExecutionAlreadyStarted;
 import io.temporal.client.WorkflowFailedException;
+import io.temporal.client.WorkflowOptions;
 import io.temporal.client.WorkflowStub;
 import io.temporal.client.schedules.Schedule;
 import io.temporal.client.schedules.ScheduleActionStartWorkflow;
@@ -160,7 +162,13 @@ class DriftCheckCommand implements Callable<Integer> {
                 ScheduleActionStartWorkflow.newBuilder()
                     .setWorkflowType(DriftCheck.class)
                     .setArguments(input)
-                    .setOptions(TemporalOptions.workflowOptions(scheduleId, summary()))
+                    // No static summary here: SDK 1.38 cannot describe a schedule whose action
+                    // has one (it fails to decode its empty details).
+                    .setOptions(
+                        WorkflowOptions.newBuilder()
+                            .setWorkflowId(scheduleId)
+                            .setTaskQueue(TaskQueues.FINE_TUNE)
+                            .build())
                     .build())
             .setSpec(when.build())
             .setPolicy(

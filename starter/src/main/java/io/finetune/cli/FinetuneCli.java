@@ -15,6 +15,7 @@ import picocli.CommandLine.Command;
       SetupCommand.class,
       StartCommand.class,
       StatusCommand.class,
+      WatchCommand.class,
       ListCommand.class,
       DecideCommand.Approve.class,
       DecideCommand.Reject.class,

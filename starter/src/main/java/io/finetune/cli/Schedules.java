@@ -132,7 +132,8 @@ class Schedules {
               + " skipped while one was running, "
               + d.getInfo().getNumActionsMissedCatchupWindow()
               + " missed past the catch-up window");
-      out.println("  next: " + d.getInfo().getNextActionTimes());
+      List<Instant> next = d.getInfo().getNextActionTimes();
+      out.println("  next: " + next.subList(0, Math.min(3, next.size())));
       for (ScheduleActionResult r : d.getInfo().getRecentActions()) {
         out.println("  ran at " + r.getStartedAt() + ": " + workflowId(r));
       }

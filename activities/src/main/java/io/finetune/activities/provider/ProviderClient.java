@@ -107,6 +107,16 @@ public final class ProviderClient {
         "fine_tuning/jobs/{id}", new Request.Builder().url(url("fine_tuning/jobs/" + jobId)).get());
   }
 
+  /** The job's newest events, newest first (the API's order). */
+  public JsonNode listJobEvents(String jobId, int limit) {
+    HttpUrl url =
+        url("fine_tuning/jobs/" + jobId + "/events")
+            .newBuilder()
+            .addQueryParameter("limit", String.valueOf(limit))
+            .build();
+    return send("fine_tuning/jobs/{id}/events", new Request.Builder().url(url).get());
+  }
+
   public JsonNode cancelJob(String jobId) {
     return send(
         "fine_tuning/jobs/{id}/cancel",
