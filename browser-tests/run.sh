@@ -18,8 +18,54 @@ started=$SECONDS
 
 log() { echo "[browser-tests $((SECONDS - started))s] $*" >&2; }
 
-# Runs "$@" and fails if it has not finished within $1 seconds.
-deadline() { local secs="$1"; shift; timeout --kill-after=10 "$secs" "$@"; }
+# Runs "$@" and fails if it has not finished within $1 seconds. In the background, waited for: a
+# signal to this script then stops it at once (bash runs traps only between foreground commands),
+# and cleanup stops its whole process group (timeout makes one), whatever it started included.
+fg_pid=""
+deadline() {
+  local secs="$1" rc=0
+  shift
+  timeout --kill-after=10 "$secs" "$@" &
+  fg_pid=$!
+  wait "$fg_pid" || rc=$?
+  fg_pid=""
+  return "$rc"
+}
+
+home=""
+dev_pid=""
+
+cleanup() {
+  local rc=$?
+  trap - EXIT INT TERM
+  if [ -n "$fg_pid" ]; then
+    kill -TERM -- "-$fg_pid" 2>/dev/null || true
+    for _ in $(seq 1 20); do kill -0 -- "-$fg_pid" 2>/dev/null || break; sleep 0.5; done
+    kill -KILL -- "-$fg_pid" 2>/dev/null || true
+  fi
+  if [ -n "$dev_pid" ] && kill -0 -- "-$dev_pid" 2>/dev/null; then
+    log "stopping ./finetune dev (process group $dev_pid)"
+    kill -TERM -- "-$dev_pid" 2>/dev/null || true
+    for _ in $(seq 1 40); do kill -0 -- "-$dev_pid" 2>/dev/null || break; sleep 0.5; done
+    kill -KILL -- "-$dev_pid" 2>/dev/null || true
+  fi
+  if [ "$rc" -ne 0 ] && [ -n "$home" ] && [ -f "$home/dev.log" ]; then
+    echo "--- last lines of the ./finetune dev log ($home/dev.log) ---" >&2
+    tail -n 40 "$home/dev.log" >&2
+  fi
+  if [ -z "$home" ]; then
+    :
+  elif [ "${KEEP_HOME:-}" = 1 ] || [ "$rc" -ne 0 ]; then
+    log "kept $home"
+  else
+    rm -rf "$home"
+  fi
+  log "done (exit $rc)"
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 # --- what it needs -------------------------------------------------------------------------------
 if [ ! -x /usr/bin/chromium ]; then
@@ -33,15 +79,17 @@ command -v node >/dev/null || { echo "browser-tests: node (18+) is needed" >&2; 
 
 if ! cmp -s "$here/package-lock.json" "$here/node_modules/.finetune-lock" 2>/dev/null; then
   log "npm ci"
-  (cd "$here" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 deadline 300 npm ci --no-audit --no-fund --loglevel=error)
+  PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 deadline 300 npm ci --prefix "$here" --no-audit --no-fund --loglevel=error
   cp "$here/package-lock.json" "$here/node_modules/.finetune-lock"
 fi
 
+log "the Temporal CLI"
 deadline 300 "$repo/scripts/install-temporal-cli" >/dev/null
 
 # The first ./finetune call builds when sources changed (Maven): do it up front, under the lock,
 # and never hold the lock while `dev` runs.
 lock="${FINETUNE_BUILD_LOCK-/tmp/mvn.lock}"
+log "./finetune --version (builds on first use or after a source change)${lock:+, under the lock $lock}"
 if [ -n "$lock" ] && command -v flock >/dev/null; then
   deadline 1200 flock "$lock" "$repo/finetune" --version >/dev/null
 else
@@ -50,32 +98,6 @@ fi
 
 # --- a dev environment of its own ----------------------------------------------------------------
 home="$(mktemp -d -t finetune-browser-tests.XXXXXX)"
-dev_pid=""
-
-cleanup() {
-  local rc=$?
-  trap - EXIT INT TERM
-  if [ -n "$dev_pid" ] && kill -0 "$dev_pid" 2>/dev/null; then
-    log "stopping ./finetune dev (process group $dev_pid)"
-    kill -TERM -- "-$dev_pid" 2>/dev/null || true
-    for _ in $(seq 1 40); do kill -0 -- "-$dev_pid" 2>/dev/null || break; sleep 0.5; done
-    kill -KILL -- "-$dev_pid" 2>/dev/null || true
-  fi
-  if [ "$rc" -ne 0 ] && [ -f "$home/dev.log" ]; then
-    echo "--- last lines of the ./finetune dev log ($home/dev.log) ---" >&2
-    tail -n 40 "$home/dev.log" >&2
-  fi
-  if [ "${KEEP_HOME:-}" = 1 ] || [ "$rc" -ne 0 ]; then
-    log "kept $home"
-  else
-    rm -rf "$home"
-  fi
-  log "done (exit $rc)"
-  exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
 
 # A free loopback port P whose P+1000 (the Web UI) is free too.
 port="$(node -e '
@@ -113,4 +135,4 @@ export FINETUNE_SPEC="$home/spec.yaml"
 export FINETUNE_UI="http://127.0.0.1:$ui_port"
 export TEMPORAL_ADDRESS="127.0.0.1:$port"
 export SCREENSHOTS_DIR="${SCREENSHOTS_DIR:-$repo/docs/screenshots}"
-(cd "$here" && deadline 600 node --test --test-reporter=spec ui.test.mjs)
+deadline 600 node --test --test-reporter=spec "$here/ui.test.mjs"
