@@ -3,7 +3,6 @@ package io.finetune.workflows.pipeline;
 import io.finetune.workflows.common.ActivityStubs;
 import io.finetune.workflows.common.DatasetRef;
 import io.finetune.workflows.common.Failures;
-import io.finetune.workflows.common.FinetuneSearchAttributes;
 import io.finetune.workflows.common.Scores;
 import io.finetune.workflows.dataset.DatasetActivities;
 import io.finetune.workflows.dataset.DatasetActivities.DataReport;
@@ -23,7 +22,6 @@ import io.finetune.workflows.spec.TargetReason;
 import io.finetune.workflows.training.CandidateRequest;
 import io.finetune.workflows.training.CandidateResult;
 import io.finetune.workflows.training.TrainCandidate;
-import io.temporal.common.SearchAttributeUpdate;
 import io.temporal.failure.ApplicationFailure;
 import io.temporal.failure.CanceledFailure;
 import io.temporal.failure.ChildWorkflowFailure;
@@ -36,7 +34,6 @@ import io.temporal.workflow.WorkflowInit;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import org.slf4j.Logger;
 
@@ -47,9 +44,6 @@ import org.slf4j.Logger;
  */
 public class FineTunePipelineImpl implements FineTunePipeline {
   private static final Logger log = Workflow.getLogger(FineTunePipelineImpl.class);
-
-  /** The metric timing each stage of a run. */
-  public static final String STAGE_DURATION = "finetune_pipeline_stage_duration";
 
   private final DatasetActivities dataset = ActivityStubs.dataset();
   private final EvalActivities eval = ActivityStubs.eval();
@@ -62,7 +56,7 @@ public class FineTunePipelineImpl implements FineTunePipeline {
   private final List<IgnoredSignal> ignoredSignals = new ArrayList<>();
   private final List<String> notes = new ArrayList<>();
 
-  private boolean searchable;
+  private RunVisibility visibility;
   private DatasetRef trainData;
   private Stage stage = Stage.IMPORTING;
   private Checkpoint open;
@@ -71,9 +65,6 @@ public class FineTunePipelineImpl implements FineTunePipeline {
   private DataReport dataReport;
   private Training training = Training.NOT_STARTED;
   private Ending ending;
-  // The stage being timed for the stage-duration metric, and when it began (workflow time).
-  private Stage timedStage;
-  private long timedSince;
 
   /** The prompt baseline's scores on the test set and on each eval set. */
   private record Baseline(EvalResult test, Map<String, EvalResult> evalSets) {}
@@ -102,9 +93,10 @@ public class FineTunePipelineImpl implements FineTunePipeline {
   @Override
   public PipelineStatus run(PipelineInput input) {
     // Version 1 keeps search attributes current; older histories set none.
-    searchable =
-        Workflow.getVersion("search-attributes", Workflow.DEFAULT_VERSION, 1)
-            != Workflow.DEFAULT_VERSION;
+    visibility =
+        new RunVisibility(
+            Workflow.getVersion("search-attributes", Workflow.DEFAULT_VERSION, 1)
+                != Workflow.DEFAULT_VERSION);
     enter(Stage.IMPORTING);
     Datasets data = importDatasets();
     trainData = data.train();
@@ -340,61 +332,10 @@ public class FineTunePipelineImpl implements FineTunePipeline {
     return status();
   }
 
-  /**
-   * Moves to a stage and shows where the run is in the Web UI: "current details", and search
-   * attributes to find and sort runs by.
-   */
+  /** Moves to a stage and shows where the run is ({@link RunVisibility}). */
   private void enter(Stage next) {
-    timeStage(next);
     stage = next;
-    Workflow.setCurrentDetails(CurrentDetails.of(Workflow.getInfo().getWorkflowId(), status()));
-    if (searchable) {
-      Workflow.upsertTypedSearchAttributes(
-          searchAttributes().toArray(new SearchAttributeUpdate<?>[0]));
-    }
-  }
-
-  /**
-   * Reports how long the stage being left took, as metric {@value #STAGE_DURATION} tagged {@code
-   * stage} (a checkpoint's stage is the wait for a person). Workflow time and the SDK's metrics
-   * scope, which reports nothing while replaying: deterministic, and no command in history.
-   */
-  private void timeStage(Stage next) {
-    if (next == timedStage) {
-      return;
-    }
-    long now = Workflow.currentTimeMillis();
-    if (timedStage != null) {
-      Workflow.getMetricsScope()
-          .tagged(Map.of("stage", timedStage.name().toLowerCase(Locale.ROOT)))
-          .timer(STAGE_DURATION)
-          .record(com.uber.m3.util.Duration.ofMillis(now - timedSince));
-    }
-    timedStage = next;
-    timedSince = now;
-  }
-
-  private List<SearchAttributeUpdate<?>> searchAttributes() {
-    List<SearchAttributeUpdate<?>> updates = new ArrayList<>();
-    updates.add(FinetuneSearchAttributes.MODEL.valueSet(spec.name()));
-    updates.add(
-        FinetuneSearchAttributes.TRIGGER.valueSet(
-            FinetuneSearchAttributes.triggerKeyword(trigger)));
-    updates.add(FinetuneSearchAttributes.STAGE.valueSet(stage.name()));
-    if (trainData != null) {
-      updates.add(FinetuneSearchAttributes.DATASET_SHA256.valueSet(trainData.sha256()));
-    }
-    if (baseline != null) {
-      updates.add(FinetuneSearchAttributes.BASELINE_SCORE.valueSet(score()));
-    }
-    if (training.gate() != null) {
-      updates.add(FinetuneSearchAttributes.BEST_SIZE.valueSet(training.gate().best().size().id()));
-      updates.add(FinetuneSearchAttributes.BEST_SCORE.valueSet(training.gate().bestScore()));
-    }
-    if (ending != null) {
-      updates.add(FinetuneSearchAttributes.OUTCOME.valueSet(ending.outcome().name()));
-    }
-    return updates;
+    visibility.show(status(), trainData == null ? null : trainData.sha256());
   }
 
   /** The baseline's score on the test set by the spec's target metric. */
