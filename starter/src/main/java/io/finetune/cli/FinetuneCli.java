@@ -15,11 +15,13 @@ import picocli.CommandLine.Command;
       SetupCommand.class,
       StartCommand.class,
       StatusCommand.class,
+      WatchCommand.class,
       ListCommand.class,
       DecideCommand.Approve.class,
       DecideCommand.Reject.class,
       CancelCommand.class,
       DriftCheckCommand.class,
+      Schedules.class,
       DemoCommand.class,
       GenerateExampleCommand.class,
       CommandLine.HelpCommand.class

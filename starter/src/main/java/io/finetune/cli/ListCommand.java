@@ -31,6 +31,13 @@ class ListCommand implements Callable<Integer> {
   @Option(names = "--limit", description = "At most this many (default: ${DEFAULT-VALUE})")
   int limit = 50;
 
+  @Option(
+      names = "--query",
+      description =
+          "A visibility query, passed through (real servers only), e.g. 'FinetuneModel="
+              + "\"ticket-triage\" AND FinetuneStage=\"PROMOTION_REVIEW\"'")
+  String query;
+
   @Override
   public Integer call() {
     WorkflowClient client = temporal.connect();
@@ -51,11 +58,21 @@ class ListCommand implements Callable<Integer> {
                   ListWorkflowExecutionsRequest.newBuilder()
                       .setNamespace(ns)
                       .setPageSize(limit)
+                      .setQuery(query == null ? "" : query)
                       .build())
               .getExecutionsList());
     } catch (RuntimeException e) {
+      if (query != null && TemporalOptions.isStatus(e, Status.Code.INVALID_ARGUMENT)) {
+        throw new UserError("The server refused the query: " + TemporalOptions.rootMessage(e));
+      }
       if (!TemporalOptions.isStatus(e, Status.Code.UNIMPLEMENTED)) {
         throw e;
+      }
+      if (query != null) {
+        throw new UserError(
+            "--query needs a real Temporal server (the embedded dev server has no visibility"
+                + " queries): install the Temporal CLI (./scripts/install-temporal-cli) and run"
+                + " `./finetune dev` again, or drop --query.");
       }
       // The embedded dev server has no query-based visibility; the older list calls work.
       runs.addAll(
@@ -77,7 +94,10 @@ class ListCommand implements Callable<Integer> {
         Comparator.comparingLong((WorkflowExecutionInfo i) -> i.getStartTime().getSeconds())
             .reversed());
     if (runs.isEmpty()) {
-      out.println("No runs yet. Start one with ./finetune start SPEC");
+      out.println(
+          query != null
+              ? "No run matches " + query
+              : "No runs yet. Start one with ./finetune start SPEC");
       return 0;
     }
     out.printf("%-52s %-18s %-11s %s%n", "ID", "TYPE", "STATUS", "STARTED");

@@ -134,6 +134,13 @@ final class Printer {
             + " ("
             + d.modelId()
             + ")");
+    if (d.statistics() == null) {
+      out.println("  " + d.note());
+      return;
+    }
+    if (d.batchFiles() != null && d.batchFiles().size() > 1) {
+      out.println("  batch files: " + String.join(", ", d.batchFiles()));
+    }
     out.printf(
         Locale.ROOT,
         "  batch: %d rows, %d labeled; new-vocabulary rate %.3f; label distance %s%n",
@@ -157,8 +164,8 @@ final class Printer {
               + " fresh rows added; current model on the fresh hold-out: "
               + format(d.currentModelOnFreshHoldout()));
       out.println("  follow it: ./finetune status " + d.retrainWorkflowId());
-    } else if (d.retrainingNote() != null) {
-      out.println("  retraining " + d.retrainingNote());
+    } else if (d.note() != null) {
+      out.println("  retraining " + d.note());
     }
   }
 

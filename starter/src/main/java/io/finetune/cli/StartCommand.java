@@ -108,6 +108,8 @@ class StartCommand implements Callable<Integer> {
           "  note: no worker polls task queue fine-tune right now; the run waits until one does"
               + " (./finetune worker).");
     }
+    WebUi.run(temporal.address(), temporal.namespace(), workflowId, started.getRunId())
+        .ifPresent(link -> out.println("  Web UI:  " + link));
     out.println("  status:  ./finetune status " + workflowId);
     out.println(
         "  approve: ./finetune approve " + workflowId + " --checkpoint data-review --by <you>");

@@ -7,9 +7,6 @@ import io.finetune.workflows.pipeline.PipelineStatus;
 import io.finetune.workflows.training.CandidateResult;
 import io.grpc.Status;
 import io.temporal.api.enums.v1.WorkflowExecutionStatus;
-import io.temporal.api.workflow.v1.PendingActivityInfo;
-import io.temporal.api.workflow.v1.PendingChildExecutionInfo;
-import io.temporal.api.workflowservice.v1.DescribeWorkflowExecutionResponse;
 import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowFailedException;
 import io.temporal.client.WorkflowStub;
@@ -42,6 +39,11 @@ class StatusCommand implements Callable<Integer> {
 
   @Spec CommandSpec spec;
 
+  /** Where progress goes while waiting: stderr, so that stdout is the status alone. */
+  PrintWriter progressOut(PrintWriter out, PrintWriter err) {
+    return err;
+  }
+
   @Override
   public Integer call() throws InterruptedException {
     WorkflowClient client = temporal.connect();
@@ -61,6 +63,8 @@ class StatusCommand implements Callable<Integer> {
     WorkflowExecutionStatus status = run.status();
     boolean running = run.isOpen();
     out.println(id + ": " + run.which());
+    WebUi.run(temporal.address(), temporal.namespace(), id, runId)
+        .ifPresent(link -> out.println("  Web UI: " + link));
     if (type.equals(WorkflowTypes.FINE_TUNE_PIPELINE)) {
       PipelineStatus s =
           running
@@ -74,7 +78,16 @@ class StatusCommand implements Callable<Integer> {
                 + s.stage()
                 + "; waiting until a decision is needed or the run ends...");
         err.flush();
-        Optional<PipelineStatus> needed = Waits.untilDecisionNeeded(client, id, runId);
+        PrintWriter live = progressOut(out, err);
+        Optional<PipelineStatus> needed =
+            Waits.untilDecisionNeeded(
+                client,
+                id,
+                runId,
+                lines -> {
+                  lines.forEach(live::println);
+                  live.flush();
+                });
         if (needed.isPresent() && needed.get().outcome() == null) {
           s = needed.get();
         } else {
@@ -88,7 +101,7 @@ class StatusCommand implements Callable<Integer> {
       }
       Printer.pipeline(id, s, out);
       if (running) {
-        printRetries(client, id, runId, out);
+        Progress.lines(client, id, runId).forEach(out::println);
       }
     } else if (type.equals(WorkflowTypes.DRIFT_CHECK)) {
       if (running && !await) {
@@ -126,30 +139,6 @@ class StatusCommand implements Callable<Integer> {
         throw new UserError(noWorker);
       }
       throw e;
-    }
-  }
-
-  /**
-   * Activities being retried, in the run and in its running children, with their last failure: what
-   * a stuck-looking stage is actually waiting for (an unreachable provider, say).
-   */
-  static void printRetries(WorkflowClient client, String id, String runId, PrintWriter out) {
-    DescribeWorkflowExecutionResponse d = Runs.describe(client, id, runId);
-    for (PendingActivityInfo a : d.getPendingActivitiesList()) {
-      if (a.getAttempt() > 1 && a.hasLastFailure()) {
-        out.println(
-            "  retrying "
-                + a.getActivityType().getName()
-                + " in "
-                + id
-                + " (attempt "
-                + a.getAttempt()
-                + "): "
-                + a.getLastFailure().getMessage());
-      }
-    }
-    for (PendingChildExecutionInfo c : d.getPendingChildrenList()) {
-      printRetries(client, c.getWorkflowId(), c.getRunId(), out);
     }
   }
 

@@ -4,7 +4,13 @@ import io.finetune.workflows.pipeline.FineTunePipeline;
 import io.finetune.workflows.pipeline.PipelineStatus;
 import io.temporal.api.enums.v1.WorkflowExecutionStatus;
 import io.temporal.client.WorkflowClient;
+import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Consumer;
 
 /**
  * The one way the CLI waits for a pipeline to need a person: the run's own Update {@code
@@ -31,6 +37,35 @@ final class Waits {
         throw e;
       }
       return Optional.empty();
+    }
+  }
+
+  /**
+   * As {@link #untilDecisionNeeded(WorkflowClient, String, String)}, and meanwhile hands the run's
+   * progress lines ({@link Progress}) to {@code progress} every two seconds.
+   */
+  static Optional<PipelineStatus> untilDecisionNeeded(
+      WorkflowClient client, String id, String runId, Consumer<List<String>> progress) {
+    CompletableFuture<Optional<PipelineStatus>> needed =
+        CompletableFuture.supplyAsync(() -> untilDecisionNeeded(client, id, runId));
+    while (true) {
+      try {
+        return needed.get(2, TimeUnit.SECONDS);
+      } catch (TimeoutException stillWaiting) {
+        List<String> lines = Progress.lines(client, id, runId == null ? "" : runId);
+        if (!lines.isEmpty()) {
+          progress.accept(lines);
+        }
+      } catch (ExecutionException e) {
+        if (e.getCause() instanceof RuntimeException re) {
+          throw re;
+        }
+        throw new IllegalStateException(e.getCause());
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        needed.cancel(true);
+        throw new UserError("interrupted while waiting for " + id);
+      }
     }
   }
 }

@@ -6,8 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.finetune.devserver.TemporalCli;
 import io.finetune.workflows.pipeline.Checkpoint;
 import io.finetune.workflows.pipeline.FineTunePipeline;
+import io.finetune.workflows.pipeline.Outcome;
 import io.finetune.workflows.pipeline.PipelineStatus;
 import io.temporal.api.enums.v1.WorkflowExecutionStatus;
 import io.temporal.client.WorkflowClient;
@@ -29,6 +31,7 @@ import java.util.function.Predicate;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -36,12 +39,20 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The product as a user runs it: `finetune dev` (server + worker + local provider) in one process,
- * and each CLI command in a process of its own, talking over gRPC on 127.0.0.1.
+ * and each CLI command in a process of its own, talking over gRPC on 127.0.0.1. Runs once per
+ * Temporal server (system property {@code finetune.e2e.server}): {@code embedded}, the in-memory
+ * fallback, and {@code temporal-cli}, the real dev server (skipped when the Temporal CLI is not
+ * installed, unless FINETUNE_REQUIRE_TEMPORAL_CLI is set, as in CI).
  */
 // A backstop only: every wait below has a deadline of its own and fails with what it last saw.
 @Timeout(value = 15, unit = TimeUnit.MINUTES)
 class CliEndToEndIT {
   private static final Path REPO = Path.of("..").toAbsolutePath().normalize();
+
+  /** Which server `dev` runs for this execution of the suite. */
+  static final boolean REAL_SERVER =
+      System.getProperty("finetune.e2e.server", "embedded").equals("temporal-cli");
+
   @TempDir static Path home;
   private static Process dev;
   private static int port;
@@ -126,8 +137,18 @@ class CliEndToEndIT {
                     processes.forEach(Process::destroyForcibly);
                   }
                 }));
+    if (REAL_SERVER && TemporalCli.find(REPO).isEmpty()) {
+      String missing = "The Temporal CLI is not installed; run ./scripts/install-temporal-cli";
+      if (System.getenv("FINETUNE_REQUIRE_TEMPORAL_CLI") != null) {
+        throw new AssertionError(missing);
+      }
+      Assumptions.abort(missing + " to run this suite against the real dev server");
+    }
     port = freePort();
-    ProcessBuilder devProcess = java("dev", "--port", String.valueOf(port));
+    ProcessBuilder devProcess =
+        REAL_SERVER
+            ? java("dev", "--port", String.valueOf(port))
+            : java("dev", "--port", String.valueOf(port), "--embedded");
     // One more provider, on a port where nothing listens: a provider that is down.
     devProcess
         .environment()
@@ -158,6 +179,8 @@ class CliEndToEndIT {
                 + devOutput);
       }
     }
+    String expected = REAL_SERVER ? "Temporal CLI dev server" : "embedded Temporal test server";
+    assertTrue(devOutput.toString().contains(expected), devOutput.toString());
   }
 
   @AfterAll
@@ -344,21 +367,21 @@ class CliEndToEndIT {
             "--wait");
     assertEquals(0, drift.exit(), drift.out());
     assertTrue(drift.out().contains("DRIFT: new-vocabulary rate"), drift.out());
-    assertTrue(drift.out().contains("retraining started: e2e-drift-retrain"), drift.out());
+    assertTrue(drift.out().contains("retraining started: ticket-triage-retrain"), drift.out());
     PipelineStatus retrain =
-        awaitStatus("e2e-drift-retrain", s -> s.pendingCheckpoint() == Checkpoint.DATA_REVIEW);
+        awaitStatus("ticket-triage-retrain", s -> s.pendingCheckpoint() == Checkpoint.DATA_REVIEW);
     assertTrue(retrain.trigger().startsWith("drift-check e2e-drift"), retrain.trigger());
     assertEquals(2, retrain.baselineEvalSets().size(), "corner cases and the fresh hold-out");
 
-    Result cancel = cli("cancel", "e2e-drift-retrain");
+    Result cancel = cli("cancel", "ticket-triage-retrain");
     assertEquals(0, cancel.exit(), cancel.out());
-    Result cancelled = cliUntil("ended CANCELED", "status", "e2e-drift-retrain");
+    Result cancelled = cliUntil("ended CANCELED", "status", "ticket-triage-retrain");
     assertTrue(cancelled.out().contains("ended CANCELED"), cancelled.out());
 
     Result list = cli("list");
     assertTrue(list.out().contains("e2e-run"), list.out());
     assertTrue(list.out().contains("e2e-run-train-small"), list.out());
-    assertTrue(list.out().contains("e2e-drift-retrain"), list.out());
+    assertTrue(list.out().contains("ticket-triage-retrain"), list.out());
 
     // The same id again: refused unless asked; a rerun is a new run end to end, never the old one.
     String firstRun = group(done.out(), "^e2e-run: run ([0-9a-f-]{36}), the only run of this id");
@@ -411,6 +434,103 @@ class CliEndToEndIT {
         firstJob,
         group(candidate2.out(), "from job (\\S+)"),
         "a new provider job:\n" + candidate2.out());
+
+    if (REAL_SERVER) {
+      theRealServerFindsRunsAndSchedulesDriftChecks();
+    }
+  }
+
+  /**
+   * What only the real server does: Web UI links, visibility queries on our search attributes, and
+   * a Schedule of drift checks on a batch folder, where a stable batch starts nothing, a drifted
+   * one starts exactly one retraining (which ends promoted), and later checks find nothing new.
+   */
+  private void theRealServerFindsRunsAndSchedulesDriftChecks() throws Exception {
+    Result shown = cli("status", "e2e-run");
+    String ui = "http://127.0.0.1:" + (port + 1000) + "/namespaces/default/workflows/e2e-run/";
+    assertTrue(shown.out().contains("  Web UI: " + ui), shown.out());
+
+    Result promoted =
+        cli("list", "--query", "FinetuneModel=\"ticket-triage\" AND FinetuneOutcome=\"PROMOTED\"");
+    assertEquals(0, promoted.exit(), promoted.out());
+    assertTrue(promoted.out().contains("e2e-run "), promoted.out());
+    assertFalse(promoted.out().contains("ticket-triage-retrain"), "it was cancelled");
+
+    // A stable batch (a third of the training rows) arrives first.
+    Path inbox = Files.createDirectories(home.resolve("inbox"));
+    List<String> train = Files.readAllLines(REPO.resolve("examples/ticket-triage/train.jsonl"));
+    List<String> stable = new ArrayList<>();
+    for (int i = 0; i < train.size(); i += 3) {
+      stable.add(train.get(i));
+    }
+    Files.write(inbox.resolve("2025-01.jsonl"), stable);
+    Result created =
+        cli(
+            "drift-check",
+            "--model",
+            "ticket-triage",
+            "--batch",
+            inbox.toString(),
+            "--every",
+            "PT2S",
+            "--id",
+            "e2e-schedule");
+    assertEquals(0, created.exit(), created.out());
+    assertTrue(created.out().contains("Created schedule e2e-schedule"), created.out());
+
+    String checks = "WorkflowType=\"DriftCheck\" AND WorkflowId STARTS_WITH \"e2e-schedule\"";
+    Result calm =
+        cliUntil("e2e-schedule-", "list", "--query", checks + " AND FinetuneOutcome=\"NO_DRIFT\"");
+    assertTrue(calm.out().contains("DriftCheck"), calm.out());
+    cliUntil("e2e-schedule-", "list", "--query", checks + " AND FinetuneOutcome=\"NOTHING_NEW\"");
+
+    // Then the drifted one: the next check retrains, the ones after it find nothing new.
+    Files.copy(
+        REPO.resolve("examples/ticket-triage/production-2024.jsonl"),
+        inbox.resolve("2025-02.jsonl"));
+    Result drifted =
+        cliUntil("e2e-schedule-", "list", "--query", checks + " AND FinetuneOutcome=\"DRIFT\"");
+    assertEquals(1, count(drifted.out(), "e2e-schedule-"), drifted.out());
+    PipelineStatus retrain =
+        awaitStatus(
+            "ticket-triage-retrain",
+            s -> s.trigger().contains("e2e-schedule") && s.pendingCheckpoint() != null);
+    assertEquals(Checkpoint.DATA_REVIEW, retrain.pendingCheckpoint());
+    assertEquals(
+        0,
+        cli("approve", "ticket-triage-retrain", "--checkpoint", "data-review", "--by", "alice")
+            .exit());
+    awaitStatus("ticket-triage-retrain", s -> s.pendingCheckpoint() == Checkpoint.PROMOTION);
+    assertEquals(
+        0,
+        cli("approve", "ticket-triage-retrain", "--checkpoint", "promotion", "--by", "alice")
+            .exit());
+    PipelineStatus retrained = awaitStatus("ticket-triage-retrain", s -> s.outcome() != null);
+    assertEquals(Outcome.PROMOTED, retrained.outcome(), retrained.outcomeReason());
+
+    Result described = cli("schedules", "describe", "e2e-schedule");
+    assertEquals(0, described.exit(), described.out());
+    assertTrue(described.out().contains("e2e-schedule: active"), described.out());
+    assertEquals(0, cli("schedules", "pause", "e2e-schedule").exit());
+    assertTrue(cli("schedules", "list").out().contains("paused"));
+    Result once = cli("list", "--query", checks + " AND FinetuneOutcome=\"DRIFT\"");
+    assertEquals(
+        1, count(once.out(), "e2e-schedule-"), "exactly one check retrained:\n" + once.out());
+    Result retrains = cli("status", "ticket-triage-retrain");
+    assertTrue(
+        retrains.out().contains("the latest of 2 runs of this id"),
+        "one retraining by the schedule besides the cancelled one:\n" + retrains.out());
+    assertEquals(0, cli("schedules", "delete", "e2e-schedule").exit());
+    Result gone = cli("schedules", "describe", "e2e-schedule");
+    assertEquals(2, gone.exit(), gone.out());
+  }
+
+  private static int count(String text, String needle) {
+    int n = 0;
+    for (int i = text.indexOf(needle); i >= 0; i = text.indexOf(needle, i + 1)) {
+      n++;
+    }
+    return n;
   }
 
   @Test
@@ -440,11 +560,15 @@ class CliEndToEndIT {
     AssertionError hung =
         assertThrows(
             AssertionError.class,
-            () -> cli(Duration.ofSeconds(20), "dev", "--no-worker", "--port", devPort));
+            () ->
+                cli(Duration.ofSeconds(20), "dev", "--no-worker", "--embedded", "--port", devPort));
     assertTrue(hung.getMessage().contains("hung: no exit within PT20S"), hung.getMessage());
     assertTrue(
         hung.getMessage()
-            .contains("Temporal dev server (in memory) listening on 127.0.0.1:" + devPort),
+            .contains(
+                "embedded Temporal test server (in memory: stopping it loses every run)"
+                    + " listening on 127.0.0.1:"
+                    + devPort),
         "the output so far:\n" + hung.getMessage());
     List<Long> alive =
         ProcessHandle.current()
@@ -471,17 +595,20 @@ class CliEndToEndIT {
     assertTrue(noServer.out().contains("No Temporal server answers at 127.0.0.1:"), noServer.out());
     assertTrue(noServer.out().contains("./finetune dev"), noServer.out());
 
-    Result schedule =
-        cli(
-            "drift-check",
-            "--model",
-            "ticket-triage",
-            "--batch",
-            REPO.resolve("examples/ticket-triage/production-2024.jsonl").toString(),
-            "--every",
-            "PT24H");
-    assertEquals(2, schedule.exit(), schedule.out());
-    assertTrue(schedule.out().contains("does not support Schedules"), schedule.out());
+    if (!REAL_SERVER) {
+      Result schedule =
+          cli(
+              "drift-check",
+              "--model",
+              "ticket-triage",
+              "--batch",
+              REPO.resolve("examples/ticket-triage/production-2024.jsonl").toString(),
+              "--every",
+              "PT24H");
+      assertEquals(2, schedule.exit(), schedule.out());
+      assertTrue(schedule.out().contains("does not support Schedules"), schedule.out());
+      assertFalse(schedule.out().contains("\tat "), "no stack trace:\n" + schedule.out());
+    }
     Result noModel =
         cli(
             "drift-check",
@@ -499,7 +626,7 @@ class CliEndToEndIT {
             .contains(
                 "error: e2e-no-model failed: No model called 'no-such-model' has been promoted"),
         noModel.out());
-    for (Result r : List.of(badSpec, unknown, noServer, schedule, noModel)) {
+    for (Result r : List.of(badSpec, unknown, noServer, noModel)) {
       assertFalse(r.out().contains("\tat "), "no stack trace:\n" + r.out());
     }
   }

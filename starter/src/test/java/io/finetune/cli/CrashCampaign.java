@@ -382,8 +382,9 @@ public final class CrashCampaign {
       this.plan = plan;
     }
 
+    /** The retraining run: named after the model (one per model at a time). */
     String retrainId() {
-      return id + "-drift-retrain";
+      return "triage-" + id + "-retrain";
     }
 
     List<String> workflowIds() {

@@ -4,6 +4,7 @@ import io.finetune.activities.dataset.DatasetActivitiesImpl;
 import io.finetune.activities.drift.DriftActivitiesImpl;
 import io.finetune.activities.eval.EvalActivitiesImpl;
 import io.finetune.activities.provider.ProviderConfig;
+import io.finetune.activities.provider.ProviderMetrics;
 import io.finetune.activities.provider.Providers;
 import io.finetune.activities.registry.RegistryActivitiesImpl;
 import io.finetune.activities.store.ArtifactStore;
@@ -45,7 +46,10 @@ public class ActivitiesConfiguration {
   }
 
   @Bean
-  Providers providers(FinetuneProperties props, ObjectProvider<LocalProviderHandle> local) {
+  Providers providers(
+      FinetuneProperties props,
+      ObjectProvider<LocalProviderHandle> local,
+      ObjectProvider<ProviderMetrics> metrics) {
     List<ProviderConfig> configs = new ArrayList<>();
     LocalProvider embedded = local.getObject().provider();
     if (embedded != null) {
@@ -67,7 +71,7 @@ public class ActivitiesConfiguration {
                       name, p.getBaseUrl(), key == null ? "" : key, p.getPollMillis()));
             });
     log.info("Providers: {}", configs);
-    return new Providers(configs);
+    return new Providers(configs, metrics.getIfAvailable(() -> ProviderMetrics.NONE));
   }
 
   @Bean(destroyMethod = "shutdownNow")
@@ -97,8 +101,8 @@ public class ActivitiesConfiguration {
   }
 
   @Bean
-  DriftActivitiesImpl driftActivities(ArtifactStore store) {
-    return new DriftActivitiesImpl(store);
+  DriftActivitiesImpl driftActivities(ArtifactStore store, DataSource dataSource) {
+    return new DriftActivitiesImpl(store, dataSource);
   }
 
   /** Holds the embedded provider, if enabled, so Spring closes it with the context. */

@@ -19,6 +19,8 @@ public class FinetuneProperties {
 
   private final Activities activities = new Activities();
 
+  private final Metrics metrics = new Metrics();
+
   /** Providers by the name specs use; keys are read from the named environment variables. */
   private final Map<String, Provider> providers = new LinkedHashMap<>();
 
@@ -81,6 +83,27 @@ public class FinetuneProperties {
 
     public void setStartToCloseTimeout(Duration startToCloseTimeout) {
       this.startToCloseTimeout = startToCloseTimeout;
+    }
+  }
+
+  public Metrics getMetrics() {
+    return metrics;
+  }
+
+  /**
+   * The Prometheus endpoint {@code http://127.0.0.1:<port>/metrics}, served on loopback only: the
+   * Temporal SDK's metrics, provider requests and pipeline stage durations.
+   */
+  public static class Metrics {
+    /** 0: a free port, chosen at start-up and logged; -1: no endpoint and no metrics. */
+    private int port = 0;
+
+    public int getPort() {
+      return port;
+    }
+
+    public void setPort(int port) {
+      this.port = port;
     }
   }
 

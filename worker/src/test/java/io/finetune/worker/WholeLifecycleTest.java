@@ -139,7 +139,7 @@ class WholeLifecycleTest {
     replayAndMaybeRecord("lifecycle", "fine-tune-pipeline");
     replayAndMaybeRecord("lifecycle-train-small", "train-candidate");
     replayAndMaybeRecord("drift", "drift-check");
-    replayAndMaybeRecord("drift-retrain", "fine-tune-pipeline-signals");
+    replayAndMaybeRecord(r.retrainWorkflowId(), "fine-tune-pipeline-signals");
   }
 
   @Test

@@ -49,6 +49,10 @@ public class FakeActivities
       java.util.Collections.synchronizedSet(new java.util.HashSet<>());
 
   public int productionLabeledRows = 100;
+
+  /** Whether a batch folder has nothing new for the next drift check. */
+  public boolean nothingNewInBatchFolder;
+
   public final List<String> calls = Collections.synchronizedList(new ArrayList<>());
   public final List<PromoteRequest> promotions = Collections.synchronizedList(new ArrayList<>());
   public final java.util.Set<String> failingJobs =
@@ -228,6 +232,14 @@ public class FakeActivities
         100,
         100,
         artifact("drift.json"));
+  }
+
+  @Override
+  public BatchSelection selectBatch(SelectBatchRequest request) {
+    calls.add("selectBatch " + request.path());
+    return nothingNewInBatchFolder
+        ? new BatchSelection(null, List.of(), 1_700_000_000_000L)
+        : new BatchSelection(request.path(), List.of(request.path()), 0);
   }
 
   @Override

@@ -18,13 +18,21 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.stream.Collectors;
+import javax.sql.DataSource;
 
 public class DriftActivitiesImpl implements DriftActivities {
   private static final ObjectMapper JSON = new ObjectMapper();
   private final ArtifactStore store;
+  private final BatchInbox inbox;
 
-  public DriftActivitiesImpl(ArtifactStore store) {
+  public DriftActivitiesImpl(ArtifactStore store, DataSource db) {
     this.store = store;
+    this.inbox = new BatchInbox(store, db);
+  }
+
+  @Override
+  public BatchSelection selectBatch(SelectBatchRequest request) {
+    return inbox.select(request);
   }
 
   @Override

@@ -10,6 +10,7 @@ import io.finetune.activities.provider.Providers;
 import io.finetune.activities.store.ArtifactStore;
 import io.finetune.workflows.common.ArtifactRef;
 import io.finetune.workflows.eval.EvalActivities;
+import io.finetune.workflows.eval.EvalActivities.EvalProgress;
 import io.temporal.activity.Activity;
 import io.temporal.activity.ActivityExecutionContext;
 import io.temporal.activity.ActivityInfo;
@@ -56,6 +57,7 @@ public class EvalActivitiesImpl implements EvalActivities {
     // says how many of its lines are complete, so a retry resumes there instead of paying again.
     Path partial = store.workFile("eval-" + workFileKey(ctx.getInfo()) + ".jsonl");
     int done = resumeOffset(ctx, partial);
+    Progress progress = new Progress(rows.size(), done, System.currentTimeMillis());
 
     try (BufferedWriter out =
         Files.newBufferedWriter(
@@ -66,13 +68,14 @@ public class EvalActivitiesImpl implements EvalActivities {
             StandardOpenOption.APPEND)) {
       while (done < rows.size()) {
         int end = Math.min(rows.size(), done + BATCH);
-        for (String answer : answerBatch(ctx, client, r, rows.subList(done, end), done)) {
+        for (String answer :
+            answerBatch(ctx, client, r, rows.subList(done, end), progress.at(done))) {
           out.write(JSON.writeValueAsString(answer));
           out.newLine();
         }
         out.flush();
         done = end;
-        ctx.heartbeat(done);
+        ctx.heartbeat(progress.at(done));
       }
     } catch (IOException e) {
       throw new UncheckedIOException(e);
@@ -97,8 +100,24 @@ public class EvalActivitiesImpl implements EvalActivities {
         r.model(), r.data().name(), rows.size(), scorer.scored(), scorer.metrics(), predictions);
   }
 
+  /** Builds the heartbeat for a number of rows answered. */
+  private record Progress(int total, int resumedFrom, long startedAtMillis) {
+    EvalProgress at(int done) {
+      return new EvalProgress(done, total, resumedFrom, startedAtMillis);
+    }
+  }
+
+  /** Rows answered by earlier attempts; heartbeats of older workers carried the bare number. */
+  private static int lastHeartbeat(ActivityExecutionContext ctx) {
+    try {
+      return ctx.getHeartbeatDetails(EvalProgress.class).map(EvalProgress::done).orElse(0);
+    } catch (RuntimeException notAProgressRecord) {
+      return ctx.getHeartbeatDetails(Integer.class).orElse(0);
+    }
+  }
+
   private static int resumeOffset(ActivityExecutionContext ctx, Path partial) {
-    int offset = ctx.getHeartbeatDetails(Integer.class).orElse(0);
+    int offset = lastHeartbeat(ctx);
     try {
       if (offset == 0 || !Files.exists(partial)) {
         Files.deleteIfExists(partial);
@@ -148,7 +167,7 @@ public class EvalActivitiesImpl implements EvalActivities {
       ProviderClient client,
       EvalRequest r,
       List<Row> batch,
-      int done) {
+      EvalProgress done) {
     CallScope calls = new CallScope();
     List<Future<String>> pending = new ArrayList<>(batch.size());
     try {
@@ -168,7 +187,7 @@ public class EvalActivitiesImpl implements EvalActivities {
   }
 
   /** Heartbeats while it waits, which is also how a cancellation of the eval reaches it. */
-  private static String await(ActivityExecutionContext ctx, Future<String> f, int done) {
+  private static String await(ActivityExecutionContext ctx, Future<String> f, EvalProgress done) {
     while (true) {
       try {
         return f.get(1, TimeUnit.SECONDS);

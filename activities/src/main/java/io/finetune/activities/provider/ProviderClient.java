@@ -31,8 +31,13 @@ public final class ProviderClient {
   private final ProviderConfig config;
   private final HttpUrl base;
   private final OkHttpClient http;
+  private final ProviderMetrics metrics;
 
   ProviderClient(ProviderConfig config, OkHttpClient http) {
+    this(config, http, ProviderMetrics.NONE);
+  }
+
+  ProviderClient(ProviderConfig config, OkHttpClient http, ProviderMetrics metrics) {
     this.config = config;
     HttpUrl url = HttpUrl.parse(config.baseUrl().replaceAll("/+$", "") + "/");
     if (url == null) {
@@ -41,6 +46,7 @@ public final class ProviderClient {
     }
     this.base = url;
     this.http = http;
+    this.metrics = metrics;
   }
 
   public ProviderConfig config() {
@@ -62,13 +68,13 @@ public final class ProviderClient {
       messages.addObject().put("role", "system").put("content", system);
     }
     messages.addObject().put("role", "user").put("content", user);
-    JsonNode response = send(post("chat/completions", body), scope);
+    JsonNode response = send("chat/completions", post("chat/completions", body), scope);
     JsonNode content = response.path("choices").path(0).path("message").path("content");
     return content.isTextual() ? content.asText() : "";
   }
 
   public JsonNode listFiles() {
-    return send(new Request.Builder().url(url("files")).get());
+    return send("files", new Request.Builder().url(url("files")).get());
   }
 
   public JsonNode uploadFile(String filename, Path file) {
@@ -78,11 +84,11 @@ public final class ProviderClient {
             .addFormDataPart("purpose", "fine-tune")
             .addFormDataPart("file", filename, RequestBody.create(file.toFile(), JSONL_TYPE))
             .build();
-    return send(new Request.Builder().url(url("files")).post(body));
+    return send("files", new Request.Builder().url(url("files")).post(body));
   }
 
   public JsonNode createJob(ObjectNode body) {
-    return send(post("fine_tuning/jobs", body));
+    return send("fine_tuning/jobs", post("fine_tuning/jobs", body));
   }
 
   /** Jobs whose metadata has {@code key=value} (the provider filters; we check again). */
@@ -93,15 +99,28 @@ public final class ProviderClient {
             .addQueryParameter("metadata[" + key + "]", value)
             .addQueryParameter("limit", "100")
             .build();
-    return send(new Request.Builder().url(url).get());
+    return send("fine_tuning/jobs", new Request.Builder().url(url).get());
   }
 
   public JsonNode getJob(String jobId) {
-    return send(new Request.Builder().url(url("fine_tuning/jobs/" + jobId)).get());
+    return send(
+        "fine_tuning/jobs/{id}", new Request.Builder().url(url("fine_tuning/jobs/" + jobId)).get());
+  }
+
+  /** The job's newest events, newest first (the API's order). */
+  public JsonNode listJobEvents(String jobId, int limit) {
+    HttpUrl url =
+        url("fine_tuning/jobs/" + jobId + "/events")
+            .newBuilder()
+            .addQueryParameter("limit", String.valueOf(limit))
+            .build();
+    return send("fine_tuning/jobs/{id}/events", new Request.Builder().url(url).get());
   }
 
   public JsonNode cancelJob(String jobId) {
-    return send(post("fine_tuning/jobs/" + jobId + "/cancel", JSON.createObjectNode()));
+    return send(
+        "fine_tuning/jobs/{id}/cancel",
+        post("fine_tuning/jobs/" + jobId + "/cancel", JSON.createObjectNode()));
   }
 
   private HttpUrl url(String path) {
@@ -118,11 +137,12 @@ public final class ProviderClient {
     }
   }
 
-  private JsonNode send(Request.Builder builder) {
-    return send(builder, null);
+  private JsonNode send(String endpoint, Request.Builder builder) {
+    return send(endpoint, builder, null);
   }
 
-  private JsonNode send(Request.Builder builder, CallScope scope) {
+  /** {@code endpoint}: the path template, for metrics. */
+  private JsonNode send(String endpoint, Request.Builder builder, CallScope scope) {
     if (config.apiKey() != null && !config.apiKey().isEmpty()) {
       builder.header("Authorization", "Bearer " + config.apiKey());
     }
@@ -132,11 +152,17 @@ public final class ProviderClient {
     if (scope != null) {
       scope.enter(call);
     }
+    long started = System.nanoTime();
+    int status = 0;
+    ProviderMetrics.Outcome outcome = ProviderMetrics.Outcome.UNAVAILABLE;
     try (Response response = call.execute()) {
       String text = response.body() == null ? "" : response.body().string();
       int code = response.code();
+      status = code;
       if (response.isSuccessful()) {
-        return JSON.readTree(text);
+        JsonNode json = JSON.readTree(text);
+        outcome = ProviderMetrics.Outcome.SUCCESS;
+        return json;
       }
       String detail = errorMessage(text);
       String message =
@@ -149,8 +175,12 @@ public final class ProviderClient {
       if (code == 408 || code == 409 || code >= 500) {
         throw ApplicationFailure.newFailure(message, Failures.PROVIDER_UNAVAILABLE);
       }
+      outcome = ProviderMetrics.Outcome.REJECTED;
       throw ApplicationFailure.newNonRetryableFailure(message, Failures.PROVIDER_REJECTED);
     } catch (IOException e) {
+      if (call.isCanceled()) {
+        outcome = ProviderMetrics.Outcome.CANCELLED;
+      }
       throw ApplicationFailure.newFailure(
           "Provider '"
               + config.name()
@@ -165,6 +195,14 @@ public final class ProviderClient {
       if (scope != null) {
         scope.exit(call);
       }
+      metrics.record(
+          new ProviderMetrics.Exchange(
+              config.name(),
+              request.method(),
+              endpoint,
+              status,
+              outcome,
+              System.nanoTime() - started));
     }
   }
 

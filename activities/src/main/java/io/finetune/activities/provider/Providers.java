@@ -18,8 +18,16 @@ public final class Providers {
           .writeTimeout(2, TimeUnit.MINUTES)
           .build();
 
+  private final ProviderMetrics metrics;
+
   public Providers(Iterable<ProviderConfig> configs) {
+    this(configs, ProviderMetrics.NONE);
+  }
+
+  /** With {@code metrics} told about every request any client makes. */
+  public Providers(Iterable<ProviderConfig> configs, ProviderMetrics metrics) {
     configs.forEach(c -> this.configs.put(c.name(), c));
+    this.metrics = metrics;
   }
 
   public ProviderClient client(String name) {
@@ -37,6 +45,6 @@ public final class Providers {
               + name
               + ".api-key-env).");
     }
-    return clients.computeIfAbsent(name, n -> new ProviderClient(config, http));
+    return clients.computeIfAbsent(name, n -> new ProviderClient(config, http, metrics));
   }
 }

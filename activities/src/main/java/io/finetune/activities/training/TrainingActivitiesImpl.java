@@ -12,6 +12,7 @@ import io.finetune.activities.store.ArtifactStore;
 import io.finetune.workflows.common.ArtifactRef;
 import io.finetune.workflows.common.Failures;
 import io.finetune.workflows.training.TrainingActivities;
+import io.finetune.workflows.training.TrainingActivities.JobProgress;
 import io.temporal.activity.Activity;
 import io.temporal.activity.ActivityExecutionContext;
 import io.temporal.client.ActivityCanceledException;
@@ -114,6 +115,15 @@ public class TrainingActivitiesImpl implements TrainingActivities {
     return client.createJob(body).path("id").asText();
   }
 
+  /** The job's latest event, for progress; none when the provider does not say. */
+  private static String latestEvent(ProviderClient client, String jobId) {
+    try {
+      return client.listJobEvents(jobId, 1).path("data").path(0).path("message").asText(null);
+    } catch (RuntimeException e) {
+      return null; // progress is a courtesy: never fail a poll for it
+    }
+  }
+
   @Override
   public TrainedModel awaitJob(AwaitJobRequest r) {
     ActivityExecutionContext ctx = Activity.getExecutionContext();
@@ -148,11 +158,12 @@ public class TrainingActivitiesImpl implements TrainingActivities {
           // validating_files, queued, running, or a status this code does not know yet (pause).
         }
       }
+      JobProgress progress = new JobProgress(r.jobId(), status, latestEvent(client, r.jobId()));
       try {
         // Heartbeat well within the heartbeat timeout, however long the poll interval is.
         long slice = heartbeatSliceMillis(ctx.getInfo().getHeartbeatTimeout());
         for (long waited = 0; waited < poll; waited += slice) {
-          ctx.heartbeat(status);
+          ctx.heartbeat(progress);
           Thread.sleep(Math.min(slice, poll - waited));
         }
       } catch (ActivityCompletionException e) {

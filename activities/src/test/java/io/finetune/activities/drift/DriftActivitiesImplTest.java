@@ -1,6 +1,8 @@
 package io.finetune.activities.drift;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -8,14 +10,22 @@ import io.finetune.activities.dataset.Rows;
 import io.finetune.activities.dataset.Rows.Row;
 import io.finetune.activities.store.ArtifactStore;
 import io.finetune.workflows.common.DatasetRef;
+import io.finetune.workflows.drift.DriftActivities.BatchSelection;
 import io.finetune.workflows.drift.DriftActivities.CompareRequest;
 import io.finetune.workflows.drift.DriftActivities.DriftStatistics;
 import io.finetune.workflows.drift.DriftActivities.RetrainData;
 import io.finetune.workflows.drift.DriftActivities.RetrainRequest;
+import io.finetune.workflows.drift.DriftActivities.SelectBatchRequest;
+import io.temporal.failure.ApplicationFailure;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
+import javax.sql.DataSource;
+import org.flywaydb.core.Flyway;
+import org.h2.jdbcx.JdbcDataSource;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -34,6 +44,75 @@ class DriftActivitiesImplTest {
     return Rows.write(store, name, rows);
   }
 
+  /** A fresh database with the worker's migrations. */
+  private static DataSource db() {
+    JdbcDataSource h2 = new JdbcDataSource();
+    h2.setURL("jdbc:h2:mem:drift-" + UUID.randomUUID() + ";DB_CLOSE_DELAY=-1");
+    Flyway.configure().dataSource(h2).locations("classpath:db/migration").load().migrate();
+    return h2;
+  }
+
+  @Test
+  void aBatchFolderGivesEachCheckTheFilesThatArrivedSinceThePreviousOne() throws Exception {
+    ArtifactStore store = new ArtifactStore(dir.resolve("store"));
+    DriftActivitiesImpl drift = new DriftActivitiesImpl(store, db());
+    Path inbox = Files.createDirectories(dir.resolve("inbox"));
+    Files.writeString(inbox.resolve("monday.jsonl"), "{\"input\": \"a\"}\n");
+    Files.writeString(inbox.resolve("notes.txt"), "not a batch");
+
+    BatchSelection first =
+        drift.selectBatch(new SelectBatchRequest("triage", inbox.toString(), "check-1/run-1"));
+    assertEquals(List.of(inbox.resolve("monday.jsonl").toString()), first.files());
+    assertEquals("{\"input\": \"a\"}\n", Files.readString(Path.of(first.path())));
+
+    // A retry of the same check takes the same files, even if more arrived meanwhile.
+    Files.writeString(inbox.resolve("tuesday.jsonl"), "{\"input\": \"b\"}"); // no final newline
+    Files.writeString(inbox.resolve("copy-of-monday.jsonl"), "{\"input\": \"a\"}\n");
+    assertEquals(
+        first,
+        drift.selectBatch(new SelectBatchRequest("triage", inbox.toString(), "check-1/run-1")));
+
+    BatchSelection second =
+        drift.selectBatch(new SelectBatchRequest("triage", inbox.toString(), "check-2/run-1"));
+    assertEquals(
+        List.of(inbox.resolve("tuesday.jsonl").toString()),
+        second.files(),
+        "monday's content was checked already, whatever the file is called");
+    assertEquals("{\"input\": \"b\"}\n", Files.readString(Path.of(second.path())));
+
+    BatchSelection third =
+        drift.selectBatch(new SelectBatchRequest("triage", inbox.toString(), "check-3/run-1"));
+    assertNull(third.path());
+    assertTrue(third.files().isEmpty());
+    assertTrue(third.lastTakenAtMillis() > 0, "when files last arrived");
+
+    // Another model has its own view of the folder: both contents (monday's twice) are new to it.
+    assertEquals(
+        2,
+        drift
+            .selectBatch(new SelectBatchRequest("other", inbox.toString(), "check-4/run-1"))
+            .files()
+            .size());
+  }
+
+  @Test
+  void aSingleBatchFileIsCheckedAsItIsAndAMissingOneIsRefused() throws Exception {
+    DriftActivitiesImpl drift = new DriftActivitiesImpl(new ArtifactStore(dir), db());
+    Path file = Files.writeString(dir.resolve("batch.jsonl"), "{\"input\": \"a\"}\n");
+    BatchSelection s =
+        drift.selectBatch(new SelectBatchRequest("triage", file.toString(), "check-1/run-1"));
+    assertEquals(file.toString(), s.path());
+
+    ApplicationFailure missing =
+        assertThrows(
+            ApplicationFailure.class,
+            () ->
+                drift.selectBatch(
+                    new SelectBatchRequest("triage", dir.resolve("nope").toString(), "k")));
+    assertEquals("InvalidInput", missing.getType());
+    assertTrue(missing.getOriginalMessage().endsWith("nope: no such batch file or folder"));
+  }
+
   @Test
   void jensenShannonDistanceIsZeroForEqualAndOneForDisjointDistributions() {
     assertEquals(
@@ -48,7 +127,7 @@ class DriftActivitiesImplTest {
   @Test
   void newWordsAndShiftedLabelsAreMeasured_numbersAreNotNewWords() {
     ArtifactStore store = new ArtifactStore(dir);
-    DriftActivitiesImpl drift = new DriftActivitiesImpl(store);
+    DriftActivitiesImpl drift = new DriftActivitiesImpl(store, db());
     DatasetRef train =
         rows(store, "train", "my invoice is wrong", "billing", "billing", "tech", "tech");
     DatasetRef same = rows(store, "same", "my invoice is wrong", "billing", "tech", null);
@@ -67,7 +146,7 @@ class DriftActivitiesImplTest {
   @Test
   void retrainingDataAddsFreshLabeledRowsAndHoldsOutASeededShare() {
     ArtifactStore store = new ArtifactStore(dir);
-    DriftActivitiesImpl drift = new DriftActivitiesImpl(store);
+    DriftActivitiesImpl drift = new DriftActivitiesImpl(store, db());
     DatasetRef train = rows(store, "train", "old text", "a", "b");
     String[] labels = new String[200];
     for (int i = 0; i < labels.length; i++) {

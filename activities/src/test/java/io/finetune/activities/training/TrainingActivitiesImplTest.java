@@ -210,7 +210,8 @@ class TrainingActivitiesImplTest {
               new Providers(
                   List.of(new ProviderConfig("remote", server.url("/v1").toString(), "", 2_000)))));
       java.util.List<Long> beats = java.util.Collections.synchronizedList(new ArrayList<>());
-      polling.setActivityHeartbeatListener(String.class, s -> beats.add(System.nanoTime()));
+      polling.setActivityHeartbeatListener(
+          TrainingActivities.JobProgress.class, s -> beats.add(System.nanoTime()));
       TrainingActivities stub =
           polling.newActivityStub(
               TrainingActivities.class,

@@ -17,6 +17,13 @@ public interface DriftActivities {
   DriftStatistics compare(CompareRequest request);
 
   /**
+   * The batch a check looks at: {@code path} itself when it is a file; when it is a folder, the
+   * {@code *.jsonl} files no earlier check of the model took (by content), merged into one, or
+   * none. The files are recorded as taken by {@code checkKey}, so a retry takes the same ones.
+   */
+  BatchSelection selectBatch(SelectBatchRequest request);
+
+  /**
    * The training rows plus the batch's labeled rows, minus a seeded fresh hold-out that scores the
    * retrained model on production data it has not seen.
    */
@@ -31,6 +38,14 @@ public interface DriftActivities {
       int batchRows,
       int labeledRows,
       ArtifactRef report) {}
+
+  record SelectBatchRequest(String modelName, String path, String checkKey) {}
+
+  /**
+   * The batch to check ({@code path}, null when nothing new arrived), the files it is made of, and
+   * when a check of this model last took files (epoch millis, 0 if never; set when nothing new).
+   */
+  record BatchSelection(String path, List<String> files, long lastTakenAtMillis) {}
 
   record RetrainRequest(DatasetRef train, DatasetRef batch, double holdoutFraction, long seed) {}
 

@@ -6,10 +6,12 @@ import io.finetune.workflows.common.FinetuneSearchAttributes;
 import io.finetune.workflows.common.Scores;
 import io.finetune.workflows.dataset.DatasetActivities;
 import io.finetune.workflows.dataset.DatasetActivities.ImportRequest;
+import io.finetune.workflows.drift.DriftActivities.BatchSelection;
 import io.finetune.workflows.drift.DriftActivities.CompareRequest;
 import io.finetune.workflows.drift.DriftActivities.DriftStatistics;
 import io.finetune.workflows.drift.DriftActivities.RetrainData;
 import io.finetune.workflows.drift.DriftActivities.RetrainRequest;
+import io.finetune.workflows.drift.DriftActivities.SelectBatchRequest;
 import io.finetune.workflows.eval.EvalActivities;
 import io.finetune.workflows.eval.EvalActivities.EvalRequest;
 import io.finetune.workflows.pipeline.FineTunePipeline;
@@ -18,9 +20,12 @@ import io.finetune.workflows.registry.RegistryActivities;
 import io.finetune.workflows.registry.RegistryActivities.ModelVersion;
 import io.finetune.workflows.spec.PipelineSpec;
 import io.temporal.api.enums.v1.ParentClosePolicy;
+import io.temporal.client.WorkflowExecutionAlreadyStarted;
+import io.temporal.failure.ChildWorkflowFailure;
 import io.temporal.workflow.Async;
 import io.temporal.workflow.ChildWorkflowOptions;
 import io.temporal.workflow.Workflow;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -49,11 +54,19 @@ public class DriftCheckImpl implements DriftCheck {
     }
     ModelVersion current = registry.current(input.modelName());
     PipelineSpec spec = current.spec();
+    BatchSelection selected = selectBatch(input);
+    if (selected.path() == null) {
+      if (searchable) {
+        Workflow.upsertTypedSearchAttributes(
+            FinetuneSearchAttributes.OUTCOME.valueSet("NOTHING_NEW"));
+      }
+      return nothingNew(current, input, selected);
+    }
     DatasetRef batch =
         dataset.importDataset(
             new ImportRequest(
                 "production",
-                input.batchPath(),
+                selected.path(),
                 spec.dataset().inputField(),
                 spec.dataset().outputField(),
                 spec.outputFields(),
@@ -113,6 +126,7 @@ public class DriftCheckImpl implements DriftCheck {
         current.name(),
         current.version(),
         current.modelId(),
+        selected.files(),
         stats,
         live,
         exceeded,
@@ -121,6 +135,43 @@ public class DriftCheckImpl implements DriftCheck {
         retraining.freshRowsAdded(),
         retraining.currentModelOnFreshHoldout(),
         retraining.note());
+  }
+
+  /**
+   * The batch to check. Version 1: a folder gives the files that arrived since the previous check
+   * of the model (recorded under this execution's key); before it the path was always one file.
+   */
+  private BatchSelection selectBatch(DriftCheckInput input) {
+    int folders = Workflow.getVersion("batch-folders", Workflow.DEFAULT_VERSION, 1);
+    if (folders == Workflow.DEFAULT_VERSION) {
+      return new BatchSelection(input.batchPath(), List.of(input.batchPath()), 0);
+    }
+    String checkKey = Workflow.getInfo().getWorkflowId() + "/" + Workflow.getInfo().getRunId();
+    return drift.selectBatch(
+        new SelectBatchRequest(input.modelName(), input.batchPath(), checkKey));
+  }
+
+  /** A scheduled check of a folder where nothing arrived: recorded as such, nothing measured. */
+  private static DriftResult nothingNew(
+      ModelVersion current, DriftCheckInput input, BatchSelection selected) {
+    String since =
+        selected.lastTakenAtMillis() == 0
+            ? "yet"
+            : "since the previous check took files at "
+                + Instant.ofEpochMilli(selected.lastTakenAtMillis());
+    return new DriftResult(
+        current.name(),
+        current.version(),
+        current.modelId(),
+        List.of(),
+        null,
+        Map.of(),
+        List.of(),
+        false,
+        null,
+        0,
+        Map.of(),
+        "nothing new: no batch file arrived in " + input.batchPath() + " " + since);
   }
 
   /**
@@ -163,7 +214,13 @@ public class DriftCheckImpl implements DriftCheck {
             .metrics();
     PipelineSpec retrainSpec =
         spec.forRetraining(data.dataset().path(), data.freshHoldout().path());
-    String retrainId = Workflow.getInfo().getWorkflowId() + "-retrain";
+    // Version 1: one retraining per model at a time, so the id names the model's retraining; a
+    // second drift signal while it runs starts nothing. Before, each check had its own.
+    int perModel = Workflow.getVersion("one-retraining-per-model", Workflow.DEFAULT_VERSION, 1);
+    String retrainId =
+        perModel == Workflow.DEFAULT_VERSION
+            ? Workflow.getInfo().getWorkflowId() + "-retrain"
+            : current.name() + "-retrain";
     // The retraining run outlives this check: it waits for people at its checkpoints.
     FineTunePipeline pipeline =
         Workflow.newChildWorkflowStub(
@@ -180,7 +237,20 @@ public class DriftCheckImpl implements DriftCheck {
                 + Workflow.getInfo().getWorkflowId()
                 + ": "
                 + String.join("; ", exceeded)));
-    Workflow.getWorkflowExecution(pipeline).get();
+    try {
+      Workflow.getWorkflowExecution(pipeline).get();
+    } catch (ChildWorkflowFailure e) {
+      if (e.getCause() instanceof WorkflowExecutionAlreadyStarted running) {
+        return Retraining.skipped(
+            "not started: "
+                + retrainId
+                + " (run "
+                + running.getExecution().getRunId()
+                + ") is already retraining "
+                + current.name());
+      }
+      throw e;
+    }
     return new Retraining(retrainId, data.freshRowsAdded(), currentOnHoldout, null);
   }
 }

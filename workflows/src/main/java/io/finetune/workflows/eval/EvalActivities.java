@@ -20,6 +20,13 @@ public interface EvalActivities {
   record EvalRequest(
       String provider, String model, String prompt, DatasetRef data, List<String> outputFields) {}
 
+  /**
+   * An eval's heartbeat: rows answered of the total, and since when this attempt runs having found
+   * {@code resumedFrom} rows answered already (for a rate that retries do not inflate). A retry
+   * resumes at {@code done}; {@code watch} and the Web UI's pending activities show it.
+   */
+  record EvalProgress(int done, int total, int resumedFrom, long attemptStartedAtMillis) {}
+
   record EvalResult(
       String model,
       String dataset,

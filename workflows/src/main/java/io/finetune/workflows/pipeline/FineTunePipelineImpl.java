@@ -3,7 +3,6 @@ package io.finetune.workflows.pipeline;
 import io.finetune.workflows.common.ActivityStubs;
 import io.finetune.workflows.common.DatasetRef;
 import io.finetune.workflows.common.Failures;
-import io.finetune.workflows.common.FinetuneSearchAttributes;
 import io.finetune.workflows.common.Scores;
 import io.finetune.workflows.dataset.DatasetActivities;
 import io.finetune.workflows.dataset.DatasetActivities.DataReport;
@@ -23,7 +22,6 @@ import io.finetune.workflows.spec.TargetReason;
 import io.finetune.workflows.training.CandidateRequest;
 import io.finetune.workflows.training.CandidateResult;
 import io.finetune.workflows.training.TrainCandidate;
-import io.temporal.common.SearchAttributeUpdate;
 import io.temporal.failure.ApplicationFailure;
 import io.temporal.failure.CanceledFailure;
 import io.temporal.failure.ChildWorkflowFailure;
@@ -58,7 +56,7 @@ public class FineTunePipelineImpl implements FineTunePipeline {
   private final List<IgnoredSignal> ignoredSignals = new ArrayList<>();
   private final List<String> notes = new ArrayList<>();
 
-  private boolean searchable;
+  private RunVisibility visibility;
   private DatasetRef trainData;
   private Stage stage = Stage.IMPORTING;
   private Checkpoint open;
@@ -95,9 +93,10 @@ public class FineTunePipelineImpl implements FineTunePipeline {
   @Override
   public PipelineStatus run(PipelineInput input) {
     // Version 1 keeps search attributes current; older histories set none.
-    searchable =
-        Workflow.getVersion("search-attributes", Workflow.DEFAULT_VERSION, 1)
-            != Workflow.DEFAULT_VERSION;
+    visibility =
+        new RunVisibility(
+            Workflow.getVersion("search-attributes", Workflow.DEFAULT_VERSION, 1)
+                != Workflow.DEFAULT_VERSION);
     enter(Stage.IMPORTING);
     Datasets data = importDatasets();
     trainData = data.train();
@@ -333,40 +332,10 @@ public class FineTunePipelineImpl implements FineTunePipeline {
     return status();
   }
 
-  /**
-   * Moves to a stage and shows where the run is in the Web UI: "current details", and search
-   * attributes to find and sort runs by.
-   */
+  /** Moves to a stage and shows where the run is ({@link RunVisibility}). */
   private void enter(Stage next) {
     stage = next;
-    Workflow.setCurrentDetails(CurrentDetails.of(Workflow.getInfo().getWorkflowId(), status()));
-    if (searchable) {
-      Workflow.upsertTypedSearchAttributes(
-          searchAttributes().toArray(new SearchAttributeUpdate<?>[0]));
-    }
-  }
-
-  private List<SearchAttributeUpdate<?>> searchAttributes() {
-    List<SearchAttributeUpdate<?>> updates = new ArrayList<>();
-    updates.add(FinetuneSearchAttributes.MODEL.valueSet(spec.name()));
-    updates.add(
-        FinetuneSearchAttributes.TRIGGER.valueSet(
-            FinetuneSearchAttributes.triggerKeyword(trigger)));
-    updates.add(FinetuneSearchAttributes.STAGE.valueSet(stage.name()));
-    if (trainData != null) {
-      updates.add(FinetuneSearchAttributes.DATASET_SHA256.valueSet(trainData.sha256()));
-    }
-    if (baseline != null) {
-      updates.add(FinetuneSearchAttributes.BASELINE_SCORE.valueSet(score()));
-    }
-    if (training.gate() != null) {
-      updates.add(FinetuneSearchAttributes.BEST_SIZE.valueSet(training.gate().best().size().id()));
-      updates.add(FinetuneSearchAttributes.BEST_SCORE.valueSet(training.gate().bestScore()));
-    }
-    if (ending != null) {
-      updates.add(FinetuneSearchAttributes.OUTCOME.valueSet(ending.outcome().name()));
-    }
-    return updates;
+    visibility.show(status(), trainData == null ? null : trainData.sha256());
   }
 
   /** The baseline's score on the test set by the spec's target metric. */

@@ -47,5 +47,8 @@ public interface TrainingActivities {
 
   record AwaitJobRequest(String provider, String jobId) {}
 
+  /** A training poll's heartbeat: the provider's job, its status and its latest event. */
+  record JobProgress(String jobId, String status, String latestEvent) {}
+
   record TrainedModel(String jobId, String modelId, long trainedTokens) {}
 }

@@ -10,6 +10,7 @@ import io.finetune.workflows.FakeActivities;
 import io.finetune.workflows.Histories;
 import io.finetune.workflows.TaskQueues;
 import io.finetune.workflows.common.DatasetRef;
+import io.finetune.workflows.common.FinetuneSearchAttributes;
 import io.finetune.workflows.pipeline.Checkpoint;
 import io.finetune.workflows.pipeline.FineTunePipeline;
 import io.finetune.workflows.pipeline.PipelineStatus;
@@ -79,7 +80,7 @@ class DriftCheckTest {
     assertNull(r.retrainWorkflowId());
     assertEquals(0.90, r.liveMetrics().get("exact_match"));
     assertFalse(activities.calls.contains("prepareRetraining"));
-    assertNull(r.retrainingNote());
+    assertNull(r.note());
     Histories.replayAndMaybeRecord(env.getWorkflowClient(), "calm", "drift-check-no-drift");
   }
 
@@ -90,7 +91,7 @@ class DriftCheckTest {
 
     assertTrue(r.drifted());
     assertNull(r.retrainWorkflowId());
-    assertEquals("not started: the check was asked not to retrain", r.retrainingNote());
+    assertEquals("not started: the check was asked not to retrain", r.note());
     assertFalse(activities.calls.contains("prepareRetraining"));
     Histories.replayAndMaybeRecord(
         env.getWorkflowClient(), "measure-only", "drift-check-no-retrain");
@@ -105,7 +106,7 @@ class DriftCheckTest {
     assertTrue(r.drifted());
     assertTrue(r.liveMetrics().isEmpty(), "no labeled rows: no live accuracy");
     assertFalse(activities.calls.contains("evaluate ft:current production"));
-    assertEquals("not started: the batch has no labeled rows to retrain with", r.retrainingNote());
+    assertEquals("not started: the batch has no labeled rows to retrain with", r.note());
     assertNull(r.retrainWorkflowId());
     Histories.replayAndMaybeRecord(
         env.getWorkflowClient(), "unlabeled", "drift-check-unlabeled-batch");
@@ -129,7 +130,7 @@ class DriftCheckTest {
     assertTrue(r.drifted());
     assertEquals(1, r.exceeded().size());
     assertTrue(r.exceeded().get(0).startsWith("new-vocabulary rate 0.200 > 0.050"));
-    assertEquals("drifted-retrain", r.retrainWorkflowId());
+    assertEquals("triage-retrain", r.retrainWorkflowId());
     assertEquals(80, r.freshRowsAdded());
     assertEquals(0.90, r.currentModelOnFreshHoldout().get("exact_match"));
 
@@ -145,6 +146,45 @@ class DriftCheckTest {
     assertTrue(s.trigger().startsWith("drift-check drifted: new-vocabulary rate"));
     assertTrue(activities.calls.contains("evaluate local-large fresh-holdout"));
     assertTrue(activities.calls.stream().filter(c -> c.equals("import train")).count() >= 1);
+  }
+
+  @Test
+  void whileAModelIsRetrainingASecondDriftStartsNoOther() throws Exception {
+    activities.newVocabularyRate = 0.20;
+    DriftResult first = check("first");
+    DriftResult second = check("second");
+
+    assertEquals("triage-retrain", first.retrainWorkflowId());
+    assertNull(second.retrainWorkflowId());
+    assertTrue(second.drifted());
+    assertTrue(second.note().startsWith("not started: triage-retrain (run "), second.note());
+    assertTrue(second.note().endsWith(") is already retraining triage"));
+    Histories.replayAndMaybeRecord(
+        env.getWorkflowClient(), "second", "drift-check-already-retraining");
+  }
+
+  @Test
+  void aFolderWithNothingNewIsRecordedAndNothingIsMeasured() throws Exception {
+    activities.nothingNewInBatchFolder = true;
+    DriftResult r = check("quiet");
+
+    assertFalse(r.drifted());
+    assertNull(r.statistics());
+    assertTrue(r.batchFiles().isEmpty());
+    assertEquals(
+        "nothing new: no batch file arrived in /data/production.jsonl since the previous check"
+            + " took files at 2023-11-14T22:13:20Z",
+        r.note());
+    assertFalse(activities.calls.contains("import production"));
+    assertFalse(activities.calls.contains("compare"));
+    assertEquals(
+        "NOTHING_NEW",
+        env.getWorkflowClient()
+            .newUntypedWorkflowStub("quiet")
+            .describe()
+            .getTypedSearchAttributes()
+            .get(FinetuneSearchAttributes.OUTCOME));
+    Histories.replayAndMaybeRecord(env.getWorkflowClient(), "quiet", "drift-check-nothing-new");
   }
 
   @Test
