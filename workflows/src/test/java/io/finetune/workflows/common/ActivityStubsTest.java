@@ -44,7 +44,8 @@ class ActivityStubsTest {
                 "Promote",
                 "Current",
                 "Compare",
-                "PrepareRetraining"));
+                "PrepareRetraining",
+                "SelectBatch"));
     assertEquals(expected, o.keySet());
     o.values()
         .forEach(
