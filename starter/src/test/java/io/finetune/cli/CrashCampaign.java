@@ -926,7 +926,8 @@ public final class CrashCampaign {
       if (s != null
           && s.status() == WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING
           && !s.pending().isEmpty()) {
-        pending.add(id.substring(l.id.length()).replaceFirst("^-", "") + ":" + s.pending());
+        String label = id.startsWith(l.id) ? id.substring(l.id.length()) : id;
+        pending.add(label.replaceFirst("^-", "") + ":" + s.pending());
       }
     }
     int before = progress(l);
