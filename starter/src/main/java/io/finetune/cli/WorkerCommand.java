@@ -1,5 +1,6 @@
 package io.finetune.cli;
 
+import io.finetune.worker.SearchAttributesCheck;
 import io.finetune.worker.WorkerApplication;
 import io.finetune.worker.WorkerConnection;
 import java.util.Map;
@@ -28,7 +29,17 @@ class WorkerCommand implements Callable<Integer> {
     temporal.connect().getWorkflowServiceStubs().shutdown();
     Map<String, Object> props = WorkerConnection.properties(temporal.profile());
     props.put("spring.main.log-startup-info", "false");
-    ConfigurableApplicationContext worker = WorkerApplication.start(props);
+    ConfigurableApplicationContext worker;
+    try {
+      worker = WorkerApplication.start(props);
+    } catch (RuntimeException e) {
+      for (Throwable t = e; t != null; t = t.getCause()) {
+        if (t instanceof SearchAttributesCheck.MissingSearchAttributes missing) {
+          throw new UserError(missing.getMessage());
+        }
+      }
+      throw e;
+    }
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime()
         .addShutdownHook(

@@ -12,6 +12,7 @@ import io.finetune.workflows.pipeline.FineTunePipeline;
 import io.finetune.workflows.pipeline.Outcome;
 import io.finetune.workflows.pipeline.PipelineStatus;
 import io.temporal.api.enums.v1.WorkflowExecutionStatus;
+import io.temporal.api.workflowservice.v1.RegisterNamespaceRequest;
 import io.temporal.client.WorkflowClient;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -446,6 +447,8 @@ class CliEndToEndIT {
    * one starts exactly one retraining (which ends promoted), and later checks find nothing new.
    */
   private void theRealServerFindsRunsAndSchedulesDriftChecks() throws Exception {
+    aWorkerRefusesANamespaceWithoutOurSearchAttributesUntilSetup();
+
     Result shown = cli("status", "e2e-run");
     String ui = "http://127.0.0.1:" + (port + 1000) + "/namespaces/default/workflows/e2e-run/";
     assertTrue(shown.out().contains("  Web UI: " + ui), shown.out());
@@ -523,6 +526,53 @@ class CliEndToEndIT {
     assertEquals(0, cli("schedules", "delete", "e2e-schedule").exit());
     Result gone = cli("schedules", "describe", "e2e-schedule");
     assertEquals(2, gone.exit(), gone.out());
+  }
+
+  /** A namespace nobody set up: the worker names `setup`, which registers what it needs. */
+  private void aWorkerRefusesANamespaceWithoutOurSearchAttributesUntilSetup() throws Exception {
+    WorkflowClient client = TemporalOptions.connect("127.0.0.1:" + port, "default");
+    try {
+      client
+          .getWorkflowServiceStubs()
+          .blockingStub()
+          .registerNamespace(
+              RegisterNamespaceRequest.newBuilder()
+                  .setNamespace("e2e-bare")
+                  .setWorkflowExecutionRetentionPeriod(
+                      com.google.protobuf.Duration.newBuilder().setSeconds(86_400))
+                  .build());
+    } finally {
+      client.getWorkflowServiceStubs().shutdown();
+    }
+    Result refused = cliUntil("lacks the search attributes", "worker", "--namespace", "e2e-bare");
+    assertEquals(2, refused.exit(), refused.out());
+    assertTrue(refused.out().contains("Run `./finetune setup`"), refused.out());
+    assertTrue(refused.out().contains("FinetuneStage"), refused.out());
+    assertFalse(refused.out().contains("\tat "), "no stack trace:\n" + refused.out());
+
+    Result setup = cli("setup", "--namespace", "e2e-bare");
+    assertEquals(0, setup.exit(), setup.out());
+    assertTrue(setup.out().contains("registered Finetune"), setup.out());
+    Result again = cli("setup", "--namespace", "e2e-bare");
+    assertTrue(again.out().contains("already registered"), again.out());
+
+    StringBuffer out = new StringBuffer();
+    CountDownLatch polling = new CountDownLatch(1);
+    Process worker =
+        launch(
+                java("worker", "--namespace", "e2e-bare"),
+                out,
+                line -> {
+                  if (line.contains("Worker polling task queue fine-tune")) {
+                    polling.countDown();
+                  }
+                })
+            .process();
+    try {
+      assertTrue(polling.await(90, TimeUnit.SECONDS), "the worker did not start:\n" + out);
+    } finally {
+      stop(worker);
+    }
   }
 
   private static int count(String text, String needle) {

@@ -54,13 +54,20 @@ public class SearchAttributesCheck implements InitializingBean {
     }
     Map<String, IndexedValueType> missing = missing(known);
     if (!missing.isEmpty()) {
-      throw new IllegalStateException(
+      throw new MissingSearchAttributes(
           "Namespace '"
               + namespace
               + "' lacks the search attributes our workflows set: "
               + missing.keySet()
               + ". Run `./finetune setup` (with the same TEMPORAL_ADDRESS / TEMPORAL_NAMESPACE) to"
               + " register them, then start the worker again.");
+    }
+  }
+
+  /** Why the worker does not start: the message says what to run. */
+  public static final class MissingSearchAttributes extends IllegalStateException {
+    MissingSearchAttributes(String message) {
+      super(message);
     }
   }
 
