@@ -55,23 +55,7 @@ class ActivityTimeoutsTest {
   @Test
   void configuredTimeoutsAreTheScheduledActivitiesTimeouts() throws Exception {
     PipelineSpec example = SpecLoader.load(EXAMPLE.resolve("spec.yaml"));
-    PipelineSpec spec =
-        new PipelineSpec(
-            example.name(),
-            example.dataset(),
-            example.outputFields(),
-            example.evalSets(),
-            example.prompt(),
-            example.target(),
-            new PipelineSpec.Model(
-                List.of(Size.SMALL),
-                example.model().baseModels(),
-                example.model().promptModel(),
-                null),
-            example.provider(),
-            example.split(),
-            example.approval(),
-            example.drift());
+    PipelineSpec spec = example.withSizes(List.of(Size.SMALL));
     FineTunePipeline pipeline =
         client.newWorkflowStub(
             FineTunePipeline.class,

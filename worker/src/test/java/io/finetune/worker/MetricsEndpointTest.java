@@ -71,18 +71,7 @@ class MetricsEndpointTest {
     FinetuneSearchAttributes.definitions().forEach(testServer::registerSearchAttribute);
     PipelineSpec example = SpecLoader.load(EXAMPLE.resolve("spec.yaml"));
     PipelineSpec easy =
-        new PipelineSpec(
-            example.name(),
-            example.dataset(),
-            example.outputFields(),
-            example.evalSets(),
-            example.prompt(),
-            new PipelineSpec.Target("exact_match", 0.3, TargetReason.QUALITY),
-            example.model(),
-            example.provider(),
-            example.split(),
-            example.approval(),
-            example.drift());
+        example.withTarget(new PipelineSpec.Target("exact_match", 0.3, TargetReason.QUALITY));
     FineTunePipeline pipeline =
         client.newWorkflowStub(
             FineTunePipeline.class,

@@ -5,17 +5,16 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.finetune.activities.spec.SpecLoader;
+import io.finetune.workflows.Histories;
 import io.finetune.workflows.TaskQueues;
 import io.finetune.workflows.common.FinetuneSearchAttributes;
 import io.finetune.workflows.common.Scores;
 import io.finetune.workflows.drift.DriftCheck;
-import io.finetune.workflows.drift.DriftCheckImpl;
 import io.finetune.workflows.drift.DriftCheckInput;
 import io.finetune.workflows.drift.DriftResult;
 import io.finetune.workflows.pipeline.Checkpoint;
 import io.finetune.workflows.pipeline.Decision;
 import io.finetune.workflows.pipeline.FineTunePipeline;
-import io.finetune.workflows.pipeline.FineTunePipelineImpl;
 import io.finetune.workflows.pipeline.Outcome;
 import io.finetune.workflows.pipeline.PipelineInput;
 import io.finetune.workflows.pipeline.PipelineStatus;
@@ -23,13 +22,10 @@ import io.finetune.workflows.spec.PipelineSpec;
 import io.finetune.workflows.spec.Size;
 import io.finetune.workflows.spec.TargetReason;
 import io.finetune.workflows.training.CandidateResult;
-import io.finetune.workflows.training.TrainCandidateImpl;
 import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowOptions;
 import io.temporal.client.WorkflowStub;
-import io.temporal.common.WorkflowExecutionHistory;
 import io.temporal.testing.TestWorkflowEnvironment;
-import io.temporal.testing.WorkflowReplayer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -67,23 +63,7 @@ class WholeLifecycleTest {
   @Test
   void exampleRunsThroughBothCheckpointsAndDriftTriggersRetraining() throws Exception {
     PipelineSpec example = SpecLoader.load(EXAMPLE.resolve("spec.yaml"));
-    PipelineSpec spec =
-        new PipelineSpec(
-            example.name(),
-            example.dataset(),
-            example.outputFields(),
-            example.evalSets(),
-            example.prompt(),
-            example.target(),
-            new PipelineSpec.Model(
-                List.of(Size.SMALL, Size.MEDIUM),
-                example.model().baseModels(),
-                example.model().promptModel(),
-                null),
-            example.provider(),
-            example.split(),
-            example.approval(),
-            example.drift());
+    PipelineSpec spec = example.withSizes(List.of(Size.SMALL, Size.MEDIUM));
 
     PipelineStatus done = approveAll(start("lifecycle", spec), "alice");
 
@@ -153,18 +133,7 @@ class WholeLifecycleTest {
     assertTrue(r.candidates().isEmpty());
 
     PipelineSpec easy =
-        new PipelineSpec(
-            example.name(),
-            example.dataset(),
-            example.outputFields(),
-            example.evalSets(),
-            example.prompt(),
-            new PipelineSpec.Target("exact_match", 0.3, TargetReason.QUALITY),
-            example.model(),
-            example.provider(),
-            example.split(),
-            example.approval(),
-            example.drift());
+        example.withTarget(new PipelineSpec.Target("exact_match", 0.3, TargetReason.QUALITY));
     PipelineStatus sufficient =
         WorkflowStub.fromTyped(start("sufficient", easy)).getResult(PipelineStatus.class);
     assertEquals(Outcome.PROMPT_SUFFICIENT, sufficient.outcome());
@@ -202,16 +171,6 @@ class WholeLifecycleTest {
   }
 
   private void replayAndMaybeRecord(String workflowId, String what) throws Exception {
-    WorkflowExecutionHistory history = client.fetchHistory(workflowId);
-    WorkflowReplayer.replayWorkflowExecution(
-        history, FineTunePipelineImpl.class, TrainCandidateImpl.class, DriftCheckImpl.class);
-    String label = System.getProperty("finetune.recordHistories", "");
-    if (!label.isBlank()) {
-      Path file = HISTORIES.resolve(workflowId + "--" + what + "-" + label + ".json");
-      if (Files.exists(file)) {
-        throw new IllegalStateException(file + " exists: histories are added, never replaced");
-      }
-      Files.writeString(file, history.toJson(true));
-    }
+    Histories.replayAndMaybeRecord(client, HISTORIES, workflowId, what);
   }
 }

@@ -15,18 +15,25 @@ import java.nio.file.Path;
  * must replay it too. Files are added, never replaced.
  */
 public final class Histories {
+  /** Where the replay test reads them, from this module. */
   private static final Path HISTORIES = Path.of("src/test/resources/histories");
 
   private Histories() {}
 
   public static void replayAndMaybeRecord(WorkflowClient client, String workflowId, String what)
       throws Exception {
+    replayAndMaybeRecord(client, HISTORIES, workflowId, what);
+  }
+
+  /** The same, keeping histories in {@code dir} (another module's tests give the path there). */
+  public static void replayAndMaybeRecord(
+      WorkflowClient client, Path dir, String workflowId, String what) throws Exception {
     WorkflowExecutionHistory history = client.fetchHistory(workflowId);
     WorkflowReplayer.replayWorkflowExecution(
         history, FineTunePipelineImpl.class, TrainCandidateImpl.class, DriftCheckImpl.class);
     String label = System.getProperty("finetune.recordHistories", "");
     if (!label.isBlank()) {
-      Path file = HISTORIES.resolve(workflowId + "--" + what + "-" + label + ".json");
+      Path file = dir.resolve(workflowId + "--" + what + "-" + label + ".json");
       if (Files.exists(file)) {
         throw new IllegalStateException(file + " exists: histories are added, never replaced");
       }

@@ -105,6 +105,39 @@ public record PipelineSpec(
       double minAccuracy,
       double freshHoldoutFraction) {}
 
+  /** The same spec with another target. */
+  public PipelineSpec withTarget(Target other) {
+    return new PipelineSpec(
+        name,
+        dataset,
+        outputFields,
+        evalSets,
+        prompt,
+        other,
+        model,
+        provider,
+        split,
+        approval,
+        drift);
+  }
+
+  /** The same spec training other sizes (none: one recommended from the dataset size). */
+  public PipelineSpec withSizes(List<Size> sizes) {
+    Model other = new Model(sizes, model.baseModels(), model.promptModel(), model.epochs());
+    return new PipelineSpec(
+        name,
+        dataset,
+        outputFields,
+        evalSets,
+        prompt,
+        target,
+        other,
+        provider,
+        split,
+        approval,
+        drift);
+  }
+
   /**
    * The same spec training on the retraining data a drift check prepared, scored also on the fresh
    * hold-out that data was split from.

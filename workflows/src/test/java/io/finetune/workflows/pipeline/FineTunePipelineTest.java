@@ -342,18 +342,7 @@ class FineTunePipelineTest {
     activities.fieldScoreByModel.put("ft:local-medium", 0.90);
     PipelineSpec exact = FakeActivities.spec(List.of(Size.SMALL, Size.MEDIUM), List.of());
     PipelineSpec byField =
-        new PipelineSpec(
-            exact.name(),
-            exact.dataset(),
-            exact.outputFields(),
-            exact.evalSets(),
-            exact.prompt(),
-            new PipelineSpec.Target("field:category", 0.97, TargetReason.QUALITY),
-            exact.model(),
-            exact.provider(),
-            exact.split(),
-            exact.approval(),
-            exact.drift());
+        exact.withTarget(new PipelineSpec.Target("field:category", 0.97, TargetReason.QUALITY));
     FineTunePipeline p = start("by-field", byField);
     awaitCheckpoint(p, Checkpoint.DATA_REVIEW);
     p.decide(Decision.approve(Checkpoint.DATA_REVIEW, "alice", null));
