@@ -55,6 +55,7 @@ public class FakeActivities
 
   public final List<String> calls = Collections.synchronizedList(new ArrayList<>());
   public final List<PromoteRequest> promotions = Collections.synchronizedList(new ArrayList<>());
+  public final List<ImportRequest> imports = Collections.synchronizedList(new ArrayList<>());
   public final java.util.Set<String> failingJobs =
       java.util.Collections.synchronizedSet(new java.util.HashSet<>());
   public double newVocabularyRate = 0.01;
@@ -89,7 +90,7 @@ public class FakeActivities
   public static PipelineSpec spec(List<Size> sizes, List<String> approvers, TargetReason reason) {
     return new PipelineSpec(
         "triage",
-        new PipelineSpec.Dataset("/data/train.jsonl", "input", "output"),
+        new PipelineSpec.Dataset("/data/train.jsonl", "text", "label"),
         List.of("category"),
         List.of(new PipelineSpec.EvalSet("corner-cases", "/data/corner.jsonl", EvalSetRole.SPEC)),
         "Classify.",
@@ -116,6 +117,7 @@ public class FakeActivities
   @Override
   public DatasetRef importDataset(ImportRequest request) {
     calls.add("import " + request.name());
+    imports.add(request);
     if (request.name().equals("production")) {
       return new DatasetRef(
           "production", "/store/production.jsonl", "sha-production", 100, productionLabeledRows);

@@ -136,10 +136,18 @@ public class FineTunePipelineImpl implements FineTunePipeline {
 
   /** Rules 3 and 4: every row of every file is validated; a row that cannot be read fails. */
   private Datasets importDatasets() {
-    DatasetRef train = dataset.importDataset(importRequest("train", spec.dataset().path()));
+    PipelineSpec.Dataset d = spec.dataset();
+    DatasetRef train =
+        dataset.importDataset(importRequest("train", d.path(), d.inputField(), d.outputField()));
     List<DatasetRef> evalSets = new ArrayList<>();
     for (PipelineSpec.EvalSet set : spec.evalSets()) {
-      evalSets.add(dataset.importDataset(importRequest(set.name(), set.path())));
+      evalSets.add(
+          dataset.importDataset(
+              importRequest(
+                  set.name(),
+                  set.path(),
+                  set.inputField() != null ? set.inputField() : d.inputField(),
+                  set.outputField() != null ? set.outputField() : d.outputField())));
     }
     return new Datasets(train, evalSets);
   }
@@ -347,14 +355,9 @@ public class FineTunePipelineImpl implements FineTunePipeline {
     return training.gate().passed();
   }
 
-  private ImportRequest importRequest(String name, String path) {
-    return new ImportRequest(
-        name,
-        path,
-        spec.dataset().inputField(),
-        spec.dataset().outputField(),
-        spec.outputFields(),
-        true);
+  private ImportRequest importRequest(
+      String name, String path, String inputField, String outputField) {
+    return new ImportRequest(name, path, inputField, outputField, spec.outputFields(), true);
   }
 
   private EvalRequest evalRequest(String model, DatasetRef data) {

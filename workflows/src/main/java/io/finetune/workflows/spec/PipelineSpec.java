@@ -31,8 +31,17 @@ public record PipelineSpec(
   /** The labeled examples: a JSONL file, one object a line. */
   public record Dataset(String path, String inputField, String outputField) {}
 
-  /** A set scored apart from the test set, and why it is scored. */
-  public record EvalSet(String name, String path, EvalSetRole role) {
+  /**
+   * A set scored apart from the test set, and why it is scored. Its rows have the dataset's input
+   * and output fields unless it names its own (a retraining's sets come from files of both kinds).
+   */
+  public record EvalSet(
+      String name, String path, EvalSetRole role, String inputField, String outputField) {
+
+    public EvalSet(String name, String path, EvalSetRole role) {
+      this(name, path, role, null, null);
+    }
+
     public EvalSet {
       // Histories written before roles existed have none: those sets came from the spec, except
       // the fresh hold-out a drift check added, which always had its reserved name.
@@ -143,9 +152,25 @@ public record PipelineSpec(
    * hold-out that data was split from.
    */
   public PipelineSpec forRetraining(String datasetPath, String freshHoldoutPath) {
-    List<EvalSet> sets = new ArrayList<>(evalSets);
+    // The retraining data and the fresh hold-out are written in the pipeline's own format; the
+    // spec's eval sets stay the user's files, read with the user's field names.
+    List<EvalSet> sets = new ArrayList<>();
+    for (EvalSet set : evalSets) {
+      sets.add(
+          new EvalSet(
+              set.name(),
+              set.path(),
+              set.role(),
+              set.inputField() != null ? set.inputField() : dataset.inputField(),
+              set.outputField() != null ? set.outputField() : dataset.outputField()));
+    }
     sets.add(
-        new EvalSet(EvalSetRole.FRESH_HOLDOUT_NAME, freshHoldoutPath, EvalSetRole.FRESH_HOLDOUT));
+        new EvalSet(
+            EvalSetRole.FRESH_HOLDOUT_NAME,
+            freshHoldoutPath,
+            EvalSetRole.FRESH_HOLDOUT,
+            "input",
+            "output"));
     return new PipelineSpec(
         name,
         new Dataset(datasetPath, "input", "output"),

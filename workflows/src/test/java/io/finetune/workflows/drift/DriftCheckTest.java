@@ -145,6 +145,14 @@ class DriftCheckTest {
     assertEquals(Checkpoint.DATA_REVIEW, s.pendingCheckpoint());
     assertTrue(s.trigger().startsWith("drift-check drifted: new-vocabulary rate"));
     assertTrue(activities.calls.contains("evaluate local-large fresh-holdout"));
+    // The retraining data and the fresh hold-out are ours; the corner cases are the user's file.
+    var retrainImports =
+        activities.imports.subList(activities.imports.size() - 3, activities.imports.size());
+    assertEquals(
+        List.of("train input output", "corner-cases text label", "fresh-holdout input output"),
+        retrainImports.stream()
+            .map(i -> i.name() + " " + i.inputField() + " " + i.outputField())
+            .toList());
     assertTrue(activities.calls.stream().filter(c -> c.equals("import train")).count() >= 1);
   }
 
