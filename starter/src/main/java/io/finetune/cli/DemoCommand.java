@@ -17,6 +17,7 @@ import io.finetune.workflows.spec.EvalSetRole;
 import io.finetune.workflows.spec.PipelineSpec;
 import io.finetune.workflows.training.CandidateResult;
 import io.temporal.client.WorkflowClient;
+import io.temporal.client.WorkflowFailedException;
 import io.temporal.client.WorkflowStub;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -143,7 +144,15 @@ class DemoCommand implements Callable<Integer> {
     while (true) {
       Optional<PipelineStatus> needed = Waits.untilDecisionNeeded(client, id, null);
       if (needed.isEmpty() || needed.get().outcome() != null) {
-        return WorkflowStub.fromTyped(run).getResult(PipelineStatus.class);
+        try {
+          return WorkflowStub.fromTyped(run).getResult(PipelineStatus.class);
+        } catch (WorkflowFailedException e) {
+          if (TemporalOptions.isInvalidInput(e)) {
+            // A dataset row that cannot be read, say: the message says what to fix.
+            throw new UserError(id + " failed: " + TemporalOptions.rootMessage(e));
+          }
+          throw e;
+        }
       }
       PipelineStatus s = needed.get();
       Checkpoint cp = s.pendingCheckpoint();

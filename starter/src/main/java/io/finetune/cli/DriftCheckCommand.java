@@ -1,7 +1,6 @@
 package io.finetune.cli;
 
 import io.finetune.workflows.TaskQueues;
-import io.finetune.workflows.common.Failures;
 import io.finetune.workflows.drift.DriftCheck;
 import io.finetune.workflows.drift.DriftCheckInput;
 import io.finetune.workflows.drift.DriftResult;
@@ -20,7 +19,6 @@ import io.temporal.client.schedules.ScheduleIntervalSpec;
 import io.temporal.client.schedules.ScheduleOptions;
 import io.temporal.client.schedules.SchedulePolicy;
 import io.temporal.client.schedules.ScheduleSpec;
-import io.temporal.failure.ApplicationFailure;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -126,7 +124,7 @@ class DriftCheckCommand implements Callable<Integer> {
       try {
         result = WorkflowStub.fromTyped(check).getResult(DriftResult.class);
       } catch (WorkflowFailedException e) {
-        if (isInvalidInput(e)) {
+        if (TemporalOptions.isInvalidInput(e)) {
           // No such model, a batch row that cannot be read: the message says what to fix.
           throw new UserError(workflowId + " failed: " + TemporalOptions.rootMessage(e));
         }
@@ -215,15 +213,5 @@ class DriftCheckCommand implements Callable<Integer> {
     out.println(
         "  manage it: ./finetune schedules describe|pause|unpause|trigger|delete " + scheduleId);
     return 0;
-  }
-
-  /** Whether the run failed on input no retry can fix (an activity's InvalidInput failure). */
-  private static boolean isInvalidInput(Throwable e) {
-    for (Throwable t = e; t != null; t = t.getCause()) {
-      if (t instanceof ApplicationFailure f && Failures.INVALID_INPUT.equals(f.getType())) {
-        return true;
-      }
-    }
-    return false;
   }
 }

@@ -105,7 +105,11 @@ final class Runs {
         .describeWorkflowExecution(
             DescribeWorkflowExecutionRequest.newBuilder()
                 .setNamespace(client.getOptions().getNamespace())
-                .setExecution(WorkflowExecution.newBuilder().setWorkflowId(id).setRunId(runId))
+                // No run id (null or empty): the latest run of the id.
+                .setExecution(
+                    WorkflowExecution.newBuilder()
+                        .setWorkflowId(id)
+                        .setRunId(runId == null ? "" : runId))
                 .build());
   }
 

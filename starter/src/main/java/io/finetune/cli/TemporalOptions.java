@@ -1,6 +1,7 @@
 package io.finetune.cli;
 
 import io.finetune.workflows.TaskQueues;
+import io.finetune.workflows.common.Failures;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.temporal.api.enums.v1.TaskQueueType;
@@ -10,6 +11,7 @@ import io.temporal.api.workflowservice.v1.DescribeTaskQueueResponse;
 import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowOptions;
 import io.temporal.envconfig.ClientConfigProfile;
+import io.temporal.failure.ApplicationFailure;
 import io.temporal.failure.TemporalFailure;
 import io.temporal.serviceclient.WorkflowServiceStubs;
 import io.temporal.serviceclient.WorkflowServiceStubsOptions;
@@ -171,5 +173,15 @@ class TemporalOptions {
       return f.getOriginalMessage();
     }
     return t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
+  }
+
+  /** Whether the run failed on input no retry can fix (an activity's InvalidInput failure). */
+  static boolean isInvalidInput(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof ApplicationFailure f && Failures.INVALID_INPUT.equals(f.getType())) {
+        return true;
+      }
+    }
+    return false;
   }
 }
