@@ -155,7 +155,8 @@ class CliEndToEndIT {
         .environment()
         .put(
             "SPRING_APPLICATION_JSON",
-            "{\"finetune\":{\"providers\":{\"down\":{\"base-url\":\"http://127.0.0.1:"
+            "{\"finetune\":{\"providers\":{\"down\":{\"retry-budget\":\"PT1S\","
+                + "\"base-url\":\"http://127.0.0.1:"
                 + freePort()
                 + "/v1\"}}}}");
     CountDownLatch ready = new CountDownLatch(1);

@@ -6,6 +6,7 @@ import io.finetune.activities.eval.EvalActivitiesImpl;
 import io.finetune.activities.provider.ProviderConfig;
 import io.finetune.activities.provider.ProviderMetrics;
 import io.finetune.activities.provider.Providers;
+import io.finetune.activities.provider.RetryPolicy;
 import io.finetune.activities.registry.RegistryActivitiesImpl;
 import io.finetune.activities.store.ArtifactStore;
 import io.finetune.activities.training.TrainingActivitiesImpl;
@@ -68,7 +69,14 @@ public class ActivitiesConfiguration {
               }
               configs.add(
                   new ProviderConfig(
-                      name, p.getBaseUrl(), key == null ? "" : key, p.getPollMillis()));
+                      name,
+                      p.getBaseUrl(),
+                      key == null ? "" : key,
+                      p.getPollMillis(),
+                      new RetryPolicy(
+                          p.getRetryBudget(),
+                          RetryPolicy.DEFAULT.initialBackoff(),
+                          RetryPolicy.DEFAULT.maxBackoff())));
             });
     log.info("Providers: {}", configs);
     return new Providers(configs, metrics.getIfAvailable(() -> ProviderMetrics.NONE));

@@ -134,6 +134,17 @@ public class FinetuneProperties {
     private String apiKeyEnv;
     private long pollMillis = 10_000;
 
+    /** How long one request rides out 429s and outages before its activity retries it. */
+    private java.time.Duration retryBudget = java.time.Duration.ofSeconds(30);
+
+    public java.time.Duration getRetryBudget() {
+      return retryBudget;
+    }
+
+    public void setRetryBudget(java.time.Duration retryBudget) {
+      this.retryBudget = retryBudget;
+    }
+
     public String getBaseUrl() {
       return baseUrl;
     }

@@ -32,6 +32,7 @@ public final class ProviderClient {
   private final HttpUrl base;
   private final OkHttpClient http;
   private final ProviderMetrics metrics;
+  private final RetryPolicy retry;
 
   ProviderClient(ProviderConfig config, OkHttpClient http) {
     this(config, http, ProviderMetrics.NONE);
@@ -47,6 +48,7 @@ public final class ProviderClient {
     this.base = url;
     this.http = http;
     this.metrics = metrics;
+    this.retry = config.retry();
   }
 
   public ProviderConfig config() {
@@ -141,12 +143,55 @@ public final class ProviderClient {
     return send(endpoint, builder, null);
   }
 
-  /** {@code endpoint}: the path template, for metrics. */
+  /**
+   * Sends a request, riding out what a busy provider does (see {@link RetryPolicy}) until the
+   * budget is spent; then fails retryably, so the activity's retry policy takes over. A request
+   * that is not safe to repeat (it creates something) is repeated only after a 429, which a
+   * provider answers before doing anything: its activity checks what exists before trying again.
+   * {@code endpoint}: the path template, for metrics.
+   */
   private JsonNode send(String endpoint, Request.Builder builder, CallScope scope) {
     if (config.apiKey() != null && !config.apiKey().isEmpty()) {
       builder.header("Authorization", "Bearer " + config.apiKey());
     }
     Request request = builder.build();
+    boolean safeToRepeat =
+        request.method().equals("GET")
+            || endpoint.equals("chat/completions")
+            || endpoint.endsWith("/cancel");
+    long deadline = System.nanoTime() + retry.budget().toNanos();
+    for (int attempt = 1; ; attempt++) {
+      try {
+        return sendOnce(endpoint, request, scope);
+      } catch (Transient t) {
+        Duration wait = t.asked != null ? t.asked : retry.backoff(attempt);
+        boolean repeatable = safeToRepeat || t.asked != null;
+        if (!repeatable || System.nanoTime() + wait.toNanos() > deadline) {
+          throw t.failure;
+        }
+        try {
+          Thread.sleep(wait.toMillis());
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw t.failure; // the eval was cancelled or failed: stop here
+        }
+      }
+    }
+  }
+
+  /** A failure worth repeating the request for, and the wait a 429 asked for, if any. */
+  private static final class Transient extends RuntimeException {
+    final ApplicationFailure failure;
+    final Duration asked;
+
+    Transient(ApplicationFailure failure, Duration asked) {
+      super(failure.getOriginalMessage(), null, false, false);
+      this.failure = failure;
+      this.asked = asked;
+    }
+  }
+
+  private JsonNode sendOnce(String endpoint, Request request, CallScope scope) {
     String what = request.method() + " " + request.url().encodedPath();
     Call call = http.newCall(request);
     if (scope != null) {
@@ -168,12 +213,20 @@ public final class ProviderClient {
       String message =
           "Provider '" + config.name() + "' answered " + code + " to " + what + ": " + detail;
       if (code == 429) {
-        Duration delay = retryAfter(response.header("Retry-After"));
-        throw ApplicationFailure.newFailureWithCauseAndDelay(
-            message, Failures.PROVIDER_UNAVAILABLE, null, delay);
+        Duration asked =
+            RetryPolicy.asked(
+                    response.header("Retry-After"),
+                    response.header("x-ratelimit-reset-requests"),
+                    response.header("x-ratelimit-reset-tokens"))
+                .orElse(Duration.ofSeconds(1));
+        throw new Transient(
+            ApplicationFailure.newFailureWithCauseAndDelay(
+                message, Failures.PROVIDER_UNAVAILABLE, null, asked),
+            asked);
       }
       if (code == 408 || code == 409 || code >= 500) {
-        throw ApplicationFailure.newFailure(message, Failures.PROVIDER_UNAVAILABLE);
+        throw new Transient(
+            ApplicationFailure.newFailure(message, Failures.PROVIDER_UNAVAILABLE), null);
       }
       outcome = ProviderMetrics.Outcome.REJECTED;
       throw ApplicationFailure.newNonRetryableFailure(message, Failures.PROVIDER_REJECTED);
@@ -181,16 +234,21 @@ public final class ProviderClient {
       if (call.isCanceled()) {
         outcome = ProviderMetrics.Outcome.CANCELLED;
       }
-      throw ApplicationFailure.newFailure(
-          "Provider '"
-              + config.name()
-              + "' at "
-              + config.baseUrl()
-              + " did not answer "
-              + what
-              + ": "
-              + e.getMessage(),
-          Failures.PROVIDER_UNAVAILABLE);
+      ApplicationFailure failure =
+          ApplicationFailure.newFailure(
+              "Provider '"
+                  + config.name()
+                  + "' at "
+                  + config.baseUrl()
+                  + " did not answer "
+                  + what
+                  + ": "
+                  + e.getMessage(),
+              Failures.PROVIDER_UNAVAILABLE);
+      if (call.isCanceled()) {
+        throw failure; // cancelled by us: never repeated
+      }
+      throw new Transient(failure, null);
     } finally {
       if (scope != null) {
         scope.exit(call);
@@ -222,14 +280,6 @@ public final class ProviderClient {
       // not JSON: fall through to the raw text
     }
     return body.length() > 300 ? body.substring(0, 300) + "..." : body;
-  }
-
-  private static Duration retryAfter(String header) {
-    try {
-      return Duration.ofSeconds(Math.max(1, Long.parseLong(header == null ? "" : header.trim())));
-    } catch (NumberFormatException e) {
-      return Duration.ofSeconds(5);
-    }
   }
 
   /** For logs and messages: never the key. */

@@ -10,6 +10,7 @@ import io.finetune.activities.dataset.Rows;
 import io.finetune.activities.dataset.Rows.Row;
 import io.finetune.activities.provider.ProviderConfig;
 import io.finetune.activities.provider.Providers;
+import io.finetune.activities.provider.RetryPolicy;
 import io.finetune.activities.store.ArtifactStore;
 import io.finetune.workflows.common.DatasetRef;
 import io.finetune.workflows.common.Failures;
@@ -96,7 +97,10 @@ class EvalActivitiesImplTest {
     impl =
         new EvalActivitiesImpl(
             store,
-            new Providers(List.of(new ProviderConfig("p", server.url("/v1").toString(), "", 100))),
+            new Providers(
+                List.of(
+                    new ProviderConfig(
+                        "p", server.url("/v1").toString(), "", 100, RetryPolicy.NONE))),
             pool);
     env = TestActivityEnvironment.newInstance();
     env.registerActivitiesImplementations(impl);

@@ -12,11 +12,16 @@ import java.util.List;
 import okhttp3.mockwebserver.MockResponse;
 import okhttp3.mockwebserver.MockWebServer;
 import okhttp3.mockwebserver.RecordedRequest;
+import okhttp3.mockwebserver.SocketPolicy;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 class ProviderClientTest {
+  /** Short waits, so that the tests of waiting are quick. */
+  private static final RetryPolicy QUICK_RETRIES =
+      new RetryPolicy(Duration.ofSeconds(2), Duration.ofMillis(10), Duration.ofMillis(100));
+
   private MockWebServer server;
   private ProviderClient client;
 
@@ -26,7 +31,9 @@ class ProviderClientTest {
     server.start();
     client =
         new Providers(
-                List.of(new ProviderConfig("p", server.url("/v1").toString(), "sk-secret", 100)))
+                List.of(
+                    new ProviderConfig(
+                        "p", server.url("/v1").toString(), "sk-secret", 100, QUICK_RETRIES)))
             .client("p");
   }
 
@@ -61,6 +68,58 @@ class ProviderClientTest {
   }
 
   @Test
+  void aRateLimitThatAsksForLittleIsWaitedOutInsideTheRequest() {
+    server.enqueue(
+        new MockResponse()
+            .setResponseCode(429)
+            .setHeader("x-ratelimit-reset-requests", "20ms")
+            .setBody("{\"error\":{\"message\":\"slow down\"}}"));
+    server.enqueue(
+        new MockResponse()
+            .setBody("{\"choices\":[{\"message\":{\"role\":\"assistant\",\"content\":\"hi\"}}]}"));
+    assertEquals("hi", client.chat("m", "", "u"));
+    assertEquals(2, server.getRequestCount());
+  }
+
+  @Test
+  void outagesAndDroppedConnectionsAreRidOutWithBackoff() {
+    server.enqueue(new MockResponse().setResponseCode(503).setBody("down"));
+    server.enqueue(new MockResponse().setSocketPolicy(SocketPolicy.DISCONNECT_AFTER_REQUEST));
+    server.enqueue(new MockResponse().setResponseCode(500).setBody("oops"));
+    server.enqueue(new MockResponse().setBody("{\"data\":[]}"));
+    assertEquals(0, client.listFiles().path("data").size());
+    assertEquals(4, server.getRequestCount());
+  }
+
+  @Test
+  void pastTheBudgetTheActivityFailsRetryably() {
+    for (int i = 0; i < 500; i++) {
+      server.enqueue(new MockResponse().setResponseCode(503).setBody("down"));
+    }
+    long started = System.nanoTime();
+    ApplicationFailure f = assertThrows(ApplicationFailure.class, () -> client.getJob("j"));
+    assertFalse(f.isNonRetryable());
+    assertEquals(Failures.PROVIDER_UNAVAILABLE, f.getType());
+    assertTrue(server.getRequestCount() > 2, "it tried again: " + server.getRequestCount());
+    assertTrue(
+        System.nanoTime() - started >= Duration.ofMillis(1_500).toNanos(),
+        "it waited up to its budget");
+  }
+
+  @Test
+  void aRequestThatCreatesSomethingIsNotRepeatedAfterAnOutage() {
+    server.enqueue(new MockResponse().setResponseCode(500).setBody("oops"));
+    ApplicationFailure f =
+        assertThrows(
+            ApplicationFailure.class,
+            () ->
+                client.createJob(
+                    new com.fasterxml.jackson.databind.ObjectMapper().createObjectNode()));
+    assertFalse(f.isNonRetryable(), "the activity retries, after looking for the job");
+    assertEquals(1, server.getRequestCount(), "the provider may have created it");
+  }
+
+  @Test
   void refusalsAreNotRetriedAndSayWhy() {
     server.enqueue(
         new MockResponse()
@@ -78,14 +137,6 @@ class ProviderClientTest {
                     + " [code=model_not_available] [param=model]"),
         f.getOriginalMessage());
     assertFalse(f.getOriginalMessage().contains("sk-secret"));
-  }
-
-  @Test
-  void outagesAreRetried() {
-    server.enqueue(new MockResponse().setResponseCode(503).setBody("down"));
-    ApplicationFailure f = assertThrows(ApplicationFailure.class, () -> client.listFiles());
-    assertFalse(f.isNonRetryable());
-    assertEquals(Failures.PROVIDER_UNAVAILABLE, f.getType());
   }
 
   @Test

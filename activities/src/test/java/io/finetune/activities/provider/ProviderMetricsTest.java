@@ -27,7 +27,9 @@ class ProviderMetricsTest {
     server.start();
     client =
         new Providers(
-                List.of(new ProviderConfig("p", server.url("/v1").toString(), "k", 100)),
+                List.of(
+                    new ProviderConfig(
+                        "p", server.url("/v1").toString(), "k", 100, RetryPolicy.NONE)),
                 recorded::add)
             .client("p");
   }

@@ -35,19 +35,26 @@ public final class ActivityStubs {
           EvalActivities.class,
           TrainingActivities.class);
 
-  /** Transient failures are retried with backoff; non-retryable ones (bad input) are not. */
+  /**
+   * Transient failures are retried with backoff, for as long as the activity's schedule-to-close
+   * timeout allows (an outage of a provider can last tens of minutes), not a number of attempts;
+   * non-retryable ones (bad input, a refusal) are not.
+   */
   private static final RetryOptions RETRY =
       RetryOptions.newBuilder()
           .setInitialInterval(Duration.ofSeconds(1))
           .setMaximumInterval(Duration.ofMinutes(1))
-          .setMaximumAttempts(10)
           .build();
+
+  /** How long a quick activity keeps being retried through an outage. */
+  private static final Duration OUTAGE_LIMIT = Duration.ofHours(2);
 
   private ActivityStubs() {}
 
   private static ActivityOptions quick(Duration startToClose) {
     return ActivityOptions.newBuilder()
         .setStartToCloseTimeout(startToClose)
+        .setScheduleToCloseTimeout(OUTAGE_LIMIT)
         .setRetryOptions(RETRY)
         .build();
   }
@@ -56,6 +63,7 @@ public final class ActivityStubs {
   private static ActivityOptions heartbeating(Duration startToClose, Duration heartbeat) {
     return ActivityOptions.newBuilder()
         .setStartToCloseTimeout(startToClose)
+        .setScheduleToCloseTimeout(startToClose.multipliedBy(2))
         .setHeartbeatTimeout(heartbeat)
         .setRetryOptions(RETRY)
         .build();
