@@ -190,16 +190,24 @@ public final class LocalProvider implements AutoCloseable {
     }
   }
 
-  /** The fault for the next request, or null: one draw for whether, one for which. */
+  /**
+   * The fault for the next request, or null. One uniform draw u decides both: a fault when u is
+   * below the rate, and then which one from u / rate, itself uniform (two consecutive draws of
+   * java.util.Random are correlated enough to favour one kind).
+   */
   private Chaos.Fault drawFault() {
     if (chaos.rate() <= 0) {
       return null;
     }
+    double u;
     synchronized (faultDraws) {
-      double whether = faultDraws.nextDouble();
-      int which = faultDraws.nextInt(faultKinds.size());
-      return whether < chaos.rate() ? faultKinds.get(which) : null;
+      u = faultDraws.nextDouble();
     }
+    if (u >= chaos.rate()) {
+      return null;
+    }
+    int which = (int) (u / chaos.rate() * faultKinds.size());
+    return faultKinds.get(Math.min(which, faultKinds.size() - 1));
   }
 
   private static void injectFault(HttpExchange ex, Chaos.Fault fault) throws IOException {

@@ -15,6 +15,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.EnumMap;
 import java.util.Map;
 import java.util.Set;
@@ -180,6 +181,12 @@ class ChaosTest {
     }
     provider = null;
     assertEquals(first.toString(), second.toString());
+    long kinds =
+        Arrays.stream(first.toString().split(" "))
+            .filter(k -> !k.equals("null"))
+            .distinct()
+            .count();
+    assertTrue(kinds >= 3, "kinds drawn: " + first);
   }
 
   @Test
