@@ -10,8 +10,10 @@ import io.finetune.activities.provider.RetryPolicy;
 import io.finetune.activities.registry.RegistryActivitiesImpl;
 import io.finetune.activities.store.ArtifactStore;
 import io.finetune.activities.training.TrainingActivitiesImpl;
+import io.finetune.provider.local.Chaos;
 import io.finetune.provider.local.LocalProvider;
 import java.io.IOException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
@@ -41,9 +43,15 @@ public class ActivitiesConfiguration {
     if (!props.getLocalProvider().isEnabled()) {
       return new LocalProviderHandle(null);
     }
+    FinetuneProperties.Chaos chaos = props.getLocalProvider().getChaos();
     return new LocalProviderHandle(
         LocalProvider.start(
-            props.getLocalProvider().getPort(), props.getHome().resolve("local-provider")));
+            props.getLocalProvider().getPort(),
+            props.getHome().resolve("local-provider"),
+            new Chaos(
+                chaos.getRate(),
+                chaos.getSeed(),
+                chaos.getAddedLatency() == null ? Duration.ZERO : chaos.getAddedLatency())));
   }
 
   @Bean

@@ -111,6 +111,11 @@ public class FinetuneProperties {
   public static class LocalProvider {
     private boolean enabled = true;
     private int port = 0;
+    private final Chaos chaos = new Chaos();
+
+    public Chaos getChaos() {
+      return chaos;
+    }
 
     public boolean isEnabled() {
       return enabled;
@@ -126,6 +131,41 @@ public class FinetuneProperties {
 
     public void setPort(int port) {
       this.port = port;
+    }
+  }
+
+  /**
+   * Faults the local provider injects, to see the pipeline ride out a busy provider: at {@code
+   * rate} (0 to 1) a request is answered 429 (with Retry-After), 500, 503 or a dropped connection,
+   * evenly, drawn from {@code seed}; {@code addedLatency} delays every request.
+   */
+  public static class Chaos {
+    private double rate = 0;
+    private long seed = 1;
+    private Duration addedLatency = Duration.ZERO;
+
+    public double getRate() {
+      return rate;
+    }
+
+    public void setRate(double rate) {
+      this.rate = rate;
+    }
+
+    public long getSeed() {
+      return seed;
+    }
+
+    public void setSeed(long seed) {
+      this.seed = seed;
+    }
+
+    public Duration getAddedLatency() {
+      return addedLatency;
+    }
+
+    public void setAddedLatency(Duration addedLatency) {
+      this.addedLatency = addedLatency;
     }
   }
 

@@ -12,11 +12,18 @@ import java.net.InetSocketAddress;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.EnumMap;
+import java.util.EnumSet;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Random;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicLongArray;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -38,9 +45,16 @@ public final class LocalProvider implements AutoCloseable {
   private final ModelStore models;
   private final FineTuningJobs jobs;
   private final AtomicLong completions = new AtomicLong();
+  private final Chaos chaos;
+  private final List<Chaos.Fault> faultKinds;
+  private final Random faultDraws;
+  private final AtomicLongArray faultCounts = new AtomicLongArray(Chaos.Fault.values().length);
 
-  private LocalProvider(HttpServer server, Path storage) throws IOException {
+  private LocalProvider(HttpServer server, Path storage, Chaos chaos) throws IOException {
     this.server = server;
+    this.chaos = chaos;
+    this.faultKinds = new ArrayList<>(EnumSet.copyOf(chaos.kinds()));
+    this.faultDraws = new Random(chaos.seed());
     this.files = new FileStore(storage.resolve("files"));
     this.models = new ModelStore(storage.resolve("models"));
     this.jobs = new FineTuningJobs(storage.resolve("jobs"), files, models);
@@ -48,6 +62,14 @@ public final class LocalProvider implements AutoCloseable {
 
   /** Starts on 127.0.0.1:{@code port} (0 picks a free port), keeping its state under storage. */
   public static LocalProvider start(int port, Path storage) throws IOException {
+    return start(port, storage, Chaos.NONE);
+  }
+
+  /**
+   * Starts on 127.0.0.1:{@code port} (0 picks a free port), keeping its state under storage, and
+   * injecting the faults and latency of {@code chaos} into every endpoint.
+   */
+  public static LocalProvider start(int port, Path storage, Chaos chaos) throws IOException {
     // The JDK server writes headers and body separately; with Nagle's algorithm on, every small
     // response then waits for the client's delayed ACK (~40 ms). Read once, at first use.
     if (System.getProperty("sun.net.httpserver.nodelay") == null) {
@@ -55,13 +77,42 @@ public final class LocalProvider implements AutoCloseable {
     }
     HttpServer server =
         HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 64);
-    LocalProvider provider = new LocalProvider(server, storage);
+    LocalProvider provider = new LocalProvider(server, storage, chaos == null ? Chaos.NONE : chaos);
     server.createContext("/v1/", provider::handle);
     server.setExecutor(Executors.newFixedThreadPool(4));
     provider.jobs.recover();
     server.start();
-    log.info("Local provider listening on {}", provider.baseUrl());
+    if (provider.chaos.enabled()) {
+      log.info(
+          "Local provider listening on {} with injected faults at rate {} (seed {}) among {},"
+              + " added latency {}",
+          provider.baseUrl(),
+          provider.chaos.rate(),
+          provider.chaos.seed(),
+          provider.faultKinds,
+          provider.chaos.addedLatency());
+    } else {
+      log.info("Local provider listening on {}", provider.baseUrl());
+    }
     return provider;
+  }
+
+  /** The faults injected so far, by kind (every kind present, 0 when none). */
+  public Map<Chaos.Fault, Long> faultsInjected() {
+    Map<Chaos.Fault, Long> out = new EnumMap<>(Chaos.Fault.class);
+    for (Chaos.Fault f : Chaos.Fault.values()) {
+      out.put(f, faultCounts.get(f.ordinal()));
+    }
+    return Collections.unmodifiableMap(out);
+  }
+
+  /** How many faults were injected so far, of all kinds. */
+  public long faultsInjectedTotal() {
+    long n = 0;
+    for (int i = 0; i < faultCounts.length(); i++) {
+      n += faultCounts.get(i);
+    }
+    return n;
   }
 
   /** The base URL to configure clients with, e.g. {@code http://127.0.0.1:41234/v1}. */
@@ -77,6 +128,23 @@ public final class LocalProvider implements AutoCloseable {
   }
 
   private void handle(HttpExchange ex) throws IOException {
+    // Decided before anything is read or done, so a faulted request has had no effect.
+    Chaos.Fault fault = drawFault();
+    if (!chaos.addedLatency().isZero()) {
+      try {
+        Thread.sleep(
+            chaos.addedLatency().toMillis(), chaos.addedLatency().toNanosPart() % 1_000_000);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        ex.close();
+        return;
+      }
+    }
+    if (fault != null) {
+      faultCounts.incrementAndGet(fault.ordinal());
+      injectFault(ex, fault);
+      return;
+    }
     try (ex) {
       String path = ex.getRequestURI().getPath().replaceAll("/+$", "");
       String method = ex.getRequestMethod();
@@ -120,6 +188,87 @@ public final class LocalProvider implements AutoCloseable {
         send(ex, 500, err);
       }
     }
+  }
+
+  /**
+   * The fault for the next request, or null. One uniform draw u decides both: a fault when u is
+   * below the rate, and then which one from u / rate, itself uniform (two consecutive draws of
+   * java.util.Random are correlated enough to favour one kind).
+   */
+  private Chaos.Fault drawFault() {
+    if (chaos.rate() <= 0) {
+      return null;
+    }
+    double u;
+    synchronized (faultDraws) {
+      u = faultDraws.nextDouble();
+    }
+    if (u >= chaos.rate()) {
+      return null;
+    }
+    int which = (int) (u / chaos.rate() * faultKinds.size());
+    return faultKinds.get(Math.min(which, faultKinds.size() - 1));
+  }
+
+  private static void injectFault(HttpExchange ex, Chaos.Fault fault) throws IOException {
+    log.debug(
+        "Local provider injects {} into {} {}",
+        fault,
+        ex.getRequestMethod(),
+        ex.getRequestURI().getPath());
+    switch (fault) {
+      case RATE_LIMITED -> {
+        try (ex) {
+          ex.getResponseHeaders().set("Retry-After", "1");
+          send(
+              ex,
+              429,
+              error(
+                  "Rate limit reached for requests (injected by the local provider)."
+                      + " Please try again in 1s.",
+                  "rate_limit_exceeded",
+                  "rate_limit_exceeded"));
+        }
+      }
+      case SERVER_ERROR -> {
+        try (ex) {
+          send(
+              ex,
+              500,
+              error(
+                  "The server had an error while processing your request (injected by the local"
+                      + " provider).",
+                  "server_error",
+                  null));
+        }
+      }
+      case UNAVAILABLE -> {
+        try (ex) {
+          send(
+              ex,
+              503,
+              error(
+                  "The engine is currently overloaded, please try again later (injected by the"
+                      + " local provider).",
+                  "server_error",
+                  "service_unavailable"));
+        }
+      }
+      case CONNECTION_RESET ->
+          // Closing an exchange before its response headers were sent closes the connection: the
+          // client reads no status line at all ("unexpected end of stream").
+          ex.close();
+    }
+  }
+
+  private static ObjectNode error(String message, String type, String code) {
+    ObjectNode err = JSON.createObjectNode();
+    ObjectNode body = err.putObject("error");
+    body.put("message", message);
+    body.put("type", type);
+    body.putNull("param");
+    body.put("code", code);
+    return err;
   }
 
   private ObjectNode listModels() throws IOException {
