@@ -59,6 +59,14 @@ class DemoCommand implements Callable<Integer> {
   @Spec CommandSpec commandSpec;
 
   @Option(
+      names = "--chaos",
+      description =
+          "Share of provider requests (0-1) the local provider answers with a fault (429 with"
+              + " Retry-After, 500, 503, a dropped connection): the run rides them out with the"
+              + " same scores")
+  double chaos;
+
+  @Option(
       names = "--embedded",
       description = "Use the embedded in-memory server even when the Temporal CLI is installed")
   boolean embedded;
@@ -83,8 +91,20 @@ class DemoCommand implements Callable<Integer> {
 
     out.println("== finetune demo ==");
     out.println("Starting a Temporal dev server, the worker and the local provider...");
+    if (chaos < 0 || chaos > 1) {
+      throw new UserError("--chaos must be between 0 and 1, was " + chaos);
+    }
+    Map<String, Object> settings =
+        chaos > 0 ? Map.of("finetune.local-provider.chaos.rate", chaos) : Map.of();
     try (DevEnvironment env =
-        DevEnvironment.start(0, demoHome, embedded, true, line -> out.println("  " + line))) {
+        DevEnvironment.start(
+            0, demoHome, embedded, true, settings, line -> out.println("  " + line))) {
+      if (chaos > 0) {
+        out.printf(
+            Locale.ROOT,
+            "  the local provider answers %.0f%% of requests with a fault%n",
+            chaos * 100);
+      }
       out.println("  " + env.server().description() + " on " + env.target());
       out.println("  state in " + demoHome);
       env.server().webUi().ifPresent(ui -> out.println("  Web UI: " + ui));
@@ -127,7 +147,11 @@ class DemoCommand implements Callable<Integer> {
           Printer.pipeline(drift.retrainWorkflowId(), retrained, out);
         }
       }
-      return summary(loaded, first, drift, retrained);
+      int exit = summary(loaded, first, drift, retrained);
+      if (chaos > 0) {
+        out.println("faults ridden out: " + env.providerFaults());
+      }
+      return exit;
     }
   }
 

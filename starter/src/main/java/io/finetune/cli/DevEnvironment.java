@@ -4,6 +4,8 @@ import io.finetune.devserver.DevServer;
 import io.finetune.devserver.LoopbackTemporalServer;
 import io.finetune.devserver.TemporalCli;
 import io.finetune.devserver.TemporalCliDevServer;
+import io.finetune.provider.local.LocalProvider;
+import io.finetune.worker.ActivitiesConfiguration.LocalProviderHandle;
 import io.finetune.worker.WorkerApplication;
 import io.finetune.workflows.common.FinetuneSearchAttributes;
 import java.io.IOException;
@@ -43,6 +45,17 @@ final class DevEnvironment implements AutoCloseable {
    */
   static DevEnvironment start(
       int port, Path home, boolean embedded, boolean withWorker, Consumer<String> say) {
+    return start(port, home, embedded, withWorker, Map.of(), say);
+  }
+
+  /** As above, with {@code settings} on top of the worker's configuration. */
+  static DevEnvironment start(
+      int port,
+      Path home,
+      boolean embedded,
+      boolean withWorker,
+      Map<String, Object> settings,
+      Consumer<String> say) {
     DevServer server = startServer(port, home, embedded, say);
     try {
       ConfigurableApplicationContext worker = null;
@@ -52,6 +65,7 @@ final class DevEnvironment implements AutoCloseable {
         props.put("spring.temporal.namespace", "default");
         props.put("finetune.home", home.toAbsolutePath().toString());
         props.put("spring.main.log-startup-info", "false");
+        props.putAll(settings);
         worker = WorkerApplication.start(props);
       }
       return new DevEnvironment(server, worker, writeState(home, server));
@@ -95,6 +109,13 @@ final class DevEnvironment implements AutoCloseable {
       throw new UncheckedIOException(e);
     }
     return file;
+  }
+
+  /** Faults the embedded local provider injected so far (with {@code chaos.rate} set). */
+  long providerFaults() {
+    LocalProvider provider =
+        worker == null ? null : worker.getBean(LocalProviderHandle.class).provider();
+    return provider == null ? 0 : provider.faultsInjectedTotal();
   }
 
   DevServer server() {
