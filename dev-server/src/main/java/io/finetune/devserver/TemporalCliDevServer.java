@@ -178,7 +178,8 @@ public final class TemporalCliDevServer implements DevServer {
     }
   }
 
-  static int freePort() {
+  /** A port on 127.0.0.1 that nothing listens on right now. */
+  public static int freePort() {
     try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
       return s.getLocalPort();
     } catch (IOException e) {

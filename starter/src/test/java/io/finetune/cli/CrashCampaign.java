@@ -3,6 +3,7 @@ package io.finetune.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.finetune.activities.spec.SpecLoader;
+import io.finetune.devserver.TemporalCliDevServer;
 import io.finetune.workflows.TaskQueues;
 import io.finetune.workflows.drift.DriftCheck;
 import io.finetune.workflows.drift.DriftCheckInput;
@@ -34,8 +35,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -171,7 +170,7 @@ public final class CrashCampaign {
     this.out = out;
     this.random = new Random(config.seed());
     this.home = config.dir().resolve("home");
-    this.port = freePort();
+    this.port = TemporalCliDevServer.freePort();
   }
 
   public static void main(String[] args) throws Exception {
@@ -1129,14 +1128,6 @@ public final class CrashCampaign {
         (System.nanoTime() - born) / 1e9,
         line);
     out.flush();
-  }
-
-  static int freePort() {
-    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      return s.getLocalPort();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
   }
 
   private static void sleep(long millis) {
