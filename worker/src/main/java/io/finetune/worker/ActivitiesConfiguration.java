@@ -84,7 +84,16 @@ public class ActivitiesConfiguration {
                       new RetryPolicy(
                           p.getRetryBudget(),
                           RetryPolicy.DEFAULT.initialBackoff(),
-                          RetryPolicy.DEFAULT.maxBackoff())));
+                          RetryPolicy.DEFAULT.maxBackoff()),
+                      p.getApi(),
+                      new ProviderConfig.Limits(
+                          p.getMaxConcurrency(), p.getRequestsPerMinute(), p.getTokensPerMinute()),
+                      p.getPrices().stream()
+                          .map(
+                              x ->
+                                  new ProviderConfig.Price(
+                                      x.getModel(), x.getInput(), x.getOutput(), x.getTraining()))
+                          .toList()));
             });
     log.info("Providers: {}", configs);
     return new Providers(configs, metrics.getIfAvailable(() -> ProviderMetrics.NONE));

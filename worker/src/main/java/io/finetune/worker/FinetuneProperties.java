@@ -174,6 +174,63 @@ public class FinetuneProperties {
     private String apiKeyEnv;
     private long pollMillis = 10_000;
 
+    /**
+     * The fine-tuning API it speaks: {@code openai} (and OpenAI-compatible) or {@code together}.
+     */
+    private String api = "openai";
+
+    /** Requests in flight at most from this worker; 0: bounded by inference-concurrency alone. */
+    private int maxConcurrency = 0;
+
+    /** The provider's published requests per minute for this key; 0: no limit. */
+    private int requestsPerMinute = 0;
+
+    /** The provider's published tokens per minute for this key; 0: no limit. */
+    private long tokensPerMinute = 0;
+
+    /** What each model costs, first match wins (see README, "Providers"). */
+    private java.util.List<Price> prices = new java.util.ArrayList<>();
+
+    public String getApi() {
+      return api;
+    }
+
+    public void setApi(String api) {
+      this.api = api;
+    }
+
+    public int getMaxConcurrency() {
+      return maxConcurrency;
+    }
+
+    public void setMaxConcurrency(int maxConcurrency) {
+      this.maxConcurrency = maxConcurrency;
+    }
+
+    public int getRequestsPerMinute() {
+      return requestsPerMinute;
+    }
+
+    public void setRequestsPerMinute(int requestsPerMinute) {
+      this.requestsPerMinute = requestsPerMinute;
+    }
+
+    public long getTokensPerMinute() {
+      return tokensPerMinute;
+    }
+
+    public void setTokensPerMinute(long tokensPerMinute) {
+      this.tokensPerMinute = tokensPerMinute;
+    }
+
+    public java.util.List<Price> getPrices() {
+      return prices;
+    }
+
+    public void setPrices(java.util.List<Price> prices) {
+      this.prices = prices;
+    }
+
     /** How long one request rides out 429s and outages before its activity retries it. */
     private java.time.Duration retryBudget = java.time.Duration.ofSeconds(30);
 
@@ -207,6 +264,49 @@ public class FinetuneProperties {
 
     public void setPollMillis(long pollMillis) {
       this.pollMillis = pollMillis;
+    }
+  }
+
+  /**
+   * One line of a provider's price table: a model id (or a pattern with {@code *}) and its prices
+   * per million input, output and trained tokens.
+   */
+  public static class Price {
+    private String model;
+    private double input;
+    private double output;
+    private double training;
+
+    public String getModel() {
+      return model;
+    }
+
+    public void setModel(String model) {
+      this.model = model;
+    }
+
+    public double getInput() {
+      return input;
+    }
+
+    public void setInput(double input) {
+      this.input = input;
+    }
+
+    public double getOutput() {
+      return output;
+    }
+
+    public void setOutput(double output) {
+      this.output = output;
+    }
+
+    public double getTraining() {
+      return training;
+    }
+
+    public void setTraining(double training) {
+      this.training = training;
     }
   }
 }
