@@ -7,6 +7,7 @@ import io.finetune.workflows.drift.DriftCheck;
 import io.finetune.workflows.drift.DriftCheckInput;
 import io.finetune.workflows.drift.DriftResult;
 import io.finetune.workflows.eval.EvalActivities.EvalResult;
+import io.finetune.workflows.eval.EvalActivities.Usage;
 import io.finetune.workflows.pipeline.Checkpoint;
 import io.finetune.workflows.pipeline.Decision;
 import io.finetune.workflows.pipeline.FineTunePipeline;
@@ -147,7 +148,7 @@ class DemoCommand implements Callable<Integer> {
           Printer.pipeline(drift.retrainWorkflowId(), retrained, out);
         }
       }
-      int exit = summary(loaded, first, drift, retrained);
+      int exit = summary(loaded, first, drift, retrained, env.providerJobsCreated());
       if (chaos > 0) {
         out.println("faults ridden out: " + env.providerFaults());
       }
@@ -217,7 +218,11 @@ class DemoCommand implements Callable<Integer> {
   }
 
   private int summary(
-      PipelineSpec spec, PipelineStatus first, DriftResult drift, PipelineStatus retrained) {
+      PipelineSpec spec,
+      PipelineStatus first,
+      DriftResult drift,
+      PipelineStatus retrained,
+      long providerJobs) {
     String metric = spec.target().metric();
     out.println();
     out.println("== Summary ==");
@@ -226,12 +231,17 @@ class DemoCommand implements Callable<Integer> {
     StringBuilder header =
         new StringBuilder(String.format(Locale.ROOT, "%-48s %12s", "model", metric + " (test)"));
     sets.forEach(set -> header.append(String.format(Locale.ROOT, " %14s", set)));
+    // Latency last: it is the one figure that differs from run to run.
+    header.append(
+        String.format(Locale.ROOT, " %11s %10s %12s", "$/1k req", "training", "p95 latency"));
     out.println(header);
     double baseline = Scores.of(first.baseline().metrics(), metric);
     printRow(
         "prompt baseline (" + first.baseline().model() + ")",
         baseline,
-        scores(first.baselineEvalSets(), sets, metric));
+        scores(first.baselineEvalSets(), sets, metric),
+        first.baseline().usage(),
+        null);
     double best = 0;
     for (CandidateResult c : first.candidates()) {
       double score = Scores.of(c.test().metrics(), metric);
@@ -239,7 +249,12 @@ class DemoCommand implements Callable<Integer> {
       printRow(
           "fine-tuned " + c.size() + (c.modelId().equals(first.bestModel()) ? " (promoted)" : ""),
           score,
-          scores(c.evalSets(), sets, metric));
+          scores(c.evalSets(), sets, metric),
+          c.test().usage(),
+          c.trainingCost());
+    }
+    if (first.gateVerdict() != null) {
+      out.println("gate: " + first.gateVerdict());
     }
     out.println("outcome: " + first.outcome());
     boolean ok = first.outcome() == Outcome.PROMOTED && best > baseline;
@@ -275,6 +290,7 @@ class DemoCommand implements Callable<Integer> {
       out.println("retraining outcome: " + retrained.outcome());
       ok &= retrained.outcome() == Outcome.PROMOTED;
     }
+    ok &= onePerCandidate(providerJobs, first, retrained);
     out.println();
     out.println(
         ok
@@ -299,5 +315,43 @@ class DemoCommand implements Callable<Integer> {
     StringBuilder row = new StringBuilder(String.format(Locale.ROOT, "%-48s %12.3f", name, score));
     perSet.forEach(v -> row.append(String.format(Locale.ROOT, " %14.3f", v)));
     out.println(row);
+  }
+
+  /** A summary row with what the model's answers cost and took, and what training it cost. */
+  private void printRow(
+      String name, double score, List<Double> perSet, Usage usage, Double trainingCost) {
+    StringBuilder row = new StringBuilder(String.format(Locale.ROOT, "%-48s %12.3f", name, score));
+    perSet.forEach(v -> row.append(String.format(Locale.ROOT, " %14.3f", v)));
+    row.append(
+        String.format(
+            Locale.ROOT,
+            " %11s %10s %12s",
+            usage == null ? "-" : Printer.dollars(usage.costPer1kRequests()),
+            trainingCost == null ? "-" : String.format(Locale.ROOT, "$%.2f", trainingCost),
+            usage == null || usage.latencyP95Millis() == null
+                ? "-"
+                : Printer.millis(usage.latencyP95Millis()) + " ms"));
+    out.println(row);
+  }
+
+  /**
+   * Every candidate trained by exactly one provider job, however many faults its requests met: a
+   * retried job creation that made a second job would pay for training twice.
+   */
+  private boolean onePerCandidate(long jobs, PipelineStatus first, PipelineStatus retrained) {
+    if (jobs < 0) {
+      return true; // not the embedded provider: its jobs are not ours to count
+    }
+    int candidates =
+        first.candidates().size() + (retrained == null ? 0 : retrained.candidates().size());
+    out.println();
+    out.println(
+        "provider jobs: "
+            + jobs
+            + " for "
+            + candidates
+            + " candidates"
+            + (jobs == candidates ? " (one each)" : " (NOT one per candidate)"));
+    return jobs == candidates;
   }
 }

@@ -118,6 +118,13 @@ final class DevEnvironment implements AutoCloseable {
     return provider == null ? 0 : provider.faultsInjectedTotal();
   }
 
+  /** Fine-tuning jobs the embedded local provider created; -1 without one. */
+  long providerJobsCreated() {
+    LocalProvider provider =
+        worker == null ? null : worker.getBean(LocalProviderHandle.class).provider();
+    return provider == null ? -1 : provider.jobsCreated();
+  }
+
   DevServer server() {
     return server;
   }

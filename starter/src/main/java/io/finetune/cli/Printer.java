@@ -3,6 +3,7 @@ package io.finetune.cli;
 import io.finetune.workflows.common.Scores;
 import io.finetune.workflows.drift.DriftResult;
 import io.finetune.workflows.eval.EvalActivities.EvalResult;
+import io.finetune.workflows.eval.EvalActivities.Usage;
 import io.finetune.workflows.pipeline.DecisionRecord;
 import io.finetune.workflows.pipeline.IgnoredSignal;
 import io.finetune.workflows.pipeline.PipelineStatus;
@@ -57,12 +58,17 @@ final class Printer {
           .forEach((size, why) -> out.println("  candidate " + size + " FAILED: " + why));
     }
     if (s.bestModel() != null) {
+      boolean passed = Boolean.TRUE.equals(s.gatePassed());
+      String why =
+          s.gateVerdict() != null
+              ? s.gateVerdict()
+              : passed ? "beats the prompt baseline" : "does NOT beat the prompt baseline";
       out.println(
           "  best candidate: "
               + s.bestModel()
-              + (Boolean.TRUE.equals(s.gatePassed())
-                  ? " (beats the prompt baseline)"
-                  : " (does NOT beat the prompt baseline: approving overrides the gate)"));
+              + " ("
+              + why
+              + (passed ? ")" : "; approving overrides the gate)"));
     }
     if (!s.decisions().isEmpty()) {
       out.println("  decisions:");
@@ -97,13 +103,17 @@ final class Printer {
     }
   }
 
-  /** Baseline and every candidate, on the test set and each eval set, per metric. */
+  /**
+   * Baseline and every candidate, on the test set and each eval set, per metric; then what the
+   * answers took (p50 and p95 latency, cost per 1,000 requests by the provider's price table).
+   */
   static void scoreTable(PipelineStatus s, PrintWriter out) {
     List<String> metrics = new ArrayList<>(s.baseline().metrics().keySet());
     StringBuilder header = new StringBuilder(String.format("    %-44s %-14s", "MODEL", "SET"));
     for (String m : metrics) {
       header.append(String.format(" %15s", m.equals(Scores.INVALID_OUTPUT_RATE) ? "invalid" : m));
     }
+    header.append(String.format(" %9s %9s %11s", "p50 ms", "p95 ms", "$/1k req"));
     out.println(header);
     String baselineName = "prompt baseline (" + s.baseline().model() + ")";
     row(out, baselineName, "test", s.baseline(), metrics);
@@ -121,7 +131,25 @@ final class Printer {
     for (String m : metrics) {
       line.append(String.format(Locale.ROOT, " %15.3f", Scores.of(r.metrics(), m)));
     }
+    Usage u = r.usage();
+    line.append(
+        String.format(
+            Locale.ROOT,
+            " %9s %9s %11s",
+            u == null ? "-" : millis(u.latencyP50Millis()),
+            u == null ? "-" : millis(u.latencyP95Millis()),
+            u == null ? "-" : dollars(u.costPer1kRequests())));
     out.println(line);
+  }
+
+  /** Milliseconds with one decimal, or "-" when unknown. */
+  static String millis(Double ms) {
+    return ms == null ? "-" : String.format(Locale.ROOT, "%.1f", ms);
+  }
+
+  /** Dollars with four decimals (a request costs fractions of a cent), or "-" when unknown. */
+  static String dollars(Double usd) {
+    return usd == null ? "-" : String.format(Locale.ROOT, "$%.4f", usd);
   }
 
   static void drift(String id, DriftResult d, PrintWriter out) {

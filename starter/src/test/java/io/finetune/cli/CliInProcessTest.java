@@ -456,6 +456,7 @@ class CliInProcessTest {
           Map.of(),
           null,
           null,
+          null,
           decision == null ? List.of() : List.of(decision),
           List.of(),
           List.of(),

@@ -12,6 +12,7 @@ import io.finetune.activities.store.ArtifactStore;
 import io.finetune.activities.training.TrainingActivitiesImpl;
 import io.finetune.provider.local.Chaos;
 import io.finetune.provider.local.LocalProvider;
+import io.finetune.provider.local.ServingLatency;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -51,7 +52,11 @@ public class ActivitiesConfiguration {
             new Chaos(
                 chaos.getRate(),
                 chaos.getSeed(),
-                chaos.getAddedLatency() == null ? Duration.ZERO : chaos.getAddedLatency())));
+                chaos.getAddedLatency() == null ? Duration.ZERO : chaos.getAddedLatency()),
+            new ServingLatency(
+                props.getLocalProvider().getLatency().getSmall(),
+                props.getLocalProvider().getLatency().getMedium(),
+                props.getLocalProvider().getLatency().getLarge())));
   }
 
   @Bean
@@ -62,7 +67,9 @@ public class ActivitiesConfiguration {
     List<ProviderConfig> configs = new ArrayList<>();
     LocalProvider embedded = local.getObject().provider();
     if (embedded != null) {
-      configs.add(new ProviderConfig("local", embedded.baseUrl(), "", 200));
+      configs.add(
+          new ProviderConfig("local", embedded.baseUrl(), "", 200)
+              .withPrices(prices(props.getLocalProvider().getPrices())));
     }
     props
         .getProviders()
@@ -88,15 +95,19 @@ public class ActivitiesConfiguration {
                       p.getApi(),
                       new ProviderConfig.Limits(
                           p.getMaxConcurrency(), p.getRequestsPerMinute(), p.getTokensPerMinute()),
-                      p.getPrices().stream()
-                          .map(
-                              x ->
-                                  new ProviderConfig.Price(
-                                      x.getModel(), x.getInput(), x.getOutput(), x.getTraining()))
-                          .toList()));
+                      prices(p.getPrices())));
             });
     log.info("Providers: {}", configs);
     return new Providers(configs, metrics.getIfAvailable(() -> ProviderMetrics.NONE));
+  }
+
+  private static List<ProviderConfig.Price> prices(List<FinetuneProperties.Price> table) {
+    return table.stream()
+        .map(
+            x ->
+                new ProviderConfig.Price(
+                    x.getModel(), x.getInput(), x.getOutput(), x.getTraining()))
+        .toList();
   }
 
   @Bean(destroyMethod = "shutdownNow")

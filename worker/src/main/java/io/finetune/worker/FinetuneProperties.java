@@ -112,6 +112,22 @@ public class FinetuneProperties {
     private boolean enabled = true;
     private int port = 0;
     private final Chaos chaos = new Chaos();
+    private final Latency latency = new Latency();
+
+    /** What the local models cost, as a real provider's price table would say (illustrative). */
+    private java.util.List<Price> prices = new java.util.ArrayList<>();
+
+    public Latency getLatency() {
+      return latency;
+    }
+
+    public java.util.List<Price> getPrices() {
+      return prices;
+    }
+
+    public void setPrices(java.util.List<Price> prices) {
+      this.prices = prices;
+    }
 
     public Chaos getChaos() {
       return chaos;
@@ -166,6 +182,37 @@ public class FinetuneProperties {
 
     public void setAddedLatency(Duration addedLatency) {
       this.addedLatency = addedLatency;
+    }
+  }
+
+  /** How long the local models take to answer, by size (tuned models as their base). */
+  public static class Latency {
+    private Duration small = Duration.ofMillis(2);
+    private Duration medium = Duration.ofMillis(6);
+    private Duration large = Duration.ofMillis(15);
+
+    public Duration getSmall() {
+      return small;
+    }
+
+    public void setSmall(Duration small) {
+      this.small = small;
+    }
+
+    public Duration getMedium() {
+      return medium;
+    }
+
+    public void setMedium(Duration medium) {
+      this.medium = medium;
+    }
+
+    public Duration getLarge() {
+      return large;
+    }
+
+    public void setLarge(Duration large) {
+      this.large = large;
     }
   }
 

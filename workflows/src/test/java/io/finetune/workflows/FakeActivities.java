@@ -44,6 +44,12 @@ public class FakeActivities
   /** Per-field accuracy by model where it differs from exact match (default: the same). */
   public final Map<String, Double> fieldScoreByModel = new LinkedHashMap<>();
 
+  /** p95 latency in ms by model (default 10); p50 is half of it. */
+  public final Map<String, Double> p95ByModel = new LinkedHashMap<>();
+
+  /** Cost per 1,000 requests by model (default: unknown). */
+  public final Map<String, Double> costByModel = new LinkedHashMap<>();
+
   /** Jobs that keep running until their activity is cancelled. */
   public final java.util.Set<String> endlessJobs =
       java.util.Collections.synchronizedSet(new java.util.HashSet<>());
@@ -152,7 +158,14 @@ public class FakeActivities
             score,
             "field:category",
             fieldScoreByModel.getOrDefault(request.model(), score)),
-        artifact("predictions-" + request.model()));
+        artifact("predictions-" + request.model()),
+        new EvalActivities.Usage(
+            100,
+            p95ByModel.getOrDefault(request.model(), 10.0) / 2,
+            p95ByModel.getOrDefault(request.model(), 10.0),
+            5_000,
+            800,
+            costByModel.get(request.model())));
   }
 
   @Override

@@ -6,6 +6,7 @@ import io.finetune.activities.dataset.Rows;
 import io.finetune.activities.dataset.Rows.Row;
 import io.finetune.activities.provider.CallScope;
 import io.finetune.activities.provider.ProviderClient;
+import io.finetune.activities.provider.ProviderClient.ChatAnswer;
 import io.finetune.activities.provider.Providers;
 import io.finetune.activities.store.ArtifactStore;
 import io.finetune.workflows.common.ArtifactRef;
@@ -68,7 +69,7 @@ public class EvalActivitiesImpl implements EvalActivities {
             StandardOpenOption.APPEND)) {
       while (done < rows.size()) {
         int end = Math.min(rows.size(), done + BATCH);
-        for (String answer :
+        for (ChatAnswer answer :
             answerBatch(ctx, client, r, rows.subList(done, end), progress.at(done))) {
           out.write(JSON.writeValueAsString(answer));
           out.newLine();
@@ -81,7 +82,7 @@ public class EvalActivitiesImpl implements EvalActivities {
       throw new UncheckedIOException(e);
     }
 
-    List<String> answers = readAnswers(partial, rows.size());
+    List<ChatAnswer> answers = readAnswers(partial, rows.size());
     AnswerScorer scorer = new AnswerScorer(r.outputFields());
     ArtifactRef predictions =
         store.writeLines(
@@ -89,7 +90,7 @@ public class EvalActivitiesImpl implements EvalActivities {
             "jsonl",
             () ->
                 java.util.stream.IntStream.range(0, rows.size())
-                    .mapToObj(i -> Rows.json(scorer.add(rows.get(i), answers.get(i))))
+                    .mapToObj(i -> Rows.json(scorer.add(rows.get(i), answers.get(i).text())))
                     .iterator());
     try {
       Files.deleteIfExists(partial);
@@ -97,7 +98,13 @@ public class EvalActivitiesImpl implements EvalActivities {
       // a leftover work file is harmless: no other activity execution uses it
     }
     return new EvalResult(
-        r.model(), r.data().name(), rows.size(), scorer.scored(), scorer.metrics(), predictions);
+        r.model(),
+        r.data().name(),
+        rows.size(),
+        scorer.scored(),
+        scorer.metrics(),
+        predictions,
+        UsageSummary.of(answers, client.config().price(r.model()).orElse(null)));
   }
 
   /** Builds the heartbeat for a number of rows answered. */
@@ -133,12 +140,16 @@ public class EvalActivitiesImpl implements EvalActivities {
     }
   }
 
-  private static List<String> readAnswers(Path partial, int expected) {
+  /** The work file's answers; workers before usage was measured wrote bare strings. */
+  private static List<ChatAnswer> readAnswers(Path partial, int expected) {
     try {
-      List<String> answers = new ArrayList<>(expected);
+      List<ChatAnswer> answers = new ArrayList<>(expected);
       for (String line : Files.readAllLines(partial, StandardCharsets.UTF_8)) {
         JsonNode node = JSON.readTree(line);
-        answers.add(node.asText());
+        answers.add(
+            node.isTextual()
+                ? new ChatAnswer(node.asText(), 0, 0, Double.NaN)
+                : JSON.treeToValue(node, ChatAnswer.class));
       }
       if (answers.size() != expected) {
         throw new IllegalStateException(
@@ -162,20 +173,21 @@ public class EvalActivitiesImpl implements EvalActivities {
    * requests not yet answered are cancelled too: nobody would read their answers, and each one
    * costs.
    */
-  private List<String> answerBatch(
+  private List<ChatAnswer> answerBatch(
       ActivityExecutionContext ctx,
       ProviderClient client,
       EvalRequest r,
       List<Row> batch,
       EvalProgress done) {
     CallScope calls = new CallScope();
-    List<Future<String>> pending = new ArrayList<>(batch.size());
+    List<Future<ChatAnswer>> pending = new ArrayList<>(batch.size());
     try {
       for (Row row : batch) {
-        pending.add(inference.submit(() -> client.chat(r.model(), r.prompt(), row.input(), calls)));
+        pending.add(
+            inference.submit(() -> client.complete(r.model(), r.prompt(), row.input(), calls)));
       }
-      List<String> answers = new ArrayList<>(batch.size());
-      for (Future<String> f : pending) {
+      List<ChatAnswer> answers = new ArrayList<>(batch.size());
+      for (Future<ChatAnswer> f : pending) {
         answers.add(await(ctx, f, done));
       }
       return answers;
@@ -187,7 +199,7 @@ public class EvalActivitiesImpl implements EvalActivities {
   }
 
   /** Heartbeats while it waits, which is also how a cancellation of the eval reaches it. */
-  private static String await(ActivityExecutionContext ctx, Future<String> f, EvalProgress done) {
+  private static <T> T await(ActivityExecutionContext ctx, Future<T> f, EvalProgress done) {
     while (true) {
       try {
         return f.get(1, TimeUnit.SECONDS);

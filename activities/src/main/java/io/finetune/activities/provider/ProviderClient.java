@@ -34,6 +34,9 @@ public final class ProviderClient {
   private final ProviderMetrics metrics;
   private final RetryPolicy retry;
 
+  /** How long the last successful exchange of this thread took (read right after the send). */
+  private final ThreadLocal<Long> lastAnswerNanos = ThreadLocal.withInitial(() -> 0L);
+
   ProviderClient(ProviderConfig config, OkHttpClient http) {
     this(config, http, ProviderMetrics.NONE);
   }
@@ -62,6 +65,15 @@ public final class ProviderClient {
 
   /** As {@link #chat(String, String, String)}, cancelled with {@code scope} (when not null). */
   public String chat(String model, String system, String user, CallScope scope) {
+    return complete(model, system, user, scope).text();
+  }
+
+  /**
+   * One chat completion, with what it took: the provider's token counts (0 when it reports none)
+   * and the latency of the exchange that answered (waits for retries not included: they measure the
+   * provider's load, not the model).
+   */
+  public ChatAnswer complete(String model, String system, String user, CallScope scope) {
     ObjectNode body = JSON.createObjectNode();
     body.put("model", model);
     body.put("temperature", 0);
@@ -71,9 +83,19 @@ public final class ProviderClient {
     }
     messages.addObject().put("role", "user").put("content", user);
     JsonNode response = send("chat/completions", post("chat/completions", body), scope);
+    long nanos = lastAnswerNanos.get();
     JsonNode content = response.path("choices").path(0).path("message").path("content");
-    return content.isTextual() ? content.asText() : "";
+    JsonNode usage = response.path("usage");
+    return new ChatAnswer(
+        content.isTextual() ? content.asText() : "",
+        usage.path("prompt_tokens").asLong(0),
+        usage.path("completion_tokens").asLong(0),
+        nanos / 1_000_000.0);
   }
+
+  /** A chat completion's answer, its token usage and the latency of the exchange. */
+  public record ChatAnswer(
+      String text, long promptTokens, long completionTokens, double latencyMillis) {}
 
   public JsonNode listFiles() {
     return send("files", new Request.Builder().url(url("files")).get());
@@ -207,6 +229,7 @@ public final class ProviderClient {
       if (response.isSuccessful()) {
         JsonNode json = JSON.readTree(text);
         outcome = ProviderMetrics.Outcome.SUCCESS;
+        lastAnswerNanos.set(System.nanoTime() - started);
         return json;
       }
       String detail = errorMessage(text);

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.finetune.activities.dataset.Rows;
 import io.finetune.activities.dataset.Rows.Row;
 import io.finetune.activities.provider.ProviderClient;
+import io.finetune.activities.provider.ProviderConfig;
 import io.finetune.activities.provider.Providers;
 import io.finetune.activities.store.ArtifactStore;
 import io.finetune.workflows.common.ArtifactRef;
@@ -134,10 +135,12 @@ public class TrainingActivitiesImpl implements TrainingActivities {
       String status = job.path("status").asText("unknown");
       switch (status) {
         case "succeeded" -> {
+          long tokens = job.path("trained_tokens").asLong();
           return new TrainedModel(
               r.jobId(),
               job.path("fine_tuned_model").asText(),
-              job.path("trained_tokens").asLong());
+              tokens,
+              trainingCost(client.config(), job.path("model").asText(null), tokens));
         }
         case "failed" -> {
           JsonNode error = job.path("error");
@@ -185,6 +188,15 @@ public class TrainingActivitiesImpl implements TrainingActivities {
         throw new IllegalStateException("interrupted while waiting for " + r.jobId(), e);
       }
     }
+  }
+
+  /** What training {@code tokens} on {@code baseModel} costs; null when the table has no price. */
+  static Double trainingCost(ProviderConfig config, String baseModel, long tokens) {
+    return config
+        .price(baseModel)
+        .filter(p -> p.trainingPerMillion() > 0)
+        .map(p -> tokens * p.trainingPerMillion() / 1e6)
+        .orElse(null);
   }
 
   /**

@@ -99,8 +99,8 @@ class EvalActivitiesImplTest {
             store,
             new Providers(
                 List.of(
-                    new ProviderConfig(
-                        "p", server.url("/v1").toString(), "", 100, RetryPolicy.NONE))),
+                    new ProviderConfig("p", server.url("/v1").toString(), "", 100, RetryPolicy.NONE)
+                        .withPrices(List.of(new ProviderConfig.Price("m", 1.0, 4.0, 0))))),
             pool);
     env = TestActivityEnvironment.newInstance();
     env.registerActivitiesImplementations(impl);
@@ -210,6 +210,42 @@ class EvalActivitiesImplTest {
     assertEquals(41, lines.size());
     assertTrue(lines.get(0).contains("\"exact\":true"));
     assertTrue(Files.list(dir.resolve("work")).findAny().isEmpty(), "work file removed");
+  }
+
+  @Test
+  void measuresLatencyAndTokensAndPricesThemByTheProvidersTable() throws Exception {
+    // A quarter of the rows (the refund ones) take 40 ms; every answer reports its tokens.
+    answer =
+        user -> {
+          var body = JSON.createObjectNode();
+          body.putArray("choices")
+              .addObject()
+              .putObject("message")
+              .put("role", "assistant")
+              .put("content", "{\"category\":\"billing\"}");
+          body.putObject("usage").put("prompt_tokens", 12).put("completion_tokens", 3);
+          MockResponse r = new MockResponse().setBody(body.toString());
+          return user.contains("refund") ? r.setHeadersDelay(40, TimeUnit.MILLISECONDS) : r;
+        };
+    DatasetRef d = data(40);
+
+    EvalActivities.Usage usage = activities.evaluate(request(d)).usage();
+
+    assertEquals(40, usage.requests());
+    assertEquals(40 * 12, usage.inputTokens());
+    assertEquals(40 * 3, usage.outputTokens());
+    // 12 input tokens at $1/1M and 3 output tokens at $4/1M: $0.000024 a request.
+    assertEquals(0.024, usage.costPer1kRequests(), 1e-12);
+    assertTrue(usage.latencyP95Millis() >= 40, "p95 is a slow answer: " + usage);
+    assertTrue(usage.latencyP50Millis() < usage.latencyP95Millis(), "p50 a fast one: " + usage);
+  }
+
+  @Test
+  void withoutAPriceTheCostIsUnknownNotZero() {
+    EvalResult r =
+        activities.evaluate(new EvalRequest("p", "unpriced", "prompt", data(4), List.of("x")));
+    assertEquals(4, r.usage().requests());
+    assertEquals(null, r.usage().costPer1kRequests());
   }
 
   @Test

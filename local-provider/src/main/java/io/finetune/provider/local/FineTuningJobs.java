@@ -57,6 +57,7 @@ final class FineTuningJobs implements AutoCloseable {
     }
   }
 
+  private final AtomicLong created = new AtomicLong();
   private final Path dir;
   private final FileStore files;
   private final ModelStore models;
@@ -114,6 +115,7 @@ final class FineTuningJobs implements AutoCloseable {
             metadata(req));
     synchronized (this) {
       jobsById.put(id, job);
+      created.incrementAndGet();
       eventsById.put(id, new ArrayList<>());
       event(id, "info", "Created fine-tuning job " + id);
       save(id);
@@ -251,7 +253,9 @@ final class FineTuningJobs implements AutoCloseable {
       long finishedAt = System.currentTimeMillis() / 1000;
       transition(
           id,
-          j -> j.succeeded(modelId, examples.size(), finishedAt),
+          j ->
+              j.succeeded(
+                  modelId, trainedTokens(examples, j.hyperparameters().nEpochs()), finishedAt),
           "Fine-tuned model " + modelId + " is ready");
     } catch (ApiError e) {
       fail(id, e.code, e.getMessage());
@@ -262,6 +266,20 @@ final class FineTuningJobs implements AutoCloseable {
   }
 
   /** The chat-format SFT file: the last user message and the assistant's answer per line. */
+  /** Tokens seen in training, as OpenAI bills them: every example's tokens, once per epoch. */
+  static int trainedTokens(List<FineTunedModel.Example> examples, int epochs) {
+    long perEpoch =
+        examples.stream()
+            .mapToLong(e -> TextFeatures.tokens(e.input() + " " + e.answer()).size())
+            .sum();
+    return (int) Math.min(Integer.MAX_VALUE, perEpoch * Math.max(1, epochs));
+  }
+
+  /** Jobs this provider accepted since it started (not counting those it recovered). */
+  public long jobsCreated() {
+    return created.get();
+  }
+
   private List<FineTunedModel.Example> readTrainingFile(String fileId) throws IOException {
     List<FineTunedModel.Example> examples = new ArrayList<>();
     List<String> lines = Files.readAllLines(files.content(fileId));

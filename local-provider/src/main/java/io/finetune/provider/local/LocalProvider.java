@@ -12,6 +12,7 @@ import java.net.InetSocketAddress;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.EnumMap;
@@ -46,13 +47,16 @@ public final class LocalProvider implements AutoCloseable {
   private final FineTuningJobs jobs;
   private final AtomicLong completions = new AtomicLong();
   private final Chaos chaos;
+  private final ServingLatency latency;
   private final List<Chaos.Fault> faultKinds;
   private final Random faultDraws;
   private final AtomicLongArray faultCounts = new AtomicLongArray(Chaos.Fault.values().length);
 
-  private LocalProvider(HttpServer server, Path storage, Chaos chaos) throws IOException {
+  private LocalProvider(HttpServer server, Path storage, Chaos chaos, ServingLatency latency)
+      throws IOException {
     this.server = server;
     this.chaos = chaos;
+    this.latency = latency;
     this.faultKinds = new ArrayList<>(EnumSet.copyOf(chaos.kinds()));
     this.faultDraws = new Random(chaos.seed());
     this.files = new FileStore(storage.resolve("files"));
@@ -70,6 +74,15 @@ public final class LocalProvider implements AutoCloseable {
    * injecting the faults and latency of {@code chaos} into every endpoint.
    */
   public static LocalProvider start(int port, Path storage, Chaos chaos) throws IOException {
+    return start(port, storage, chaos, ServingLatency.DEFAULT);
+  }
+
+  /**
+   * As {@link #start(int, Path, Chaos)}, with models answering after {@code latency} for their
+   * size.
+   */
+  public static LocalProvider start(int port, Path storage, Chaos chaos, ServingLatency latency)
+      throws IOException {
     // The JDK server writes headers and body separately; with Nagle's algorithm on, every small
     // response then waits for the client's delayed ACK (~40 ms). Read once, at first use.
     if (System.getProperty("sun.net.httpserver.nodelay") == null) {
@@ -77,7 +90,12 @@ public final class LocalProvider implements AutoCloseable {
     }
     HttpServer server =
         HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 64);
-    LocalProvider provider = new LocalProvider(server, storage, chaos == null ? Chaos.NONE : chaos);
+    LocalProvider provider =
+        new LocalProvider(
+            server,
+            storage,
+            chaos == null ? Chaos.NONE : chaos,
+            latency == null ? ServingLatency.DEFAULT : latency);
     server.createContext("/v1/", provider::handle);
     server.setExecutor(Executors.newFixedThreadPool(4));
     provider.jobs.recover();
@@ -104,6 +122,11 @@ public final class LocalProvider implements AutoCloseable {
       out.put(f, faultCounts.get(f.ordinal()));
     }
     return Collections.unmodifiableMap(out);
+  }
+
+  /** Fine-tuning jobs created since this provider started. */
+  public long jobsCreated() {
+    return jobs.jobsCreated();
   }
 
   /** How many faults were injected so far, of all kinds. */
@@ -302,10 +325,10 @@ public final class LocalProvider implements AutoCloseable {
     if (user == null) {
       throw new ApiError(400, "invalid_value", "no message with role 'user'", "messages");
     }
-    String answer =
-        ModelCapacity.ofBaseModel(model) != null
-            ? PromptFollower.answer(system, user)
-            : models.load(model).answer(user);
+    ModelCapacity base = ModelCapacity.ofBaseModel(model);
+    FineTunedModel tuned = base == null ? models.load(model) : null;
+    String answer = base != null ? PromptFollower.answer(system, user) : tuned.answer(user);
+    serve(base != null ? base : tuned.capacity);
     ObjectNode out = JSON.createObjectNode();
     out.put("id", "chatcmpl-" + completions.incrementAndGet());
     out.put("object", "chat.completion");
@@ -322,6 +345,20 @@ public final class LocalProvider implements AutoCloseable {
         .put("completion_tokens", completionTokens)
         .put("total_tokens", promptTokens + completionTokens);
     return out;
+  }
+
+  /** Takes as long as a model of this size takes to answer. */
+  private void serve(ModelCapacity capacity) {
+    Duration d = latency.of(capacity == null ? ModelCapacity.SMALL : capacity);
+    if (d.isZero()) {
+      return;
+    }
+    try {
+      Thread.sleep(d.toMillis(), d.toNanosPart() % 1_000_000);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while answering", e);
+    }
   }
 
   private ObjectNode uploadFile(HttpExchange ex) throws IOException {

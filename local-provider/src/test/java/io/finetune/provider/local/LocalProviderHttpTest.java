@@ -94,6 +94,17 @@ class LocalProviderHttpTest {
     return sb.toString();
   }
 
+  private static List<FineTunedModel.Example> examples(String trainingFile) throws IOException {
+    List<FineTunedModel.Example> out = new ArrayList<>();
+    for (String line : trainingFile.split("\n")) {
+      JsonNode m = JSON.readTree(line).get("messages");
+      out.add(
+          new FineTunedModel.Example(
+              m.get(1).get("content").asText(), m.get(2).get("content").asText()));
+    }
+    return out;
+  }
+
   private JsonNode awaitJob(String id) throws Exception {
     for (int i = 0; i < 200; i++) {
       JsonNode job = call("GET", "/fine_tuning/jobs/" + id, null, null).body();
@@ -140,6 +151,10 @@ class LocalProviderHttpTest {
         messages.stream().anyMatch(m -> m.startsWith("Validated 40 examples")),
         messages.toString());
     assertTrue(messages.stream().anyMatch(m -> m.startsWith("Epoch 3/3")), messages.toString());
+    // Billed like OpenAI: every example's tokens, once per epoch (each example here has 6 or 7).
+    long trained = job.get("trained_tokens").asLong();
+    assertTrue(trained >= 3 * 40 * 6 && trained <= 3 * 40 * 7, "trained tokens " + trained);
+    assertEquals(1, provider.jobsCreated());
 
     JsonNode byMetadata =
         call("GET", "/fine_tuning/jobs?metadata%5Bfinetune_attempt%5D=run-1", null, null).body();
@@ -169,6 +184,33 @@ class LocalProviderHttpTest {
         "succeeded",
         call("GET", "/fine_tuning/jobs/" + jobId, null, null).body().get("status").asText());
     assertEquals(4, call("GET", "/models", null, null).body().get("data").size());
+  }
+
+  @Test
+  void largerModelsAnswerMoreSlowlyAndReportTheirTokens() throws Exception {
+    provider =
+        LocalProvider.start(
+            0,
+            storage,
+            Chaos.NONE,
+            new ServingLatency(
+                java.time.Duration.ZERO,
+                java.time.Duration.ZERO,
+                java.time.Duration.ofMillis(120)));
+    String request =
+        "{\"model\":\"%s\",\"messages\":[{\"role\":\"system\",\"content\":\"Answer.\"},"
+            + "{\"role\":\"user\",\"content\":\"refund my order please\"}]}";
+    long started = System.nanoTime();
+    JsonNode large = post("/chat/completions", String.format(request, "local-large")).body();
+    long largeMillis = (System.nanoTime() - started) / 1_000_000;
+
+    assertTrue(largeMillis >= 120, "local-large took " + largeMillis + " ms");
+    JsonNode usage = large.get("usage");
+    assertEquals(5, usage.get("prompt_tokens").asInt(), usage.toString());
+    assertTrue(usage.get("completion_tokens").asInt() > 0, usage.toString());
+    assertEquals(
+        usage.get("prompt_tokens").asInt() + usage.get("completion_tokens").asInt(),
+        usage.get("total_tokens").asInt());
   }
 
   @Test
@@ -240,7 +282,9 @@ class LocalProviderHttpTest {
     List<String> finished = new ArrayList<>(fields);
     finished.addAll(List.of("trained_tokens", "finished_at"));
     assertEquals(finished, fieldNames(done));
-    assertEquals(40, done.get("trained_tokens").asInt());
+    assertEquals(
+        FineTuningJobs.trainedTokens(examples(trainingFile()), ModelCapacity.SMALL.defaultEpochs),
+        done.get("trained_tokens").asInt());
 
     JsonNode events =
         call("GET", "/fine_tuning/jobs/" + done.get("id").asText() + "/events", null, null).body();

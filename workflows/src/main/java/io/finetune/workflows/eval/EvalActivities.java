@@ -27,11 +27,41 @@ public interface EvalActivities {
    */
   record EvalProgress(int done, int total, int resumedFrom, long attemptStartedAtMillis) {}
 
+  /**
+   * Quality ({@code metrics}) and what the answers took ({@code usage}; null in histories from
+   * before it was measured).
+   */
   record EvalResult(
       String model,
       String dataset,
       int rows,
       int scoredRows,
       Map<String, Double> metrics,
-      ArtifactRef predictions) {}
+      ArtifactRef predictions,
+      Usage usage) {
+
+    public EvalResult(
+        String model,
+        String dataset,
+        int rows,
+        int scoredRows,
+        Map<String, Double> metrics,
+        ArtifactRef predictions) {
+      this(model, dataset, rows, scoredRows, metrics, predictions, null);
+    }
+  }
+
+  /**
+   * Latency and tokens over an eval's requests, and what 1,000 such requests cost by the provider's
+   * price table ({@code costPer1kRequests} null when the table has no price for the model). Latency
+   * is the answering exchange's own, without waits for retries (null when unknown: answers resumed
+   * from an older worker's work file).
+   */
+  record Usage(
+      int requests,
+      Double latencyP50Millis,
+      Double latencyP95Millis,
+      long inputTokens,
+      long outputTokens,
+      Double costPer1kRequests) {}
 }

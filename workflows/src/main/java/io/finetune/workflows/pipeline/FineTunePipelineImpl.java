@@ -235,11 +235,18 @@ public class FineTunePipelineImpl implements FineTunePipeline {
       throw ApplicationFailure.newNonRetryableFailure(
           "Every candidate failed to train: " + failed, Failures.ALL_CANDIDATES_FAILED);
     }
-    return new Training(
-        sizes,
-        candidates,
-        failed,
-        PromotionGate.judge(candidates, spec.target().metric(), score()));
+    return new Training(sizes, candidates, failed, judge(candidates));
+  }
+
+  /**
+   * Version 1 judges latency and cost when they are the reason to fine-tune, and says why; before
+   * it, quality alone was judged, whatever the reason.
+   */
+  private PromotionGate judge(List<CandidateResult> candidates) {
+    int measured = Workflow.getVersion("latency-cost-gate", Workflow.DEFAULT_VERSION, 1);
+    return measured == Workflow.DEFAULT_VERSION
+        ? PromotionGate.judge(candidates, spec.target().metric(), score())
+        : PromotionGate.judge(candidates, spec.target(), baseline.test());
   }
 
   /** The registry's new version; the key is this execution, so a rerun of the id is a new one. */
@@ -407,6 +414,7 @@ public class FineTunePipelineImpl implements FineTunePipeline {
         training.failed(),
         gate == null ? null : gate.best().modelId(),
         gate == null ? null : gate.passed(),
+        gate == null ? null : gate.verdict(),
         List.copyOf(decisions.values()),
         List.copyOf(ignoredSignals),
         List.copyOf(notes),

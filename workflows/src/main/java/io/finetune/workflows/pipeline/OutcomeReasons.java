@@ -2,6 +2,7 @@ package io.finetune.workflows.pipeline;
 
 import io.finetune.workflows.registry.RegistryActivities.ModelVersion;
 import io.finetune.workflows.spec.PipelineSpec;
+import io.finetune.workflows.spec.TargetReason;
 import io.finetune.workflows.training.CandidateResult;
 import java.util.Locale;
 
@@ -52,7 +53,7 @@ final class OutcomeReasons {
       DecisionRecord approval) {
     return String.format(
         Locale.ROOT,
-        "%s (%s) promoted as %s v%d: %s %.3f vs prompt baseline %.3f%s.",
+        "%s (%s) promoted as %s v%d: %s %.3f vs prompt baseline %.3f%s%s.",
         gate.best().modelId(),
         gate.best().size(),
         spec.name(),
@@ -60,6 +61,9 @@ final class OutcomeReasons {
         spec.target().metric(),
         gate.bestScore(),
         baseline,
+        spec.target().reason() == TargetReason.QUALITY || gate.verdict() == null
+            ? ""
+            : "; " + gate.verdict(),
         approval.override() ? " (gate overridden by " + approval.by() + ")" : "");
   }
 

@@ -12,6 +12,7 @@ import java.util.Map;
 /**
  * Everything a person (or the CLI) needs to know about a run: stage, open checkpoint, every score
  * so far, every decision. Returned by the {@code status} query and, at the end, as the result.
+ * {@code gateVerdict} says why the best candidate passed the gate or not (null in old runs).
  */
 public record PipelineStatus(
     String name,
@@ -29,6 +30,7 @@ public record PipelineStatus(
     Map<String, String> failedCandidates,
     String bestModel,
     Boolean gatePassed,
+    String gateVerdict,
     List<DecisionRecord> decisions,
     List<IgnoredSignal> ignoredSignals,
     List<String> notes,

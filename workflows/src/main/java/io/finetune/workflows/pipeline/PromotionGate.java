@@ -1,32 +1,150 @@
 package io.finetune.workflows.pipeline;
 
 import io.finetune.workflows.common.Scores;
+import io.finetune.workflows.eval.EvalActivities.EvalResult;
+import io.finetune.workflows.eval.EvalActivities.Usage;
+import io.finetune.workflows.spec.PipelineSpec.Target;
+import io.finetune.workflows.spec.TargetReason;
 import io.finetune.workflows.training.CandidateResult;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Locale;
+import java.util.function.Function;
 
 /**
- * Rules 7 and 10: the best candidate is the one with the highest target metric on the test set (the
- * first one trained wins a tie), and it passes the gate only when it beats the prompt baseline. A
- * person may still approve one that does not; that is recorded as an override.
+ * Rules 7 and 10: which candidate is best, and whether it passes the gate. A person may still
+ * approve one that does not; that is recorded as an override.
+ *
+ * <p>When quality is the reason to fine-tune, the best candidate has the highest target metric on
+ * the test set (the first one trained wins a tie) and passes when it beats the prompt baseline.
+ * When latency or cost is the reason, quality must still reach the target, and among the candidates
+ * that reach it the fastest (p95 latency) or cheapest (cost per 1,000 requests) is best; it passes
+ * when that figure is below the baseline's.
+ *
+ * @param verdict why it passed or not, for people; null from the quality-only gate of old runs
  */
-record PromotionGate(CandidateResult best, double bestScore, boolean passed) {
+record PromotionGate(CandidateResult best, double bestScore, boolean passed, String verdict) {
 
+  /** The gate of runs from before latency and cost were measured: quality alone. */
   static PromotionGate judge(List<CandidateResult> candidates, String metric, double baseline) {
-    if (candidates.isEmpty()) {
-      throw new IllegalArgumentException("no candidate to judge");
+    CandidateResult best = bestByQuality(candidates, metric);
+    double bestScore = score(best, metric);
+    return new PromotionGate(best, bestScore, bestScore > baseline, null);
+  }
+
+  static PromotionGate judge(List<CandidateResult> candidates, Target target, EvalResult baseline) {
+    String metric = target.metric();
+    double baselineScore = Scores.of(baseline.metrics(), metric);
+    if (target.reason() == TargetReason.QUALITY) {
+      CandidateResult best = bestByQuality(candidates, metric);
+      double s = score(best, metric);
+      boolean passed = s > baselineScore;
+      return new PromotionGate(
+          best,
+          s,
+          passed,
+          String.format(
+              Locale.ROOT,
+              "%s %s the prompt baseline: %s %.3f vs %.3f",
+              best.size(),
+              passed ? "beats" : "does NOT beat",
+              metric,
+              s,
+              baselineScore));
+    }
+    Figure figure = Figure.of(target.reason());
+    Double baselineFigure = figure.of.apply(baseline.usage());
+    List<CandidateResult> qualified =
+        candidates.stream()
+            .filter(c -> score(c, metric) >= target.score())
+            .filter(c -> figure.of.apply(c.test().usage()) != null)
+            .toList();
+    if (qualified.isEmpty()) {
+      CandidateResult best = bestByQuality(candidates, metric);
+      return new PromotionGate(
+          best,
+          score(best, metric),
+          false,
+          String.format(
+              Locale.ROOT,
+              "no candidate reaches the target %s >= %.3f with a known %s (best: %s %.3f)",
+              metric,
+              target.score(),
+              figure.name,
+              best.size(),
+              score(best, metric)));
     }
     CandidateResult best =
-        candidates.stream()
-            .max(
-                Comparator.comparingDouble((CandidateResult c) -> score(c, metric))
-                    .thenComparing(c -> -candidates.indexOf(c)))
+        qualified.stream()
+            .min(
+                Comparator.comparingDouble((CandidateResult c) -> figure.of.apply(c.test().usage()))
+                    .thenComparing(c -> -score(c, metric))
+                    .thenComparing(candidates::indexOf))
             .orElseThrow();
-    double bestScore = score(best, metric);
-    return new PromotionGate(best, bestScore, bestScore > baseline);
+    double bestFigure = figure.of.apply(best.test().usage());
+    boolean passed = baselineFigure != null && bestFigure < baselineFigure;
+    String comparison =
+        baselineFigure == null
+            ? "the prompt baseline's " + figure.name + " is unknown"
+            : String.format(
+                Locale.ROOT,
+                "%s %s vs %s for the prompt baseline",
+                figure.name,
+                figure.format(bestFigure),
+                figure.format(baselineFigure));
+    return new PromotionGate(
+        best,
+        score(best, metric),
+        passed,
+        String.format(
+            Locale.ROOT,
+            "%s reaches %s %.3f (target %.3f) and is %s: %s",
+            best.size(),
+            metric,
+            score(best, metric),
+            target.score(),
+            passed ? figure.better : "NOT " + figure.better + " than the prompt baseline",
+            comparison));
   }
 
   static double score(CandidateResult c, String metric) {
     return Scores.of(c.test().metrics(), metric);
+  }
+
+  private static CandidateResult bestByQuality(List<CandidateResult> candidates, String metric) {
+    if (candidates.isEmpty()) {
+      throw new IllegalArgumentException("no candidate to judge");
+    }
+    return candidates.stream()
+        .max(
+            Comparator.comparingDouble((CandidateResult c) -> score(c, metric))
+                .thenComparing(c -> -candidates.indexOf(c)))
+        .orElseThrow();
+  }
+
+  /** The figure a latency or cost gate compares; null when an eval did not measure it. */
+  private enum Figure {
+    LATENCY("p95 latency", "faster", u -> u == null ? null : u.latencyP95Millis()),
+    COST("cost per 1,000 requests", "cheaper", u -> u == null ? null : u.costPer1kRequests());
+
+    final String name;
+    final String better;
+    final Function<Usage, Double> of;
+
+    Figure(String name, String better, Function<Usage, Double> of) {
+      this.name = name;
+      this.better = better;
+      this.of = of;
+    }
+
+    static Figure of(TargetReason reason) {
+      return reason == TargetReason.LATENCY ? LATENCY : COST;
+    }
+
+    String format(double v) {
+      return this == LATENCY
+          ? String.format(Locale.ROOT, "%.1f ms", v)
+          : String.format(Locale.ROOT, "$%.4f", v);
+    }
   }
 }

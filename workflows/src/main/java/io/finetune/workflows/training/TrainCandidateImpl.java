@@ -48,7 +48,15 @@ public class TrainCandidateImpl implements TrainCandidate {
     for (DatasetRef set : r.evalSets()) {
       sets.put(set.name(), eval.evaluate(evalRequest(r, model.modelId(), set)));
     }
-    return new CandidateResult(r.size(), r.baseModel(), jobId, model.modelId(), test, sets);
+    return new CandidateResult(
+        r.size(),
+        r.baseModel(),
+        jobId,
+        model.modelId(),
+        test,
+        sets,
+        model.trainedTokens(),
+        model.trainingCost());
   }
 
   /**

@@ -50,5 +50,13 @@ public interface TrainingActivities {
   /** A training poll's heartbeat: the provider's job, its status and its latest event. */
   record JobProgress(String jobId, String status, String latestEvent) {}
 
-  record TrainedModel(String jobId, String modelId, long trainedTokens) {}
+  /**
+   * The job's model, the tokens it trained and their cost by the provider's price table for the
+   * base model (null when the table has no price, and in histories from before it was priced).
+   */
+  record TrainedModel(String jobId, String modelId, long trainedTokens, Double trainingCost) {
+    public TrainedModel(String jobId, String modelId, long trainedTokens) {
+      this(jobId, modelId, trainedTokens, null);
+    }
+  }
 }

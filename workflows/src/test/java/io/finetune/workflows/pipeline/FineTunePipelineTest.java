@@ -169,6 +169,32 @@ class FineTunePipelineTest {
   }
 
   @Test
+  void withLatencyAsTheReasonTheFastestCandidateReachingTheTargetIsPromoted() throws Exception {
+    activities.exactMatchByModel.put("local-large", 0.95);
+    activities.p95ByModel.put("local-large", 40.0);
+    activities.p95ByModel.put("ft:local-small", 4.0);
+    activities.p95ByModel.put("ft:local-medium", 9.0);
+    activities.exactMatchByModel.put("ft:local-small", 0.91);
+    FineTunePipeline p =
+        start(
+            "latency-gate",
+            FakeActivities.spec(List.of(Size.SMALL, Size.MEDIUM), List.of(), TargetReason.LATENCY));
+    awaitCheckpoint(p, Checkpoint.DATA_REVIEW);
+    p.decide(new Decision(Checkpoint.DATA_REVIEW.id(), "approve", "alice", null));
+
+    PipelineStatus promotion = awaitCheckpoint(p, Checkpoint.PROMOTION);
+
+    // medium has the better score (0.92), but small reaches the target (0.9) and is faster.
+    assertEquals("ft:local-small", promotion.bestModel());
+    assertTrue(promotion.gatePassed());
+    assertTrue(promotion.gateVerdict().contains("4.0 ms vs 40.0 ms"), promotion.gateVerdict());
+    p.decide(new Decision(Checkpoint.PROMOTION.id(), "approve", "bob", null));
+    PipelineStatus done = result(p);
+    assertEquals(Outcome.PROMOTED, done.outcome());
+    assertTrue(done.outcomeReason().contains("faster"), done.outcomeReason());
+  }
+
+  @Test
   void rejectionAtDataReviewEndsTheRunWithoutTraining() throws Exception {
     FineTunePipeline p = start("rejected", List.of(Size.SMALL), List.of());
     awaitCheckpoint(p, Checkpoint.DATA_REVIEW);
