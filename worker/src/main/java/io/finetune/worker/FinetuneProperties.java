@@ -187,9 +187,9 @@ public class FinetuneProperties {
 
   /** How long the local models take to answer, by size (tuned models as their base). */
   public static class Latency {
-    private Duration small = Duration.ofMillis(2);
-    private Duration medium = Duration.ofMillis(6);
-    private Duration large = Duration.ofMillis(15);
+    private Duration small = Duration.ofMillis(3);
+    private Duration medium = Duration.ofMillis(10);
+    private Duration large = Duration.ofMillis(30);
 
     public Duration getSmall() {
       return small;

@@ -9,9 +9,9 @@ import java.util.Objects;
  * between a large prompted model and a small tuned one. A tuned model answers as fast as its base.
  */
 public record ServingLatency(Duration small, Duration medium, Duration large) {
-  /** Small 2 ms, medium 6 ms, large 15 ms: the ratios of 8B, 70B and frontier-class models. */
+  /** Small 3 ms, medium 10 ms, large 30 ms: roughly the ratios of 8B, 70B and larger models. */
   public static final ServingLatency DEFAULT =
-      new ServingLatency(Duration.ofMillis(2), Duration.ofMillis(6), Duration.ofMillis(15));
+      new ServingLatency(Duration.ofMillis(3), Duration.ofMillis(10), Duration.ofMillis(30));
 
   public static final ServingLatency NONE =
       new ServingLatency(Duration.ZERO, Duration.ZERO, Duration.ZERO);
