@@ -50,6 +50,13 @@ public class FakeActivities
   /** Cost per 1,000 requests by model (default: unknown). */
   public final Map<String, Double> costByModel = new LinkedHashMap<>();
 
+  /** Checkpoints a job's provider keeps, newest first (default: none). */
+  public final Map<String, List<Checkpoint>> checkpointsByJob = new LinkedHashMap<>();
+
+  public final List<SplitRequest> splitRequests = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+  public final List<StartJobRequest> startJobs = new java.util.concurrent.CopyOnWriteArrayList<>();
+
   /** Jobs that keep running until their activity is cancelled. */
   public final java.util.Set<String> endlessJobs =
       java.util.Collections.synchronizedSet(new java.util.HashSet<>());
@@ -134,7 +141,14 @@ public class FakeActivities
   @Override
   public SplitResult split(SplitRequest request) {
     calls.add("split");
-    return new SplitResult(ref("train", 900), ref("test", 100), 3, 0, Map.of("corner-cases", 0));
+    splitRequests.add(request);
+    return new SplitResult(
+        ref("train", 900),
+        ref("test", 100),
+        3,
+        0,
+        Map.of("corner-cases", 0),
+        request.validationFraction() > 0 ? ref("validation", 90) : null);
   }
 
   @Override
@@ -183,7 +197,15 @@ public class FakeActivities
   @Override
   public String startJob(StartJobRequest request) {
     calls.add("startJob " + request.baseModel());
-    return "job-" + request.baseModel();
+    startJobs.add(request);
+    boolean swept = request.suffix() != null && request.suffix().contains("-");
+    return "job-" + request.baseModel() + (swept ? "-" + request.suffix() : "");
+  }
+
+  @Override
+  public List<Checkpoint> listCheckpoints(CheckpointsRequest request) {
+    calls.add("listCheckpoints " + request.jobId());
+    return checkpointsByJob.getOrDefault(request.jobId(), List.of());
   }
 
   @Override

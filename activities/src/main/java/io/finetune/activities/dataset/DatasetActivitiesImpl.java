@@ -139,20 +139,30 @@ public class DatasetActivitiesImpl implements DatasetActivities {
     keys.sort(
         Comparator.comparing(
             k -> ArtifactStore.sha256Hex((r.seed() + ":" + k).getBytes(StandardCharsets.UTF_8))));
+    // The first groups in that seeded order are the test set, the next ones the validation set.
     long wanted = Math.round(rows.size() * r.testFraction());
+    long validationWanted = Math.round(rows.size() * r.validationFraction());
     Set<String> testKeys = new HashSet<>();
+    Set<String> validationKeys = new HashSet<>();
     int testRows = 0;
+    int validationRows = 0;
     for (String k : keys) {
-      if (testRows >= wanted) {
+      if (testRows < wanted) {
+        testKeys.add(k);
+        testRows += groups.get(k).size();
+      } else if (validationRows < validationWanted) {
+        validationKeys.add(k);
+        validationRows += groups.get(k).size();
+      } else {
         break;
       }
-      testKeys.add(k);
-      testRows += groups.get(k).size();
     }
     List<Row> train = new ArrayList<>();
     List<Row> test = new ArrayList<>();
+    List<Row> validation = new ArrayList<>();
     for (Row row : rows) {
-      (testKeys.contains(Rows.normalize(row.input())) ? test : train).add(row);
+      String key = Rows.normalize(row.input());
+      (testKeys.contains(key) ? test : validationKeys.contains(key) ? validation : train).add(row);
     }
     Set<String> trainInputs = new HashSet<>();
     train.forEach(row -> trainInputs.add(Rows.normalize(row.input())));
@@ -172,8 +182,12 @@ public class DatasetActivitiesImpl implements DatasetActivities {
         Rows.write(store, EvalSetRole.TEST_NAME, test),
         rows.size() - groups.size(),
         leaks,
-        evalLeaks);
+        evalLeaks,
+        validation.isEmpty() ? null : Rows.write(store, VALIDATION_NAME, validation));
   }
+
+  /** The validation set's dataset name. */
+  static final String VALIDATION_NAME = "validation";
 
   @Override
   public DataReport profile(ProfileRequest r) {

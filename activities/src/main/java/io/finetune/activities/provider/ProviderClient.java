@@ -141,6 +141,25 @@ public final class ProviderClient {
     return send("fine_tuning/jobs/{id}/events", new Request.Builder().url(url).get());
   }
 
+  /**
+   * The job's checkpoints, newest first; an empty list from a server without the endpoint (an
+   * OpenAI-compatible server may train but keep no checkpoints).
+   */
+  public JsonNode listJobCheckpoints(String jobId) {
+    try {
+      return send(
+          "fine_tuning/jobs/{id}/checkpoints",
+          new Request.Builder().url(url("fine_tuning/jobs/" + jobId + "/checkpoints")).get());
+    } catch (ApplicationFailure e) {
+      if (e.getOriginalMessage().contains(" answered 404 ")) {
+        ObjectNode none = JSON.createObjectNode();
+        none.putArray("data");
+        return none;
+      }
+      throw e;
+    }
+  }
+
   public JsonNode cancelJob(String jobId) {
     return send(
         "fine_tuning/jobs/{id}/cancel",

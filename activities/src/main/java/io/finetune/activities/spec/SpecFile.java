@@ -32,9 +32,16 @@ record SpecFile(
       @JsonFormat(with = JsonFormat.Feature.ACCEPT_SINGLE_VALUE_AS_ARRAY) List<String> sizes,
       Map<String, String> baseModels,
       String promptModel,
-      Integer epochs) {}
+      Integer epochs,
+      Sweep sweep) {}
 
-  record Split(Double testFraction, Long seed) {}
+  record Sweep(
+      @JsonFormat(with = JsonFormat.Feature.ACCEPT_SINGLE_VALUE_AS_ARRAY) List<Integer> epochs,
+      @JsonFormat(with = JsonFormat.Feature.ACCEPT_SINGLE_VALUE_AS_ARRAY)
+          List<Double> learningRateMultiplier,
+      Integer maxCandidates) {}
+
+  record Split(Double testFraction, Long seed, Double validationFraction) {}
 
   record Approval(List<String> approvers) {}
 

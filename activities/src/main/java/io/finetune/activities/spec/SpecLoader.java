@@ -29,6 +29,12 @@ import java.util.stream.Collectors;
  * workflow history is complete, typed and unambiguous. Runs where files are: in the CLI.
  */
 public final class SpecLoader {
+  /** A tenth of the rows scores the provider's checkpoints (apart from the test set). */
+  static final double DEFAULT_VALIDATION_FRACTION = 0.10;
+
+  /** How many candidates a sweep may train unless the spec says otherwise. */
+  static final int DEFAULT_MAX_CANDIDATES = 12;
+
   public static final String LOCAL_PROVIDER = "local";
   private static final List<String> SIZES = Arrays.stream(Size.values()).map(Size::id).toList();
   private static final List<String> TARGET_REASONS =
@@ -207,6 +213,34 @@ public final class SpecLoader {
       p.add("split.testFraction", "must be between 0.05 and 0.10 (rule 5), was " + testFraction);
     }
     long seed = raw.split() == null || raw.split().seed() == null ? 42 : raw.split().seed();
+    double validationFraction =
+        raw.split() == null || raw.split().validationFraction() == null
+            ? DEFAULT_VALIDATION_FRACTION
+            : raw.split().validationFraction();
+    if (validationFraction < 0 || validationFraction > 0.3) {
+      p.add(
+          "split.validationFraction",
+          "must be between 0 (no validation set) and 0.3, was " + validationFraction);
+    }
+    PipelineSpec.Sweep sweep = sweep(p, model == null ? null : model.sweep());
+    if (sweep != null) {
+      int variants =
+          Math.max(1, sweep.epochs().size()) * Math.max(1, sweep.learningRateMultiplier().size());
+      int perSize = sizes.contains("auto") ? 1 : sizes.size();
+      if (variants * perSize > sweep.maxCandidates()) {
+        p.add(
+            "model.sweep",
+            String.format(
+                Locale.ROOT,
+                "%d candidates (%d size%s x %d combinations of epochs and learningRateMultiplier)"
+                    + " exceed the budget maxCandidates %d: sweep fewer values or raise it",
+                variants * perSize,
+                perSize,
+                perSize == 1 ? "" : "s",
+                variants,
+                sweep.maxCandidates()));
+      }
+    }
     List<String> approvers =
         raw.approval() == null || raw.approval().approvers() == null
             ? List.of()
@@ -231,11 +265,45 @@ public final class SpecLoader {
             sizes.contains("auto") ? List.of() : sizes.stream().map(Size::of).toList(),
             Map.copyOf(baseModels),
             promptModel,
-            epochs),
+            epochs,
+            sweep),
         provider,
-        new PipelineSpec.Split(testFraction, seed),
+        new PipelineSpec.Split(testFraction, seed, validationFraction),
         new PipelineSpec.Approval(List.copyOf(approvers)),
         drift);
+  }
+
+  /** The sweep as written, checked; null when the spec has none. */
+  private static PipelineSpec.Sweep sweep(Problems p, SpecFile.Sweep raw) {
+    if (raw == null) {
+      return null;
+    }
+    List<Integer> epochs = raw.epochs() == null ? List.of() : raw.epochs();
+    List<Double> rates =
+        raw.learningRateMultiplier() == null ? List.of() : raw.learningRateMultiplier();
+    for (Integer e : epochs) {
+      if (e == null || e < 1 || e > 50) {
+        p.add("model.sweep.epochs", "each must be between 1 and 50, was " + e);
+      }
+    }
+    for (Double lr : rates) {
+      if (lr == null || lr <= 0 || lr > 10) {
+        p.add(
+            "model.sweep.learningRateMultiplier", "each must be above 0 and at most 10, was " + lr);
+      }
+    }
+    if (epochs.size() != epochs.stream().distinct().count()
+        || rates.size() != rates.stream().distinct().count()) {
+      p.add("model.sweep", "lists a value twice: each combination is trained once");
+    }
+    if (epochs.isEmpty() && rates.isEmpty()) {
+      p.add("model.sweep", "names neither epochs nor learningRateMultiplier values to sweep");
+    }
+    int budget = raw.maxCandidates() == null ? DEFAULT_MAX_CANDIDATES : raw.maxCandidates();
+    if (budget < 1) {
+      p.add("model.sweep.maxCandidates", "must be at least 1, was " + budget);
+    }
+    return new PipelineSpec.Sweep(epochs, rates, budget);
   }
 
   private static double fraction(Problems p, String field, Double value, double dflt) {

@@ -21,7 +21,11 @@ import io.temporal.client.ActivityCompletionException;
 import io.temporal.failure.ApplicationFailure;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -110,8 +114,17 @@ public class TrainingActivitiesImpl implements TrainingActivities {
     body.putObject("metadata").put(EXECUTION_KEY, r.executionKey());
     ObjectNode method = body.putObject("method").put("type", "supervised");
     ObjectNode supervised = method.putObject("supervised");
-    if (r.epochs() != null) {
-      supervised.putObject("hyperparameters").put("n_epochs", r.epochs());
+    if (r.epochs() != null || r.learningRateMultiplier() != null) {
+      ObjectNode hp = supervised.putObject("hyperparameters");
+      if (r.epochs() != null) {
+        hp.put("n_epochs", r.epochs());
+      }
+      if (r.learningRateMultiplier() != null) {
+        hp.put("learning_rate_multiplier", r.learningRateMultiplier());
+      }
+    }
+    if (r.validationFileId() != null) {
+      body.put("validation_file", r.validationFileId());
     }
     return client.createJob(body).path("id").asText();
   }
@@ -188,6 +201,30 @@ public class TrainingActivitiesImpl implements TrainingActivities {
         throw new IllegalStateException("interrupted while waiting for " + r.jobId(), e);
       }
     }
+  }
+
+  @Override
+  public List<Checkpoint> listCheckpoints(CheckpointsRequest r) {
+    ProviderClient client = providers.client(r.provider());
+    List<Checkpoint> out = new ArrayList<>();
+    for (JsonNode c : client.listJobCheckpoints(r.jobId()).path("data")) {
+      Map<String, Double> metrics = new TreeMap<>();
+      c.path("metrics")
+          .fields()
+          .forEachRemaining(
+              m -> {
+                if (m.getValue().isNumber()) {
+                  metrics.put(m.getKey(), m.getValue().asDouble());
+                }
+              });
+      out.add(
+          new Checkpoint(
+              c.path("fine_tuned_model_checkpoint").asText(),
+              c.path("step_number").asLong(),
+              metrics));
+    }
+    out.sort(Comparator.comparingLong(Checkpoint::step).reversed());
+    return out;
   }
 
   /** What training {@code tokens} on {@code baseModel} costs; null when the table has no price. */

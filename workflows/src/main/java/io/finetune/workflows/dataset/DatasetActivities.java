@@ -18,7 +18,10 @@ public interface DatasetActivities {
    */
   DatasetRef importDataset(ImportRequest request);
 
-  /** Seeded, stable hold-out split; duplicates stay on one side, leakage is counted. */
+  /**
+   * Seeded, stable hold-out split into train, test and (when asked) validation; duplicates stay on
+   * one side, leakage is counted.
+   */
   SplitResult split(SplitRequest request);
 
   /** The data report for the review checkpoint (JSON + Markdown in the artifact store). */
@@ -32,14 +35,41 @@ public interface DatasetActivities {
       List<String> outputFields,
       boolean labelsRequired) {}
 
-  record SplitRequest(DatasetRef data, double testFraction, long seed, List<DatasetRef> evalSets) {}
+  /**
+   * {@code validationFraction}: the share of all rows set apart from training for scoring the
+   * provider's checkpoints (0: none).
+   */
+  record SplitRequest(
+      DatasetRef data,
+      double testFraction,
+      long seed,
+      List<DatasetRef> evalSets,
+      double validationFraction) {
 
+    public SplitRequest(
+        DatasetRef data, double testFraction, long seed, List<DatasetRef> evalSets) {
+      this(data, testFraction, seed, evalSets, 0);
+    }
+  }
+
+  /** {@code validation}: null when none was asked for (and in histories from before it). */
   record SplitResult(
       DatasetRef train,
       DatasetRef test,
       int duplicateRows,
       int trainTestLeaks,
-      Map<String, Integer> evalSetLeaks) {}
+      Map<String, Integer> evalSetLeaks,
+      DatasetRef validation) {
+
+    public SplitResult(
+        DatasetRef train,
+        DatasetRef test,
+        int duplicateRows,
+        int trainTestLeaks,
+        Map<String, Integer> evalSetLeaks) {
+      this(train, test, duplicateRows, trainTestLeaks, evalSetLeaks, null);
+    }
+  }
 
   record ProfileRequest(
       DatasetRef data,

@@ -17,6 +17,7 @@ import io.finetune.workflows.registry.RegistryActivities;
 import io.finetune.workflows.registry.RegistryActivities.ModelVersion;
 import io.finetune.workflows.registry.RegistryActivities.PromoteRequest;
 import io.finetune.workflows.spec.PipelineSpec;
+import io.finetune.workflows.spec.PipelineSpec.Variant;
 import io.finetune.workflows.spec.Size;
 import io.finetune.workflows.spec.TargetReason;
 import io.finetune.workflows.training.CandidateRequest;
@@ -65,6 +66,7 @@ public class FineTunePipelineImpl implements FineTunePipeline {
   private DataReport dataReport;
   private Training training = Training.NOT_STARTED;
   private Ending ending;
+  private boolean sweepsAndCheckpoints;
 
   /** The prompt baseline's scores on the test set and on each eval set. */
   private record Baseline(EvalResult test, Map<String, EvalResult> evalSets) {}
@@ -152,11 +154,22 @@ public class FineTunePipelineImpl implements FineTunePipeline {
     return new Datasets(train, evalSets);
   }
 
-  /** Rule 5: a seeded, stable hold-out, with leakage into it counted. */
+  /**
+   * Rule 5: a seeded, stable hold-out, with leakage into it counted. Version 1 also sets a
+   * validation set apart, for choosing among the provider's checkpoints, and trains the spec's
+   * sweep; before it, neither existed.
+   */
   private SplitResult splitOffTestSet(Datasets data) {
+    sweepsAndCheckpoints =
+        Workflow.getVersion("sweeps-and-validation-split", Workflow.DEFAULT_VERSION, 1)
+            != Workflow.DEFAULT_VERSION;
     return dataset.split(
         new SplitRequest(
-            data.train(), spec.split().testFraction(), spec.split().seed(), data.evalSets()));
+            data.train(),
+            spec.split().testFraction(),
+            spec.split().seed(),
+            data.evalSets(),
+            sweepsAndCheckpoints ? spec.split().validationFraction() : 0));
   }
 
   /** Rules 1 and 2: the prompt comes first and is the reference every candidate must beat. */
@@ -199,27 +212,40 @@ public class FineTunePipelineImpl implements FineTunePipeline {
   }
 
   /**
-   * Rules 6 and 7: one child per size, trained in parallel; a failed one does not stop the rest.
+   * Rules 6 and 7: one child per size (and per combination of the spec's sweep), trained in
+   * parallel; a failed one does not stop the rest.
    */
   private Training trainCandidates(List<DatasetRef> evalSets) {
     List<Size> sizes = SizePolicy.choose(spec.model(), split.train().rows());
     if (spec.model().sizeIsAuto()) {
       log.info("model.sizes is auto: {} training rows -> {}", split.train().rows(), sizes);
     }
+    List<Variant> variants =
+        sweepsAndCheckpoints
+            ? spec.model().variants()
+            : List.of(new Variant(spec.model().epochs(), null));
     training = new Training(sizes, List.of(), Map.of(), null); // shown while they train
-    Map<Size, Promise<CandidateResult>> running = new LinkedHashMap<>();
+    Map<String, Promise<CandidateResult>> running = new LinkedHashMap<>();
     for (Size size : sizes) {
-      TrainCandidate child =
-          Workflow.newChildWorkflowStub(
-              TrainCandidate.class,
-              ChildWorkflowOptions.newBuilder()
-                  .setWorkflowId(Workflow.getInfo().getWorkflowId() + "-train-" + size.id())
-                  .build());
-      running.put(size, Async.function(child::train, candidateRequest(size, evalSets)));
+      for (Variant variant : variants) {
+        String label = variant.label();
+        String key = label.isEmpty() || variants.size() == 1 ? size.id() : size.id() + "-" + label;
+        TrainCandidate child =
+            Workflow.newChildWorkflowStub(
+                TrainCandidate.class,
+                ChildWorkflowOptions.newBuilder()
+                    .setWorkflowId(Workflow.getInfo().getWorkflowId() + "-train-" + key)
+                    .build());
+        running.put(
+            key,
+            Async.function(
+                child::train,
+                candidateRequest(size, variants.size() == 1 ? null : variant, evalSets)));
+      }
     }
     List<CandidateResult> candidates = new ArrayList<>();
     Map<String, String> failed = new LinkedHashMap<>();
-    for (Map.Entry<Size, Promise<CandidateResult>> r : running.entrySet()) {
+    for (Map.Entry<String, Promise<CandidateResult>> r : running.entrySet()) {
       try {
         candidates.add(r.getValue().get());
       } catch (ChildWorkflowFailure e) {
@@ -227,7 +253,7 @@ public class FineTunePipelineImpl implements FineTunePipeline {
           throw cancelled; // the run is being cancelled: not a candidate that failed
         }
         String why = innermostMessage(e);
-        failed.put(r.getKey().id(), why);
+        failed.put(r.getKey(), why);
         log.warn("Candidate {} failed: {}", r.getKey(), why);
       }
     }
@@ -371,7 +397,8 @@ public class FineTunePipelineImpl implements FineTunePipeline {
     return new EvalRequest(spec.provider(), model, spec.prompt(), data, spec.outputFields());
   }
 
-  private CandidateRequest candidateRequest(Size size, List<DatasetRef> evalSets) {
+  /** The child's request; {@code variant} null when the spec sweeps nothing. */
+  private CandidateRequest candidateRequest(Size size, Variant variant, List<DatasetRef> evalSets) {
     return new CandidateRequest(
         spec.name(),
         size,
@@ -383,7 +410,11 @@ public class FineTunePipelineImpl implements FineTunePipeline {
         split.test(),
         evalSets,
         spec.split().seed(),
-        spec.model().epochs());
+        variant == null ? spec.model().epochs() : variant.epochs(),
+        split.validation(),
+        spec.target().metric(),
+        variant == null ? null : variant.learningRateMultiplier(),
+        variant == null ? "" : variant.label());
   }
 
   /** The innermost failure says why (e.g. the provider's reason for failing the job). */

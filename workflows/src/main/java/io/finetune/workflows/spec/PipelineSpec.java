@@ -65,11 +65,20 @@ public record PipelineSpec(
    * base model for each size, and the model that runs the prompt baseline.
    */
   public record Model(
-      List<Size> sizes, Map<String, String> baseModels, String promptModel, Integer epochs) {
+      List<Size> sizes,
+      Map<String, String> baseModels,
+      String promptModel,
+      Integer epochs,
+      Sweep sweep) {
 
     public Model {
       sizes = sizes == null ? List.of() : List.copyOf(sizes);
       baseModels = baseModels == null ? Map.of() : Map.copyOf(baseModels);
+    }
+
+    public Model(
+        List<Size> sizes, Map<String, String> baseModels, String promptModel, Integer epochs) {
+      this(sizes, baseModels, promptModel, epochs, null);
     }
 
     /** Histories and registries written before sizes were typed say {@code ["auto"]}. */
@@ -78,12 +87,36 @@ public record PipelineSpec(
         @JsonProperty("sizes") List<String> sizes,
         @JsonProperty("baseModels") Map<String, String> baseModels,
         @JsonProperty("promptModel") String promptModel,
-        @JsonProperty("epochs") Integer epochs) {
+        @JsonProperty("epochs") Integer epochs,
+        @JsonProperty("sweep") Sweep sweep) {
       List<Size> typed =
           sizes == null
               ? List.of()
               : sizes.stream().filter(s -> !s.equalsIgnoreCase("auto")).map(Size::of).toList();
-      return new Model(typed, baseModels, promptModel, epochs);
+      return new Model(typed, baseModels, promptModel, epochs, sweep);
+    }
+
+    /**
+     * The hyperparameters each size is trained with: every combination of the sweep, or the one the
+     * spec names (the provider's defaults when it names none).
+     */
+    public List<Variant> variants() {
+      if (sweep == null || sweep.isEmpty()) {
+        return List.of(new Variant(epochs, null));
+      }
+      List<Integer> es =
+          sweep.epochs().isEmpty() ? java.util.Collections.singletonList(epochs) : sweep.epochs();
+      List<Double> lrs =
+          sweep.learningRateMultiplier().isEmpty()
+              ? java.util.Collections.singletonList(null)
+              : sweep.learningRateMultiplier();
+      List<Variant> out = new ArrayList<>();
+      for (Integer e : es) {
+        for (Double lr : lrs) {
+          out.add(new Variant(e, lr));
+        }
+      }
+      return out;
     }
 
     /** True when the spec leaves the size to the pipeline (rule 6). */
@@ -97,8 +130,56 @@ public record PipelineSpec(
     }
   }
 
-  /** The held-out test set: its share of the rows and the seed that picks it. */
-  public record Split(double testFraction, long seed) {}
+  /**
+   * Hyperparameters to sweep: each combination of epochs and learning-rate multiplier is one
+   * candidate per size, at most {@code maxCandidates} in all (the budget). An empty list keeps the
+   * spec's value (or the provider's default).
+   */
+  public record Sweep(
+      List<Integer> epochs, List<Double> learningRateMultiplier, int maxCandidates) {
+    public Sweep {
+      epochs = epochs == null ? List.of() : List.copyOf(epochs);
+      learningRateMultiplier =
+          learningRateMultiplier == null ? List.of() : List.copyOf(learningRateMultiplier);
+    }
+
+    boolean isEmpty() {
+      return epochs.isEmpty() && learningRateMultiplier.isEmpty();
+    }
+  }
+
+  /**
+   * One set of hyperparameters a size is trained with; null values leave the provider's default.
+   */
+  public record Variant(Integer epochs, Double learningRateMultiplier) {
+    /** A short name for ids and tables, e.g. {@code e3-lr0.5}; empty for provider defaults. */
+    public String label() {
+      StringBuilder sb = new StringBuilder();
+      if (epochs != null) {
+        sb.append('e').append(epochs);
+      }
+      if (learningRateMultiplier != null) {
+        sb.append(sb.length() == 0 ? "" : "-")
+            .append("lr")
+            .append(
+                java.math.BigDecimal.valueOf(learningRateMultiplier)
+                    .stripTrailingZeros()
+                    .toPlainString());
+      }
+      return sb.toString();
+    }
+  }
+
+  /**
+   * The held-out test set (its share of the rows and the seed that picks it) and the validation set
+   * the provider scores checkpoints on, taken from the rest: apart from the test set, which stays
+   * for the final comparison. 0: no validation set (and in histories from before it).
+   */
+  public record Split(double testFraction, long seed, double validationFraction) {
+    public Split(double testFraction, long seed) {
+      this(testFraction, seed, 0);
+    }
+  }
 
   /** Who may decide at checkpoints; empty means anyone. */
   public record Approval(List<String> approvers) {
@@ -132,7 +213,8 @@ public record PipelineSpec(
 
   /** The same spec training other sizes (none: one recommended from the dataset size). */
   public PipelineSpec withSizes(List<Size> sizes) {
-    Model other = new Model(sizes, model.baseModels(), model.promptModel(), model.epochs());
+    Model other =
+        new Model(sizes, model.baseModels(), model.promptModel(), model.epochs(), model.sweep());
     return new PipelineSpec(
         name,
         dataset,

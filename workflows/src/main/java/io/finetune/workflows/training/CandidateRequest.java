@@ -4,7 +4,12 @@ import io.finetune.workflows.common.DatasetRef;
 import io.finetune.workflows.spec.Size;
 import java.util.List;
 
-/** What one candidate trains on and is evaluated on. */
+/**
+ * What one candidate trains on and is evaluated on. {@code validation} (null: none) goes up with
+ * the training file, and the provider's checkpoints are scored on it by {@code selectionMetric};
+ * {@code variant} names the sweep's combination ({@code epochs}, {@code learningRateMultiplier}),
+ * empty without a sweep. The last four are null in histories from before checkpoints and sweeps.
+ */
 public record CandidateRequest(
     String name,
     Size size,
@@ -16,4 +21,39 @@ public record CandidateRequest(
     DatasetRef test,
     List<DatasetRef> evalSets,
     long seed,
-    Integer epochs) {}
+    Integer epochs,
+    DatasetRef validation,
+    String selectionMetric,
+    Double learningRateMultiplier,
+    String variant) {
+
+  public CandidateRequest(
+      String name,
+      Size size,
+      String baseModel,
+      String provider,
+      String prompt,
+      List<String> outputFields,
+      DatasetRef train,
+      DatasetRef test,
+      List<DatasetRef> evalSets,
+      long seed,
+      Integer epochs) {
+    this(
+        name,
+        size,
+        baseModel,
+        provider,
+        prompt,
+        outputFields,
+        train,
+        test,
+        evalSets,
+        seed,
+        epochs,
+        null,
+        null,
+        null,
+        null);
+  }
+}

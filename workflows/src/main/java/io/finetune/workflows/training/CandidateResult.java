@@ -6,8 +6,10 @@ import java.util.Map;
 
 /**
  * A trained candidate, its fast-eval scores on the test set and on each eval set, and what its
- * training took: tokens trained and their cost by the provider's price table (null when unknown,
- * and in histories from before it was measured).
+ * training took: tokens trained and their cost by the provider's price table (null when unknown).
+ * {@code variant} names its sweep combination (empty or null without a sweep); {@code checkpoint}
+ * says which of the job's checkpoints it is and why (null when the job's final model was taken
+ * without a choice). Fields after {@code evalSets} are null in histories from before them.
  */
 public record CandidateResult(
     Size size,
@@ -17,7 +19,9 @@ public record CandidateResult(
     EvalResult test,
     Map<String, EvalResult> evalSets,
     Long trainedTokens,
-    Double trainingCost) {
+    Double trainingCost,
+    String variant,
+    CheckpointChoice checkpoint) {
 
   public CandidateResult(
       Size size,
@@ -26,6 +30,17 @@ public record CandidateResult(
       String modelId,
       EvalResult test,
       Map<String, EvalResult> evalSets) {
-    this(size, baseModel, jobId, modelId, test, evalSets, null, null);
+    this(size, baseModel, jobId, modelId, test, evalSets, null, null, null, null);
   }
+
+  /** The size and, with a sweep, the combination: e.g. {@code small} or {@code small e3-lr0.5}. */
+  public String label() {
+    return variant == null || variant.isEmpty() ? size.id() : size.id() + " " + variant;
+  }
+
+  /**
+   * The checkpoint chosen on the validation set: its step, its score there by {@code metric}, and
+   * how many checkpoints were scored.
+   */
+  public record CheckpointChoice(long step, String metric, double validationScore, int scored) {}
 }

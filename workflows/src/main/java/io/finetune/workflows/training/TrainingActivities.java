@@ -5,6 +5,7 @@ import io.finetune.workflows.common.ArtifactRef;
 import io.finetune.workflows.common.DatasetRef;
 import io.temporal.activity.ActivityInterface;
 import java.util.List;
+import java.util.Map;
 
 /** Fine-tuning through an OpenAI-compatible provider; each step is safe to retry. */
 @ActivityInterface
@@ -28,6 +29,12 @@ public interface TrainingActivities {
   /** Polls the job, heartbeating its status, until it succeeds (or fails, non-retryably). */
   TrainedModel awaitJob(AwaitJobRequest request);
 
+  /**
+   * The job's checkpoints the provider keeps (OpenAI: the last epochs'), newest first; empty when
+   * the provider has none or no such endpoint.
+   */
+  List<Checkpoint> listCheckpoints(CheckpointsRequest request);
+
   record TrainingFileRequest(DatasetRef train, String prompt, List<String> outputFields) {}
 
   /**
@@ -36,6 +43,10 @@ public interface TrainingActivities {
    */
   record UploadRequest(String provider, ArtifactRef file, String executionKey) {}
 
+  /**
+   * {@code validationFileId} and {@code learningRateMultiplier} are null for none (the provider's
+   * default), and in histories from before checkpoints and sweeps.
+   */
   record StartJobRequest(
       String provider,
       String baseModel,
@@ -43,7 +54,26 @@ public interface TrainingActivities {
       String suffix,
       long seed,
       Integer epochs,
-      @JsonAlias("attemptKey") String executionKey) {}
+      @JsonAlias("attemptKey") String executionKey,
+      String validationFileId,
+      Double learningRateMultiplier) {
+
+    public StartJobRequest(
+        String provider,
+        String baseModel,
+        String fileId,
+        String suffix,
+        long seed,
+        Integer epochs,
+        String executionKey) {
+      this(provider, baseModel, fileId, suffix, seed, epochs, executionKey, null, null);
+    }
+  }
+
+  record CheckpointsRequest(String provider, String jobId) {}
+
+  /** A servable snapshot of a job's model, at a training step, with the provider's metrics. */
+  record Checkpoint(String modelId, long step, Map<String, Double> metrics) {}
 
   record AwaitJobRequest(String provider, String jobId) {}
 

@@ -41,6 +41,7 @@ class ActivityStubsTest {
                 "PrepareTrainingFile",
                 "UploadTrainingFile",
                 "StartJob",
+                "ListCheckpoints",
                 "Promote",
                 "Current",
                 "Compare",

@@ -13,12 +13,15 @@ import io.finetune.workflows.common.FinetuneSearchAttributes;
 import io.finetune.workflows.spec.PipelineSpec;
 import io.finetune.workflows.spec.Size;
 import io.finetune.workflows.spec.TargetReason;
+import io.finetune.workflows.training.CandidateResult;
+import io.finetune.workflows.training.TrainingActivities;
 import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowOptions;
 import io.temporal.client.WorkflowStub;
 import io.temporal.client.WorkflowUpdateException;
 import io.temporal.testing.TestWorkflowEnvironment;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Predicate;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -192,6 +195,122 @@ class FineTunePipelineTest {
     PipelineStatus done = result(p);
     assertEquals(Outcome.PROMOTED, done.outcome());
     assertTrue(done.outcomeReason().contains("faster"), done.outcomeReason());
+  }
+
+  /** The spec with a sweep and a validation set. */
+  private static PipelineSpec sweeping(
+      PipelineSpec s, PipelineSpec.Sweep sweep, double validationFraction) {
+    return new PipelineSpec(
+        s.name(),
+        s.dataset(),
+        s.outputFields(),
+        s.evalSets(),
+        s.prompt(),
+        s.target(),
+        new PipelineSpec.Model(
+            s.model().sizes(), s.model().baseModels(), s.model().promptModel(), null, sweep),
+        s.provider(),
+        new PipelineSpec.Split(s.split().testFraction(), s.split().seed(), validationFraction),
+        s.approval(),
+        s.drift());
+  }
+
+  @Test
+  void aSweepTrainsEveryCombinationOfEverySizeAsItsOwnCandidate() throws Exception {
+    activities.exactMatchByModel.put("ft:local-small-triage-e3-lr2", 0.95);
+    FineTunePipeline p =
+        start(
+            "sweep",
+            sweeping(
+                FakeActivities.spec(List.of(Size.SMALL, Size.MEDIUM), List.of()),
+                new PipelineSpec.Sweep(List.of(2, 3), List.of(0.5, 2.0), 8),
+                0));
+    awaitCheckpoint(p, Checkpoint.DATA_REVIEW);
+    p.decide(new Decision(Checkpoint.DATA_REVIEW.id(), "approve", "alice", null));
+
+    PipelineStatus promotion = awaitCheckpoint(p, Checkpoint.PROMOTION);
+
+    assertEquals(8, promotion.candidates().size());
+    assertEquals(
+        List.of("small e2-lr0.5", "small e2-lr2", "small e3-lr0.5", "small e3-lr2"),
+        promotion.candidates().stream().map(CandidateResult::label).toList().subList(0, 4));
+    assertEquals(8, activities.startJobs.size());
+    assertTrue(
+        activities.startJobs.stream()
+            .anyMatch(
+                j ->
+                    j.baseModel().equals("local-medium")
+                        && j.epochs() == 3
+                        && j.learningRateMultiplier() == 0.5
+                        && j.suffix().equals("triage-e3-lr0.5")),
+        activities.startJobs.toString());
+    assertEquals("ft:local-small-triage-e3-lr2", promotion.bestModel());
+    // Each combination is its own child workflow, named after it.
+    assertEquals(
+        "sweep-train-medium-e2-lr0.5",
+        client
+            .newUntypedWorkflowStub("sweep-train-medium-e2-lr0.5")
+            .describe()
+            .getExecution()
+            .getWorkflowId());
+  }
+
+  @Test
+  void theBestCheckpointOnTheValidationSetBecomesTheCandidate() throws Exception {
+    // The provider kept three checkpoints; the middle one scores best on the validation set.
+    activities.checkpointsByJob.put(
+        "job-local-small",
+        List.of(
+            new TrainingActivities.Checkpoint(
+                "ft:local-small:ckpt-step-30", 30, Map.of("valid_loss", 0.3)),
+            new TrainingActivities.Checkpoint(
+                "ft:local-small:ckpt-step-20", 20, Map.of("valid_loss", 0.2)),
+            new TrainingActivities.Checkpoint(
+                "ft:local-small:ckpt-step-10", 10, Map.of("valid_loss", 0.4))));
+    activities.exactMatchByModel.put("ft:local-small:ckpt-step-30", 0.85);
+    activities.exactMatchByModel.put("ft:local-small:ckpt-step-20", 0.91);
+    activities.exactMatchByModel.put("ft:local-small:ckpt-step-10", 0.70);
+    FineTunePipeline p =
+        start(
+            "checkpoints",
+            sweeping(FakeActivities.spec(List.of(Size.SMALL), List.of()), null, 0.1));
+    awaitCheckpoint(p, Checkpoint.DATA_REVIEW);
+    p.decide(new Decision(Checkpoint.DATA_REVIEW.id(), "approve", "alice", null));
+
+    PipelineStatus promotion = awaitCheckpoint(p, Checkpoint.PROMOTION);
+
+    assertEquals(0.1, activities.splitRequests.get(0).validationFraction());
+    assertEquals(
+        "validation", activities.startJobs.get(0).validationFileId() == null ? null : "validation");
+    CandidateResult small = promotion.candidates().get(0);
+    assertEquals("ft:local-small:ckpt-step-20", small.modelId());
+    assertEquals(20, small.checkpoint().step());
+    assertEquals(3, small.checkpoint().scored());
+    assertEquals(0.91, small.checkpoint().validationScore());
+    // Checkpoints were scored on the validation set; only the chosen one on the test set.
+    for (int step : new int[] {10, 20, 30}) {
+      assertTrue(
+          activities.calls.contains("evaluate ft:local-small:ckpt-step-" + step + " validation"));
+    }
+    assertTrue(activities.calls.contains("evaluate ft:local-small:ckpt-step-20 test"));
+    assertFalse(activities.calls.contains("evaluate ft:local-small:ckpt-step-30 test"));
+    assertFalse(activities.calls.contains("evaluate ft:local-small test"));
+  }
+
+  @Test
+  void withoutValidationSetTheJobsFinalModelIsTheCandidate() throws Exception {
+    activities.checkpointsByJob.put(
+        "job-local-small",
+        List.of(new TrainingActivities.Checkpoint("ft:local-small:ckpt-step-20", 20, Map.of())));
+    FineTunePipeline p = start("no-validation", List.of(Size.SMALL), List.of());
+    awaitCheckpoint(p, Checkpoint.DATA_REVIEW);
+    p.decide(new Decision(Checkpoint.DATA_REVIEW.id(), "approve", "alice", null));
+
+    PipelineStatus promotion = awaitCheckpoint(p, Checkpoint.PROMOTION);
+
+    assertEquals("ft:local-small", promotion.candidates().get(0).modelId());
+    assertNull(promotion.candidates().get(0).checkpoint());
+    assertFalse(activities.calls.stream().anyMatch(c -> c.startsWith("listCheckpoints")));
   }
 
   @Test
