@@ -226,7 +226,10 @@ public class FinetuneProperties {
      */
     private String api = "openai";
 
-    /** Requests in flight at most from this worker; 0: bounded by inference-concurrency alone. */
+    /**
+     * Requests in flight at most from this worker: the limit adapted to 429s starts at 4 (or this,
+     * if lower) and grows up to it; 0: it grows as far as the worker's requests need.
+     */
     private int maxConcurrency = 0;
 
     /** The provider's published requests per minute for this key; 0: no limit. */

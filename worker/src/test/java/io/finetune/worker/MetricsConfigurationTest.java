@@ -3,9 +3,11 @@ package io.finetune.worker;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.finetune.activities.provider.ProviderMetrics;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.temporal.spring.boot.autoconfigure.MetricsScopeAutoConfiguration;
 import java.net.InetAddress;
 import java.net.ServerSocket;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
@@ -61,6 +63,32 @@ class MetricsConfigurationTest {
     runner
         .withPropertyValues("finetune.metrics.port=" + port)
         .run(ctx -> assertThat(ctx.getBean(MetricsServer.class).uri()).hasPort(port));
+  }
+
+  @Test
+  void theGateShowsItsLimitAndCountsWaitsByReason() {
+    SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    MicrometerProviderMetrics metrics = new MicrometerProviderMetrics(registry);
+    AtomicInteger limit = new AtomicInteger(4);
+    metrics.concurrencyLimit("openai", limit::get);
+    metrics.throttled("openai", ProviderMetrics.Throttle.TOKENS);
+    metrics.throttled("openai", ProviderMetrics.Throttle.TOKENS);
+    limit.set(2);
+
+    assertThat(
+            registry
+                .get(MicrometerProviderMetrics.CONCURRENCY_LIMIT)
+                .tag("provider", "openai")
+                .gauge()
+                .value())
+        .isEqualTo(2);
+    assertThat(
+            registry
+                .get(MicrometerProviderMetrics.THROTTLED)
+                .tags("provider", "openai", "reason", "tokens")
+                .counter()
+                .count())
+        .isEqualTo(2);
   }
 
   @Test

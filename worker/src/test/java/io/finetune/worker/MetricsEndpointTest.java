@@ -119,6 +119,8 @@ class MetricsEndpointTest {
             "endpoint=\"fine_tuning/jobs/{id}\",method=\"GET\",outcome=\"rejected\","
                 + "provider=\"local\",status=\"4xx\""));
     assertTrue(find(text, "finetune_provider_errors_total", chatOk).isEmpty());
+    // The local provider's gate: how many requests it lets be in flight.
+    assertTrue(value(text, "finetune_provider_concurrency_limit", "provider=\"local\"") >= 1, text);
     // Stage durations, from the workflow's metrics scope.
     for (String stage : List.of("importing", "splitting", "baseline")) {
       assertEquals(

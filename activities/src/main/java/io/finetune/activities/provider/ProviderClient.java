@@ -33,6 +33,7 @@ public final class ProviderClient {
   private final OkHttpClient http;
   private final ProviderMetrics metrics;
   private final RetryPolicy retry;
+  private final AdaptiveLimit gate;
 
   /** How long the last successful exchange of this thread took (read right after the send). */
   private final ThreadLocal<Long> lastAnswerNanos = ThreadLocal.withInitial(() -> 0L);
@@ -52,6 +53,7 @@ public final class ProviderClient {
     this.http = http;
     this.metrics = metrics;
     this.retry = config.retry();
+    this.gate = new AdaptiveLimit(config.name(), config.limits(), metrics);
   }
 
   public ProviderConfig config() {
@@ -234,6 +236,7 @@ public final class ProviderClient {
 
   private JsonNode sendOnce(String endpoint, Request request, CallScope scope) {
     String what = request.method() + " " + request.url().encodedPath();
+    AdaptiveLimit.Permit permit = awaitTurn(endpoint, request, what);
     Call call = http.newCall(request);
     if (scope != null) {
       scope.enter(call);
@@ -241,12 +244,14 @@ public final class ProviderClient {
     long started = System.nanoTime();
     int status = 0;
     ProviderMetrics.Outcome outcome = ProviderMetrics.Outcome.UNAVAILABLE;
+    long usedTokens = -1;
     try (Response response = call.execute()) {
       String text = response.body() == null ? "" : response.body().string();
       int code = response.code();
       status = code;
       if (response.isSuccessful()) {
         JsonNode json = JSON.readTree(text);
+        usedTokens = json.path("usage").path("total_tokens").asLong(-1);
         outcome = ProviderMetrics.Outcome.SUCCESS;
         lastAnswerNanos.set(System.nanoTime() - started);
         return json;
@@ -292,6 +297,13 @@ public final class ProviderClient {
       }
       throw new Transient(failure, null);
     } finally {
+      permit.release(
+          status == 429
+              ? AdaptiveLimit.Result.OVERLOADED
+              : outcome == ProviderMetrics.Outcome.SUCCESS
+                  ? AdaptiveLimit.Result.SUCCESS
+                  : AdaptiveLimit.Result.OTHER,
+          usedTokens);
       if (scope != null) {
         scope.exit(call);
       }
@@ -303,6 +315,27 @@ public final class ProviderClient {
               status,
               outcome,
               System.nanoTime() - started));
+    }
+  }
+
+  /**
+   * Waits for the provider's gate (see {@link AdaptiveLimit}). A chat request reserves tokens for
+   * its prompt, about 4 characters each, until its answer tells what it used.
+   */
+  private AdaptiveLimit.Permit awaitTurn(String endpoint, Request request, String what) {
+    try {
+      long tokens = 0;
+      if (endpoint.equals("chat/completions") && request.body() != null) {
+        tokens = Math.max(0, request.body().contentLength() / 4);
+      }
+      return gate.acquire(tokens);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw ApplicationFailure.newFailure(
+          "Provider '" + config.name() + "': " + what + " was cancelled while waiting its turn",
+          Failures.PROVIDER_UNAVAILABLE);
+    } catch (IOException e) {
+      throw new IllegalStateException(e); // the bodies we build know their length
     }
   }
 

@@ -1,8 +1,11 @@
 package io.finetune.activities.provider;
 
+import java.util.function.IntSupplier;
+
 /**
- * Where {@link ProviderClient} reports each request it made, for the worker to count and time (the
- * worker backs it with Micrometer; this module stays free of it).
+ * Where {@link ProviderClient} reports each request it made, for the worker to count and time, and
+ * how its provider's gate holds requests back (the worker backs it with Micrometer; this module
+ * stays free of it).
  */
 @FunctionalInterface
 public interface ProviderMetrics {
@@ -10,6 +13,12 @@ public interface ProviderMetrics {
   ProviderMetrics NONE = exchange -> {};
 
   void record(Exchange exchange);
+
+  /** Called once per provider: {@code current} tells how many requests may be in flight now. */
+  default void concurrencyLimit(String provider, IntSupplier current) {}
+
+  /** A request had to wait before it was sent, first for {@code reason}. */
+  default void throttled(String provider, Throttle reason) {}
 
   /**
    * One request and how it ended.
@@ -34,5 +43,15 @@ public interface ProviderMetrics {
     UNAVAILABLE,
     /** Cancelled by us (an eval that stopped): not a provider error. */
     CANCELLED
+  }
+
+  /** What a request waited for. */
+  enum Throttle {
+    /** A place among the requests in flight. */
+    CONCURRENCY,
+    /** The requests-per-minute budget. */
+    REQUESTS,
+    /** The tokens-per-minute budget. */
+    TOKENS
   }
 }
