@@ -247,7 +247,7 @@ class DemoCommand implements Callable<Integer> {
       double score = Scores.of(c.test().metrics(), metric);
       best = Math.max(best, score);
       printRow(
-          "fine-tuned " + c.size() + (c.modelId().equals(first.bestModel()) ? " (promoted)" : ""),
+          "fine-tuned " + c.label() + (c.modelId().equals(first.bestModel()) ? " (promoted)" : ""),
           score,
           scores(c.evalSets(), sets, metric),
           c.test().usage(),
@@ -282,7 +282,7 @@ class DemoCommand implements Callable<Integer> {
         var fresh = c.evalSets().get(EvalSetRole.FRESH_HOLDOUT_NAME);
         printRow(
             "retrained "
-                + c.size()
+                + c.label()
                 + (c.modelId().equals(retrained.bestModel()) ? " (promoted)" : ""),
             fresh == null ? 0 : Scores.of(fresh.metrics(), metric),
             List.of());

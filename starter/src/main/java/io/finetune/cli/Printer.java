@@ -119,8 +119,13 @@ final class Printer {
     row(out, baselineName, "test", s.baseline(), metrics);
     s.baselineEvalSets().forEach((set, r) -> row(out, "", set, r, metrics));
     for (CandidateResult c : s.candidates()) {
-      row(out, c.size() + " " + c.modelId(), "test", c.test(), metrics);
+      row(out, c.label() + " " + c.modelId(), "test", c.test(), metrics);
       c.evalSets().forEach((set, r) -> row(out, "", set, r, metrics));
+    }
+    for (CandidateResult c : s.candidates()) {
+      if (c.checkpoint() != null || c.trainingCost() != null) {
+        out.println("    " + c.label() + ": " + training(c));
+      }
     }
   }
 
@@ -140,6 +145,28 @@ final class Printer {
             u == null ? "-" : millis(u.latencyP95Millis()),
             u == null ? "-" : dollars(u.costPer1kRequests())));
     out.println(line);
+  }
+
+  /** What a candidate's training took and which checkpoint it is. */
+  static String training(CandidateResult c) {
+    List<String> parts = new ArrayList<>();
+    if (c.trainedTokens() != null) {
+      parts.add(String.format(Locale.ROOT, "%,d trained tokens", c.trainedTokens()));
+    }
+    if (c.trainingCost() != null) {
+      parts.add(String.format(Locale.ROOT, "training cost $%.2f", c.trainingCost()));
+    }
+    if (c.checkpoint() != null) {
+      parts.add(
+          String.format(
+              Locale.ROOT,
+              "checkpoint at step %d, best of %d on the validation set (%s %.3f)",
+              c.checkpoint().step(),
+              c.checkpoint().scored(),
+              c.checkpoint().metric(),
+              c.checkpoint().validationScore()));
+    }
+    return String.join("; ", parts);
   }
 
   /** Milliseconds with one decimal, or "-" when unknown. */

@@ -2,6 +2,7 @@ package io.finetune.activities.dataset;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -139,6 +140,29 @@ class DatasetActivitiesImplTest {
     assertFalse(a.test().sha256().equals(other.test().sha256()), "another seed, another test set");
     int cornerLeaks = train.contains("ticket number 4") ? 1 : 0;
     assertEquals(Map.of("corner-cases", cornerLeaks), a.evalSetLeaks());
+  }
+
+  @Test
+  void aValidationSetComesFromTheTrainingRowsAndLeavesTheTestSetAsItWas() throws IOException {
+    DatasetRef data = dataset(1000);
+    SplitResult without = activities.split(new SplitRequest(data, 0.1, 7, List.of()));
+    SplitResult with = activities.split(new SplitRequest(data, 0.1, 7, List.of(), 0.1));
+
+    assertNull(without.validation());
+    assertEquals(without.test(), with.test(), "the test set does not move");
+    int v = with.validation().rows();
+    assertTrue(v >= 100 && v <= 102, "validation rows " + v);
+    assertEquals(1000, with.train().rows() + with.test().rows() + v);
+    // No input in two of the three sets: duplicates stay together.
+    Set<String> train = new HashSet<>();
+    Rows.read(store, with.train()).forEach(r -> train.add(Rows.normalize(r.input())));
+    Set<String> test = new HashSet<>();
+    Rows.read(store, with.test()).forEach(r -> test.add(Rows.normalize(r.input())));
+    for (var row : Rows.read(store, with.validation())) {
+      String key = Rows.normalize(row.input());
+      assertFalse(train.contains(key) || test.contains(key), "leaked: " + key);
+    }
+    assertEquals(with, activities.split(new SplitRequest(data, 0.1, 7, List.of(), 0.1)));
   }
 
   @Test

@@ -53,6 +53,50 @@ class SpecLoaderTest {
     assertEquals(0.10, s.split().testFraction());
     assertEquals(42L, s.split().seed());
     assertEquals(0.05, s.drift().maxNewVocabularyRate());
+    assertEquals(0.10, s.split().validationFraction());
+    assertEquals(List.of(new PipelineSpec.Variant(null, null)), s.model().variants());
+  }
+
+  @Test
+  void aSweepIsEveryCombinationWithinItsBudget() throws IOException {
+    PipelineSpec s =
+        SpecLoader.load(
+            spec(
+                MINIMAL
+                    + """
+                    model:
+                      sizes: [small, medium]
+                      sweep:
+                        epochs: [2, 4]
+                        learningRateMultiplier: [0.5, 1, 2]
+                    split:
+                      validationFraction: 0.2
+                    """));
+    assertEquals(6, s.model().variants().size());
+    assertEquals("e4-lr0.5", s.model().variants().get(3).label());
+    assertEquals(0.2, s.split().validationFraction());
+
+    SpecException e =
+        assertThrows(
+            SpecException.class,
+            () ->
+                SpecLoader.load(
+                    spec(
+                        MINIMAL
+                            + """
+                            model:
+                              sizes: [small, medium]
+                              sweep:
+                                epochs: [2, 4, 0]
+                                learningRateMultiplier: [0.5, 1]
+                                maxCandidates: 4
+                            split:
+                              validationFraction: 0.5
+                            """)));
+    assertTrue(e.getMessage().contains("12 candidates (2 sizes x 6 combinations"), e.getMessage());
+    assertTrue(e.getMessage().contains("exceed the budget maxCandidates 4"), e.getMessage());
+    assertTrue(e.getMessage().contains("model.sweep.epochs"), e.getMessage());
+    assertTrue(e.getMessage().contains("split.validationFraction"), e.getMessage());
   }
 
   @Test
