@@ -195,6 +195,7 @@ class FineTunePipelineTest {
     PipelineStatus done = result(p);
     assertEquals(Outcome.PROMOTED, done.outcome());
     assertTrue(done.outcomeReason().contains("faster"), done.outcomeReason());
+    Histories.replayAndMaybeRecord(client, "latency-gate", "fine-tune-pipeline-latency-gate");
   }
 
   /** The spec with a sweep and a validation set. */
@@ -253,6 +254,11 @@ class FineTunePipelineTest {
             .describe()
             .getExecution()
             .getWorkflowId());
+    p.decide(new Decision(Checkpoint.PROMOTION.id(), "approve", "bob", null));
+    assertEquals(Outcome.PROMOTED, result(p).outcome());
+    Histories.replayAndMaybeRecord(client, "sweep", "fine-tune-pipeline-sweep");
+    Histories.replayAndMaybeRecord(
+        client, "sweep-train-medium-e2-lr0.5", "train-candidate-swept");
   }
 
   @Test
@@ -295,6 +301,11 @@ class FineTunePipelineTest {
     assertTrue(activities.calls.contains("evaluate ft:local-small:ckpt-step-20 test"));
     assertFalse(activities.calls.contains("evaluate ft:local-small:ckpt-step-30 test"));
     assertFalse(activities.calls.contains("evaluate ft:local-small test"));
+    p.decide(new Decision(Checkpoint.PROMOTION.id(), "approve", "bob", null));
+    assertEquals("ft:local-small:ckpt-step-20", result(p).promoted().modelId());
+    Histories.replayAndMaybeRecord(client, "checkpoints", "fine-tune-pipeline-checkpoints");
+    Histories.replayAndMaybeRecord(
+        client, "checkpoints-train-small", "train-candidate-best-checkpoint");
   }
 
   @Test
