@@ -30,7 +30,8 @@ public class TrainCandidateImpl implements TrainCandidate {
         training.prepareTrainingFile(
             new TrainingFileRequest(r.train(), r.prompt(), r.outputFields()));
     String fileId =
-        training.uploadTrainingFile(new UploadRequest(r.provider(), file, executionKey));
+        training.uploadTrainingFile(
+            new UploadRequest(r.provider(), file, executionKey, r.baseModel()));
     String jobId =
         training.startJob(
             new StartJobRequest(
