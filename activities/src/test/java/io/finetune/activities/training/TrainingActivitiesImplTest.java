@@ -268,4 +268,19 @@ class TrainingActivitiesImplTest {
     assertTrue(
         cause.getOriginalMessage().contains("invalid_training_file"), cause.getOriginalMessage());
   }
+
+  @Test
+  void anUnknownFineTuningApiIsAClearConfigurationError() {
+    var config = new ProviderConfig("fireworks", provider.baseUrl(), "", 50).withApi("fireworks");
+    var e =
+        org.junit.jupiter.api.Assertions.assertThrows(
+            io.temporal.failure.ApplicationFailure.class,
+            () -> FineTuningApi.of(new Providers(List.of(config)).client("fireworks")));
+    assertTrue(e.isNonRetryable());
+    assertEquals(io.finetune.workflows.common.Failures.INVALID_INPUT, e.getType());
+    assertEquals(
+        "Provider 'fireworks' is configured with fine-tuning api 'fireworks'; this worker speaks"
+            + " openai or together (finetune.providers.fireworks.api).",
+        e.getOriginalMessage());
+  }
 }
