@@ -23,6 +23,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Locale;
+import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -31,6 +33,9 @@ public class TrainingActivitiesImpl implements TrainingActivities {
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private static final long HEARTBEAT_SLICE_MILLIS = 10_000;
+
+  /** The date a model snapshot is named by: {@code 2024-07-18}, or {@code 0125}. */
+  private static final Pattern SNAPSHOT = Pattern.compile("\\d{4}(-\\d{2}-\\d{2})?");
 
   private final ArtifactStore store;
   private final Providers providers;
@@ -91,7 +96,7 @@ public class TrainingActivitiesImpl implements TrainingActivities {
     // Providers have no idempotency key for job creation: look for this execution's job first,
     // and reuse it only when it is the same request (same training file and base model).
     for (FineTuningJob job : api.findJobs(r.executionKey())) {
-      if (r.fileId().equals(job.trainingFile()) && r.baseModel().equals(job.baseModel())) {
+      if (r.fileId().equals(job.trainingFile()) && sameModel(r.baseModel(), job.baseModel())) {
         log.info("Job {} already exists for execution {}", job.id(), r.executionKey());
         return job.id();
       }
@@ -106,6 +111,21 @@ public class TrainingActivitiesImpl implements TrainingActivities {
                 r.epochs(),
                 r.executionKey()))
         .id();
+  }
+
+  /**
+   * Whether a job's base model is the one asked for. A provider may report the dated snapshot an
+   * alias resolved to ({@code gpt-4o-mini} → {@code gpt-4o-mini-2024-07-18}): a retry must still
+   * find that job, or it pays for a second one.
+   */
+  static boolean sameModel(String asked, String reported) {
+    if (reported == null) {
+      return false;
+    }
+    String a = asked.toLowerCase(Locale.ROOT);
+    String b = reported.toLowerCase(Locale.ROOT);
+    return b.equals(a)
+        || (b.startsWith(a + "-") && SNAPSHOT.matcher(b.substring(a.length() + 1)).matches());
   }
 
   /** The job's latest event, for progress; none when the provider does not say. */

@@ -283,4 +283,14 @@ class TrainingActivitiesImplTest {
             + " openai or together (finetune.providers.fireworks.api).",
         e.getOriginalMessage());
   }
+
+  @Test
+  void aJobIsTheSameRequestWhenItsModelIsTheSnapshotTheAliasResolvedTo() {
+    assertTrue(TrainingActivitiesImpl.sameModel("gpt-4o-mini", "gpt-4o-mini-2024-07-18"));
+    assertTrue(TrainingActivitiesImpl.sameModel("gpt-3.5-turbo", "gpt-3.5-turbo-0125"));
+    assertTrue(TrainingActivitiesImpl.sameModel("local-small", "local-small"));
+    assertFalse(TrainingActivitiesImpl.sameModel("gpt-4o", "gpt-4o-mini-2024-07-18"));
+    assertFalse(TrainingActivitiesImpl.sameModel("local-small", "local-medium"));
+    assertFalse(TrainingActivitiesImpl.sameModel("local-small", null));
+  }
 }
