@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Extracts the request schemas our client must honour from OpenAI's published OpenAPI spec.
+"""Extracts the schemas our client must honour from OpenAI's published OpenAPI spec.
 
 Usage (from the repository root, with the spec at ../shared/reference/openai-openapi.yaml):
     python3 activities/src/test/resources/openai/extract-schemas.py \
@@ -13,7 +13,15 @@ import sys
 
 import yaml
 
-ROOTS = ["CreateFineTuningJobRequest", "CreateChatCompletionRequest"]
+ROOTS = [
+    # What we send.
+    "CreateFineTuningJobRequest",
+    "CreateChatCompletionRequest",
+    # What we read: the mocks' answers are checked against these.
+    "ErrorResponse",
+    "FineTuningJob",
+    "ListFineTuningJobCheckpointsResponse",
+]
 
 
 def refs(node, out):

@@ -82,7 +82,10 @@ class MetricsEndpointTest {
     PipelineStatus done = pipeline.run(new PipelineInput(easy, "test"));
     assertEquals(Outcome.PROMPT_SUFFICIENT, done.outcome(), done.outcomeReason());
     // A request the provider refuses: counted as an error.
-    assertThrows(ApplicationFailure.class, () -> providers.client("local").getJob("ftjob-missing"));
+    var local = providers.client("local");
+    assertThrows(
+        ApplicationFailure.class,
+        () -> local.get("fine_tuning/jobs/{id}", local.url("fine_tuning/jobs/ftjob-missing")));
 
     // The SDK's metrics reach the registry when its scope reports (every 10 s).
     String text = scrapeUntil("temporal_workflow_completed_total", "baseline");

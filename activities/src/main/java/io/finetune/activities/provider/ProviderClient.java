@@ -19,9 +19,11 @@ import okhttp3.RequestBody;
 import okhttp3.Response;
 
 /**
- * A thin client for the OpenAI-compatible endpoints the pipeline needs ({@code /v1/files}, {@code
- * /v1/fine_tuning/jobs}, {@code /v1/chat/completions}). It turns HTTP outcomes into Temporal
- * failures: refusals are non-retryable, overload and outages are retried, honouring Retry-After.
+ * A thin HTTP client for one provider: OpenAI-compatible chat completions, and the plain requests
+ * that each fine-tuning API is made of ({@code io.finetune.activities.training.FineTuningApi}). It
+ * sends the key, and turns HTTP outcomes into Temporal failures: refusals are non-retryable,
+ * overload and outages are retried, honouring Retry-After; every request is reported to the
+ * metrics.
  */
 public final class ProviderClient {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -99,76 +101,47 @@ public final class ProviderClient {
   public record ChatAnswer(
       String text, long promptTokens, long completionTokens, double latencyMillis) {}
 
-  public JsonNode listFiles() {
-    return send("files", new Request.Builder().url(url("files")).get());
-  }
-
-  public JsonNode uploadFile(String filename, Path file) {
-    RequestBody body =
-        new MultipartBody.Builder()
-            .setType(MultipartBody.FORM)
-            .addFormDataPart("purpose", "fine-tune")
-            .addFormDataPart("file", filename, RequestBody.create(file.toFile(), JSONL_TYPE))
-            .build();
-    return send("files", new Request.Builder().url(url("files")).post(body));
-  }
-
-  public JsonNode createJob(ObjectNode body) {
-    return send("fine_tuning/jobs", post("fine_tuning/jobs", body));
-  }
-
-  /** Jobs whose metadata has {@code key=value} (the provider filters; we check again). */
-  public JsonNode listJobsWithMetadata(String key, String value) {
-    HttpUrl url =
-        url("fine_tuning/jobs")
-            .newBuilder()
-            .addQueryParameter("metadata[" + key + "]", value)
-            .addQueryParameter("limit", "100")
-            .build();
-    return send("fine_tuning/jobs", new Request.Builder().url(url).get());
-  }
-
-  public JsonNode getJob(String jobId) {
-    return send(
-        "fine_tuning/jobs/{id}", new Request.Builder().url(url("fine_tuning/jobs/" + jobId)).get());
-  }
-
-  /** The job's newest events, newest first (the API's order). */
-  public JsonNode listJobEvents(String jobId, int limit) {
-    HttpUrl url =
-        url("fine_tuning/jobs/" + jobId + "/events")
-            .newBuilder()
-            .addQueryParameter("limit", String.valueOf(limit))
-            .build();
-    return send("fine_tuning/jobs/{id}/events", new Request.Builder().url(url).get());
-  }
-
   /**
-   * The job's checkpoints, newest first; an empty list from a server without the endpoint (an
-   * OpenAI-compatible server may train but keep no checkpoints).
+   * GET {@code url}. {@code endpoint} is its path template for metrics, e.g. {@code
+   * fine-tunes/{id}}: never an id.
    */
-  public JsonNode listJobCheckpoints(String jobId) {
+  public JsonNode get(String endpoint, HttpUrl url) {
+    return send(endpoint, new Request.Builder().url(url).get());
+  }
+
+  /** POST {@code body} as JSON to {@code url} ({@code endpoint}: see {@link #get}). */
+  public JsonNode postJson(String endpoint, HttpUrl url, JsonNode body) {
     try {
       return send(
-          "fine_tuning/jobs/{id}/checkpoints",
-          new Request.Builder().url(url("fine_tuning/jobs/" + jobId + "/checkpoints")).get());
-    } catch (ApplicationFailure e) {
-      if (e.getOriginalMessage().contains(" answered 404 ")) {
-        ObjectNode none = JSON.createObjectNode();
-        none.putArray("data");
-        return none;
-      }
-      throw e;
+          endpoint,
+          new Request.Builder()
+              .url(url)
+              .post(RequestBody.create(JSON.writeValueAsBytes(body), JSON_TYPE)));
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
     }
   }
 
-  public JsonNode cancelJob(String jobId) {
-    return send(
-        "fine_tuning/jobs/{id}/cancel",
-        post("fine_tuning/jobs/" + jobId + "/cancel", JSON.createObjectNode()));
+  /**
+   * POST a multipart form to {@code url}: {@code fields} in their order, then {@code file} as JSONL
+   * in the part {@code filePart} under the name {@code filename} ({@code endpoint}: see {@link
+   * #get}).
+   */
+  public JsonNode postMultipart(
+      String endpoint,
+      HttpUrl url,
+      Map<String, String> fields,
+      String filePart,
+      String filename,
+      Path file) {
+    MultipartBody.Builder body = new MultipartBody.Builder().setType(MultipartBody.FORM);
+    fields.forEach(body::addFormDataPart);
+    body.addFormDataPart(filePart, filename, RequestBody.create(file.toFile(), JSONL_TYPE));
+    return send(endpoint, new Request.Builder().url(url).post(body.build()));
   }
 
-  private HttpUrl url(String path) {
+  /** {@code path} under the provider's base URL, e.g. {@code fine-tunes/ft-1/events}. */
+  public HttpUrl url(String path) {
     return base.resolve(path);
   }
 

@@ -1,6 +1,5 @@
 package io.finetune.activities.training;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -10,6 +9,8 @@ import io.finetune.activities.provider.ProviderClient;
 import io.finetune.activities.provider.ProviderConfig;
 import io.finetune.activities.provider.Providers;
 import io.finetune.activities.store.ArtifactStore;
+import io.finetune.activities.training.FineTuningApi.FineTuningJob;
+import io.finetune.activities.training.FineTuningApi.JobRequest;
 import io.finetune.workflows.common.ArtifactRef;
 import io.finetune.workflows.common.Failures;
 import io.finetune.workflows.training.TrainingActivities;
@@ -20,12 +21,12 @@ import io.temporal.client.ActivityCanceledException;
 import io.temporal.client.ActivityCompletionException;
 import io.temporal.failure.ApplicationFailure;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
-import java.util.Map;
-import java.util.TreeMap;
+import java.util.Locale;
+import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -33,10 +34,10 @@ public class TrainingActivitiesImpl implements TrainingActivities {
   private static final Logger log = LoggerFactory.getLogger(TrainingActivitiesImpl.class);
   private static final ObjectMapper JSON = new ObjectMapper();
 
-  /** Job metadata naming the candidate execution that created the job (workflow id / run id). */
-  static final String EXECUTION_KEY = "finetune_attempt";
-
   private static final long HEARTBEAT_SLICE_MILLIS = 10_000;
+
+  /** The date a model snapshot is named by: {@code 2024-07-18}, or {@code 0125}. */
+  private static final Pattern SNAPSHOT = Pattern.compile("\\d{4}(-\\d{2}-\\d{2})?");
 
   private final ArtifactStore store;
   private final Providers providers;
@@ -69,17 +70,21 @@ public class TrainingActivitiesImpl implements TrainingActivities {
 
   @Override
   public String uploadTrainingFile(UploadRequest r) {
-    ProviderClient client = providers.client(r.provider());
+    FineTuningApi api = api(r.provider());
+    Path file = store.existing(r.file().path());
+    // Before anything is spent: a file the provider would refuse (or silently truncate) fails here,
+    // naming its lines. Histories from before the check have no base model: format only.
+    TrainingFileRules rules = api.trainingFileRules();
+    TrainingFileCheck.require(
+        file,
+        r.file().path(),
+        r.provider(),
+        r.validation() ? rules.forValidation() : rules,
+        r.baseModel());
     // The file name carries this execution's key and the content hash, so a retry finds the
     // upload it already made, and another run uploads its own.
     String filename = uploadName(r);
-    for (JsonNode f : client.listFiles().path("data")) {
-      if (filename.equals(f.path("filename").asText())
-          && "fine-tune".equals(f.path("purpose").asText())) {
-        return f.path("id").asText();
-      }
-    }
-    return client.uploadFile(filename, store.existing(r.file().path())).path("id").asText();
+    return api.findUpload(filename).orElseGet(() -> api.upload(filename, file));
   }
 
   static String uploadName(UploadRequest r) {
@@ -94,45 +99,47 @@ public class TrainingActivitiesImpl implements TrainingActivities {
 
   @Override
   public String startJob(StartJobRequest r) {
-    ProviderClient client = providers.client(r.provider());
+    FineTuningApi api = api(r.provider());
     // Providers have no idempotency key for job creation: look for this execution's job first,
     // and reuse it only when it is the same request (same training file and base model).
-    for (JsonNode job : client.listJobsWithMetadata(EXECUTION_KEY, r.executionKey()).path("data")) {
-      if (r.executionKey().equals(job.path("metadata").path(EXECUTION_KEY).asText())
-          && r.fileId().equals(job.path("training_file").asText())
-          && r.baseModel().equals(job.path("model").asText())) {
-        log.info(
-            "Job {} already exists for execution {}", job.path("id").asText(), r.executionKey());
-        return job.path("id").asText();
+    for (FineTuningJob job : api.findJobs(r.executionKey())) {
+      if (r.fileId().equals(job.trainingFile()) && sameModel(r.baseModel(), job.baseModel())) {
+        log.info("Job {} already exists for execution {}", job.id(), r.executionKey());
+        return job.id();
       }
     }
-    ObjectNode body = JSON.createObjectNode();
-    body.put("model", r.baseModel());
-    body.put("training_file", r.fileId());
-    body.put("suffix", r.suffix().length() > 40 ? r.suffix().substring(0, 40) : r.suffix());
-    body.put("seed", r.seed());
-    body.putObject("metadata").put(EXECUTION_KEY, r.executionKey());
-    ObjectNode method = body.putObject("method").put("type", "supervised");
-    ObjectNode supervised = method.putObject("supervised");
-    if (r.epochs() != null || r.learningRateMultiplier() != null) {
-      ObjectNode hp = supervised.putObject("hyperparameters");
-      if (r.epochs() != null) {
-        hp.put("n_epochs", r.epochs());
-      }
-      if (r.learningRateMultiplier() != null) {
-        hp.put("learning_rate_multiplier", r.learningRateMultiplier());
-      }
+    return api.create(
+            new JobRequest(
+                r.baseModel(),
+                r.fileId(),
+                r.validationFileId(),
+                r.suffix(),
+                r.seed(),
+                r.epochs(),
+                r.learningRateMultiplier(),
+                r.executionKey()))
+        .id();
+  }
+
+  /**
+   * Whether a job's base model is the one asked for. A provider may report the dated snapshot an
+   * alias resolved to ({@code gpt-4o-mini} → {@code gpt-4o-mini-2024-07-18}): a retry must still
+   * find that job, or it pays for a second one.
+   */
+  static boolean sameModel(String asked, String reported) {
+    if (reported == null) {
+      return false;
     }
-    if (r.validationFileId() != null) {
-      body.put("validation_file", r.validationFileId());
-    }
-    return client.createJob(body).path("id").asText();
+    String a = asked.toLowerCase(Locale.ROOT);
+    String b = reported.toLowerCase(Locale.ROOT);
+    return b.equals(a)
+        || (b.startsWith(a + "-") && SNAPSHOT.matcher(b.substring(a.length() + 1)).matches());
   }
 
   /** The job's latest event, for progress; none when the provider does not say. */
-  private static String latestEvent(ProviderClient client, String jobId) {
+  private static String latestEvent(FineTuningApi api, String jobId) {
     try {
-      return client.listJobEvents(jobId, 1).path("data").path(0).path("message").asText(null);
+      return api.latestEvents(jobId, 1).stream().findFirst().orElse(null);
     } catch (RuntimeException e) {
       return null; // progress is a courtesy: never fail a poll for it
     }
@@ -142,39 +149,38 @@ public class TrainingActivitiesImpl implements TrainingActivities {
   public TrainedModel awaitJob(AwaitJobRequest r) {
     ActivityExecutionContext ctx = Activity.getExecutionContext();
     ProviderClient client = providers.client(r.provider());
+    FineTuningApi api = FineTuningApi.of(client);
     long poll = Math.max(100, client.config().pollMillis());
     while (true) {
-      JsonNode job = client.getJob(r.jobId());
-      String status = job.path("status").asText("unknown");
-      switch (status) {
-        case "succeeded" -> {
-          long tokens = job.path("trained_tokens").asLong();
+      FineTuningJob job = api.get(r.jobId());
+      switch (job.state()) {
+        case SUCCEEDED -> {
+          long tokens = job.trainedTokens() == null ? 0 : job.trainedTokens();
           return new TrainedModel(
               r.jobId(),
-              job.path("fine_tuned_model").asText(),
+              api.trainedModel(job),
               tokens,
-              trainingCost(client.config(), job.path("model").asText(null), tokens));
+              trainingCost(client.config(), job.baseModel(), tokens));
         }
-        case "failed" -> {
-          JsonNode error = job.path("error");
-          throw ApplicationFailure.newNonRetryableFailure(
-              "Fine-tuning job "
-                  + r.jobId()
-                  + " failed: "
-                  + error.path("message").asText("no message")
-                  + " (code "
-                  + error.path("code").asText("none")
-                  + ")",
-              Failures.TRAINING_FAILED);
-        }
-        case "cancelled" ->
+        case FAILED ->
+            throw ApplicationFailure.newNonRetryableFailure(
+                "Fine-tuning job "
+                    + r.jobId()
+                    + " failed: "
+                    + (job.errorMessage() == null ? "no message" : job.errorMessage())
+                    + " (code "
+                    + (job.errorCode() == null ? "none" : job.errorCode())
+                    + ")",
+                Failures.TRAINING_FAILED);
+        case CANCELLED ->
             throw ApplicationFailure.newNonRetryableFailure(
                 "Fine-tuning job " + r.jobId() + " was cancelled", Failures.TRAINING_FAILED);
-        default -> {
-          // validating_files, queued, running, or a status this code does not know yet (pause).
+        case RUNNING -> {
+          // queued, validating, training, uploading, or a status this code does not know yet.
         }
       }
-      JobProgress progress = new JobProgress(r.jobId(), status, latestEvent(client, r.jobId()));
+      JobProgress progress =
+          new JobProgress(r.jobId(), job.rawStatus(), latestEvent(api, r.jobId()));
       try {
         // Heartbeat well within the heartbeat timeout, however long the poll interval is.
         long slice = heartbeatSliceMillis(ctx.getInfo().getHeartbeatTimeout());
@@ -187,7 +193,7 @@ public class TrainingActivitiesImpl implements TrainingActivities {
           // The workflow was cancelled: stop paying for the job, then give up.
           log.info("Cancelling fine-tuning job {}: {}", r.jobId(), e.getClass().getSimpleName());
           try {
-            client.cancelJob(r.jobId());
+            api.cancel(r.jobId());
           } catch (RuntimeException cancelFailed) {
             log.warn("Could not cancel job {}: {}", r.jobId(), cancelFailed.getMessage());
           }
@@ -205,26 +211,14 @@ public class TrainingActivitiesImpl implements TrainingActivities {
 
   @Override
   public List<Checkpoint> listCheckpoints(CheckpointsRequest r) {
-    ProviderClient client = providers.client(r.provider());
-    List<Checkpoint> out = new ArrayList<>();
-    for (JsonNode c : client.listJobCheckpoints(r.jobId()).path("data")) {
-      Map<String, Double> metrics = new TreeMap<>();
-      c.path("metrics")
-          .fields()
-          .forEachRemaining(
-              m -> {
-                if (m.getValue().isNumber()) {
-                  metrics.put(m.getKey(), m.getValue().asDouble());
-                }
-              });
-      out.add(
-          new Checkpoint(
-              c.path("fine_tuned_model_checkpoint").asText(),
-              c.path("step_number").asLong(),
-              metrics));
+    FineTuningApi api = api(r.provider());
+    if (!api.servesCheckpoints()) {
+      return List.of(); // kept as downloads only: nothing to score, the final model is the one
     }
-    out.sort(Comparator.comparingLong(Checkpoint::step).reversed());
-    return out;
+    return api.checkpoints(r.jobId()).stream()
+        .map(c -> new Checkpoint(c.modelId(), c.step(), c.metrics()))
+        .sorted(Comparator.comparingLong(Checkpoint::step).reversed())
+        .toList();
   }
 
   /** What training {@code tokens} on {@code baseModel} costs; null when the table has no price. */
@@ -234,6 +228,10 @@ public class TrainingActivitiesImpl implements TrainingActivities {
         .filter(p -> p.trainingPerMillion() > 0)
         .map(p -> tokens * p.trainingPerMillion() / 1e6)
         .orElse(null);
+  }
+
+  private FineTuningApi api(String provider) {
+    return FineTuningApi.of(providers.client(provider));
   }
 
   /**

@@ -87,7 +87,7 @@ class ProviderClientTest {
     server.enqueue(new MockResponse().setSocketPolicy(SocketPolicy.DISCONNECT_AFTER_REQUEST));
     server.enqueue(new MockResponse().setResponseCode(500).setBody("oops"));
     server.enqueue(new MockResponse().setBody("{\"data\":[]}"));
-    assertEquals(0, client.listFiles().path("data").size());
+    assertEquals(0, client.get("files", client.url("files")).path("data").size());
     assertEquals(4, server.getRequestCount());
   }
 
@@ -97,7 +97,10 @@ class ProviderClientTest {
       server.enqueue(new MockResponse().setResponseCode(503).setBody("down"));
     }
     long started = System.nanoTime();
-    ApplicationFailure f = assertThrows(ApplicationFailure.class, () -> client.getJob("j"));
+    ApplicationFailure f =
+        assertThrows(
+            ApplicationFailure.class,
+            () -> client.get("fine_tuning/jobs/{id}", client.url("fine_tuning/jobs/j")));
     assertFalse(f.isNonRetryable());
     assertEquals(Failures.PROVIDER_UNAVAILABLE, f.getType());
     assertTrue(server.getRequestCount() > 2, "it tried again: " + server.getRequestCount());
@@ -113,7 +116,9 @@ class ProviderClientTest {
         assertThrows(
             ApplicationFailure.class,
             () ->
-                client.createJob(
+                client.postJson(
+                    "fine_tuning/jobs",
+                    client.url("fine_tuning/jobs"),
                     new com.fasterxml.jackson.databind.ObjectMapper().createObjectNode()));
     assertFalse(f.isNonRetryable(), "the activity retries, after looking for the job");
     assertEquals(1, server.getRequestCount(), "the provider may have created it");
@@ -127,7 +132,10 @@ class ProviderClientTest {
             .setBody(
                 "{\"error\":{\"message\":\"bad model\",\"code\":\"model_not_available\","
                     + "\"param\":\"model\"}}"));
-    ApplicationFailure f = assertThrows(ApplicationFailure.class, () -> client.getJob("ftjob-1"));
+    ApplicationFailure f =
+        assertThrows(
+            ApplicationFailure.class,
+            () -> client.get("fine_tuning/jobs/{id}", client.url("fine_tuning/jobs/ftjob-1")));
     assertTrue(f.isNonRetryable());
     assertEquals(Failures.PROVIDER_REJECTED, f.getType());
     assertTrue(

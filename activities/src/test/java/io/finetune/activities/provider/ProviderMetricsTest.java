@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import io.finetune.activities.provider.ProviderMetrics.Exchange;
 import io.finetune.activities.provider.ProviderMetrics.Outcome;
 import io.temporal.failure.ApplicationFailure;
@@ -49,11 +50,21 @@ class ProviderMetricsTest {
     server.enqueue(new MockResponse().setResponseCode(503).setBody("down"));
 
     client.chat("m", "s", "u");
-    assertThrows(ApplicationFailure.class, () -> client.getJob("ftjob-123"));
-    assertThrows(ApplicationFailure.class, () -> client.cancelJob("ftjob-123"));
-    assertThrows(ApplicationFailure.class, () -> client.listFiles());
+    assertThrows(
+        ApplicationFailure.class,
+        () -> client.get("fine_tuning/jobs/{id}", client.url("fine_tuning/jobs/ftjob-123")));
+    assertThrows(
+        ApplicationFailure.class,
+        () ->
+            client.postJson(
+                "fine_tuning/jobs/{id}/cancel",
+                client.url("fine_tuning/jobs/ftjob-123/cancel"),
+                JsonNodeFactory.instance.objectNode()));
+    assertThrows(ApplicationFailure.class, () -> client.get("files", client.url("files")));
     server.shutdown();
-    assertThrows(ApplicationFailure.class, () -> client.listJobsWithMetadata("k", "v"));
+    assertThrows(
+        ApplicationFailure.class,
+        () -> client.get("fine_tuning/jobs", client.url("fine_tuning/jobs?limit=1")));
 
     assertEquals(5, recorded.size(), recorded.toString());
     assertExchange(recorded.get(0), "POST", "chat/completions", 200, Outcome.SUCCESS);

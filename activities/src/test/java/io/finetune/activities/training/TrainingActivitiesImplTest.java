@@ -80,27 +80,24 @@ class TrainingActivitiesImplTest {
         "{\"category\":\"billing\"}", firstLine.get("messages").get(2).get("content").asText());
 
     String execution = "run-train-small/run-1";
-    String fileId = activities.uploadTrainingFile(new UploadRequest("local", file, execution));
+    String fileId =
+        activities.uploadTrainingFile(new UploadRequest("local", file, execution, "local-small"));
     assertEquals(
         fileId,
-        activities.uploadTrainingFile(new UploadRequest("local", file, execution)),
+        activities.uploadTrainingFile(new UploadRequest("local", file, execution, "local-small")),
         "a retried upload finds the file this execution uploaded");
-    assertEquals(1, providers.client("local").listFiles().get("data").size());
+    var client = providers.client("local");
+    assertEquals(1, client.get("files", client.url("files")).get("data").size());
     String rerunFile =
-        activities.uploadTrainingFile(new UploadRequest("local", file, "run-train-small/run-2"));
+        activities.uploadTrainingFile(
+            new UploadRequest("local", file, "run-train-small/run-2", "local-small"));
     assertNotEquals(fileId, rerunFile, "a rerun of the same id uploads its own file");
 
     StartJobRequest start =
         new StartJobRequest("local", "local-small", fileId, "triage", 7, 2, execution);
     String jobId = activities.startJob(start);
     assertEquals(jobId, activities.startJob(start), "a retried start finds the same job");
-    assertEquals(
-        1,
-        providers
-            .client("local")
-            .listJobsWithMetadata("finetune_attempt", execution)
-            .get("data")
-            .size());
+    assertEquals(1, FineTuningApi.of(client).findJobs(execution).size());
     String rerun =
         activities.startJob(
             new StartJobRequest(
@@ -230,10 +227,36 @@ class TrainingActivitiesImplTest {
   }
 
   @Test
+  void aFileThatBreaksTheProvidersRulesFailsBeforeItIsUploaded() {
+    ArtifactRef tiny =
+        store.write("training-files", "jsonl", out -> out.write("{\"messages\":[]}\n".getBytes()));
+    var e =
+        org.junit.jupiter.api.Assertions.assertThrows(
+            io.temporal.failure.ActivityFailure.class,
+            () ->
+                activities.uploadTrainingFile(
+                    new UploadRequest("local", tiny, "tiny/run-1", "local-small")));
+    var cause = (io.temporal.failure.ApplicationFailure) e.getCause();
+    assertTrue(cause.isNonRetryable());
+    assertEquals(io.finetune.workflows.common.Failures.TRAINING_FILE_INVALID, cause.getType());
+    assertTrue(
+        cause
+            .getOriginalMessage()
+            .contains(
+                "2 problems: 1 example; OpenAI needs at least 10; line 1: must be {\"messages\": [...]}"),
+        cause.getOriginalMessage());
+    var client = providers.client("local");
+    assertEquals(0, client.get("files", client.url("files")).get("data").size(), "not uploaded");
+  }
+
+  @Test
   void aFailedJobFailsTheActivityWithTheProvidersReason() {
     ArtifactRef tiny =
         store.write("training-files", "jsonl", out -> out.write("{\"messages\":[]}\n".getBytes()));
-    String fileId = activities.uploadTrainingFile(new UploadRequest("local", tiny, "tiny/run-1"));
+    // Past our own check (which would refuse it), so that the provider fails the job.
+    String fileId =
+        FineTuningApi.of(providers.client("local"))
+            .upload("tiny.jsonl", store.existing(tiny.path()));
     String jobId =
         activities.startJob(new StartJobRequest("local", "local-small", fileId, "t", 1, null, "k"));
     var e =
@@ -244,5 +267,30 @@ class TrainingActivitiesImplTest {
     assertTrue(cause.isNonRetryable());
     assertTrue(
         cause.getOriginalMessage().contains("invalid_training_file"), cause.getOriginalMessage());
+  }
+
+  @Test
+  void anUnknownFineTuningApiIsAClearConfigurationError() {
+    var config = new ProviderConfig("fireworks", provider.baseUrl(), "", 50).withApi("fireworks");
+    var e =
+        org.junit.jupiter.api.Assertions.assertThrows(
+            io.temporal.failure.ApplicationFailure.class,
+            () -> FineTuningApi.of(new Providers(List.of(config)).client("fireworks")));
+    assertTrue(e.isNonRetryable());
+    assertEquals(io.finetune.workflows.common.Failures.INVALID_INPUT, e.getType());
+    assertEquals(
+        "Provider 'fireworks' is configured with fine-tuning api 'fireworks'; this worker speaks"
+            + " openai or together (finetune.providers.fireworks.api).",
+        e.getOriginalMessage());
+  }
+
+  @Test
+  void aJobIsTheSameRequestWhenItsModelIsTheSnapshotTheAliasResolvedTo() {
+    assertTrue(TrainingActivitiesImpl.sameModel("gpt-4o-mini", "gpt-4o-mini-2024-07-18"));
+    assertTrue(TrainingActivitiesImpl.sameModel("gpt-3.5-turbo", "gpt-3.5-turbo-0125"));
+    assertTrue(TrainingActivitiesImpl.sameModel("local-small", "local-small"));
+    assertFalse(TrainingActivitiesImpl.sameModel("gpt-4o", "gpt-4o-mini-2024-07-18"));
+    assertFalse(TrainingActivitiesImpl.sameModel("local-small", "local-medium"));
+    assertFalse(TrainingActivitiesImpl.sameModel("local-small", null));
   }
 }

@@ -16,6 +16,12 @@ public final class Failures {
   /** The provider did not answer or answered 408/409/429/5xx: worth retrying. */
   public static final String PROVIDER_UNAVAILABLE = "ProviderUnavailable";
 
+  /**
+   * A training file breaks the provider's documented rules (format, roles, example count, length):
+   * found before it is uploaded, so nothing is spent; the message names the lines.
+   */
+  public static final String TRAINING_FILE_INVALID = "TrainingFileInvalid";
+
   /** A fine-tuning job ended as failed or cancelled. */
   public static final String TRAINING_FAILED = "TrainingFailed";
 

@@ -43,7 +43,8 @@ public class TrainCandidateImpl implements TrainCandidate {
         training.prepareTrainingFile(
             new TrainingFileRequest(r.train(), r.prompt(), r.outputFields()));
     String fileId =
-        training.uploadTrainingFile(new UploadRequest(r.provider(), file, executionKey));
+        training.uploadTrainingFile(
+            new UploadRequest(r.provider(), file, executionKey, r.baseModel()));
     String validationFileId = null;
     if (checkpoints) {
       ArtifactRef validationFile =
@@ -51,7 +52,7 @@ public class TrainCandidateImpl implements TrainCandidate {
               new TrainingFileRequest(r.validation(), r.prompt(), r.outputFields()));
       validationFileId =
           training.uploadTrainingFile(
-              new UploadRequest(r.provider(), validationFile, executionKey));
+              new UploadRequest(r.provider(), validationFile, executionKey, r.baseModel(), true));
     }
     String jobId =
         training.startJob(

@@ -7,7 +7,10 @@ import io.temporal.activity.ActivityInterface;
 import java.util.List;
 import java.util.Map;
 
-/** Fine-tuning through an OpenAI-compatible provider; each step is safe to retry. */
+/**
+ * Fine-tuning through the provider's fine-tuning API (OpenAI or Together); each step is safe to
+ * retry.
+ */
 @ActivityInterface
 public interface TrainingActivities {
 
@@ -15,8 +18,8 @@ public interface TrainingActivities {
   ArtifactRef prepareTrainingFile(TrainingFileRequest request);
 
   /**
-   * Uploads the file unless this execution already uploaded it (matched by a file name made of the
-   * execution key and the content hash).
+   * Checks the file against the provider's documented rules, then uploads it unless this execution
+   * already uploaded it (matched by a file name made of the execution key and the content hash).
    */
   String uploadTrainingFile(UploadRequest request);
 
@@ -39,9 +42,26 @@ public interface TrainingActivities {
 
   /**
    * {@code executionKey} names the candidate's execution (workflow id / run id); null in histories
-   * from before uploads were scoped to one execution.
+   * from before uploads were scoped to one execution. {@code baseModel} is the model the file will
+   * train, for the check of each example's length against its training context; null in histories
+   * from before the check (then only the format is checked). {@code validation}: the file is the
+   * validation set (no minimum number of examples); false in histories from before it.
    */
-  record UploadRequest(String provider, ArtifactRef file, String executionKey) {}
+  record UploadRequest(
+      String provider,
+      ArtifactRef file,
+      String executionKey,
+      String baseModel,
+      boolean validation) {
+
+    public UploadRequest(String provider, ArtifactRef file, String executionKey) {
+      this(provider, file, executionKey, null, false);
+    }
+
+    public UploadRequest(String provider, ArtifactRef file, String executionKey, String baseModel) {
+      this(provider, file, executionKey, baseModel, false);
+    }
+  }
 
   /**
    * {@code validationFileId} and {@code learningRateMultiplier} are null for none (the provider's

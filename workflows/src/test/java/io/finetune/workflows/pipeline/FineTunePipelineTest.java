@@ -257,8 +257,7 @@ class FineTunePipelineTest {
     p.decide(new Decision(Checkpoint.PROMOTION.id(), "approve", "bob", null));
     assertEquals(Outcome.PROMOTED, result(p).outcome());
     Histories.replayAndMaybeRecord(client, "sweep", "fine-tune-pipeline-sweep");
-    Histories.replayAndMaybeRecord(
-        client, "sweep-train-medium-e2-lr0.5", "train-candidate-swept");
+    Histories.replayAndMaybeRecord(client, "sweep-train-medium-e2-lr0.5", "train-candidate-swept");
   }
 
   @Test
