@@ -19,6 +19,7 @@ import java.util.Map;
   "model",
   "created_at",
   "training_file",
+  "validation_file",
   "status",
   "fine_tuned_model",
   "error",
@@ -34,6 +35,8 @@ record FineTuningJob(
     String model,
     @JsonProperty("created_at") long createdAt,
     @JsonProperty("training_file") String trainingFile,
+    // Null when the job has none, as the API answers (and as jobs saved before it were).
+    @JsonProperty("validation_file") String validationFile,
     Status status,
     @JsonProperty("fine_tuned_model") String fineTunedModel,
     Error error,
@@ -67,28 +70,49 @@ record FineTuningJob(
 
   record Error(String code, String message, String param) {}
 
-  record Hyperparameters(@JsonProperty("n_epochs") int nEpochs) {}
+  /**
+   * As the API echoes them. {@code batch_size} is {@code "auto"} (one example per update) or a
+   * number. Jobs saved before batch size and multiplier existed ran with auto and 1.0.
+   */
+  record Hyperparameters(
+      @JsonProperty("n_epochs") int nEpochs,
+      @JsonProperty("batch_size") Object batchSize,
+      @JsonProperty("learning_rate_multiplier") Double learningRateMultiplier) {
+    static final String AUTO = "auto";
+
+    Hyperparameters {
+      batchSize = batchSize == null ? AUTO : batchSize;
+      learningRateMultiplier = learningRateMultiplier == null ? 1.0 : learningRateMultiplier;
+    }
+
+    TrainingOptions trainingOptions() {
+      int batch = batchSize instanceof Number n ? n.intValue() : 1;
+      return new TrainingOptions(nEpochs, batch, learningRateMultiplier);
+    }
+  }
 
   static FineTuningJob created(
       String id,
       String model,
       long createdAt,
       String trainingFile,
+      String validationFile,
       long seed,
       String suffix,
-      int epochs,
+      Hyperparameters hyperparameters,
       Map<String, String> metadata) {
     return new FineTuningJob(
         id,
         model,
         createdAt,
         trainingFile,
+        validationFile,
         Status.VALIDATING_FILES,
         null,
         null,
         seed,
         suffix,
-        new Hyperparameters(epochs),
+        hyperparameters,
         metadata,
         null,
         null);
@@ -109,6 +133,7 @@ record FineTuningJob(
         model,
         createdAt,
         trainingFile,
+        validationFile,
         Status.SUCCEEDED,
         fineTunedModel,
         null,
@@ -120,15 +145,17 @@ record FineTuningJob(
         finishedAt);
   }
 
-  FineTuningJob failed(String code, String message) {
+  /** {@code param}: the request field at fault, such as {@code training_file}, or null. */
+  FineTuningJob failed(String code, String message, String param) {
     return new FineTuningJob(
         id,
         model,
         createdAt,
         trainingFile,
+        validationFile,
         Status.FAILED,
         fineTunedModel,
-        new Error(code, message, null),
+        new Error(code, message, param),
         seed,
         suffix,
         hyperparameters,
@@ -147,6 +174,7 @@ record FineTuningJob(
         model,
         createdAt,
         trainingFile,
+        validationFile,
         next,
         fineTunedModel,
         error,

@@ -9,18 +9,22 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.finetune.provider.local.FineTuningJob.Status;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
 import java.util.function.UnaryOperator;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
@@ -29,21 +33,42 @@ import org.slf4j.LoggerFactory;
 /**
  * Fine-tuning jobs ({@code /v1/fine_tuning/jobs}) with the real API's lifecycle: {@code
  * validating_files} → {@code running} → {@code succeeded} | {@code failed} | {@code cancelled}.
- * Jobs train one at a time on a background thread; each is saved as JSON (the job and its events)
- * at every change, so a restarted provider knows every job it accepted and trains the unfinished
- * ones again.
+ * Jobs train one at a time on a background thread; each is saved as JSON (the job, its events and
+ * checkpoints) at every change, so a restarted provider knows every job it accepted and trains the
+ * unfinished ones again.
+ *
+ * <p>Each epoch is reported as a {@code metrics} event, scored on the training examples and, when
+ * the job has one, on its validation file. As at OpenAI, the models after the last three epochs are
+ * kept as checkpoints ({@code /checkpoints}), each servable as {@code
+ * <fine_tuned_model>:ckpt-step-<step>}, where a step is one SGD update: epoch × ⌈examples / batch
+ * size⌉, so epoch × examples with the default batch size.
  */
 final class FineTuningJobs implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(FineTuningJobs.class);
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final TypeReference<Map<String, String>> METADATA = new TypeReference<>() {};
   private static final TypeReference<List<Event>> EVENTS = new TypeReference<>() {};
+  private static final TypeReference<List<FineTuningCheckpoint>> CHECKPOINTS =
+      new TypeReference<>() {};
 
-  /** A {@code fine_tuning.job.event}. */
-  @JsonPropertyOrder({"object", "id", "created_at", "level", "message"})
+  /**
+   * A {@code fine_tuning.job.event}: a {@code message}, or {@code metrics} with the scores in
+   * {@code data}. Events saved before type and data existed are messages.
+   */
+  @JsonPropertyOrder({"object", "id", "created_at", "level", "message", "data", "type"})
   @JsonIgnoreProperties(value = "object", allowGetters = true)
   record Event(
-      String id, @JsonProperty("created_at") long createdAt, String level, String message) {
+      String id,
+      @JsonProperty("created_at") long createdAt,
+      String level,
+      String message,
+      JsonNode data,
+      String type) {
+    Event {
+      data = data == null ? JSON.createObjectNode() : data;
+      type = type == null ? "message" : type;
+    }
+
     @JsonProperty("object")
     String object() {
       return "fine_tuning.job.event";
@@ -64,6 +89,8 @@ final class FineTuningJobs implements AutoCloseable {
   // Each job is replaced, never changed; changes and saves happen under this object's lock.
   private final Map<String, FineTuningJob> jobsById = new ConcurrentHashMap<>();
   private final Map<String, List<Event>> eventsById = new ConcurrentHashMap<>();
+  // Oldest first; a job trained again (after a restart) makes them again.
+  private final Map<String, List<FineTuningCheckpoint>> checkpointsById = new ConcurrentHashMap<>();
   private final AtomicLong sequence = new AtomicLong(System.currentTimeMillis());
   private final ExecutorService trainer =
       Executors.newSingleThreadExecutor(
@@ -91,8 +118,9 @@ final class FineTuningJobs implements AutoCloseable {
               + "' cannot be fine-tuned here; use local-small, local-medium or local-large",
           "model");
     }
-    String fileId = ApiError.requiredText(req, "training_file");
-    files.meta(fileId);
+    String fileId = fineTuneFile(req, "training_file");
+    String validationFileId =
+        req.hasNonNull("validation_file") ? fineTuneFile(req, "validation_file") : null;
     String suffix = req.path("suffix").asText("");
     if (suffix.length() > 64) {
       throw new ApiError(400, "invalid_value", "suffix must be at most 64 characters", "suffix");
@@ -102,6 +130,9 @@ final class FineTuningJobs implements AutoCloseable {
       hp = req.path("hyperparameters");
     }
     int epochs = hp.path("n_epochs").isInt() ? hp.get("n_epochs").asInt() : capacity.defaultEpochs;
+    var hyperparameters =
+        new FineTuningJob.Hyperparameters(
+            epochs, batchSize(hp.path("batch_size")), learningRateMultiplier(hp));
     String id = "ftjob-" + Long.toHexString(sequence.incrementAndGet());
     FineTuningJob job =
         FineTuningJob.created(
@@ -109,20 +140,82 @@ final class FineTuningJobs implements AutoCloseable {
             model,
             System.currentTimeMillis() / 1000,
             fileId,
+            validationFileId,
             req.path("seed").asLong(42),
             suffix,
-            epochs,
+            hyperparameters,
             metadata(req));
     synchronized (this) {
       jobsById.put(id, job);
       created.incrementAndGet();
       eventsById.put(id, new ArrayList<>());
+      checkpointsById.put(id, new ArrayList<>());
       event(id, "info", "Created fine-tuning job " + id);
       save(id);
     }
     trainer.submit(() -> run(id));
     // The answer shows the job as created, however far training has moved it on since.
     return job;
+  }
+
+  /** The id of an uploaded fine-tune file that field {@code param} names; a 400 if it is not. */
+  private String fineTuneFile(JsonNode req, String param) throws IOException {
+    JsonNode value = req.path(param);
+    if (!value.isMissingNode() && !value.isNull() && value.asText("").isBlank()) {
+      throw new ApiError(400, "invalid_type", param + " must be a file id", param);
+    }
+    String fileId = ApiError.requiredText(req, param);
+    JsonNode meta;
+    try {
+      meta = files.meta(fileId);
+    } catch (ApiError notFound) {
+      throw new ApiError(
+          400, "file_not_found", "invalid " + param + ": no uploaded file " + fileId, param);
+    }
+    if (!meta.path("purpose").asText().equals("fine-tune")) {
+      throw new ApiError(
+          400,
+          "invalid_file_purpose",
+          "invalid " + param + ": " + fileId + " was not uploaded with purpose 'fine-tune'",
+          param);
+    }
+    return fileId;
+  }
+
+  /** {@code "auto"} (one example per update, as always) or a number from 1 to 256, as the API. */
+  private static Object batchSize(JsonNode value) {
+    if (value.isMissingNode() || value.isNull() || isAuto(value)) {
+      return FineTuningJob.Hyperparameters.AUTO;
+    }
+    if (!value.isInt() || value.asInt() < 1 || value.asInt() > 256) {
+      throw new ApiError(
+          400,
+          "invalid_value",
+          "batch_size must be 'auto' or an integer from 1 to 256, not " + value,
+          "batch_size");
+    }
+    return value.asInt();
+  }
+
+  /** Scales the SGD rate: {@code "auto"} or absent is 1.0; more than 0 and at most 10. */
+  private static double learningRateMultiplier(JsonNode hp) {
+    JsonNode value = hp.path("learning_rate_multiplier");
+    if (value.isMissingNode() || value.isNull() || isAuto(value)) {
+      return 1.0;
+    }
+    if (!value.isNumber() || !(value.asDouble() > 0 && value.asDouble() <= 10)) {
+      throw new ApiError(
+          400,
+          "invalid_value",
+          "learning_rate_multiplier must be 'auto' or a number above 0 and at most 10, not "
+              + value,
+          "learning_rate_multiplier");
+    }
+    return value.asDouble();
+  }
+
+  private static boolean isAuto(JsonNode value) {
+    return value.isTextual() && value.asText().equals(FineTuningJob.Hyperparameters.AUTO);
   }
 
   private static Map<String, String> metadata(JsonNode req) {
@@ -173,6 +266,20 @@ final class FineTuningJobs implements AutoCloseable {
     return new Page<>(List.copyOf(eventsById.get(id)));
   }
 
+  /** Newest first; {@code after} (a checkpoint id) and {@code limit} (default 10) as in the API. */
+  synchronized FineTuningCheckpoint.Page checkpoints(String id, Map<String, String> query) {
+    find(id);
+    List<FineTuningCheckpoint> newestFirst = new ArrayList<>(checkpointsById.get(id));
+    Collections.reverse(newestFirst);
+    List<String> ids = newestFirst.stream().map(FineTuningCheckpoint::id).toList();
+    String after = query.get("after");
+    int from = after == null ? 0 : ids.contains(after) ? ids.indexOf(after) + 1 : ids.size();
+    int limit = Math.max(0, Integer.parseInt(query.getOrDefault("limit", "10")));
+    int to = Math.min(newestFirst.size(), from + limit);
+    return new FineTuningCheckpoint.Page(
+        List.copyOf(newestFirst.subList(from, to)), to < newestFirst.size());
+  }
+
   synchronized FineTuningJob cancel(String id) throws IOException {
     FineTuningJob job = find(id);
     if (job.status() == Status.SUCCEEDED || job.status() == Status.FAILED) {
@@ -197,9 +304,13 @@ final class FineTuningJobs implements AutoCloseable {
       for (Path f : s.filter(f -> f.toString().endsWith(".json")).sorted().toList()) {
         ObjectNode saved = (ObjectNode) JSON.readTree(f.toFile());
         List<Event> events = JSON.convertValue(saved.remove("events"), EVENTS);
+        List<FineTuningCheckpoint> checkpoints =
+            JSON.convertValue(saved.remove("checkpoints"), CHECKPOINTS);
         FineTuningJob job = JSON.treeToValue(saved, FineTuningJob.class);
         jobsById.put(job.id(), job);
         eventsById.put(job.id(), events == null ? new ArrayList<>() : new ArrayList<>(events));
+        checkpointsById.put(
+            job.id(), checkpoints == null ? new ArrayList<>() : new ArrayList<>(checkpoints));
         if (!job.status().isFinished()) {
           trainer.submit(() -> run(job.id()));
         }
@@ -223,8 +334,20 @@ final class FineTuningJobs implements AutoCloseable {
   private void run(String id) {
     FineTuningJob job = jobsById.get(id);
     try {
-      List<FineTunedModel.Example> examples = readTrainingFile(job.trainingFile());
-      if (!transition(id, FineTuningJob::running, "Validated " + examples.size() + " examples")) {
+      List<FineTunedModel.Example> examples = readExamples(job.trainingFile(), "training_file", 10);
+      List<FineTunedModel.Example> validation =
+          job.validationFile() == null
+              ? List.of()
+              : readExamples(job.validationFile(), "validation_file", 1);
+      String validated =
+          "Validated "
+              + examples.size()
+              + " examples"
+              + (validation.isEmpty() ? "" : " and " + validation.size() + " validation examples");
+      synchronized (this) {
+        checkpointsById.put(id, new ArrayList<>()); // a job trained again makes them again
+      }
+      if (!transition(id, FineTuningJob::running, validated)) {
         return;
       }
       String modelId =
@@ -239,16 +362,10 @@ final class FineTuningJobs implements AutoCloseable {
               modelId,
               ModelCapacity.ofBaseModel(job.model()),
               examples,
-              job.hyperparameters().nEpochs(),
+              validation,
+              job.hyperparameters().trainingOptions(),
               job.seed(),
-              (epoch, epochs, loss) -> {
-                synchronized (this) {
-                  event(
-                      id,
-                      "info",
-                      String.format(Locale.ROOT, "Epoch %d/%d: loss %.4f", epoch, epochs, loss));
-                }
-              });
+              (scores, snapshot) -> epochDone(id, modelId, scores, snapshot));
       models.save(model);
       long finishedAt = System.currentTimeMillis() / 1000;
       transition(
@@ -257,15 +374,73 @@ final class FineTuningJobs implements AutoCloseable {
               j.succeeded(
                   modelId, trainedTokens(examples, j.hyperparameters().nEpochs()), finishedAt),
           "Fine-tuned model " + modelId + " is ready");
+    } catch (CancellationException e) {
+      // Cancelled while training: the job says so already.
     } catch (ApiError e) {
-      fail(id, e.code, e.getMessage());
+      fail(id, e.code, e.getMessage(), e.param);
     } catch (Exception e) {
       log.error("Training job {} failed", id, e);
-      fail(id, "server_error", e.toString());
+      fail(id, "server_error", e.toString(), null);
     }
   }
 
-  /** The chat-format SFT file: the last user message and the assistant's answer per line. */
+  /**
+   * Reports the epoch as a metrics event and, for the last {@link FineTuningCheckpoint#KEPT}
+   * epochs, saves the model as it stands as a checkpoint: {@code <model>:ckpt-step-<step>}.
+   */
+  private void epochDone(
+      String id,
+      String modelId,
+      FineTunedModel.EpochScores scores,
+      Function<String, FineTunedModel> snapshot) {
+    if (jobsById.get(id).status() == Status.CANCELLED) {
+      throw new CancellationException(); // stop training: nobody wants this model any more
+    }
+    FineTuningCheckpoint.Metrics metrics = FineTuningCheckpoint.Metrics.of(scores);
+    String message =
+        String.format(
+            Locale.ROOT,
+            "Epoch %d/%d: loss %.4f, accuracy %.3f",
+            scores.epoch(),
+            scores.epochs(),
+            scores.trainLoss(),
+            scores.trainAccuracy());
+    if (scores.validLoss() != null) {
+      message +=
+          String.format(
+              Locale.ROOT,
+              ", valid loss %.4f, valid accuracy %.3f",
+              scores.validLoss(),
+              scores.validAccuracy());
+    }
+    ObjectNode data = JSON.valueToTree(metrics);
+    data.put("total_steps", scores.totalSteps());
+    synchronized (this) {
+      event(id, "info", message + " (step " + scores.step() + ")", data, "metrics");
+    }
+    if (scores.epoch() <= scores.epochs() - FineTuningCheckpoint.KEPT) {
+      return;
+    }
+    String checkpointModel = modelId + ":ckpt-step-" + scores.step();
+    try {
+      models.save(snapshot.apply(checkpointModel));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    synchronized (this) {
+      checkpointsById
+          .get(id)
+          .add(
+              new FineTuningCheckpoint(
+                  "ftckpt_" + Long.toHexString(sequence.incrementAndGet()),
+                  System.currentTimeMillis() / 1000,
+                  checkpointModel,
+                  scores.step(),
+                  metrics,
+                  id));
+    }
+  }
+
   /** Tokens seen in training, as OpenAI bills them: every example's tokens, once per epoch. */
   static int trainedTokens(List<FineTunedModel.Example> examples, int epochs) {
     long perEpoch =
@@ -280,22 +455,29 @@ final class FineTuningJobs implements AutoCloseable {
     return created.get();
   }
 
-  private List<FineTunedModel.Example> readTrainingFile(String fileId) throws IOException {
+  /**
+   * The chat-format SFT file that request field {@code param} named: the last user message and the
+   * assistant's answer per line. Faults fail the job with code {@code invalid_<param>}.
+   */
+  private List<FineTunedModel.Example> readExamples(String fileId, String param, int atLeast)
+      throws IOException {
+    String code = "invalid_" + param;
+    String file = param.replace('_', ' ') + " " + fileId;
     List<FineTunedModel.Example> examples = new ArrayList<>();
     List<String> lines = Files.readAllLines(files.content(fileId));
     for (int i = 0; i < lines.size(); i++) {
       if (lines.get(i).isBlank()) {
         continue;
       }
-      String where = "training file " + fileId + ", line " + (i + 1) + ": ";
+      String where = file + ", line " + (i + 1) + ": ";
       JsonNode messages;
       try {
         messages = JSON.readTree(lines.get(i)).get("messages");
       } catch (IOException e) {
-        throw new ApiError(400, "invalid_training_file", where + "not valid JSON", null);
+        throw new ApiError(400, code, where + "not valid JSON", param);
       }
       if (messages == null || !messages.isArray()) {
-        throw new ApiError(400, "invalid_training_file", where + "no 'messages' array", null);
+        throw new ApiError(400, code, where + "no 'messages' array", param);
       }
       String user = null;
       String assistant = null;
@@ -307,17 +489,16 @@ final class FineTuningJobs implements AutoCloseable {
         }
       }
       if (user == null || assistant == null) {
-        throw new ApiError(
-            400, "invalid_training_file", where + "needs a user and an assistant message", null);
+        throw new ApiError(400, code, where + "needs a user and an assistant message", param);
       }
       examples.add(new FineTunedModel.Example(user, assistant));
     }
-    if (examples.size() < 10) {
+    if (examples.size() < atLeast) {
       throw new ApiError(
           400,
-          "invalid_training_file",
-          "training file " + fileId + " has " + examples.size() + " examples; at least 10 needed",
-          null);
+          code,
+          file + " has " + examples.size() + " examples; at least " + atLeast + " needed",
+          param);
     }
     return examples;
   }
@@ -335,12 +516,12 @@ final class FineTuningJobs implements AutoCloseable {
     return true;
   }
 
-  private synchronized void fail(String id, String code, String message) {
+  private synchronized void fail(String id, String code, String message, String param) {
     FineTuningJob job = jobsById.get(id);
     if (job.status() == Status.CANCELLED) {
       return;
     }
-    jobsById.put(id, job.failed(code, message));
+    jobsById.put(id, job.failed(code, message, param));
     event(id, "error", message);
     try {
       save(id);
@@ -351,6 +532,11 @@ final class FineTuningJobs implements AutoCloseable {
 
   /** Call with this object's lock held. */
   private void event(String id, String level, String message) {
+    event(id, level, message, null, "message");
+  }
+
+  /** Call with this object's lock held. */
+  private void event(String id, String level, String message, JsonNode data, String type) {
     eventsById
         .get(id)
         .add(
@@ -358,13 +544,16 @@ final class FineTuningJobs implements AutoCloseable {
                 "ftevent-" + Long.toHexString(sequence.incrementAndGet()),
                 System.currentTimeMillis() / 1000,
                 level,
-                message));
+                message,
+                data,
+                type));
   }
 
-  /** The job and its events, as one file; call with this object's lock held. */
+  /** The job, its events and checkpoints, as one file; call with this object's lock held. */
   private void save(String id) throws IOException {
     ObjectNode saved = JSON.valueToTree(jobsById.get(id));
     saved.set("events", JSON.valueToTree(eventsById.get(id)));
+    saved.set("checkpoints", JSON.valueToTree(checkpointsById.get(id)));
     Path tmp = dir.resolve(id + ".json.tmp");
     JSON.writeValue(tmp.toFile(), saved);
     Files.move(tmp, dir.resolve(id + ".json"), StandardCopyOption.REPLACE_EXISTING);

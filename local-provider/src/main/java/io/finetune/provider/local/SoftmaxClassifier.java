@@ -3,6 +3,7 @@ package io.finetune.provider.local;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
+import java.util.TreeSet;
 
 /** Multinomial logistic regression over hashed text features, trained by seeded SGD. */
 final class SoftmaxClassifier {
@@ -16,63 +17,98 @@ final class SoftmaxClassifier {
     this.weights = weights;
   }
 
-  static SoftmaxClassifier train(
-      ModelCapacity capacity,
-      List<String> texts,
-      List<String> targets,
-      int epochs,
-      long seed,
-      EpochListener listener) {
-    List<String> labels = new ArrayList<>(new java.util.TreeSet<>(targets));
-    float[][] w = new float[labels.size()][capacity.buckets];
-    int[][] feats = new int[texts.size()][];
-    int[] y = new int[texts.size()];
-    for (int i = 0; i < texts.size(); i++) {
-      feats[i] = TextFeatures.hashed(texts.get(i), capacity);
-      y[i] = labels.indexOf(targets.get(i));
+  /**
+   * Trains one classifier an epoch at a time, so that the caller can score and copy it between
+   * epochs. Each trainer draws from its own seeded Random, so trainers of several classifiers can
+   * take turns without changing what any of them learns.
+   */
+  static final class Trainer {
+    private static final float BASE_RATE = 0.5f;
+    private final SoftmaxClassifier model;
+    private final int[][] feats;
+    private final int[] y;
+    private final int[] order;
+    private final Random random;
+    private final TrainingOptions options;
+    private int epoch;
+
+    /** {@code feats}: each example's hashed features for this capacity. */
+    Trainer(
+        ModelCapacity capacity,
+        int[][] feats,
+        List<String> targets,
+        TrainingOptions options,
+        long seed) {
+      List<String> labels = new ArrayList<>(new TreeSet<>(targets));
+      this.model =
+          new SoftmaxClassifier(capacity, labels, new float[labels.size()][capacity.buckets]);
+      this.feats = feats;
+      this.y = new int[feats.length];
+      for (int i = 0; i < feats.length; i++) {
+        y[i] = labels.indexOf(targets.get(i));
+      }
+      this.order = new int[feats.length];
+      for (int i = 0; i < order.length; i++) {
+        order[i] = i;
+      }
+      this.random = new Random(seed);
+      this.options = options;
     }
-    SoftmaxClassifier model = new SoftmaxClassifier(capacity, labels, w);
-    Random random = new Random(seed);
-    int[] order = new int[texts.size()];
-    for (int i = 0; i < order.length; i++) {
-      order[i] = i;
+
+    SoftmaxClassifier model() {
+      return model;
     }
-    for (int epoch = 0; epoch < epochs; epoch++) {
+
+    /**
+     * Runs the next epoch. Adds each example's loss to {@code losses} and clears {@code correct}
+     * where the model got it wrong, both as the model stood just before learning from it.
+     */
+    void epoch(double[] losses, boolean[] correct) {
       shuffle(order, random);
-      float rate = 0.5f / (1 + epoch);
-      double loss = 0;
-      for (int i : order) {
-        double[] p = model.probabilities(feats[i]);
-        loss -= Math.log(Math.max(p[y[i]], 1e-9));
-        float scale = rate / (float) Math.sqrt(feats[i].length);
-        for (int k = 0; k < labels.size(); k++) {
-          float g = (float) ((k == y[i] ? 1 : 0) - p[k]) * scale;
-          if (g != 0) {
-            for (int f : feats[i]) {
-              w[k][f] += g;
+      // A multiplier of 1 leaves the rate exactly as it always was (x * 1f == x).
+      float rate = BASE_RATE * (float) options.learningRateMultiplier() / (1 + epoch++);
+      float[][] w = model.weights;
+      for (int start = 0; start < order.length; start += options.batchSize()) {
+        int size = Math.min(options.batchSize(), order.length - start);
+        // The whole batch is scored before any of it is learned from.
+        double[][] p = new double[size][];
+        for (int b = 0; b < size; b++) {
+          int i = order[start + b];
+          p[b] = model.probabilities(feats[i]);
+          losses[i] -= Math.log(Math.max(p[b][y[i]], 1e-9));
+          correct[i] &= argmax(p[b]) == y[i];
+        }
+        for (int b = 0; b < size; b++) {
+          int i = order[start + b];
+          float scale = rate / (float) Math.sqrt(feats[i].length) / size;
+          for (int k = 0; k < w.length; k++) {
+            float g = (float) ((k == y[i] ? 1 : 0) - p[b][k]) * scale;
+            if (g != 0) {
+              for (int f : feats[i]) {
+                w[k][f] += g;
+              }
             }
           }
         }
       }
-      if (listener != null) {
-        listener.epochDone(epoch + 1, epochs, loss / Math.max(1, texts.size()));
-      }
     }
-    return model;
+  }
+
+  /** A copy whose weights later training does not change. */
+  SoftmaxClassifier copy() {
+    float[][] w = new float[weights.length][];
+    for (int k = 0; k < w.length; k++) {
+      w[k] = weights[k].clone();
+    }
+    return new SoftmaxClassifier(capacity, labels, w);
   }
 
   String predict(String text) {
-    double[] p = probabilities(TextFeatures.hashed(text, capacity));
-    int best = 0;
-    for (int k = 1; k < p.length; k++) {
-      if (p[k] > p[best]) {
-        best = k;
-      }
-    }
-    return labels.get(best);
+    return labels.get(argmax(probabilities(TextFeatures.hashed(text, capacity))));
   }
 
-  private double[] probabilities(int[] feats) {
+  /** The probability of each label, in the order of {@link #labels}. */
+  double[] probabilities(int[] feats) {
     double[] z = new double[labels.size()];
     double max = Double.NEGATIVE_INFINITY;
     for (int k = 0; k < z.length; k++) {
@@ -94,6 +130,17 @@ final class SoftmaxClassifier {
     return z;
   }
 
+  /** The first of the most probable labels. */
+  static int argmax(double[] p) {
+    int best = 0;
+    for (int k = 1; k < p.length; k++) {
+      if (p[k] > p[best]) {
+        best = k;
+      }
+    }
+    return best;
+  }
+
   private static void shuffle(int[] a, Random r) {
     for (int i = a.length - 1; i > 0; i--) {
       int j = r.nextInt(i + 1);
@@ -101,9 +148,5 @@ final class SoftmaxClassifier {
       a[i] = a[j];
       a[j] = t;
     }
-  }
-
-  interface EpochListener {
-    void epochDone(int epoch, int epochs, double meanLoss);
   }
 }

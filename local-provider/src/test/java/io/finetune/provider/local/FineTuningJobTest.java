@@ -27,7 +27,16 @@ class FineTuningJobTest {
   @Test
   void eachStepReturnsANewJobAndLeavesTheOldOne() throws Exception {
     FineTuningJob created =
-        FineTuningJob.created("ftjob-1", "local-small", 10, "file-1", 42, "", 3, Map.of("k", "v"));
+        FineTuningJob.created(
+            "ftjob-1",
+            "local-small",
+            10,
+            "file-1",
+            "file-2",
+            42,
+            "",
+            new FineTuningJob.Hyperparameters(3, 8, 0.5),
+            Map.of("k", "v"));
     FineTuningJob done = created.running().succeeded("ft:local-small:custom:1", 40, 20);
 
     assertEquals(Status.VALIDATING_FILES, created.status());
@@ -35,8 +44,13 @@ class FineTuningJobTest {
     assertEquals(Status.SUCCEEDED, done.status());
     assertEquals(40, done.trainedTokens());
     assertEquals(Status.CANCELLED, created.cancelled().status());
-    FineTuningJob failed = created.running().failed("invalid_training_file", "bad");
-    assertEquals(new FineTuningJob.Error("invalid_training_file", "bad", null), failed.error());
+    FineTuningJob failed =
+        created.running().failed("invalid_validation_file", "bad", "validation_file");
+    assertEquals(
+        new FineTuningJob.Error("invalid_validation_file", "bad", "validation_file"),
+        failed.error());
+    assertEquals("file-2", failed.validationFile());
+    assertEquals(new TrainingOptions(3, 8, 0.5), done.hyperparameters().trainingOptions());
     // What is saved is read back as the same job.
     assertEquals(done, JSON.readValue(JSON.writeValueAsString(done), FineTuningJob.class));
   }

@@ -1,6 +1,8 @@
 package io.finetune.provider.local;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -9,6 +11,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.function.Function;
 import org.junit.jupiter.api.BeforeAll;
@@ -47,7 +50,8 @@ class LearningTest {
   }
 
   private static FineTunedModel train(ModelCapacity c) {
-    return FineTunedModel.train("m", c, train, c.defaultEpochs, 42, null);
+    return FineTunedModel.train(
+        "m", c, train, List.of(), TrainingOptions.defaults(c.defaultEpochs), 42, null);
   }
 
   @Test
@@ -84,6 +88,54 @@ class LearningTest {
     b.write(bytesB);
     assertEquals(bytesA.size(), bytesB.size());
     assertTrue(java.util.Arrays.equals(bytesA.toByteArray(), bytesB.toByteArray()));
+  }
+
+  private static byte[] bytes(FineTunedModel model) throws IOException {
+    var out = new java.io.ByteArrayOutputStream();
+    model.copy("m").write(out); // the same id for all: only what was learned is compared
+    return out.toByteArray();
+  }
+
+  @Test
+  void watchingEpochsAndValidatingChangeNothingThatIsLearned() throws IOException {
+    ModelCapacity c = ModelCapacity.MEDIUM;
+    List<FineTunedModel.EpochScores> scores = new ArrayList<>();
+    List<FineTunedModel> snapshots = new ArrayList<>();
+    FineTunedModel watched =
+        FineTunedModel.train(
+            "m",
+            c,
+            train,
+            test,
+            new TrainingOptions(c.defaultEpochs, 1, 1.0),
+            42,
+            (s, snapshot) -> {
+              scores.add(s);
+              snapshots.add(snapshot.apply("m-" + s.epoch()));
+            });
+
+    assertArrayEquals(bytes(train(c)), bytes(watched));
+    // Each snapshot is the model as it stood after its epoch: the last one is the final model.
+    assertArrayEquals(bytes(watched), bytes(snapshots.get(c.defaultEpochs - 1)));
+    assertFalse(Arrays.equals(bytes(watched), bytes(snapshots.get(0))));
+    FineTunedModel.EpochScores last = scores.get(c.defaultEpochs - 1);
+    assertEquals(c.defaultEpochs * train.size(), last.step());
+    assertEquals(last.step(), last.totalSteps());
+    // Validation accuracy is the share of whole answers exactly right.
+    assertEquals(exactMatch(watched::answer), last.validAccuracy(), 1e-12);
+  }
+
+  @Test
+  void theLearningRateMultiplierAndBatchSizeChangeWhatIsLearned() throws IOException {
+    ModelCapacity c = ModelCapacity.SMALL;
+    byte[] plain = bytes(train(c));
+    for (TrainingOptions other :
+        List.of(
+            new TrainingOptions(c.defaultEpochs, 1, 0.5),
+            new TrainingOptions(c.defaultEpochs, 4, 1.0))) {
+      byte[] learned = bytes(FineTunedModel.train("m", c, train, List.of(), other, 42, null));
+      assertFalse(Arrays.equals(plain, learned), other.toString());
+    }
   }
 
   @Test

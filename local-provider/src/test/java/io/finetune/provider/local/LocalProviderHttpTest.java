@@ -1,16 +1,13 @@
 package io.finetune.provider.local;
 
+import static io.finetune.provider.local.ProviderCalls.fieldNames;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.finetune.provider.local.ProviderCalls.Reply;
 import java.io.IOException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -22,9 +19,9 @@ import org.junit.jupiter.api.io.TempDir;
 /** The OpenAI-compatible surface, over real HTTP: files, jobs and their lifecycle, chat. */
 class LocalProviderHttpTest {
   private static final ObjectMapper JSON = new ObjectMapper();
-  private final HttpClient http = HttpClient.newHttpClient();
   @TempDir Path storage;
   private LocalProvider provider;
+  private final ProviderCalls calls = new ProviderCalls(() -> provider.baseUrl());
 
   @AfterEach
   void stop() {
@@ -33,65 +30,12 @@ class LocalProviderHttpTest {
     }
   }
 
-  private record Reply(int status, JsonNode body) {}
-
-  private Reply call(String method, String path, String contentType, byte[] body)
-      throws IOException, InterruptedException {
-    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(provider.baseUrl() + path));
-    if (body == null) {
-      b.method(method, HttpRequest.BodyPublishers.noBody());
-    } else {
-      b.header("Content-Type", contentType)
-          .method(method, HttpRequest.BodyPublishers.ofByteArray(body));
-    }
-    HttpResponse<String> r = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
-    return new Reply(r.statusCode(), JSON.readTree(r.body()));
-  }
-
-  private Reply post(String path, String json) throws IOException, InterruptedException {
-    return call("POST", path, "application/json", json.getBytes(StandardCharsets.UTF_8));
-  }
-
-  private String upload(String content) throws IOException, InterruptedException {
-    String boundary = "b0undary";
-    String body =
-        "--"
-            + boundary
-            + "\r\nContent-Disposition: form-data; name=\"purpose\"\r\n\r\nfine-tune\r\n"
-            + "--"
-            + boundary
-            + "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"t.jsonl\"\r\n"
-            + "Content-Type: application/jsonl\r\n\r\n"
-            + content
-            + "\r\n--"
-            + boundary
-            + "--\r\n";
-    Reply r =
-        call(
-            "POST",
-            "/files",
-            "multipart/form-data; boundary=" + boundary,
-            body.getBytes(StandardCharsets.UTF_8));
-    assertEquals(200, r.status(), r.body().toString());
-    return r.body().get("id").asText();
-  }
-
   private static String trainingFile() {
-    StringBuilder sb = new StringBuilder();
     String[][] rows = {
       {"my invoice is wrong", "billing"}, {"refund my order", "billing"},
       {"the app crashes", "technical"}, {"error on sync", "technical"},
     };
-    for (int i = 0; i < 40; i++) {
-      String[] r = rows[i % rows.length];
-      sb.append(
-          String.format(
-              "{\"messages\":[{\"role\":\"system\",\"content\":\"Classify.\"},"
-                  + "{\"role\":\"user\",\"content\":\"%s %d\"},"
-                  + "{\"role\":\"assistant\",\"content\":\"{\\\"label\\\":\\\"%s\\\"}\"}]}%n",
-              r[0], i, r[1]));
-    }
-    return sb.toString();
+    return ProviderCalls.sftFile(rows, 0, 40);
   }
 
   private static List<FineTunedModel.Example> examples(String trainingFile) throws IOException {
@@ -105,28 +49,16 @@ class LocalProviderHttpTest {
     return out;
   }
 
-  private JsonNode awaitJob(String id) throws Exception {
-    for (int i = 0; i < 200; i++) {
-      JsonNode job = call("GET", "/fine_tuning/jobs/" + id, null, null).body();
-      String status = job.get("status").asText();
-      if (status.equals("succeeded") || status.equals("failed") || status.equals("cancelled")) {
-        return job;
-      }
-      Thread.sleep(25);
-    }
-    throw new AssertionError("job " + id + " never finished");
-  }
-
   @Test
   void fineTuningJobLifecycleLikeTheRealApi() throws Exception {
     provider = LocalProvider.start(0, storage);
     assertTrue(provider.baseUrl().startsWith("http://127.0.0.1:"));
-    JsonNode models = call("GET", "/models", null, null).body();
+    JsonNode models = calls.call("GET", "/models", null, null).body();
     assertEquals(3, models.get("data").size());
 
-    String fileId = upload(trainingFile());
+    String fileId = calls.upload(trainingFile());
     Reply created =
-        post(
+        calls.post(
             "/fine_tuning/jobs",
             "{\"model\":\"local-small\",\"training_file\":\""
                 + fileId
@@ -137,13 +69,14 @@ class LocalProviderHttpTest {
     assertEquals("validating_files", created.body().get("status").asText());
     String jobId = created.body().get("id").asText();
 
-    JsonNode job = awaitJob(jobId);
+    JsonNode job = calls.awaitJob(jobId);
     assertEquals("succeeded", job.get("status").asText());
     String model = job.get("fine_tuned_model").asText();
     assertTrue(model.startsWith("ft:local-small:t:"), model);
 
     List<String> messages = new ArrayList<>();
-    call("GET", "/fine_tuning/jobs/" + jobId + "/events", null, null)
+    calls
+        .call("GET", "/fine_tuning/jobs/" + jobId + "/events", null, null)
         .body()
         .get("data")
         .forEach(e -> messages.add(e.get("message").asText()));
@@ -157,17 +90,21 @@ class LocalProviderHttpTest {
     assertEquals(1, provider.jobsCreated());
 
     JsonNode byMetadata =
-        call("GET", "/fine_tuning/jobs?metadata%5Bfinetune_attempt%5D=run-1", null, null).body();
+        calls
+            .call("GET", "/fine_tuning/jobs?metadata%5Bfinetune_attempt%5D=run-1", null, null)
+            .body();
     assertEquals(1, byMetadata.get("data").size());
     assertEquals(
         0,
-        call("GET", "/fine_tuning/jobs?metadata%5Bfinetune_attempt%5D=other", null, null)
+        calls
+            .call("GET", "/fine_tuning/jobs?metadata%5Bfinetune_attempt%5D=other", null, null)
             .body()
             .get("data")
             .size());
 
     JsonNode chat =
-        post(
+        calls
+            .post(
                 "/chat/completions",
                 "{\"model\":\""
                     + model
@@ -177,13 +114,14 @@ class LocalProviderHttpTest {
         "{\"label\":\"billing\"}",
         chat.get("choices").get(0).get("message").get("content").asText());
 
-    // A restarted provider still knows its jobs and serves its models.
+    // A restarted provider still knows its jobs and serves its models: the three base models,
+    // the tuned one and its checkpoints after each of its three epochs.
     provider.close();
     provider = LocalProvider.start(0, storage);
     assertEquals(
         "succeeded",
-        call("GET", "/fine_tuning/jobs/" + jobId, null, null).body().get("status").asText());
-    assertEquals(4, call("GET", "/models", null, null).body().get("data").size());
+        calls.call("GET", "/fine_tuning/jobs/" + jobId, null, null).body().get("status").asText());
+    assertEquals(7, calls.call("GET", "/models", null, null).body().get("data").size());
   }
 
   @Test
@@ -201,7 +139,7 @@ class LocalProviderHttpTest {
         "{\"model\":\"%s\",\"messages\":[{\"role\":\"system\",\"content\":\"Answer.\"},"
             + "{\"role\":\"user\",\"content\":\"refund my order please\"}]}";
     long started = System.nanoTime();
-    JsonNode large = post("/chat/completions", String.format(request, "local-large")).body();
+    JsonNode large = calls.post("/chat/completions", String.format(request, "local-large")).body();
     long largeMillis = (System.nanoTime() - started) / 1_000_000;
 
     assertTrue(largeMillis >= 120, "local-large took " + largeMillis + " ms");
@@ -217,40 +155,38 @@ class LocalProviderHttpTest {
   void badRequestsGetOpenAiStyleErrors() throws Exception {
     provider = LocalProvider.start(0, storage);
     Reply unknownModel =
-        post(
+        calls.post(
             "/chat/completions",
             "{\"model\":\"ft:nope\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}");
     assertEquals(404, unknownModel.status());
     assertEquals("model_not_found", unknownModel.body().get("error").get("code").asText());
 
-    Reply noModel = post("/fine_tuning/jobs", "{\"training_file\":\"file-1\"}");
+    Reply noModel = calls.post("/fine_tuning/jobs", "{\"training_file\":\"file-1\"}");
     assertEquals(400, noModel.status());
     assertEquals("model", noModel.body().get("error").get("param").asText());
 
-    String bad = upload("{\"messages\": []}\nnot json\n");
+    String bad = calls.upload("{\"messages\": []}\nnot json\n");
     String jobId =
-        post("/fine_tuning/jobs", "{\"model\":\"local-small\",\"training_file\":\"" + bad + "\"}")
+        calls
+            .post(
+                "/fine_tuning/jobs",
+                "{\"model\":\"local-small\",\"training_file\":\"" + bad + "\"}")
             .body()
             .get("id")
             .asText();
-    JsonNode failed = awaitJob(jobId);
+    JsonNode failed = calls.awaitJob(jobId);
     assertEquals("failed", failed.get("status").asText());
     assertEquals("invalid_training_file", failed.get("error").get("code").asText());
     assertTrue(failed.get("error").get("message").asText().contains("line 1"));
   }
 
-  private static List<String> fieldNames(JsonNode node) {
-    List<String> names = new ArrayList<>();
-    node.fieldNames().forEachRemaining(names::add);
-    return names;
-  }
-
   @Test
   void jobsHaveTheShapeOfTheOpenAiApi() throws Exception {
     provider = LocalProvider.start(0, storage);
-    String fileId = upload(trainingFile());
+    String fileId = calls.upload(trainingFile());
     JsonNode created =
-        post(
+        calls
+            .post(
                 "/fine_tuning/jobs",
                 "{\"model\":\"local-small\",\"training_file\":\"" + fileId + "\"}")
             .body();
@@ -261,6 +197,7 @@ class LocalProviderHttpTest {
             "model",
             "created_at",
             "training_file",
+            "validation_file",
             "status",
             "fine_tuned_model",
             "error",
@@ -275,10 +212,15 @@ class LocalProviderHttpTest {
     assertTrue(created.get("metadata").isNull());
     assertEquals(42, created.get("seed").asLong());
     assertEquals("", created.get("suffix").asText());
+    assertTrue(created.get("validation_file").isNull());
+    JsonNode hyperparameters = created.get("hyperparameters");
     assertEquals(
-        ModelCapacity.SMALL.defaultEpochs, created.get("hyperparameters").get("n_epochs").asInt());
+        List.of("n_epochs", "batch_size", "learning_rate_multiplier"), fieldNames(hyperparameters));
+    assertEquals(ModelCapacity.SMALL.defaultEpochs, hyperparameters.get("n_epochs").asInt());
+    assertEquals("auto", hyperparameters.get("batch_size").asText());
+    assertEquals(1.0, hyperparameters.get("learning_rate_multiplier").asDouble());
 
-    JsonNode done = awaitJob(created.get("id").asText());
+    JsonNode done = calls.awaitJob(created.get("id").asText());
     List<String> finished = new ArrayList<>(fields);
     finished.addAll(List.of("trained_tokens", "finished_at"));
     assertEquals(finished, fieldNames(done));
@@ -287,18 +229,24 @@ class LocalProviderHttpTest {
         done.get("trained_tokens").asInt());
 
     JsonNode events =
-        call("GET", "/fine_tuning/jobs/" + done.get("id").asText() + "/events", null, null).body();
+        calls
+            .call("GET", "/fine_tuning/jobs/" + done.get("id").asText() + "/events", null, null)
+            .body();
     assertEquals(List.of("object", "data", "has_more"), fieldNames(events));
     JsonNode first = events.get("data").get(0);
-    assertEquals(List.of("object", "id", "created_at", "level", "message"), fieldNames(first));
+    assertEquals(
+        List.of("object", "id", "created_at", "level", "message", "data", "type"),
+        fieldNames(first));
     assertEquals("fine_tuning.job.event", first.get("object").asText());
+    assertEquals("message", first.get("type").asText());
+    assertEquals(0, first.get("data").size());
 
-    JsonNode list = call("GET", "/fine_tuning/jobs", null, null).body();
+    JsonNode list = calls.call("GET", "/fine_tuning/jobs", null, null).body();
     assertEquals(List.of("object", "data", "has_more"), fieldNames(list));
     assertEquals(finished, fieldNames(list.get("data").get(0)));
 
     // Cancelling a job that has finished is refused; its state does not change.
-    Reply cancel = post("/fine_tuning/jobs/" + done.get("id").asText() + "/cancel", "{}");
+    Reply cancel = calls.post("/fine_tuning/jobs/" + done.get("id").asText() + "/cancel", "{}");
     assertEquals(400, cancel.status());
     assertEquals("invalid_state", cancel.body().get("error").get("code").asText());
   }
@@ -312,8 +260,8 @@ class LocalProviderHttpTest {
     Files.writeString(jobs.resolve("ftjob-cd.json.tmp"), "{\"id\":\"ftjob-");
     provider = LocalProvider.start(0, storage);
 
-    String id = upload("{\"messages\":[]}\n");
-    Reply list = call("GET", "/files", null, null);
+    String id = calls.upload("{\"messages\":[]}\n");
+    Reply list = calls.call("GET", "/files", null, null);
     assertEquals(200, list.status());
     assertEquals(1, list.body().get("data").size());
     assertEquals(id, list.body().get("data").get(0).get("id").asText());
@@ -346,26 +294,36 @@ class LocalProviderHttpTest {
             + "\"hyperparameters\":{\"n_epochs\":4},\"metadata\":null,\"events\":[]}");
     provider = LocalProvider.start(0, storage);
 
-    JsonNode succeeded = call("GET", "/fine_tuning/jobs/ftjob-a1", null, null).body();
+    JsonNode succeeded = calls.call("GET", "/fine_tuning/jobs/ftjob-a1", null, null).body();
     assertEquals("succeeded", succeeded.get("status").asText());
     assertEquals("ft:local-small:t:a1", succeeded.get("fine_tuned_model").asText());
     assertEquals(1764460005L, succeeded.get("finished_at").asLong());
     assertEquals(7, succeeded.get("seed").asLong());
     assertTrue(!succeeded.has("events"), "events are served apart");
-    JsonNode failed = call("GET", "/fine_tuning/jobs/ftjob-a2", null, null).body();
+    // Fields added since: what those jobs had, or ran with.
+    assertTrue(succeeded.get("validation_file").isNull());
+    assertEquals(
+        "{\"n_epochs\":3,\"batch_size\":\"auto\",\"learning_rate_multiplier\":1.0}",
+        succeeded.get("hyperparameters").toString());
+    JsonNode checkpoints = calls.get("/fine_tuning/jobs/ftjob-a1/checkpoints").body();
+    assertEquals(0, checkpoints.get("data").size());
+    assertTrue(checkpoints.get("first_id").isNull());
+    JsonNode failed = calls.call("GET", "/fine_tuning/jobs/ftjob-a2", null, null).body();
     assertEquals("failed", failed.get("status").asText());
     assertEquals("invalid_training_file", failed.get("error").get("code").asText());
     assertTrue(failed.get("error").get("param").isNull());
-    assertEquals(
-        "Created fine-tuning job ftjob-a1",
-        call("GET", "/fine_tuning/jobs/ftjob-a1/events", null, null)
+    JsonNode event =
+        calls
+            .call("GET", "/fine_tuning/jobs/ftjob-a1/events", null, null)
             .body()
             .get("data")
-            .get(0)
-            .get("message")
-            .asText());
+            .get(0);
+    assertEquals("Created fine-tuning job ftjob-a1", event.get("message").asText());
+    assertEquals("message", event.get("type").asText());
     JsonNode byMetadata =
-        call("GET", "/fine_tuning/jobs?metadata%5Bfinetune_attempt%5D=run-1", null, null).body();
+        calls
+            .call("GET", "/fine_tuning/jobs?metadata%5Bfinetune_attempt%5D=run-1", null, null)
+            .body();
     assertEquals(1, byMetadata.get("data").size());
     assertEquals("ftjob-a1", byMetadata.get("data").get(0).get("id").asText());
   }
