@@ -261,9 +261,14 @@ final class FineTuningJobs implements AutoCloseable {
     return find(id);
   }
 
-  synchronized Page<Event> events(String id) {
+  /** Newest first, at most {@code limit} (default 20), as the API gives them. */
+  synchronized Page<Event> events(String id, Map<String, String> query) {
     find(id);
-    return new Page<>(List.copyOf(eventsById.get(id)));
+    List<Event> newestFirst = new ArrayList<>(eventsById.get(id));
+    Collections.reverse(newestFirst);
+    int limit = Math.max(0, Integer.parseInt(query.getOrDefault("limit", "20")));
+    int to = Math.min(newestFirst.size(), limit);
+    return new Page<>("list", List.copyOf(newestFirst.subList(0, to)), to < newestFirst.size());
   }
 
   /** Newest first; {@code after} (a checkpoint id) and {@code limit} (default 10) as in the API. */

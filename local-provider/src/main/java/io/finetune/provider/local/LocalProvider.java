@@ -190,7 +190,7 @@ public final class LocalProvider implements AutoCloseable {
         } else if (method.equals("GET") && p.length == 3 && p[0].equals("fine_tuning")) {
           send(ex, 200, jobs.get(p[2]));
         } else if (method.equals("GET") && p.length == 4 && p[3].equals("events")) {
-          send(ex, 200, jobs.events(p[2]));
+          send(ex, 200, jobs.events(p[2], query(ex)));
         } else if (method.equals("GET") && p.length == 4 && p[3].equals("checkpoints")) {
           send(ex, 200, jobs.checkpoints(p[2], query(ex)));
         } else if (method.equals("POST") && p.length == 4 && p[3].equals("cancel")) {

@@ -72,11 +72,13 @@ class CheckpointsHttpTest {
     return r.body();
   }
 
+  /** The job's metrics events, oldest first (the API lists newest first). */
   private List<JsonNode> metricsEvents(String jobId) throws Exception {
     List<JsonNode> out = new ArrayList<>();
-    for (JsonNode e : calls.get("/fine_tuning/jobs/" + jobId + "/events").body().get("data")) {
+    for (JsonNode e :
+        calls.get("/fine_tuning/jobs/" + jobId + "/events?limit=1000").body().get("data")) {
       if (e.get("type").asText().equals("metrics")) {
-        out.add(e);
+        out.add(0, e);
       }
     }
     return out;

@@ -84,6 +84,17 @@ class LocalProviderHttpTest {
         messages.stream().anyMatch(m -> m.startsWith("Validated 40 examples")),
         messages.toString());
     assertTrue(messages.stream().anyMatch(m -> m.startsWith("Epoch 3/3")), messages.toString());
+    // Newest first, as the API gives them, so that limit=1 is the latest.
+    assertTrue(messages.get(0).startsWith("Fine-tuned model "), messages.toString());
+    assertEquals(
+        messages.get(0),
+        calls
+            .call("GET", "/fine_tuning/jobs/" + jobId + "/events?limit=1", null, null)
+            .body()
+            .get("data")
+            .get(0)
+            .get("message")
+            .asText());
     // Billed like OpenAI: every example's tokens, once per epoch (each example here has 6 or 7).
     long trained = job.get("trained_tokens").asLong();
     assertTrue(trained >= 3 * 40 * 6 && trained <= 3 * 40 * 7, "trained tokens " + trained);
@@ -312,12 +323,9 @@ class LocalProviderHttpTest {
     assertEquals("failed", failed.get("status").asText());
     assertEquals("invalid_training_file", failed.get("error").get("code").asText());
     assertTrue(failed.get("error").get("param").isNull());
-    JsonNode event =
-        calls
-            .call("GET", "/fine_tuning/jobs/ftjob-a1/events", null, null)
-            .body()
-            .get("data")
-            .get(0);
+    JsonNode events =
+        calls.call("GET", "/fine_tuning/jobs/ftjob-a1/events", null, null).body().get("data");
+    JsonNode event = events.get(events.size() - 1); // newest first: the oldest is last
     assertEquals("Created fine-tuning job ftjob-a1", event.get("message").asText());
     assertEquals("message", event.get("type").asText());
     JsonNode byMetadata =
