@@ -75,6 +75,19 @@ public class ActivitiesConfiguration {
         .getProviders()
         .forEach(
             (name, p) -> {
+              if (!List.of(ProviderConfig.OPENAI_API, ProviderConfig.TOGETHER_API)
+                  .contains(p.getApi())) {
+                // Refused at start-up rather than when the first job would be created.
+                throw new IllegalArgumentException(
+                    "finetune.providers."
+                        + name
+                        + ".api is '"
+                        + p.getApi()
+                        + "'; expected "
+                        + ProviderConfig.OPENAI_API
+                        + " (also any OpenAI-compatible server) or "
+                        + ProviderConfig.TOGETHER_API);
+              }
               String key = p.getApiKeyEnv() == null ? "" : System.getenv(p.getApiKeyEnv());
               if (p.getApiKeyEnv() != null && (key == null || key.isEmpty())) {
                 log.info(

@@ -33,7 +33,8 @@ record SpecFile(
       Map<String, String> baseModels,
       String promptModel,
       Integer epochs,
-      Sweep sweep) {}
+      Sweep sweep,
+      String promptProvider) {}
 
   record Sweep(
       @JsonFormat(with = JsonFormat.Feature.ACCEPT_SINGLE_VALUE_AS_ARRAY) List<Integer> epochs,

@@ -198,6 +198,13 @@ public final class SpecLoader {
         model != null && model.promptModel() != null
             ? model.promptModel()
             : baseModels.get("large");
+    if (model != null
+        && blankToNull(model.promptProvider()) != null
+        && blankToNull(model.promptModel()) == null) {
+      p.add(
+          "model.promptModel",
+          "is required with model.promptProvider: the model that provider runs the baseline on");
+    }
     if (promptModel == null) {
       p.add("model.promptModel", "is required: the model that runs the prompt baseline");
     }
@@ -266,11 +273,16 @@ public final class SpecLoader {
             Map.copyOf(baseModels),
             promptModel,
             epochs,
-            sweep),
+            sweep,
+            model == null ? null : blankToNull(model.promptProvider())),
         provider,
         new PipelineSpec.Split(testFraction, seed, validationFraction),
         new PipelineSpec.Approval(List.copyOf(approvers)),
         drift);
+  }
+
+  private static String blankToNull(String s) {
+    return s == null || s.isBlank() ? null : s.trim();
   }
 
   /** The sweep as written, checked; null when the spec has none. */

@@ -57,6 +57,64 @@ class SpecLoaderTest {
     assertEquals(List.of(new PipelineSpec.Variant(null, null)), s.model().variants());
   }
 
+  /**
+   * Every spec example in README.md's provider section loads as pasted: each block that starts with
+   * {@code # spec}, completed by the minimal spec's other fields.
+   */
+  @Test
+  void theReadmesProviderSpecExamplesLoad() throws IOException {
+    List<String> blocks = readmeYamlBlocks("# spec");
+    assertTrue(blocks.size() >= 3, "spec examples in README: " + blocks.size());
+    for (String block : blocks) {
+      java.util.Set<String> keys = new java.util.HashSet<>();
+      for (String line : block.split("\n")) {
+        if (line.matches("^[A-Za-z]+:.*")) {
+          keys.add(line.substring(0, line.indexOf(':')));
+        }
+      }
+      StringBuilder yaml = new StringBuilder();
+      String key = null;
+      for (String line : MINIMAL.split("\n")) {
+        if (line.matches("^[A-Za-z]+:.*")) {
+          key = line.substring(0, line.indexOf(':'));
+        }
+        if (!keys.contains(key)) {
+          yaml.append(line).append('\n');
+        }
+      }
+      yaml.append(block);
+      PipelineSpec s = SpecLoader.load(spec(yaml.toString()));
+      assertTrue(s.model().promptModel() != null, block);
+    }
+  }
+
+  static List<String> readmeYamlBlocks(String firstLine) throws IOException {
+    String readme = Files.readString(Path.of("../README.md"));
+    String section = readme.substring(readme.indexOf("\n## Providers"));
+    section = section.substring(0, section.indexOf("\n## ", 5));
+    List<String> blocks = new java.util.ArrayList<>();
+    for (String part : section.split("```yaml\n")) {
+      if (part.startsWith(firstLine)) {
+        blocks.add(part.substring(0, part.indexOf("```")));
+      }
+    }
+    return blocks;
+  }
+
+  @Test
+  void aPromptProviderNeedsItsPromptModel() throws IOException {
+    SpecException e =
+        assertThrows(
+            SpecException.class,
+            () -> SpecLoader.load(spec(MINIMAL + "model:\n  promptProvider: vllm\n")));
+    assertTrue(e.getMessage().contains("model.promptModel"), e.getMessage());
+    PipelineSpec s =
+        SpecLoader.load(
+            spec(MINIMAL + "model:\n  promptProvider: vllm\n  promptModel: qwen2.5:7b\n"));
+    assertEquals("vllm", s.model().promptProvider());
+    assertEquals("local", s.provider());
+  }
+
   @Test
   void aSweepIsEveryCombinationWithinItsBudget() throws IOException {
     PipelineSpec s =

@@ -393,8 +393,11 @@ public class FineTunePipelineImpl implements FineTunePipeline {
     return new ImportRequest(name, path, inputField, outputField, spec.outputFields(), true);
   }
 
+  /** The prompt baseline's request, at the provider that serves the prompt model. */
   private EvalRequest evalRequest(String model, DatasetRef data) {
-    return new EvalRequest(spec.provider(), model, spec.prompt(), data, spec.outputFields());
+    String provider =
+        spec.model().promptProvider() != null ? spec.model().promptProvider() : spec.provider();
+    return new EvalRequest(provider, model, spec.prompt(), data, spec.outputFields());
   }
 
   /** The child's request; {@code variant} null when the spec sweeps nothing. */

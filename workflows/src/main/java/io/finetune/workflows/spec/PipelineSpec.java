@@ -62,14 +62,16 @@ public record PipelineSpec(
 
   /**
    * Which sizes to train (none named: one is recommended from the dataset size), the provider's
-   * base model for each size, and the model that runs the prompt baseline.
+   * base model for each size, and the model that runs the prompt baseline, at {@code
+   * promptProvider} (null: the spec's provider; e.g. a self-hosted server while another trains).
    */
   public record Model(
       List<Size> sizes,
       Map<String, String> baseModels,
       String promptModel,
       Integer epochs,
-      Sweep sweep) {
+      Sweep sweep,
+      String promptProvider) {
 
     public Model {
       sizes = sizes == null ? List.of() : List.copyOf(sizes);
@@ -78,7 +80,16 @@ public record PipelineSpec(
 
     public Model(
         List<Size> sizes, Map<String, String> baseModels, String promptModel, Integer epochs) {
-      this(sizes, baseModels, promptModel, epochs, null);
+      this(sizes, baseModels, promptModel, epochs, null, null);
+    }
+
+    public Model(
+        List<Size> sizes,
+        Map<String, String> baseModels,
+        String promptModel,
+        Integer epochs,
+        Sweep sweep) {
+      this(sizes, baseModels, promptModel, epochs, sweep, null);
     }
 
     /** Histories and registries written before sizes were typed say {@code ["auto"]}. */
@@ -88,12 +99,13 @@ public record PipelineSpec(
         @JsonProperty("baseModels") Map<String, String> baseModels,
         @JsonProperty("promptModel") String promptModel,
         @JsonProperty("epochs") Integer epochs,
-        @JsonProperty("sweep") Sweep sweep) {
+        @JsonProperty("sweep") Sweep sweep,
+        @JsonProperty("promptProvider") String promptProvider) {
       List<Size> typed =
           sizes == null
               ? List.of()
               : sizes.stream().filter(s -> !s.equalsIgnoreCase("auto")).map(Size::of).toList();
-      return new Model(typed, baseModels, promptModel, epochs, sweep);
+      return new Model(typed, baseModels, promptModel, epochs, sweep, promptProvider);
     }
 
     /**
@@ -214,7 +226,13 @@ public record PipelineSpec(
   /** The same spec training other sizes (none: one recommended from the dataset size). */
   public PipelineSpec withSizes(List<Size> sizes) {
     Model other =
-        new Model(sizes, model.baseModels(), model.promptModel(), model.epochs(), model.sweep());
+        new Model(
+            sizes,
+            model.baseModels(),
+            model.promptModel(),
+            model.epochs(),
+            model.sweep(),
+            model.promptProvider());
     return new PipelineSpec(
         name,
         dataset,
