@@ -68,7 +68,14 @@ public class ActivitiesConfiguration {
     LocalProvider embedded = local.getObject().provider();
     if (embedded != null) {
       configs.add(
-          new ProviderConfig("local", embedded.baseUrl(), "", 200)
+          new ProviderConfig(
+                  "local",
+                  embedded.baseUrl(),
+                  "",
+                  200,
+                  // On loopback an outage is injected, not a queue to drain: back off briefly.
+                  new RetryPolicy(
+                      RetryPolicy.DEFAULT.budget(), Duration.ofMillis(50), Duration.ofSeconds(1)))
               .withPrices(prices(props.getLocalProvider().getPrices())));
     }
     props

@@ -235,6 +235,7 @@ public final class ProviderClient {
       if (code == 429) {
         Duration asked =
             RetryPolicy.asked(
+                    response.header("retry-after-ms"),
                     response.header("Retry-After"),
                     response.header("x-ratelimit-reset-requests"),
                     response.header("x-ratelimit-reset-tokens"))

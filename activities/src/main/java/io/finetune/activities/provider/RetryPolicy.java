@@ -35,6 +35,26 @@ public record RetryPolicy(Duration budget, Duration initialBackoff, Duration max
   }
 
   /**
+   * What a 429 asks to wait: {@code retry-after-ms} (milliseconds, which OpenAI sends beside the
+   * whole seconds of {@code Retry-After}), else {@code Retry-After} (seconds or an HTTP date), else
+   * the longer of the {@code x-ratelimit-reset-requests} / {@code -tokens} durations, if any.
+   */
+  static Optional<Duration> asked(
+      String retryAfterMs, String retryAfter, String resetRequests, String resetTokens) {
+    if (retryAfterMs != null && !retryAfterMs.isBlank()) {
+      try {
+        double ms = Double.parseDouble(retryAfterMs.trim());
+        if (ms >= 0 && !Double.isInfinite(ms)) {
+          return Optional.of(Duration.ofMillis(Math.round(ms)));
+        }
+      } catch (NumberFormatException notMillis) {
+        // fall through to the other headers
+      }
+    }
+    return asked(retryAfter, resetRequests, resetTokens);
+  }
+
+  /**
    * What a 429 asks to wait: {@code Retry-After} (seconds or an HTTP date), else the longer of the
    * {@code x-ratelimit-reset-requests} / {@code -tokens} durations ({@code 1s}, {@code 6m0s},
    * {@code 20ms}), if any.

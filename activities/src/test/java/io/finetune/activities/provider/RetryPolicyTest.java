@@ -29,6 +29,9 @@ class RetryPolicyTest {
     assertEquals(Optional.of(Duration.ofSeconds(360)), RetryPolicy.asked("", "1s", "6m0s"));
     assertEquals(Optional.of(Duration.ofMillis(90_500)), RetryPolicy.goDuration("1m30.5s"));
     assertEquals(Optional.empty(), RetryPolicy.asked("soon", "later", null));
+    // OpenAI's milliseconds win over the whole seconds of Retry-After; nonsense falls through.
+    assertEquals(Optional.of(Duration.ofMillis(250)), RetryPolicy.asked("250", "1", null, null));
+    assertEquals(Optional.of(Duration.ofSeconds(1)), RetryPolicy.asked("soon", "1", null, null));
     assertEquals(Optional.empty(), RetryPolicy.goDuration("5 s"));
   }
 

@@ -37,6 +37,9 @@ import org.slf4j.LoggerFactory;
  * restarted provider still knows every job it accepted (and finishes the ones it had not).
  */
 public final class LocalProvider implements AutoCloseable {
+  /** How long an injected 429 asks a client to wait, in {@code retry-after-ms}. */
+  static final int RETRY_AFTER_MILLIS = 200;
+
   public static final String BASE_MODEL_PREFIX = "local-";
   private static final Logger log = LoggerFactory.getLogger(LocalProvider.class);
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -244,7 +247,9 @@ public final class LocalProvider implements AutoCloseable {
     switch (fault) {
       case RATE_LIMITED -> {
         try (ex) {
+          // As OpenAI does: whole seconds for every client, milliseconds for those that read them.
           ex.getResponseHeaders().set("Retry-After", "1");
+          ex.getResponseHeaders().set("retry-after-ms", String.valueOf(RETRY_AFTER_MILLIS));
           send(
               ex,
               429,

@@ -54,13 +54,16 @@ class ChaosTest {
     http.connectionPool().evictAll();
   }
 
-  private record Reply(int status, String retryAfter, JsonNode body) {}
+  private record Reply(int status, String retryAfter, String retryAfterMs, JsonNode body) {}
 
   private Reply send(Request request) throws IOException {
     try (Response r = http.newCall(request).execute()) {
       String text = r.body() == null ? "" : r.body().string();
       return new Reply(
-          r.code(), r.header("Retry-After"), text.isEmpty() ? null : JSON.readTree(text));
+          r.code(),
+          r.header("Retry-After"),
+          r.header("retry-after-ms"),
+          text.isEmpty() ? null : JSON.readTree(text));
     }
   }
 
@@ -196,6 +199,7 @@ class ChaosTest {
     Reply r = send(chat());
     assertEquals(429, r.status());
     assertEquals("1", r.retryAfter());
+    assertEquals("200", r.retryAfterMs());
     JsonNode error = r.body().get("error");
     assertTrue(error.get("message").asText().startsWith("Rate limit reached"), r.body().toString());
     assertEquals("rate_limit_exceeded", error.get("type").asText());

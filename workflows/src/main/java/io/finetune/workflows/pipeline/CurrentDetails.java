@@ -1,6 +1,7 @@
 package io.finetune.workflows.pipeline;
 
 import io.finetune.workflows.common.Scores;
+import io.finetune.workflows.eval.EvalActivities.Usage;
 import io.finetune.workflows.training.CandidateResult;
 import java.util.Locale;
 
@@ -31,15 +32,19 @@ final class CurrentDetails {
       md.append(
           String.format(
               Locale.ROOT,
-              "- %s `%s`: %s %.3f%s%n",
-              c.size(),
+              "- %s `%s`: %s %.3f%s%s%n",
+              c.label(),
               c.modelId(),
               s.targetMetric(),
               Scores.of(c.test().metrics(), s.targetMetric()),
+              usage(c.test().usage()),
               c.modelId().equals(s.bestModel()) ? " (best)" : ""));
     }
     if (!s.candidates().isEmpty()) {
       md.append('\n');
+    }
+    if (s.gateVerdict() != null) {
+      md.append("Gate: ").append(s.gateVerdict()).append("\n\n");
     }
     if (s.dataReport() != null && s.pendingCheckpoint() != null) {
       md.append("Data report: `").append(s.dataReport().markdown().path()).append("`\n\n");
@@ -58,5 +63,20 @@ final class CurrentDetails {
       md.append("Outcome: **").append(s.outcome()).append("**: ").append(s.outcomeReason());
     }
     return md.toString();
+  }
+
+  /** Latency and cost beside the score, where measured. */
+  private static String usage(Usage u) {
+    if (u == null) {
+      return "";
+    }
+    StringBuilder sb = new StringBuilder();
+    if (u.latencyP95Millis() != null) {
+      sb.append(String.format(Locale.ROOT, ", p95 %.1f ms", u.latencyP95Millis()));
+    }
+    if (u.costPer1kRequests() != null) {
+      sb.append(String.format(Locale.ROOT, ", $%.4f per 1k requests", u.costPer1kRequests()));
+    }
+    return sb.toString();
   }
 }
