@@ -7,6 +7,7 @@ import io.finetune.workflows.drift.DriftCheck;
 import io.finetune.workflows.drift.DriftCheckInput;
 import io.finetune.workflows.drift.DriftResult;
 import io.finetune.workflows.eval.EvalActivities.EvalResult;
+import io.finetune.workflows.eval.EvalActivities.Intervals;
 import io.finetune.workflows.eval.EvalActivities.Usage;
 import io.finetune.workflows.pipeline.Checkpoint;
 import io.finetune.workflows.pipeline.Decision;
@@ -229,7 +230,9 @@ class DemoCommand implements Callable<Integer> {
     // One column per eval set the spec names (corner cases, ...), whatever it calls them.
     List<String> sets = spec.evalSets().stream().map(PipelineSpec.EvalSet::name).toList();
     StringBuilder header =
-        new StringBuilder(String.format(Locale.ROOT, "%-48s %12s", "model", metric + " (test)"));
+        new StringBuilder(
+            String.format(
+                Locale.ROOT, "%-48s %12s %15s", "model", metric + " (test)", "95% interval"));
     sets.forEach(set -> header.append(String.format(Locale.ROOT, " %14s", set)));
     // Latency last: it is the one figure that differs from run to run.
     header.append(
@@ -239,6 +242,7 @@ class DemoCommand implements Callable<Integer> {
     printRow(
         "prompt baseline (" + first.baseline().model() + ")",
         baseline,
+        first.baseline().intervals(),
         scores(first.baselineEvalSets(), sets, metric),
         first.baseline().usage(),
         null);
@@ -249,6 +253,7 @@ class DemoCommand implements Callable<Integer> {
       printRow(
           "fine-tuned " + c.label() + (c.modelId().equals(first.bestModel()) ? " (promoted)" : ""),
           score,
+          c.test().intervals(),
           scores(c.evalSets(), sets, metric),
           c.test().usage(),
           c.trainingCost());
@@ -319,8 +324,22 @@ class DemoCommand implements Callable<Integer> {
 
   /** A summary row with what the model's answers cost and took, and what training it cost. */
   private void printRow(
-      String name, double score, List<Double> perSet, Usage usage, Double trainingCost) {
-    StringBuilder row = new StringBuilder(String.format(Locale.ROOT, "%-48s %12.3f", name, score));
+      String name,
+      double score,
+      Intervals interval,
+      List<Double> perSet,
+      Usage usage,
+      Double trainingCost) {
+    StringBuilder row =
+        new StringBuilder(
+            String.format(
+                Locale.ROOT,
+                "%-48s %12.3f %15s",
+                name,
+                score,
+                interval == null
+                    ? "-"
+                    : String.format(Locale.ROOT, "%.3f-%.3f", interval.lo(), interval.hi())));
     perSet.forEach(v -> row.append(String.format(Locale.ROOT, " %14.3f", v)));
     row.append(
         String.format(

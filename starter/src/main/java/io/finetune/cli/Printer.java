@@ -2,7 +2,9 @@ package io.finetune.cli;
 
 import io.finetune.workflows.common.Scores;
 import io.finetune.workflows.drift.DriftResult;
+import io.finetune.workflows.eval.EvalActivities.Comparison;
 import io.finetune.workflows.eval.EvalActivities.EvalResult;
+import io.finetune.workflows.eval.EvalActivities.Intervals;
 import io.finetune.workflows.eval.EvalActivities.Usage;
 import io.finetune.workflows.pipeline.DecisionRecord;
 import io.finetune.workflows.pipeline.IgnoredSignal;
@@ -122,7 +124,13 @@ final class Printer {
       row(out, c.label() + " " + c.modelId(), "test", c.test(), metrics);
       c.evalSets().forEach((set, r) -> row(out, "", set, r, metrics));
     }
+    if (s.baseline().intervals() != null) {
+      out.println("    prompt baseline: " + interval(s.baseline().intervals()));
+    }
     for (CandidateResult c : s.candidates()) {
+      if (c.test().intervals() != null) {
+        out.println("    " + c.label() + ": " + interval(c.test().intervals()));
+      }
       if (c.checkpoint() != null || c.trainingCost() != null) {
         out.println("    " + c.label() + ": " + training(c));
       }
@@ -145,6 +153,31 @@ final class Printer {
             u == null ? "-" : millis(u.latencyP95Millis()),
             u == null ? "-" : dollars(u.costPer1kRequests())));
     out.println(line);
+  }
+
+  /** A score's 95% interval on the test set, and the difference to the baseline with its own. */
+  static String interval(Intervals i) {
+    String text =
+        String.format(
+            Locale.ROOT,
+            "%s 95%% interval %.3f to %.3f over %d rows",
+            i.metric(),
+            i.lo(),
+            i.hi(),
+            i.rows());
+    Comparison vs = i.vsReference();
+    if (vs != null) {
+      text +=
+          String.format(
+              Locale.ROOT,
+              "; vs %s %+.3f (%+.3f to %+.3f)%s",
+              vs.model(),
+              vs.difference(),
+              vs.lo(),
+              vs.hi(),
+              vs.tellsApart() ? "" : ", too close to tell apart on this test set");
+    }
+    return text;
   }
 
   /** What a candidate's training took and which checkpoint it is. */

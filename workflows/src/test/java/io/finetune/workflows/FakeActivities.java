@@ -50,6 +50,9 @@ public class FakeActivities
   /** Cost per 1,000 requests by model (default: unknown). */
   public final Map<String, Double> costByModel = new LinkedHashMap<>();
 
+  /** Half the width of the 95% interval of a paired difference (see {@link #evaluate}). */
+  public volatile double intervalHalfWidth = 0.02;
+
   /** Checkpoints a job's provider keeps, newest first (default: none). */
   public final Map<String, List<Checkpoint>> checkpointsByJob = new LinkedHashMap<>();
 
@@ -179,7 +182,23 @@ public class FakeActivities
             p95ByModel.getOrDefault(request.model(), 10.0),
             5_000,
             800,
-            costByModel.get(request.model())));
+            costByModel.get(request.model())),
+        intervals(request, score));
+  }
+
+  /** An interval of the key metric, and the difference to the paired model's score around it. */
+  private EvalActivities.Intervals intervals(EvalRequest request, double score) {
+    if (request.keyMetric() == null) {
+      return null;
+    }
+    EvalActivities.Comparison vs = null;
+    if (request.pairedWith() != null) {
+      double d = score - exactMatchByModel.getOrDefault(request.pairedModel(), 0.5);
+      vs =
+          new EvalActivities.Comparison(
+              request.pairedModel(), d, d - intervalHalfWidth, d + intervalHalfWidth);
+    }
+    return new EvalActivities.Intervals(request.keyMetric(), 100, score - 0.05, score + 0.05, vs);
   }
 
   @Override

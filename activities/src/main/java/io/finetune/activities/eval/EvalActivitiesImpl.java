@@ -104,7 +104,9 @@ public class EvalActivitiesImpl implements EvalActivities {
         scorer.scored(),
         scorer.metrics(),
         predictions,
-        UsageSummary.of(answers, client.config().price(r.model()).orElse(null)));
+        UsageSummary.of(answers, client.config().price(r.model()).orElse(null)),
+        ScoreIntervals.of(
+            store, r.keyMetric(), predictions, r.pairedWith(), r.pairedModel(), r.data().sha256()));
   }
 
   /** Builds the heartbeat for a number of rows answered. */

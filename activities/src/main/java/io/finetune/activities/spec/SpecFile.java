@@ -26,7 +26,7 @@ record SpecFile(
 
   record EvalSet(String name, String path) {}
 
-  record Target(String metric, Double score, String reason) {}
+  record Target(String metric, Double score, String reason, Double margin) {}
 
   record Model(
       @JsonFormat(with = JsonFormat.Feature.ACCEPT_SINGLE_VALUE_AS_ARRAY) List<String> sizes,

@@ -158,6 +158,11 @@ public final class SpecLoader {
     if (!TARGET_REASONS.contains(reason)) {
       p.add("target.reason", "must be one of " + String.join(", ", TARGET_REASONS));
     }
+    double margin =
+        raw.target() == null || raw.target().margin() == null ? 0 : raw.target().margin();
+    if (margin < 0 || margin >= 1) {
+      p.add("target.margin", "must be at least 0 and below 1, was " + margin);
+    }
     String provider = raw.provider() == null ? LOCAL_PROVIDER : raw.provider();
     SpecFile.Model model = raw.model();
     List<String> sizes =
@@ -267,7 +272,7 @@ public final class SpecLoader {
         List.copyOf(fields),
         List.copyOf(evalSets),
         raw.prompt(),
-        new PipelineSpec.Target(metric, score, TargetReason.of(reason)),
+        new PipelineSpec.Target(metric, score, TargetReason.of(reason), margin),
         new PipelineSpec.Model(
             sizes.contains("auto") ? List.of() : sizes.stream().map(Size::of).toList(),
             Map.copyOf(baseModels),

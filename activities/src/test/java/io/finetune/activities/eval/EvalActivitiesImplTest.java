@@ -241,6 +241,40 @@ class EvalActivitiesImplTest {
   }
 
   @Test
+  void aPairedEvalComparesRowByRowWithAnIntervalOnEach() {
+    // The reference is right on the refund rows only (10 of 40); this model on every row.
+    answer =
+        user -> {
+          int n = Integer.parseInt(user.substring(user.indexOf(' ') + 1));
+          String right = "{\"category\":\"" + (n % 2 == 0 ? "billing" : "account") + "\"}";
+          return chatAnswer(requests.size() > 41 || user.contains("refund") ? right : "not json");
+        };
+    DatasetRef d = data(41);
+    EvalResult reference = activities.evaluate(request(d).comparedWith("exact_match", null, null));
+    EvalResult model =
+        activities.evaluate(
+            request(d).comparedWith("exact_match", reference.predictions(), "reference"));
+
+    assertEquals(0.25, reference.metrics().get("exact_match"), 1e-9);
+    assertEquals(1.0, model.metrics().get("exact_match"), 1e-9);
+    EvalActivities.Intervals i = reference.intervals();
+    assertEquals(40, i.rows());
+    assertTrue(i.lo() < 0.25 && 0.25 < i.hi(), i.toString());
+    assertEquals(null, i.vsReference());
+    EvalActivities.Comparison vs = model.intervals().vsReference();
+    assertEquals("reference", vs.model());
+    assertEquals(0.75, vs.difference(), 1e-9);
+    assertTrue(vs.tellsApart() && vs.lo() > 0.5, vs.toString());
+    // Same predictions, same interval: the seed is the data's hash.
+    assertEquals(
+        vs,
+        activities
+            .evaluate(request(d).comparedWith("exact_match", reference.predictions(), "reference"))
+            .intervals()
+            .vsReference());
+  }
+
+  @Test
   void withoutAPriceTheCostIsUnknownNotZero() {
     EvalResult r =
         activities.evaluate(new EvalRequest("p", "unpriced", "prompt", data(4), List.of("x")));

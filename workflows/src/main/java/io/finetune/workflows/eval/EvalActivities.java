@@ -17,8 +17,31 @@ public interface EvalActivities {
    */
   EvalResult evaluate(EvalRequest request);
 
+  /**
+   * {@code keyMetric}: the metric to give a 95% interval for (null: none); {@code pairedWith}: the
+   * predictions of {@code pairedModel} on the same data, to compare with row by row (null: none).
+   */
   record EvalRequest(
-      String provider, String model, String prompt, DatasetRef data, List<String> outputFields) {}
+      String provider,
+      String model,
+      String prompt,
+      DatasetRef data,
+      List<String> outputFields,
+      String keyMetric,
+      ArtifactRef pairedWith,
+      String pairedModel) {
+
+    public EvalRequest(
+        String provider, String model, String prompt, DatasetRef data, List<String> outputFields) {
+      this(provider, model, prompt, data, outputFields, null, null, null);
+    }
+
+    /** The same request, with an interval for {@code metric} and compared with {@code other}. */
+    public EvalRequest comparedWith(String metric, ArtifactRef otherPredictions, String other) {
+      return new EvalRequest(
+          provider, model, prompt, data, outputFields, metric, otherPredictions, other);
+    }
+  }
 
   /**
    * An eval's heartbeat: rows answered of the total, and since when this attempt runs having found
@@ -38,7 +61,8 @@ public interface EvalActivities {
       int scoredRows,
       Map<String, Double> metrics,
       ArtifactRef predictions,
-      Usage usage) {
+      Usage usage,
+      Intervals intervals) {
 
     public EvalResult(
         String model,
@@ -47,7 +71,36 @@ public interface EvalActivities {
         int scoredRows,
         Map<String, Double> metrics,
         ArtifactRef predictions) {
-      this(model, dataset, rows, scoredRows, metrics, predictions, null);
+      this(model, dataset, rows, scoredRows, metrics, predictions, null, null);
+    }
+
+    public EvalResult(
+        String model,
+        String dataset,
+        int rows,
+        int scoredRows,
+        Map<String, Double> metrics,
+        ArtifactRef predictions,
+        Usage usage) {
+      this(model, dataset, rows, scoredRows, metrics, predictions, usage, null);
+    }
+  }
+
+  /**
+   * The key metric's 95% interval over the scored rows (seeded bootstrap), and, when the eval was
+   * paired with another model's predictions on the same rows, the difference to it with its own
+   * interval. Null in histories from before intervals.
+   */
+  record Intervals(String metric, int rows, double lo, double hi, Comparison vsReference) {}
+
+  /**
+   * This model's score minus {@code model}'s on the same rows, with its 95% interval (a paired
+   * bootstrap: rows resampled together).
+   */
+  record Comparison(String model, double difference, double lo, double hi) {
+    /** Whether the interval excludes 0: the test set tells the two apart. */
+    public boolean tellsApart() {
+      return lo > 0 || hi < 0;
     }
   }
 

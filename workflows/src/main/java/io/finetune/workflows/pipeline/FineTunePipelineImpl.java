@@ -175,7 +175,10 @@ public class FineTunePipelineImpl implements FineTunePipeline {
   /** Rules 1 and 2: the prompt comes first and is the reference every candidate must beat. */
   private Baseline runPromptBaseline(List<DatasetRef> evalSets) {
     String promptModel = spec.model().promptModel();
-    EvalResult test = eval.evaluate(evalRequest(promptModel, split.test()));
+    EvalResult test =
+        eval.evaluate(
+            evalRequest(promptModel, split.test())
+                .comparedWith(spec.target().metric(), null, null));
     Map<String, EvalResult> sets = new LinkedHashMap<>();
     for (DatasetRef set : evalSets) {
       sets.put(set.name(), eval.evaluate(evalRequest(promptModel, set)));
@@ -270,9 +273,15 @@ public class FineTunePipelineImpl implements FineTunePipeline {
    */
   private PromotionGate judge(List<CandidateResult> candidates) {
     int measured = Workflow.getVersion("latency-cost-gate", Workflow.DEFAULT_VERSION, 1);
-    return measured == Workflow.DEFAULT_VERSION
-        ? PromotionGate.judge(candidates, spec.target().metric(), score())
-        : PromotionGate.judge(candidates, spec.target(), baseline.test());
+    if (measured == Workflow.DEFAULT_VERSION) {
+      return PromotionGate.judge(candidates, spec.target().metric(), score());
+    }
+    // Version 1 judges quality by the lower bound of the difference's interval; before it, by
+    // the point estimate.
+    boolean byInterval =
+        Workflow.getVersion("interval-gate", Workflow.DEFAULT_VERSION, 1)
+            != Workflow.DEFAULT_VERSION;
+    return PromotionGate.judge(candidates, spec.target(), baseline.test(), byInterval);
   }
 
   /** The registry's new version; the key is this execution, so a rerun of the id is a new one. */
@@ -417,7 +426,9 @@ public class FineTunePipelineImpl implements FineTunePipeline {
         split.validation(),
         spec.target().metric(),
         variant == null ? null : variant.learningRateMultiplier(),
-        variant == null ? "" : variant.label());
+        variant == null ? "" : variant.label(),
+        baseline.test().predictions(),
+        baseline.test().model());
   }
 
   /** The innermost failure says why (e.g. the provider's reason for failing the job). */

@@ -1,6 +1,7 @@
 package io.finetune.workflows.pipeline;
 
 import io.finetune.workflows.common.Scores;
+import io.finetune.workflows.eval.EvalActivities.Comparison;
 import io.finetune.workflows.eval.EvalActivities.EvalResult;
 import io.finetune.workflows.eval.EvalActivities.Usage;
 import io.finetune.workflows.spec.PipelineSpec.Target;
@@ -16,10 +17,12 @@ import java.util.function.Function;
  * approve one that does not; that is recorded as an override.
  *
  * <p>When quality is the reason to fine-tune, the best candidate has the highest target metric on
- * the test set (the first one trained wins a tie) and passes when it beats the prompt baseline.
- * When latency or cost is the reason, quality must still reach the target, and among the candidates
- * that reach it the fastest (p95 latency) or cheapest (cost per 1,000 requests) is best; it passes
- * when that figure is below the baseline's.
+ * the test set (the first one trained wins a tie) and passes when it beats the prompt baseline: by
+ * the lower bound of the paired difference's 95% interval, above the spec's margin, when the evals
+ * were paired (else by the point estimate, as runs from before intervals did). When latency or cost
+ * is the reason, quality must still reach the target, and among the candidates that reach it the
+ * fastest (p95 latency) or cheapest (cost per 1,000 requests) is best; it passes when that figure
+ * is below the baseline's.
  *
  * @param verdict why it passed or not, for people; null from the quality-only gate of old runs
  */
@@ -33,24 +36,56 @@ record PromotionGate(CandidateResult best, double bestScore, boolean passed, Str
   }
 
   static PromotionGate judge(List<CandidateResult> candidates, Target target, EvalResult baseline) {
+    return judge(candidates, target, baseline, false);
+  }
+
+  /**
+   * @param byInterval judge quality by the lower bound of the difference's 95% interval (when the
+   *     candidate's eval was paired with the baseline's), not by the point estimate
+   */
+  static PromotionGate judge(
+      List<CandidateResult> candidates, Target target, EvalResult baseline, boolean byInterval) {
     String metric = target.metric();
     double baselineScore = Scores.of(baseline.metrics(), metric);
     if (target.reason() == TargetReason.QUALITY) {
       CandidateResult best = bestByQuality(candidates, metric);
       double s = score(best, metric);
-      boolean passed = s > baselineScore;
-      return new PromotionGate(
-          best,
-          s,
-          passed,
+      Comparison vs =
+          byInterval
+                  && best.test().intervals() != null
+                  && metric.equals(best.test().intervals().metric())
+              ? best.test().intervals().vsReference()
+              : null;
+      boolean passed = vs != null ? vs.lo() > target.margin() : s > baselineScore;
+      String verdict =
           String.format(
               Locale.ROOT,
               "%s %s the prompt baseline: %s %.3f vs %.3f",
-              best.size(),
+              best.label(),
               passed ? "beats" : "does NOT beat",
               metric,
               s,
-              baselineScore));
+              baselineScore);
+      if (vs != null) {
+        verdict +=
+            String.format(
+                Locale.ROOT,
+                ", difference %+.3f (95%% interval %+.3f to %+.3f over %d rows)%s",
+                vs.difference(),
+                vs.lo(),
+                vs.hi(),
+                best.test().intervals().rows(),
+                passed
+                    ? String.format(Locale.ROOT, " above the margin %.3f", target.margin())
+                    : vs.hi() > target.margin()
+                        ? String.format(
+                            Locale.ROOT,
+                            ": the test set is too small to tell it from the baseline by more"
+                                + " than the margin %.3f",
+                            target.margin())
+                        : "");
+      }
+      return new PromotionGate(best, s, passed, verdict);
     }
     Figure figure = Figure.of(target.reason());
     Double baselineFigure = figure.of.apply(baseline.usage());

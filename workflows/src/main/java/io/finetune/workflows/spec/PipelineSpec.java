@@ -55,10 +55,15 @@ public record PipelineSpec(
   }
 
   /**
-   * The score the prompt baseline must reach to make fine-tuning unnecessary, and why fine-tuning
-   * would be worth it otherwise.
+   * The score the prompt baseline must reach to make fine-tuning unnecessary, why fine-tuning would
+   * be worth it otherwise, and by how much a candidate must beat the baseline: the lower bound of
+   * the difference's 95% interval must be above {@code margin} (0 in old histories).
    */
-  public record Target(String metric, double score, TargetReason reason) {}
+  public record Target(String metric, double score, TargetReason reason, double margin) {
+    public Target(String metric, double score, TargetReason reason) {
+      this(metric, score, reason, 0);
+    }
+  }
 
   /**
    * Which sizes to train (none named: one is recommended from the dataset size), the provider's

@@ -1,5 +1,6 @@
 package io.finetune.workflows.training;
 
+import io.finetune.workflows.common.ArtifactRef;
 import io.finetune.workflows.common.DatasetRef;
 import io.finetune.workflows.spec.Size;
 import java.util.List;
@@ -8,7 +9,8 @@ import java.util.List;
  * What one candidate trains on and is evaluated on. {@code validation} (null: none) goes up with
  * the training file, and the provider's checkpoints are scored on it by {@code selectionMetric};
  * {@code variant} names the sweep's combination ({@code epochs}, {@code learningRateMultiplier}),
- * empty without a sweep. The last four are null in histories from before checkpoints and sweeps.
+ * empty without a sweep. The test set's eval is compared row by row with the prompt baseline's
+ * {@code baselinePredictions}. Fields after {@code epochs} are null in histories from before them.
  */
 public record CandidateRequest(
     String name,
@@ -25,7 +27,9 @@ public record CandidateRequest(
     DatasetRef validation,
     String selectionMetric,
     Double learningRateMultiplier,
-    String variant) {
+    String variant,
+    ArtifactRef baselinePredictions,
+    String baselineModel) {
 
   public CandidateRequest(
       String name,
@@ -51,6 +55,8 @@ public record CandidateRequest(
         evalSets,
         seed,
         epochs,
+        null,
+        null,
         null,
         null,
         null,

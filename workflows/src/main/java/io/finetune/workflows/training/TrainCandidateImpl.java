@@ -76,7 +76,10 @@ public class TrainCandidateImpl implements TrainCandidate {
       choice = chosen.choice();
     }
 
-    EvalResult test = eval.evaluate(evalRequest(r, modelId, r.test()));
+    EvalResult test =
+        eval.evaluate(
+            evalRequest(r, modelId, r.test())
+                .comparedWith(r.selectionMetric(), r.baselinePredictions(), r.baselineModel()));
     Map<String, EvalResult> sets = new LinkedHashMap<>();
     for (DatasetRef set : r.evalSets()) {
       sets.put(set.name(), eval.evaluate(evalRequest(r, modelId, set)));

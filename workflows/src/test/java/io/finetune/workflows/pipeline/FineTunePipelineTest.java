@@ -324,6 +324,29 @@ class FineTunePipelineTest {
   }
 
   @Test
+  void aCandidateThatTheTestSetCannotTellFromTheBaselineDoesNotPassTheGate() throws Exception {
+    activities.exactMatchByModel.put("ft:local-small", 0.63); // baseline 0.60
+    activities.intervalHalfWidth = 0.05; // difference +0.03, interval -0.02 to +0.08
+    FineTunePipeline p = start("too-close", List.of(Size.SMALL), List.of());
+    awaitCheckpoint(p, Checkpoint.DATA_REVIEW);
+    p.decide(new Decision(Checkpoint.DATA_REVIEW.id(), "approve", "alice", null));
+
+    PipelineStatus promotion = awaitCheckpoint(p, Checkpoint.PROMOTION);
+
+    assertFalse(promotion.gatePassed(), "a higher point estimate alone does not pass");
+    assertTrue(
+        promotion.gateVerdict().contains("too small to tell it from the baseline"),
+        promotion.gateVerdict());
+    assertTrue(promotion.gateVerdict().contains("+0.030"), promotion.gateVerdict());
+    // The candidate's test eval was paired with the baseline's predictions.
+    assertEquals(
+        "local-large", promotion.candidates().get(0).test().intervals().vsReference().model());
+    p.decide(new Decision(Checkpoint.PROMOTION.id(), "reject", "bob", "not clearly better"));
+    assertEquals(Outcome.REJECTED_AT_PROMOTION, result(p).outcome());
+    Histories.replayAndMaybeRecord(client, "too-close", "fine-tune-pipeline-interval-gate");
+  }
+
+  @Test
   void rejectionAtDataReviewEndsTheRunWithoutTraining() throws Exception {
     FineTunePipeline p = start("rejected", List.of(Size.SMALL), List.of());
     awaitCheckpoint(p, Checkpoint.DATA_REVIEW);

@@ -5,7 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.finetune.workflows.eval.EvalActivities.Comparison;
 import io.finetune.workflows.eval.EvalActivities.EvalResult;
+import io.finetune.workflows.eval.EvalActivities.Intervals;
 import io.finetune.workflows.eval.EvalActivities.Usage;
 import io.finetune.workflows.spec.PipelineSpec.Target;
 import io.finetune.workflows.spec.Size;
@@ -168,5 +170,39 @@ class PromotionGateTest {
             measured("prompted", 0.90, 40.0, 2.0));
     assertTrue(gate.passed(), "slower and dearer, but quality is the reason");
     assertEquals("small beats the prompt baseline: exact_match 0.920 vs 0.900", gate.verdict());
+  }
+
+  @Test
+  void byIntervalTheLowerBoundMustClearTheMargin() {
+    EvalResult baseline = measured("prompted", 0.90, 40.0, 2.0);
+    EvalResult test =
+        new EvalResult(
+            "ft:small",
+            "test",
+            300,
+            300,
+            Map.of("exact_match", 0.93),
+            null,
+            null,
+            new Intervals(
+                "exact_match", 300, 0.90, 0.96, new Comparison("prompted", 0.03, 0.01, 0.05)));
+    List<CandidateResult> candidates =
+        List.of(new CandidateResult(Size.SMALL, "b", "j", "ft:small", test, Map.of()));
+
+    assertTrue(
+        PromotionGate.judge(
+                candidates,
+                new Target("exact_match", 0.99, TargetReason.QUALITY, 0),
+                baseline,
+                true)
+            .passed());
+    PromotionGate withMargin =
+        PromotionGate.judge(
+            candidates,
+            new Target("exact_match", 0.99, TargetReason.QUALITY, 0.02),
+            baseline,
+            true);
+    assertFalse(withMargin.passed(), "0.01 is not above a margin of 0.02");
+    assertTrue(withMargin.verdict().contains("too small"), withMargin.verdict());
   }
 }
