@@ -110,10 +110,17 @@ final class Printer {
    * answers took (p50 and p95 latency, cost per 1,000 requests by the provider's price table).
    */
   static void scoreTable(PipelineStatus s, PrintWriter out) {
+    // json_valid is 1 - invalid: one column says it.
     List<String> metrics = new ArrayList<>(s.baseline().metrics().keySet());
+    metrics.remove(Scores.JSON_VALID);
     StringBuilder header = new StringBuilder(String.format("    %-44s %-14s", "MODEL", "SET"));
     for (String m : metrics) {
-      header.append(String.format(" %15s", m.equals(Scores.INVALID_OUTPUT_RATE) ? "invalid" : m));
+      header.append(
+          String.format(
+              " %15s",
+              m.equals(Scores.INVALID_OUTPUT_RATE)
+                  ? "invalid"
+                  : m.replace(Scores.MACRO_F1_PREFIX, "macroF1:")));
     }
     header.append(String.format(" %9s %9s %11s", "p50 ms", "p95 ms", "$/1k req"));
     out.println(header);

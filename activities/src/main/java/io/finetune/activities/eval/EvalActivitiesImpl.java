@@ -92,6 +92,12 @@ public class EvalActivitiesImpl implements EvalActivities {
                 java.util.stream.IntStream.range(0, rows.size())
                     .mapToObj(i -> Rows.json(scorer.add(rows.get(i), answers.get(i).text())))
                     .iterator());
+    // Written after the predictions: the scorer counts labels as their lines are written.
+    ArtifactRef labelReport =
+        store.write(
+            "reports",
+            "json",
+            out -> JSON.writerWithDefaultPrettyPrinter().writeValue(out, scorer.labelReport()));
     try {
       Files.deleteIfExists(partial);
     } catch (IOException ignored) {
@@ -106,7 +112,8 @@ public class EvalActivitiesImpl implements EvalActivities {
         predictions,
         UsageSummary.of(answers, client.config().price(r.model()).orElse(null)),
         ScoreIntervals.of(
-            store, r.keyMetric(), predictions, r.pairedWith(), r.pairedModel(), r.data().sha256()));
+            store, r.keyMetric(), predictions, r.pairedWith(), r.pairedModel(), r.data().sha256()),
+        labelReport);
   }
 
   /** Builds the heartbeat for a number of rows answered. */

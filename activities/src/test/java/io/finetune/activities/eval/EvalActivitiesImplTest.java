@@ -206,9 +206,24 @@ class EvalActivitiesImplTest {
     // Rows 0,4,8,..,36 say refund and are billing: 10 of 40 right; the rest are not JSON.
     assertEquals(0.25, r.metrics().get("exact_match"), 1e-9);
     assertEquals(0.75, r.metrics().get("invalid_output_rate"), 1e-9);
+    // All 11 refund rows answer JSON, the unlabeled row 40 among them: validity needs no label.
+    assertEquals(11.0 / 41, r.metrics().get("json_valid"), 1e-9);
+    // billing: P 1, R 10/20, F1 2/3; account: never predicted, F1 0.
+    assertEquals(1.0 / 3, r.metrics().get("macro_f1:category"), 1e-9);
     List<String> lines = Files.readAllLines(Path.of(r.predictions().path()));
     assertEquals(41, lines.size());
     assertTrue(lines.get(0).contains("\"exact\":true"));
+    JsonNode billing =
+        JSON
+            .readTree(Path.of(r.labelReport().path()).toFile())
+            .at("/fields/category/labels")
+            .findParents("label")
+            .stream()
+            .filter(l -> l.get("label").asText().equals("billing"))
+            .findFirst()
+            .orElseThrow();
+    assertEquals(20, billing.get("support").asInt());
+    assertEquals(0.5, billing.get("recall").asDouble(), 1e-9);
     assertTrue(Files.list(dir.resolve("work")).findAny().isEmpty(), "work file removed");
   }
 

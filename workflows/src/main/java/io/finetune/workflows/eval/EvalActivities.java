@@ -12,8 +12,9 @@ public interface EvalActivities {
 
   /**
    * Runs {@code model} with {@code prompt} as system message on every row (batched, bounded
-   * concurrency, heartbeating its offset so a retry resumes), stores the predictions and returns
-   * exact-match and per-field accuracy over the labeled rows.
+   * concurrency, heartbeating its offset so a retry resumes), stores the predictions and a
+   * per-label report and returns exact-match, per-field accuracy and macro-F1 over the labeled
+   * rows.
    */
   EvalResult evaluate(EvalRequest request);
 
@@ -52,7 +53,11 @@ public interface EvalActivities {
 
   /**
    * Quality ({@code metrics}) and what the answers took ({@code usage}; null in histories from
-   * before it was measured).
+   * before it was measured). {@code labelReport} is a JSON file with each output field's per-label
+   * support, precision, recall and F1 (null in histories from before it was written): too big for
+   * the metrics, which the CLI prints as columns.
+   *
+   * <p>Histories hold this record: append components, never rename or remove one.
    */
   record EvalResult(
       String model,
@@ -62,7 +67,8 @@ public interface EvalActivities {
       Map<String, Double> metrics,
       ArtifactRef predictions,
       Usage usage,
-      Intervals intervals) {
+      Intervals intervals,
+      ArtifactRef labelReport) {
 
     public EvalResult(
         String model,
@@ -71,7 +77,7 @@ public interface EvalActivities {
         int scoredRows,
         Map<String, Double> metrics,
         ArtifactRef predictions) {
-      this(model, dataset, rows, scoredRows, metrics, predictions, null, null);
+      this(model, dataset, rows, scoredRows, metrics, predictions, null, null, null);
     }
 
     public EvalResult(
@@ -82,7 +88,19 @@ public interface EvalActivities {
         Map<String, Double> metrics,
         ArtifactRef predictions,
         Usage usage) {
-      this(model, dataset, rows, scoredRows, metrics, predictions, usage, null);
+      this(model, dataset, rows, scoredRows, metrics, predictions, usage, null, null);
+    }
+
+    public EvalResult(
+        String model,
+        String dataset,
+        int rows,
+        int scoredRows,
+        Map<String, Double> metrics,
+        ArtifactRef predictions,
+        Usage usage,
+        Intervals intervals) {
+      this(model, dataset, rows, scoredRows, metrics, predictions, usage, intervals, null);
     }
   }
 
