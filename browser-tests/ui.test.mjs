@@ -232,7 +232,12 @@ step('a run approved for promotion from the CLI shows as completed with its outc
   await details.getByText('Outcome:').waitFor();
   const text = (await details.locator('body').innerText()).replace(/\s+/g, ' ');
   assert.match(text, /ticket-triage: stage DONE/);
-  assert.match(text, /small ft:local-small:ticket-triage:\S+: exact_match \d\.\d{3} \(best\)/);
+  // Each candidate with its score, latency and cost; then the gate's verdict.
+  assert.match(
+    text,
+    /small ft:local-small:ticket-triage:\S+: exact_match \d\.\d{3}, p95 \d+\.\d ms, \$\d\.\d{4} per 1k requests \(best\)/,
+  );
+  assert.match(text, /Gate: small beats the prompt baseline: exact_match \d\.\d{3} vs \d\.\d{3}/);
   assert.match(text, /Outcome: PROMOTED: /);
   await page.screenshot({ path: path.join(shots, 'web-ui-run-finished.png') });
 });
