@@ -6,8 +6,10 @@ import io.finetune.workflows.eval.EvalActivities.Comparison;
 import io.finetune.workflows.eval.EvalActivities.EvalResult;
 import io.finetune.workflows.eval.EvalActivities.Intervals;
 import io.finetune.workflows.eval.EvalActivities.Usage;
+import io.finetune.workflows.eval.JudgeActivities.JudgeResult;
 import io.finetune.workflows.pipeline.DecisionRecord;
 import io.finetune.workflows.pipeline.IgnoredSignal;
+import io.finetune.workflows.pipeline.JudgeStanding;
 import io.finetune.workflows.pipeline.PipelineStatus;
 import io.finetune.workflows.training.CandidateResult;
 import io.temporal.api.enums.v1.WorkflowExecutionStatus;
@@ -141,7 +143,32 @@ final class Printer {
       if (c.checkpoint() != null || c.trainingCost() != null) {
         out.println("    " + c.label() + ": " + training(c));
       }
+      if (c.judge() != null) {
+        out.println("    " + c.label() + ": " + judge(c.judge(), s.judge()));
+      }
     }
+  }
+
+  /**
+   * A judge's verdict beside its agreement with people, e.g. {@code judge local-judge: 41 wins, 12
+   * ties, 7 losses of 60 pairs, flip rate 0.15; alignment: agreement 0.83, kappa 0.71 (floor
+   * 0.60)}.
+   */
+  static String judge(JudgeResult j, JudgeStanding standing) {
+    String text =
+        String.format(
+            Locale.ROOT,
+            "judge %s: %d wins, %d ties, %d losses of %d pairs, flip rate %.2f",
+            j.judgeModel(),
+            j.wins(),
+            j.ties(),
+            j.losses(),
+            j.pairs(),
+            j.flipRate());
+    if (j.skipped() > 0) {
+      text += String.format(Locale.ROOT, " (%d rows over the budget skipped)", j.skipped());
+    }
+    return standing == null ? text : text + "; " + standing.alignmentSummary();
   }
 
   private static void row(

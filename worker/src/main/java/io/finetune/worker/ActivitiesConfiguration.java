@@ -3,6 +3,7 @@ package io.finetune.worker;
 import io.finetune.activities.dataset.DatasetActivitiesImpl;
 import io.finetune.activities.drift.DriftActivitiesImpl;
 import io.finetune.activities.eval.EvalActivitiesImpl;
+import io.finetune.activities.eval.JudgeActivitiesImpl;
 import io.finetune.activities.provider.ProviderConfig;
 import io.finetune.activities.provider.ProviderMetrics;
 import io.finetune.activities.provider.Providers;
@@ -56,7 +57,8 @@ public class ActivitiesConfiguration {
             new ServingLatency(
                 props.getLocalProvider().getLatency().getSmall(),
                 props.getLocalProvider().getLatency().getMedium(),
-                props.getLocalProvider().getLatency().getLarge())));
+                props.getLocalProvider().getLatency().getLarge()),
+            props.getLocalProvider().getJudgePositionBias()));
   }
 
   @Bean
@@ -144,6 +146,12 @@ public class ActivitiesConfiguration {
   EvalActivitiesImpl evalActivities(
       ArtifactStore store, Providers providers, ExecutorService inferenceExecutor) {
     return new EvalActivitiesImpl(store, providers, inferenceExecutor);
+  }
+
+  @Bean
+  JudgeActivitiesImpl judgeActivities(
+      ArtifactStore store, Providers providers, ExecutorService inferenceExecutor) {
+    return new JudgeActivitiesImpl(store, providers, inferenceExecutor);
   }
 
   @Bean

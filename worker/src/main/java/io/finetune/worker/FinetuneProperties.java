@@ -114,6 +114,9 @@ public class FinetuneProperties {
     private final Chaos chaos = new Chaos();
     private final Latency latency = new Latency();
 
+    /** The share (0 to 1) of local-judge's judgments that answer "A" whatever the answers. */
+    private double judgePositionBias = 0;
+
     /** What the local models cost, as a real provider's price table would say (illustrative). */
     private java.util.List<Price> prices = new java.util.ArrayList<>();
 
@@ -131,6 +134,14 @@ public class FinetuneProperties {
 
     public Chaos getChaos() {
       return chaos;
+    }
+
+    public double getJudgePositionBias() {
+      return judgePositionBias;
+    }
+
+    public void setJudgePositionBias(double judgePositionBias) {
+      this.judgePositionBias = judgePositionBias;
     }
 
     public boolean isEnabled() {

@@ -8,6 +8,7 @@ import io.finetune.workflows.dataset.DatasetActivities;
 import io.finetune.workflows.drift.DriftActivities;
 import io.finetune.workflows.drift.DriftCheckImpl;
 import io.finetune.workflows.eval.EvalActivities;
+import io.finetune.workflows.eval.JudgeActivities;
 import io.finetune.workflows.pipeline.FineTunePipelineImpl;
 import io.finetune.workflows.registry.RegistryActivities;
 import io.finetune.workflows.spec.EvalSetRole;
@@ -37,7 +38,8 @@ public class FakeActivities
         EvalActivities,
         TrainingActivities,
         RegistryActivities,
-        DriftActivities {
+        DriftActivities,
+        JudgeActivities {
 
   public final Map<String, Double> exactMatchByModel = new LinkedHashMap<>();
 
@@ -63,6 +65,21 @@ public class FakeActivities
   /** Jobs that keep running until their activity is cancelled. */
   public final java.util.Set<String> endlessJobs =
       java.util.Collections.synchronizedSet(new java.util.HashSet<>());
+
+  /**
+   * The judge's wins, ties and losses of a candidate over the baseline, by model (default 6/2/2).
+   */
+  public final Map<String, int[]> judgeByModel = new LinkedHashMap<>();
+
+  /** The judge's agreement with people: kappa and how many pairs (agreement is kappa + 0.1). */
+  public volatile double alignmentKappa = 0.8;
+
+  public volatile int alignmentPairs = 40;
+
+  public final List<JudgeRequest> judgeRequests = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+  public final List<AlignmentRequest> alignmentRequests =
+      new java.util.concurrent.CopyOnWriteArrayList<>();
 
   public int productionLabeledRows = 100;
 
@@ -199,6 +216,43 @@ public class FakeActivities
               request.pairedModel(), d, d - intervalHalfWidth, d + intervalHalfWidth);
     }
     return new EvalActivities.Intervals(request.keyMetric(), 100, score - 0.05, score + 0.05, vs);
+  }
+
+  @Override
+  public JudgeResult judge(JudgeRequest request) {
+    calls.add("judge " + request.candidateModel());
+    judgeRequests.add(request);
+    if (JudgeActivities.sameFamily(
+        request.judgeModel(), request.candidateBaseModel(), request.candidateModel())) {
+      throw io.temporal.failure.ApplicationFailure.newNonRetryableFailure(
+          "judge " + request.judgeModel() + " is of the candidate's family",
+          Failures.INVALID_INPUT);
+    }
+    int[] wtl = judgeByModel.getOrDefault(request.candidateModel(), new int[] {6, 2, 2});
+    int pairs = wtl[0] + wtl[1] + wtl[2];
+    return new JudgeResult(
+        request.judgeModel(),
+        request.candidateModel(),
+        request.baselineModel(),
+        pairs,
+        wtl[0],
+        wtl[1],
+        wtl[2],
+        1,
+        0,
+        artifact("verdicts-" + request.candidateModel()));
+  }
+
+  @Override
+  public Alignment alignment(AlignmentRequest request) {
+    calls.add("alignment " + request.path());
+    alignmentRequests.add(request);
+    return new Alignment(
+        request.judgeModel(),
+        alignmentPairs,
+        alignmentKappa + 0.1,
+        alignmentKappa,
+        artifact("alignment-verdicts"));
   }
 
   @Override

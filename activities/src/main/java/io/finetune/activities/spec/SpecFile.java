@@ -20,7 +20,8 @@ record SpecFile(
     String provider,
     Split split,
     Approval approval,
-    Drift drift) {
+    Drift drift,
+    Judge judge) {
 
   record Dataset(String path, String inputField, String outputField) {}
 
@@ -51,4 +52,13 @@ record SpecFile(
       Double maxLabelDistance,
       Double minAccuracy,
       Double freshHoldoutFraction) {}
+
+  record Judge(
+      String model,
+      String provider,
+      String rubric,
+      Integer maxPairs,
+      String alignment,
+      Double minKappa,
+      Boolean gate) {}
 }

@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.finetune.workflows.common.Names;
+import io.finetune.workflows.eval.JudgeActivities;
 import io.finetune.workflows.spec.EvalSetRole;
 import io.finetune.workflows.spec.PipelineSpec;
 import io.finetune.workflows.spec.Size;
@@ -34,6 +35,12 @@ public final class SpecLoader {
 
   /** How many candidates a sweep may train unless the spec says otherwise. */
   static final int DEFAULT_MAX_CANDIDATES = 12;
+
+  /** How many test rows a judge compares unless the spec says otherwise. */
+  static final int DEFAULT_JUDGE_MAX_PAIRS = 200;
+
+  /** The Cohen's kappa with people a judge needs to gate promotion unless the spec says. */
+  static final double DEFAULT_JUDGE_MIN_KAPPA = 0.6;
 
   public static final String LOCAL_PROVIDER = "local";
   private static final List<String> SIZES = Arrays.stream(Size.values()).map(Size::id).toList();
@@ -265,6 +272,7 @@ public final class SpecLoader {
             fraction(p, "drift.maxLabelDistance", d.maxLabelDistance(), 0.10),
             fraction(p, "drift.minAccuracy", d.minAccuracy(), 0.0),
             fraction(p, "drift.freshHoldoutFraction", d.freshHoldoutFraction(), 0.2));
+    PipelineSpec.Judge judge = judge(p, raw.judge(), baseDir, provider, baseModels);
     p.throwIfAny();
     return new PipelineSpec(
         name,
@@ -283,7 +291,68 @@ public final class SpecLoader {
         provider,
         new PipelineSpec.Split(testFraction, seed, validationFraction),
         new PipelineSpec.Approval(List.copyOf(approvers)),
-        drift);
+        drift,
+        judge);
+  }
+
+  /**
+   * The judge as written, checked; null when the spec has none. A judge of the same family as a
+   * candidate (one of the base models, or a model tuned from one) is refused: judges prefer their
+   * own answers.
+   */
+  private static PipelineSpec.Judge judge(
+      Problems p,
+      SpecFile.Judge raw,
+      Path baseDir,
+      String specProvider,
+      Map<String, String> baseModels) {
+    if (raw == null) {
+      return null;
+    }
+    String model = blankToNull(raw.model());
+    if (model == null) {
+      p.add("judge.model", "is required: the model that compares the answers, e.g. local-judge");
+    } else {
+      String family = JudgeActivities.baseOf(model);
+      for (Map.Entry<String, String> base : baseModels.entrySet()) {
+        if (family.equals(base.getValue())) {
+          p.add(
+              "judge.model",
+              String.format(
+                  "'%s' %s the base model of size %s (model.baseModels.%s): a judge prefers"
+                      + " its own family's answers; pick a model of another family",
+                  model,
+                  model.equals(base.getValue()) ? "is" : "is tuned from",
+                  base.getKey(),
+                  base.getKey()));
+          break;
+        }
+      }
+    }
+    int maxPairs = raw.maxPairs() == null ? DEFAULT_JUDGE_MAX_PAIRS : raw.maxPairs();
+    if (maxPairs < 1) {
+      p.add("judge.maxPairs", "must be at least 1, was " + maxPairs);
+    }
+    String alignment = null;
+    if (blankToNull(raw.alignment()) != null) {
+      alignment = resolve(baseDir, raw.alignment().trim());
+      if (!Files.isRegularFile(Path.of(alignment))) {
+        p.add("judge.alignment", "file not found: " + alignment);
+      }
+    }
+    double minKappa = raw.minKappa() == null ? DEFAULT_JUDGE_MIN_KAPPA : raw.minKappa();
+    if (minKappa < -1 || minKappa > 1) {
+      p.add("judge.minKappa", "must be between -1 and 1 (Cohen's kappa), was " + minKappa);
+    }
+    String provider = blankToNull(raw.provider());
+    return new PipelineSpec.Judge(
+        model,
+        provider == null ? specProvider : provider,
+        blankToNull(raw.rubric()),
+        maxPairs,
+        alignment,
+        minKappa,
+        raw.gate() != null && raw.gate());
   }
 
   private static String blankToNull(String s) {

@@ -234,4 +234,69 @@ class SpecLoaderTest {
             () -> SpecLoader.load(spec(MINIMAL + "provider: openai\nmodel:\n  sizes: [small]\n")));
     assertTrue(e.getMessage().contains("model.baseModels.small: is required"), e.getMessage());
   }
+
+  @Test
+  void aJudgeIsOptionalAndCompletedWithDefaults() throws IOException {
+    assertEquals(null, SpecLoader.load(spec(MINIMAL)).judge());
+    Files.writeString(dir.resolve("human.jsonl"), "");
+    PipelineSpec s =
+        SpecLoader.load(
+            spec(
+                MINIMAL
+                    + """
+                    judge:
+                      model: local-judge
+                      rubric: "The right label."
+                      alignment: human.jsonl
+                      gate: true
+                    """));
+
+    assertEquals("local-judge", s.judge().model());
+    assertEquals("local", s.judge().provider(), "the spec's provider by default");
+    assertEquals(SpecLoader.DEFAULT_JUDGE_MAX_PAIRS, s.judge().maxPairs());
+    assertEquals(0.6, s.judge().minKappa());
+    assertEquals(dir.resolve("human.jsonl").toString(), s.judge().alignment());
+    assertTrue(s.judge().gate());
+  }
+
+  @Test
+  void aJudgeOfTheCandidatesOwnFamilyIsRefused() throws IOException {
+    SpecException e =
+        assertThrows(
+            SpecException.class,
+            () -> SpecLoader.load(spec(MINIMAL + "judge:\n  model: local-medium\n")));
+    assertTrue(
+        e.getMessage().contains("judge.model: 'local-medium' is the base model of size medium"),
+        e.getMessage());
+
+    e =
+        assertThrows(
+            SpecException.class,
+            () ->
+                SpecLoader.load(spec(MINIMAL + "judge:\n  model: \"ft:local-small:demo:abc\"\n")));
+    assertTrue(
+        e.getMessage().contains("'ft:local-small:demo:abc' is tuned from the base model of size"),
+        e.getMessage());
+  }
+
+  @Test
+  void aJudgesOtherFieldsAreChecked() throws IOException {
+    SpecException e =
+        assertThrows(
+            SpecException.class,
+            () ->
+                SpecLoader.load(
+                    spec(
+                        MINIMAL
+                            + """
+                            judge:
+                              maxPairs: 0
+                              alignment: missing.jsonl
+                              minKappa: 2
+                            """)));
+    assertTrue(e.getMessage().contains("judge.model: is required"), e.getMessage());
+    assertTrue(e.getMessage().contains("judge.maxPairs: must be at least 1"), e.getMessage());
+    assertTrue(e.getMessage().contains("judge.alignment: file not found"), e.getMessage());
+    assertTrue(e.getMessage().contains("judge.minKappa: must be between"), e.getMessage());
+  }
 }

@@ -32,9 +32,10 @@ import org.slf4j.LoggerFactory;
  * An embedded, OpenAI-compatible provider on 127.0.0.1 whose models really learn on CPU.
  *
  * <p>Base models {@code local-small}, {@code local-medium} and {@code local-large} answer zero-shot
- * from the system prompt (see {@link PromptFollower}); fine-tuning jobs train a classifier whose
- * capacity grows with the size. Files, jobs and models are kept under a storage folder, so a
- * restarted provider still knows every job it accepted (and finishes the ones it had not).
+ * from the system prompt (see {@link PromptFollower}), {@code local-judge} compares two answers
+ * pairwise (see {@link LocalJudge}); fine-tuning jobs train a classifier whose capacity grows with
+ * the size. Files, jobs and models are kept under a storage folder, so a restarted provider still
+ * knows every job it accepted (and finishes the ones it had not).
  */
 public final class LocalProvider implements AutoCloseable {
   /** How long an injected 429 asks a client to wait, in {@code retry-after-ms}. */
@@ -51,13 +52,16 @@ public final class LocalProvider implements AutoCloseable {
   private final AtomicLong completions = new AtomicLong();
   private final Chaos chaos;
   private final ServingLatency latency;
+  private final LocalJudge judge;
   private final List<Chaos.Fault> faultKinds;
   private final Random faultDraws;
   private final AtomicLongArray faultCounts = new AtomicLongArray(Chaos.Fault.values().length);
 
-  private LocalProvider(HttpServer server, Path storage, Chaos chaos, ServingLatency latency)
+  private LocalProvider(
+      HttpServer server, Path storage, Chaos chaos, ServingLatency latency, double judgeBias)
       throws IOException {
     this.server = server;
+    this.judge = new LocalJudge(judgeBias);
     this.chaos = chaos;
     this.latency = latency;
     this.faultKinds = new ArrayList<>(EnumSet.copyOf(chaos.kinds()));
@@ -86,6 +90,17 @@ public final class LocalProvider implements AutoCloseable {
    */
   public static LocalProvider start(int port, Path storage, Chaos chaos, ServingLatency latency)
       throws IOException {
+    return start(port, storage, chaos, latency, 0);
+  }
+
+  /**
+   * As {@link #start(int, Path, Chaos, ServingLatency)}, with {@code local-judge} answering "A" in
+   * {@code judgePositionBias} (0 to 1) of its judgments whatever the answers (see {@link
+   * LocalJudge}).
+   */
+  public static LocalProvider start(
+      int port, Path storage, Chaos chaos, ServingLatency latency, double judgePositionBias)
+      throws IOException {
     // The JDK server writes headers and body separately; with Nagle's algorithm on, every small
     // response then waits for the client's delayed ACK (~40 ms). Read once, at first use.
     if (System.getProperty("sun.net.httpserver.nodelay") == null) {
@@ -98,7 +113,8 @@ public final class LocalProvider implements AutoCloseable {
             server,
             storage,
             chaos == null ? Chaos.NONE : chaos,
-            latency == null ? ServingLatency.DEFAULT : latency);
+            latency == null ? ServingLatency.DEFAULT : latency,
+            judgePositionBias);
     server.createContext("/v1/", provider::handle);
     server.setExecutor(Executors.newFixedThreadPool(4));
     provider.jobs.recover();
@@ -307,6 +323,7 @@ public final class LocalProvider implements AutoCloseable {
     for (ModelCapacity c : ModelCapacity.values()) {
       data.addObject().put("id", c.baseModelId()).put("object", "model").put("owned_by", "local");
     }
+    data.addObject().put("id", LocalJudge.MODEL).put("object", "model").put("owned_by", "local");
     for (String id : models.ids()) {
       data.addObject().put("id", id).put("object", "model").put("owned_by", "user");
     }
@@ -332,10 +349,16 @@ public final class LocalProvider implements AutoCloseable {
     if (user == null) {
       throw new ApiError(400, "invalid_value", "no message with role 'user'", "messages");
     }
-    ModelCapacity base = ModelCapacity.ofBaseModel(model);
-    FineTunedModel tuned = base == null ? models.load(model) : null;
-    String answer = base != null ? PromptFollower.answer(system, user) : tuned.answer(user);
-    serve(base != null ? base : tuned.capacity);
+    String answer;
+    if (model.equals(LocalJudge.MODEL)) {
+      answer = judge.answer(user);
+      serve(ModelCapacity.LARGE); // a judge is a large model
+    } else {
+      ModelCapacity base = ModelCapacity.ofBaseModel(model);
+      FineTunedModel tuned = base == null ? models.load(model) : null;
+      answer = base != null ? PromptFollower.answer(system, user) : tuned.answer(user);
+      serve(base != null ? base : tuned.capacity);
+    }
     ObjectNode out = JSON.createObjectNode();
     out.put("id", "chatcmpl-" + completions.incrementAndGet());
     out.put("object", "chat.completion");

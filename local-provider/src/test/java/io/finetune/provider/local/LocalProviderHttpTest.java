@@ -54,7 +54,7 @@ class LocalProviderHttpTest {
     provider = LocalProvider.start(0, storage);
     assertTrue(provider.baseUrl().startsWith("http://127.0.0.1:"));
     JsonNode models = calls.call("GET", "/models", null, null).body();
-    assertEquals(3, models.get("data").size());
+    assertEquals(4, models.get("data").size(), "the three base models and local-judge");
 
     String fileId = calls.upload(trainingFile());
     Reply created =
@@ -126,13 +126,13 @@ class LocalProviderHttpTest {
         chat.get("choices").get(0).get("message").get("content").asText());
 
     // A restarted provider still knows its jobs and serves its models: the three base models,
-    // the tuned one and its checkpoints after each of its three epochs.
+    // local-judge, the tuned one and its checkpoints after each of its three epochs.
     provider.close();
     provider = LocalProvider.start(0, storage);
     assertEquals(
         "succeeded",
         calls.call("GET", "/fine_tuning/jobs/" + jobId, null, null).body().get("status").asText());
-    assertEquals(7, calls.call("GET", "/models", null, null).body().get("data").size());
+    assertEquals(8, calls.call("GET", "/models", null, null).body().get("data").size());
   }
 
   @Test

@@ -3,6 +3,7 @@ package io.finetune.workflows.common;
 import io.finetune.workflows.dataset.DatasetActivities;
 import io.finetune.workflows.drift.DriftActivities;
 import io.finetune.workflows.eval.EvalActivities;
+import io.finetune.workflows.eval.JudgeActivities;
 import io.finetune.workflows.registry.RegistryActivities;
 import io.finetune.workflows.training.TrainingActivities;
 import io.temporal.activity.ActivityCancellationType;
@@ -33,6 +34,7 @@ public final class ActivityStubs {
           DriftActivities.class,
           RegistryActivities.class,
           EvalActivities.class,
+          JudgeActivities.class,
           TrainingActivities.class);
 
   /**
@@ -87,6 +89,12 @@ public final class ActivityStubs {
         EvalActivities.class, heartbeating(Duration.ofHours(6), Duration.ofMinutes(2)));
   }
 
+  /** The judge calls the provider twice per pair and heartbeats, as evals do. */
+  public static JudgeActivities judge() {
+    return Workflow.newActivityStub(
+        JudgeActivities.class, heartbeating(Duration.ofHours(6), Duration.ofMinutes(2)));
+  }
+
   /** Training steps that return quickly: file, upload, job creation. */
   public static TrainingActivities training() {
     return Workflow.newActivityStub(TrainingActivities.class, quick(Duration.ofMinutes(30)));
@@ -107,11 +115,13 @@ public final class ActivityStubs {
   }
 
   /**
-   * Whether an activity heartbeats (evals, the training poll): a lost worker's attempt is retried
-   * after the heartbeat timeout. The others are retried only after their start-to-close timeout.
+   * Whether an activity heartbeats (evals, the judge, the training poll): a lost worker's attempt
+   * is retried after the heartbeat timeout. The others are retried only after their start-to-close
+   * timeout.
    */
   static boolean heartbeats(POJOActivityMethodMetadata method) {
     return method.getMethod().getDeclaringClass() == EvalActivities.class
+        || method.getMethod().getDeclaringClass() == JudgeActivities.class
         || (method.getMethod().getDeclaringClass() == TrainingActivities.class
             && method.getMethod().getName().equals("awaitJob"));
   }

@@ -13,6 +13,11 @@ import io.finetune.workflows.dataset.DatasetActivities.SplitResult;
 import io.finetune.workflows.eval.EvalActivities;
 import io.finetune.workflows.eval.EvalActivities.EvalRequest;
 import io.finetune.workflows.eval.EvalActivities.EvalResult;
+import io.finetune.workflows.eval.JudgeActivities;
+import io.finetune.workflows.eval.JudgeActivities.Alignment;
+import io.finetune.workflows.eval.JudgeActivities.AlignmentRequest;
+import io.finetune.workflows.eval.JudgeActivities.JudgeRequest;
+import io.finetune.workflows.eval.JudgeActivities.JudgeResult;
 import io.finetune.workflows.registry.RegistryActivities;
 import io.finetune.workflows.registry.RegistryActivities.ModelVersion;
 import io.finetune.workflows.registry.RegistryActivities.PromoteRequest;
@@ -23,6 +28,7 @@ import io.finetune.workflows.spec.TargetReason;
 import io.finetune.workflows.training.CandidateRequest;
 import io.finetune.workflows.training.CandidateResult;
 import io.finetune.workflows.training.TrainCandidate;
+import io.temporal.failure.ActivityFailure;
 import io.temporal.failure.ApplicationFailure;
 import io.temporal.failure.CanceledFailure;
 import io.temporal.failure.ChildWorkflowFailure;
@@ -36,6 +42,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Random;
 import org.slf4j.Logger;
 
 /**
@@ -49,6 +56,7 @@ public class FineTunePipelineImpl implements FineTunePipeline {
   private final DatasetActivities dataset = ActivityStubs.dataset();
   private final EvalActivities eval = ActivityStubs.eval();
   private final RegistryActivities registry = ActivityStubs.registry();
+  private final JudgeActivities judges = ActivityStubs.judge();
 
   private final PipelineSpec spec;
   private final String trigger;
@@ -67,6 +75,7 @@ public class FineTunePipelineImpl implements FineTunePipeline {
   private Training training = Training.NOT_STARTED;
   private Ending ending;
   private boolean sweepsAndCheckpoints;
+  private JudgeStanding judgeStanding;
 
   /** The prompt baseline's scores on the test set and on each eval set. */
   private record Baseline(EvalResult test, Map<String, EvalResult> evalSets) {}
@@ -264,7 +273,79 @@ public class FineTunePipelineImpl implements FineTunePipeline {
       throw ApplicationFailure.newNonRetryableFailure(
           "Every candidate failed to train: " + failed, Failures.ALL_CANDIDATES_FAILED);
     }
-    return new Training(sizes, candidates, failed, judge(candidates));
+    candidates = judgePairwise(candidates);
+    PromotionGate gate = judge(candidates);
+    return new Training(
+        sizes, candidates, failed, judgeStanding == null ? gate : gate.withJudge(judgeStanding));
+  }
+
+  /**
+   * Version 1, when the spec names a judge: its agreement with people is measured once, then it
+   * compares each candidate's test-set answers with the prompt baseline's, candidates in parallel.
+   * Which answer each pair shows first is derived from a seed drawn here: Workflow.newRandom is
+   * seeded by the run, so a replay draws the same. A judge that fails leaves a note; the run goes
+   * on (a gating judge without a verdict does not pass the candidate).
+   */
+  private List<CandidateResult> judgePairwise(List<CandidateResult> candidates) {
+    PipelineSpec.Judge j = spec.judge();
+    if (j == null
+        || Workflow.getVersion("pairwise-judge", Workflow.DEFAULT_VERSION, 1)
+            == Workflow.DEFAULT_VERSION) {
+      return candidates;
+    }
+    String provider = j.provider() != null ? j.provider() : spec.provider();
+    Random random = Workflow.newRandom();
+    Alignment alignment = null;
+    if (j.alignment() != null) {
+      try {
+        alignment =
+            judges.alignment(
+                new AlignmentRequest(
+                    provider, j.model(), j.rubric(), j.alignment(), random.nextLong()));
+      } catch (ActivityFailure e) {
+        rethrowIfCancelled(e);
+        notes.add("judge " + j.model() + ": alignment not measured: " + innermostMessage(e));
+      }
+    }
+    judgeStanding = JudgeStanding.of(j, alignment);
+    if (judgeStanding.refusal() != null) {
+      notes.add(
+          "judge "
+              + j.model()
+              + " is refused as a gate (informational only): "
+              + judgeStanding.refusal());
+    }
+    List<Promise<JudgeResult>> verdicts = new ArrayList<>();
+    for (CandidateResult c : candidates) {
+      verdicts.add(
+          Async.function(
+              judges::judge,
+              new JudgeRequest(
+                  provider,
+                  j.model(),
+                  j.rubric(),
+                  split.test(),
+                  c.modelId(),
+                  c.baseModel(),
+                  c.test().predictions(),
+                  baseline.test().model(),
+                  baseline.test().predictions(),
+                  random.nextLong(),
+                  j.maxPairs())));
+    }
+    List<CandidateResult> judged = new ArrayList<>();
+    for (int i = 0; i < candidates.size(); i++) {
+      CandidateResult c = candidates.get(i);
+      try {
+        judged.add(c.withJudge(verdicts.get(i).get()));
+      } catch (ActivityFailure e) {
+        rethrowIfCancelled(e);
+        notes.add(
+            "judge " + j.model() + " gave no verdict on " + c.label() + ": " + innermostMessage(e));
+        judged.add(c);
+      }
+    }
+    return judged;
   }
 
   /**
@@ -431,6 +512,13 @@ public class FineTunePipelineImpl implements FineTunePipeline {
         baseline.test().model());
   }
 
+  /** A run being cancelled is not a judge that failed. */
+  private static void rethrowIfCancelled(ActivityFailure e) {
+    if (e.getCause() instanceof CanceledFailure cancelled) {
+      throw cancelled;
+    }
+  }
+
   /** The innermost failure says why (e.g. the provider's reason for failing the job). */
   private static String innermostMessage(Throwable e) {
     Throwable cause = e;
@@ -465,6 +553,7 @@ public class FineTunePipelineImpl implements FineTunePipeline {
         List.copyOf(notes),
         ending == null ? null : ending.outcome(),
         ending == null ? null : ending.reason(),
-        ending == null ? null : ending.promoted());
+        ending == null ? null : ending.promoted(),
+        judgeStanding);
   }
 }

@@ -12,7 +12,11 @@ import java.util.Map;
 /**
  * Everything a person (or the CLI) needs to know about a run: stage, open checkpoint, every score
  * so far, every decision. Returned by the {@code status} query and, at the end, as the result.
- * {@code gateVerdict} says why the best candidate passed the gate or not (null in old runs).
+ * {@code gateVerdict} says why the best candidate passed the gate or not (null in old runs); {@code
+ * judge}: the pairwise judge, its agreement with people and whether it may gate (null without a
+ * judge, and in old runs).
+ *
+ * <p>Histories hold this record (the run's result): append components, never remove one.
  */
 public record PipelineStatus(
     String name,
@@ -36,4 +40,55 @@ public record PipelineStatus(
     List<String> notes,
     Outcome outcome,
     String outcomeReason,
-    ModelVersion promoted) {}
+    ModelVersion promoted,
+    JudgeStanding judge) {
+
+  public PipelineStatus(
+      String name,
+      String trigger,
+      Stage stage,
+      Checkpoint pendingCheckpoint,
+      String targetMetric,
+      double targetScore,
+      SplitResult split,
+      EvalResult baseline,
+      Map<String, EvalResult> baselineEvalSets,
+      DataReport dataReport,
+      List<Size> sizes,
+      List<CandidateResult> candidates,
+      Map<String, String> failedCandidates,
+      String bestModel,
+      Boolean gatePassed,
+      String gateVerdict,
+      List<DecisionRecord> decisions,
+      List<IgnoredSignal> ignoredSignals,
+      List<String> notes,
+      Outcome outcome,
+      String outcomeReason,
+      ModelVersion promoted) {
+    this(
+        name,
+        trigger,
+        stage,
+        pendingCheckpoint,
+        targetMetric,
+        targetScore,
+        split,
+        baseline,
+        baselineEvalSets,
+        dataReport,
+        sizes,
+        candidates,
+        failedCandidates,
+        bestModel,
+        gatePassed,
+        gateVerdict,
+        decisions,
+        ignoredSignals,
+        notes,
+        outcome,
+        outcomeReason,
+        promoted,
+        null);
+  }
+}

@@ -4,6 +4,7 @@ import io.finetune.workflows.common.Scores;
 import io.finetune.workflows.eval.EvalActivities.Comparison;
 import io.finetune.workflows.eval.EvalActivities.EvalResult;
 import io.finetune.workflows.eval.EvalActivities.Usage;
+import io.finetune.workflows.eval.JudgeActivities.JudgeResult;
 import io.finetune.workflows.spec.PipelineSpec.Target;
 import io.finetune.workflows.spec.TargetReason;
 import io.finetune.workflows.training.CandidateResult;
@@ -140,6 +141,46 @@ record PromotionGate(CandidateResult best, double bestScore, boolean passed, Str
             target.score(),
             passed ? figure.better : "NOT " + figure.better + " than the prompt baseline",
             comparison));
+  }
+
+  /**
+   * This gate, also requiring of the best candidate that {@code judge} prefers it to the prompt
+   * baseline (more wins than losses) when the judge may gate; a judge refused as a gate only adds
+   * why to the verdict.
+   */
+  PromotionGate withJudge(JudgeStanding judge) {
+    String said = verdict == null ? best.label() : verdict;
+    if (!judge.gates()) {
+      return judge.refusal() == null
+          ? this
+          : new PromotionGate(
+              best,
+              bestScore,
+              passed,
+              said + "; the judge " + judge.model() + " does not gate: " + judge.refusal());
+    }
+    JudgeResult j = best.judge();
+    if (j == null) {
+      return new PromotionGate(
+          best,
+          bestScore,
+          false,
+          said + "; the judge " + judge.model() + " gave no verdict on it, and it gates");
+    }
+    boolean preferred = j.wins() > j.losses();
+    return new PromotionGate(
+        best,
+        bestScore,
+        passed && preferred,
+        String.format(
+            Locale.ROOT,
+            "%s; the judge %s %s it to the prompt baseline: %d wins, %d ties, %d losses",
+            said,
+            judge.model(),
+            preferred ? "prefers" : "does NOT prefer",
+            j.wins(),
+            j.ties(),
+            j.losses()));
   }
 
   static double score(CandidateResult c, String metric) {

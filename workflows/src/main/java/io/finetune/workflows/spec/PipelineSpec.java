@@ -22,10 +22,39 @@ public record PipelineSpec(
     String provider,
     Split split,
     Approval approval,
-    Drift drift) {
+    Drift drift,
+    Judge judge) {
 
   public PipelineSpec {
     evalSets = evalSets == null ? List.of() : List.copyOf(evalSets);
+  }
+
+  /** A spec without a judge (and histories from before judges). */
+  public PipelineSpec(
+      String name,
+      Dataset dataset,
+      List<String> outputFields,
+      List<EvalSet> evalSets,
+      String prompt,
+      Target target,
+      Model model,
+      String provider,
+      Split split,
+      Approval approval,
+      Drift drift) {
+    this(
+        name,
+        dataset,
+        outputFields,
+        evalSets,
+        prompt,
+        target,
+        model,
+        provider,
+        split,
+        approval,
+        drift,
+        null);
   }
 
   /** The labeled examples: a JSONL file, one object a line. */
@@ -212,6 +241,22 @@ public record PipelineSpec(
       double minAccuracy,
       double freshHoldoutFraction) {}
 
+  /**
+   * A judge model that compares each candidate's answers on the test set with the prompt
+   * baseline's, pairwise and in both orders, at most {@code maxPairs} rows. {@code provider} serves
+   * it; it is never of a candidate's model family. It may gate promotion ({@code gate}: the
+   * candidate must win more pairs than it loses) only once its agreement with people is measured on
+   * the {@code alignment} file (null: none) with Cohen's kappa at least {@code minKappa}.
+   */
+  public record Judge(
+      String model,
+      String provider,
+      String rubric,
+      int maxPairs,
+      String alignment,
+      double minKappa,
+      boolean gate) {}
+
   /** The same spec with another target. */
   public PipelineSpec withTarget(Target other) {
     return new PipelineSpec(
@@ -225,7 +270,8 @@ public record PipelineSpec(
         provider,
         split,
         approval,
-        drift);
+        drift,
+        judge);
   }
 
   /** The same spec training other sizes (none: one recommended from the dataset size). */
@@ -249,7 +295,8 @@ public record PipelineSpec(
         provider,
         split,
         approval,
-        drift);
+        drift,
+        judge);
   }
 
   /**
@@ -287,6 +334,7 @@ public record PipelineSpec(
         provider,
         split,
         approval,
-        drift);
+        drift,
+        judge);
   }
 }

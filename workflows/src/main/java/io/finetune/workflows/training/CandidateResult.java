@@ -1,6 +1,7 @@
 package io.finetune.workflows.training;
 
 import io.finetune.workflows.eval.EvalActivities.EvalResult;
+import io.finetune.workflows.eval.JudgeActivities.JudgeResult;
 import io.finetune.workflows.spec.Size;
 import java.util.Map;
 
@@ -9,7 +10,10 @@ import java.util.Map;
  * training took: tokens trained and their cost by the provider's price table (null when unknown).
  * {@code variant} names its sweep combination (empty or null without a sweep); {@code checkpoint}
  * says which of the job's checkpoints it is and why (null when the job's final model was taken
- * without a choice). Fields after {@code evalSets} are null in histories from before them.
+ * without a choice); {@code judge}: the pairwise judge's verdict against the prompt baseline (null
+ * without a judge). Fields after {@code evalSets} are null in histories from before them.
+ *
+ * <p>Histories hold this record: append components, never rename or remove one.
  */
 public record CandidateResult(
     Size size,
@@ -21,7 +25,33 @@ public record CandidateResult(
     Long trainedTokens,
     Double trainingCost,
     String variant,
-    CheckpointChoice checkpoint) {
+    CheckpointChoice checkpoint,
+    JudgeResult judge) {
+
+  public CandidateResult(
+      Size size,
+      String baseModel,
+      String jobId,
+      String modelId,
+      EvalResult test,
+      Map<String, EvalResult> evalSets,
+      Long trainedTokens,
+      Double trainingCost,
+      String variant,
+      CheckpointChoice checkpoint) {
+    this(
+        size,
+        baseModel,
+        jobId,
+        modelId,
+        test,
+        evalSets,
+        trainedTokens,
+        trainingCost,
+        variant,
+        checkpoint,
+        null);
+  }
 
   public CandidateResult(
       Size size,
@@ -31,6 +61,22 @@ public record CandidateResult(
       EvalResult test,
       Map<String, EvalResult> evalSets) {
     this(size, baseModel, jobId, modelId, test, evalSets, null, null, null, null);
+  }
+
+  /** The same candidate with the judge's verdict. */
+  public CandidateResult withJudge(JudgeResult verdict) {
+    return new CandidateResult(
+        size,
+        baseModel,
+        jobId,
+        modelId,
+        test,
+        evalSets,
+        trainedTokens,
+        trainingCost,
+        variant,
+        checkpoint,
+        verdict);
   }
 
   /** The size and, with a sweep, the combination: e.g. {@code small} or {@code small e3-lr0.5}. */

@@ -13,7 +13,8 @@ import java.util.TreeSet;
 import org.junit.jupiter.api.Test;
 
 class ActivityStubsTest {
-  private static final Set<String> HEARTBEATING = Set.of("Evaluate", "AwaitJob");
+  private static final Set<String> HEARTBEATING =
+      Set.of("Evaluate", "Judge", "Alignment", "AwaitJob");
 
   @Test
   void heartbeatTimeoutGoesToTheActivitiesThatHeartbeatOnly() {

@@ -588,4 +588,164 @@ class FineTunePipelineTest {
     p.decide(Decision.reject(Checkpoint.PROMOTION, "alice", null));
     assertEquals(Outcome.REJECTED_AT_PROMOTION, result(p).outcome());
   }
+
+  /** The spec with a judge. */
+  private static PipelineSpec judged(PipelineSpec s, PipelineSpec.Judge judge) {
+    return new PipelineSpec(
+        s.name(),
+        s.dataset(),
+        s.outputFields(),
+        s.evalSets(),
+        s.prompt(),
+        s.target(),
+        s.model(),
+        s.provider(),
+        s.split(),
+        s.approval(),
+        s.drift(),
+        judge);
+  }
+
+  private static PipelineSpec.Judge judge(boolean gate) {
+    return new PipelineSpec.Judge(
+        "local-judge", null, "The right category.", 500, "/data/alignment.jsonl", 0.6, gate);
+  }
+
+  @Test
+  void aJudgeComparesEachCandidateWithTheBaselineAndGatesOnceAligned() throws Exception {
+    activities.judgeByModel.put("ft:local-medium", new int[] {41, 12, 7});
+    FineTunePipeline p =
+        start(
+            "judged",
+            judged(FakeActivities.spec(List.of(Size.SMALL, Size.MEDIUM), List.of()), judge(true)));
+    awaitCheckpoint(p, Checkpoint.DATA_REVIEW);
+    p.decide(new Decision(Checkpoint.DATA_REVIEW.id(), "approve", "alice", null));
+
+    PipelineStatus promotion = awaitCheckpoint(p, Checkpoint.PROMOTION);
+
+    // Alignment measured once, each candidate judged against the baseline's test answers.
+    assertEquals(1, activities.alignmentRequests.size());
+    assertEquals(2, activities.judgeRequests.size());
+    for (var r : activities.judgeRequests) {
+      assertEquals("local", r.provider(), "the spec's provider by default");
+      assertEquals("local-large", r.baselineModel());
+      assertEquals("/store/predictions-local-large", r.baselinePredictions().path());
+      assertEquals("/store/predictions-" + r.candidateModel(), r.candidatePredictions().path());
+      assertEquals("test", r.test().name());
+      assertEquals(500, r.maxPairs());
+    }
+    // Each candidate's order comes from its own seed.
+    assertFalse(activities.judgeRequests.get(0).seed() == activities.judgeRequests.get(1).seed());
+    CandidateResult medium =
+        promotion.candidates().stream()
+            .filter(c -> c.modelId().equals("ft:local-medium"))
+            .findFirst()
+            .orElseThrow();
+    assertEquals(41, medium.judge().wins());
+    assertEquals(7, medium.judge().losses());
+    assertTrue(promotion.judge().gates());
+    assertNull(promotion.judge().refusal());
+    assertEquals(0.8, promotion.judge().alignment().kappa(), 1e-9);
+    assertTrue(promotion.gatePassed());
+    assertTrue(
+        promotion.gateVerdict().contains("the judge local-judge prefers it"),
+        promotion.gateVerdict());
+
+    p.decide(new Decision(Checkpoint.PROMOTION.id(), "approve", "bob", null));
+    assertEquals(Outcome.PROMOTED, result(p).outcome());
+    Histories.replayAndMaybeRecord(client, "judged", "fine-tune-pipeline-pairwise-judge");
+  }
+
+  @Test
+  void aGatingJudgeThatPrefersTheBaselineStopsTheGate() throws Exception {
+    activities.judgeByModel.put("ft:local-medium", new int[] {5, 10, 20});
+    FineTunePipeline p =
+        start(
+            "judge-says-no",
+            judged(FakeActivities.spec(List.of(Size.MEDIUM), List.of()), judge(true)));
+    awaitCheckpoint(p, Checkpoint.DATA_REVIEW);
+    p.decide(new Decision(Checkpoint.DATA_REVIEW.id(), "approve", "alice", null));
+
+    PipelineStatus promotion = awaitCheckpoint(p, Checkpoint.PROMOTION);
+
+    assertFalse(promotion.gatePassed(), "the scores pass, the judge does not");
+    assertTrue(promotion.gateVerdict().contains("does NOT prefer it"), promotion.gateVerdict());
+  }
+
+  @Test
+  void aJudgeBelowItsAlignmentFloorIsRefusedAsAGateAndOnlyInforms() throws Exception {
+    activities.alignmentKappa = 0.4;
+    activities.judgeByModel.put("ft:local-medium", new int[] {5, 10, 20});
+    FineTunePipeline p =
+        start(
+            "weak-judge",
+            judged(FakeActivities.spec(List.of(Size.MEDIUM), List.of()), judge(true)));
+    awaitCheckpoint(p, Checkpoint.DATA_REVIEW);
+    p.decide(new Decision(Checkpoint.DATA_REVIEW.id(), "approve", "alice", null));
+
+    PipelineStatus promotion = awaitCheckpoint(p, Checkpoint.PROMOTION);
+
+    assertFalse(promotion.judge().gates());
+    assertTrue(
+        promotion.judge().refusal().contains("kappa with people is 0.40, below the floor"),
+        promotion.judge().refusal());
+    // Its verdict (more losses than wins) does not stop a candidate that passes on scores.
+    assertTrue(promotion.gatePassed(), promotion.gateVerdict());
+    assertTrue(promotion.gateVerdict().contains("does not gate"), promotion.gateVerdict());
+    assertTrue(
+        promotion.notes().stream().anyMatch(n -> n.contains("refused as a gate")),
+        promotion.notes().toString());
+    assertEquals(20, promotion.candidates().get(0).judge().losses(), "still judged");
+  }
+
+  @Test
+  void aGatingJudgeWithTooFewHumanPairsIsRefused() throws Exception {
+    activities.alignmentPairs = 12;
+    FineTunePipeline p =
+        start(
+            "few-pairs", judged(FakeActivities.spec(List.of(Size.MEDIUM), List.of()), judge(true)));
+    awaitCheckpoint(p, Checkpoint.DATA_REVIEW);
+    p.decide(new Decision(Checkpoint.DATA_REVIEW.id(), "approve", "alice", null));
+
+    PipelineStatus promotion = awaitCheckpoint(p, Checkpoint.PROMOTION);
+
+    assertFalse(promotion.judge().gates());
+    assertTrue(
+        promotion.judge().refusal().contains("12 human-judged pairs, fewer than 30"),
+        promotion.judge().refusal());
+  }
+
+  @Test
+  void aJudgeOfTheCandidatesOwnFamilyGivesNoVerdictAndTheRunGoesOn() throws Exception {
+    FineTunePipeline p =
+        start(
+            "own-family",
+            judged(
+                FakeActivities.spec(List.of(Size.MEDIUM), List.of()),
+                new PipelineSpec.Judge("local-medium", null, null, 100, null, 0.6, false)));
+    awaitCheckpoint(p, Checkpoint.DATA_REVIEW);
+    p.decide(new Decision(Checkpoint.DATA_REVIEW.id(), "approve", "alice", null));
+
+    PipelineStatus promotion = awaitCheckpoint(p, Checkpoint.PROMOTION);
+
+    assertNull(promotion.candidates().get(0).judge());
+    assertTrue(
+        promotion.notes().stream().anyMatch(n -> n.contains("gave no verdict on medium")),
+        promotion.notes().toString());
+    assertTrue(activities.alignmentRequests.isEmpty(), "no alignment file, none measured");
+    assertTrue(promotion.gatePassed(), "an informational judge does not gate");
+  }
+
+  @Test
+  void withoutAJudgeNothingIsJudged() throws Exception {
+    FineTunePipeline p = start("no-judge", List.of(Size.MEDIUM), List.of());
+    awaitCheckpoint(p, Checkpoint.DATA_REVIEW);
+    p.decide(new Decision(Checkpoint.DATA_REVIEW.id(), "approve", "alice", null));
+
+    PipelineStatus promotion = awaitCheckpoint(p, Checkpoint.PROMOTION);
+
+    assertNull(promotion.judge());
+    assertNull(promotion.candidates().get(0).judge());
+    assertFalse(activities.calls.stream().anyMatch(c -> c.startsWith("judge")));
+  }
 }
