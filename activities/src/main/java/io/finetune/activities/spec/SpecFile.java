@@ -20,9 +20,10 @@ record SpecFile(
     String provider,
     Split split,
     Approval approval,
-    Drift drift) {
+    Drift drift,
+    String task) {
 
-  record Dataset(String path, String inputField, String outputField) {}
+  record Dataset(String path, String inputField, String outputField, String format) {}
 
   record EvalSet(String name, String path) {}
 

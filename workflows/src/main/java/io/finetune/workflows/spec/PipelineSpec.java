@@ -22,14 +22,60 @@ public record PipelineSpec(
     String provider,
     Split split,
     Approval approval,
-    Drift drift) {
+    Drift drift,
+    String task) {
+
+  /** The answer is a JSON object with {@code outputFields} (and the task of older histories). */
+  public static final String TASK_FIELDS = "fields";
+
+  /** The answer is free text, scored by text exact match and chrF. */
+  public static final String TASK_TEXT = "text";
 
   public PipelineSpec {
     evalSets = evalSets == null ? List.of() : List.copyOf(evalSets);
   }
 
-  /** The labeled examples: a JSONL file, one object a line. */
-  public record Dataset(String path, String inputField, String outputField) {}
+  public PipelineSpec(
+      String name,
+      Dataset dataset,
+      List<String> outputFields,
+      List<EvalSet> evalSets,
+      String prompt,
+      Target target,
+      Model model,
+      String provider,
+      Split split,
+      Approval approval,
+      Drift drift) {
+    this(
+        name,
+        dataset,
+        outputFields,
+        evalSets,
+        prompt,
+        target,
+        model,
+        provider,
+        split,
+        approval,
+        drift,
+        null);
+  }
+
+  /** True when answers are free text; histories from before tasks have none: fields. */
+  public boolean textTask() {
+    return TASK_TEXT.equals(task);
+  }
+
+  /**
+   * The labeled examples: a JSONL file, one object a line. {@code format} says how a row holds its
+   * answer ({@link DatasetFormat}); null: detected from the first row (and in older histories).
+   */
+  public record Dataset(String path, String inputField, String outputField, String format) {
+    public Dataset(String path, String inputField, String outputField) {
+      this(path, inputField, outputField, null);
+    }
+  }
 
   /**
    * A set scored apart from the test set, and why it is scored. Its rows have the dataset's input
@@ -225,7 +271,8 @@ public record PipelineSpec(
         provider,
         split,
         approval,
-        drift);
+        drift,
+        task);
   }
 
   /** The same spec training other sizes (none: one recommended from the dataset size). */
@@ -249,7 +296,8 @@ public record PipelineSpec(
         provider,
         split,
         approval,
-        drift);
+        drift,
+        task);
   }
 
   /**
@@ -278,7 +326,8 @@ public record PipelineSpec(
             "output"));
     return new PipelineSpec(
         name,
-        new Dataset(datasetPath, "input", "output"),
+        // The pipeline's own format keeps a chat row's context beside input and output.
+        new Dataset(datasetPath, "input", "output", null),
         outputFields,
         sets,
         prompt,
@@ -287,6 +336,7 @@ public record PipelineSpec(
         provider,
         split,
         approval,
-        drift);
+        drift,
+        task);
   }
 }
