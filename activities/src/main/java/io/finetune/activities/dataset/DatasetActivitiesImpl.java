@@ -185,13 +185,14 @@ public class DatasetActivitiesImpl implements DatasetActivities {
                 + r.outputField()
                 + "' must be an object with "
                 + String.join(", ", r.outputFields())
+                + ", was "
+                + type(output)
                 + " ("
                 + formatSaid()
-                + "), was "
-                + type(output)
                 + (output.isTextual()
                     ? "; answers written as JSON strings: dataset.format json-string"
-                    : ""));
+                    : "")
+                + ")");
       }
       return output;
     }
