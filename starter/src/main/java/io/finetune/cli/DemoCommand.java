@@ -258,6 +258,11 @@ class DemoCommand implements Callable<Integer> {
           c.test().usage(),
           c.trainingCost());
     }
+    for (CandidateResult c : first.candidates()) {
+      if (c.judge() != null) {
+        out.println(c.label() + ": " + Printer.judge(c.judge(), first.judge()));
+      }
+    }
     if (first.gateVerdict() != null) {
       out.println("gate: " + first.gateVerdict());
     }

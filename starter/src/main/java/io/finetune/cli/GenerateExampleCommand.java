@@ -25,7 +25,9 @@ class GenerateExampleCommand implements Callable<Integer> {
     TicketTriageGenerator.generate(dir);
     spec.commandLine()
         .getOut()
-        .println("Wrote train.jsonl, corner-cases.jsonl, production-2024.jsonl to " + dir);
+        .println(
+            "Wrote train.jsonl, corner-cases.jsonl, production-2024.jsonl, judge-alignment.jsonl to "
+                + dir);
     return 0;
   }
 }

@@ -4,6 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.finetune.activities.spec.SpecLoader;
 import io.finetune.workflows.Histories;
 import io.finetune.workflows.TaskQueues;
@@ -29,8 +32,10 @@ import io.temporal.testing.TestWorkflowEnvironment;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
 
@@ -142,6 +147,76 @@ class WholeLifecycleTest {
 
     replayAndMaybeRecord("rejected", "fine-tune-pipeline-rejected");
     replayAndMaybeRecord("sufficient", "fine-tune-pipeline-prompt-sufficient");
+  }
+
+  /**
+   * A chat-format text task: canned answers to a few kinds of question, asked after a greeting. The
+   * base model can only echo the question; the tuned one has learned the answers.
+   */
+  @Test
+  void aChatFormatTextTaskIsTunedPastItsPromptBaseline(@TempDir Path dir) throws Exception {
+    Map<String, String> answers =
+        Map.of(
+            "password", "Open Settings, then Security, and choose Reset password.",
+            "refund", "Refunds reach your card within five business days.",
+            "invoice", "Invoices are under Billing, then History, as PDF files.",
+            "delivery", "Orders ship within two days and arrive in about a week.",
+            "cancel", "Cancel any time under Account, then Subscription.");
+    Map<String, List<String>> asks =
+        Map.of(
+            "password", List.of("How do I reset my password?", "I forgot my password."),
+            "refund", List.of("When do I get my refund?", "Where is my refund?"),
+            "invoice", List.of("Where can I find my invoice?", "I need an invoice copy."),
+            "delivery", List.of("When will my order arrive?", "How long is delivery?"),
+            "cancel", List.of("How do I cancel my plan?", "I want to cancel."));
+    List<String> topics = List.copyOf(new java.util.TreeSet<>(answers.keySet()));
+    java.util.Random random = new java.util.Random(7);
+    ObjectMapper json = new ObjectMapper();
+    List<String> lines = new java.util.ArrayList<>();
+    for (int i = 0; i < 150; i++) {
+      String topic = topics.get(random.nextInt(topics.size()));
+      String ask = asks.get(topic).get(random.nextInt(2));
+      ObjectNode row = json.createObjectNode();
+      ArrayNode messages = row.putArray("messages");
+      messages.addObject().put("role", "system").put("content", "You answer customers briefly.");
+      messages.addObject().put("role", "user").put("content", "Hi, this is customer " + i + ".");
+      messages.addObject().put("role", "assistant").put("content", "Hello! How can I help?");
+      messages
+          .addObject()
+          .put("role", "user")
+          .put("content", ask + " My account is number " + (1000 + i) + ".");
+      messages.addObject().put("role", "assistant").put("content", answers.get(topic));
+      lines.add(json.writeValueAsString(row));
+    }
+    Files.write(dir.resolve("faq.jsonl"), lines);
+    Files.writeString(
+        dir.resolve("spec.yaml"),
+        """
+        name: faq
+        task: text
+        dataset:
+          path: faq.jsonl
+        prompt: "Answer the customer's question."
+        target:
+          score: 0.9
+        model:
+          sizes: [small]
+        """);
+    PipelineSpec spec = SpecLoader.load(dir.resolve("spec.yaml"));
+
+    PipelineStatus done = approveAll(start("faq", spec), "alice");
+
+    assertEquals(Outcome.PROMOTED, done.outcome(), done.outcomeReason());
+    double baseline = Scores.of(done.baseline().metrics(), Scores.CHRF);
+    double tuned = Scores.of(done.candidates().get(0).test().metrics(), Scores.CHRF);
+    assertTrue(baseline < 0.5, "baseline chrF " + baseline);
+    assertTrue(tuned > 0.9, "tuned chrF " + tuned + " vs baseline " + baseline);
+    assertTrue(Scores.of(done.candidates().get(0).test().metrics(), Scores.TEXT_EXACT_MATCH) > 0.9);
+    // The interval of the per-row chrF, and the paired difference to the baseline.
+    var intervals = done.candidates().get(0).test().intervals();
+    assertEquals(Scores.CHRF, intervals.metric());
+    assertTrue(intervals.vsReference().lo() > 0.3, intervals.toString());
+    replayAndMaybeRecord("faq", "fine-tune-pipeline-text-task");
   }
 
   private FineTunePipeline start(String id, PipelineSpec spec) {

@@ -89,6 +89,7 @@ public class FakeActivities
   public final List<String> calls = Collections.synchronizedList(new ArrayList<>());
   public final List<PromoteRequest> promotions = Collections.synchronizedList(new ArrayList<>());
   public final List<ImportRequest> imports = Collections.synchronizedList(new ArrayList<>());
+  public final List<EvalRequest> evals = Collections.synchronizedList(new ArrayList<>());
   public final java.util.Set<String> failingJobs =
       java.util.Collections.synchronizedSet(new java.util.HashSet<>());
   public double newVocabularyRate = 0.01;
@@ -181,17 +182,20 @@ public class FakeActivities
   @Override
   public EvalResult evaluate(EvalRequest request) {
     calls.add("evaluate " + request.model() + " " + request.data().name());
+    evals.add(request);
     double score = exactMatchByModel.getOrDefault(request.model(), 0.5);
     return new EvalResult(
         request.model(),
         request.data().name(),
         100,
         100,
-        Map.of(
-            "exact_match",
-            score,
-            "field:category",
-            fieldScoreByModel.getOrDefault(request.model(), score)),
+        "text".equals(request.task())
+            ? Map.of("text_exact_match", score, "chrf", score)
+            : Map.of(
+                "exact_match",
+                score,
+                "field:category",
+                fieldScoreByModel.getOrDefault(request.model(), score)),
         artifact("predictions-" + request.model()),
         new EvalActivities.Usage(
             100,

@@ -191,10 +191,16 @@ final class DataProfiler {
     return new Duplicates(rows.size() - outputsByInput.size(), conflicting);
   }
 
-  /** Rows with at least one empty or missing output field. */
+  /** Rows with at least one empty or missing output field, or an empty text answer. */
   private static int emptyOutputs(List<Row> rows, List<String> fields) {
     return (int)
-        rows.stream().filter(row -> fields.stream().anyMatch(f -> row.value(f).isBlank())).count();
+        rows.stream()
+            .filter(
+                row ->
+                    row.output() != null && row.output().isTextual()
+                        ? row.output().asText().isBlank()
+                        : fields.stream().anyMatch(f -> row.value(f).isBlank()))
+            .count();
   }
 
   /** Where fine-tuning has to earn its keep. */

@@ -2,11 +2,14 @@ package io.finetune.activities.dataset;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.node.TextNode;
 import io.finetune.activities.dataset.Rows.Row;
+import io.finetune.activities.provider.ChatMessage;
 import io.finetune.activities.store.ArtifactStore;
 import io.finetune.workflows.common.DatasetRef;
 import io.finetune.workflows.common.Failures;
 import io.finetune.workflows.dataset.DatasetActivities;
+import io.finetune.workflows.spec.DatasetFormat;
 import io.finetune.workflows.spec.EvalSetRole;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -41,6 +44,7 @@ public class DatasetActivitiesImpl implements DatasetActivities {
     List<Row> rows = new ArrayList<>();
     List<String> errors = new ArrayList<>();
     int errorCount = 0;
+    RowReader reader = new RowReader(r);
     try (BufferedReader in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
       int lineNo = 0;
       for (String line = in.readLine(); line != null; line = in.readLine()) {
@@ -48,27 +52,17 @@ public class DatasetActivitiesImpl implements DatasetActivities {
         if (line.isBlank()) {
           continue;
         }
-        String problem = null;
-        Row row = null;
         try {
-          JsonNode node = Rows.JSON.readTree(line);
-          problem = rowProblem(node, r);
-          if (problem == null) {
-            JsonNode out = node.get(r.outputField());
-            row =
-                new Row(
-                    node.get(r.inputField()).asText(),
-                    out == null || out.isNull() ? null : (ObjectNode) out);
+          rows.add(reader.read(Rows.JSON.readTree(line), lineNo));
+        } catch (RowProblem e) {
+          if (errorCount++ < MAX_ERRORS_SHOWN) {
+            errors.add(r.path() + ":" + lineNo + ": " + e.getMessage());
           }
         } catch (IOException e) {
-          problem = "not valid JSON (" + firstLine(e.getMessage()) + ")";
-        }
-        if (problem != null) {
           if (errorCount++ < MAX_ERRORS_SHOWN) {
-            errors.add(r.path() + ":" + lineNo + ": " + problem);
+            errors.add(
+                r.path() + ":" + lineNo + ": not valid JSON (" + firstLine(e.getMessage()) + ")");
           }
-        } else {
-          rows.add(row);
         }
       }
     } catch (java.nio.charset.MalformedInputException e) {
@@ -95,36 +89,235 @@ public class DatasetActivitiesImpl implements DatasetActivities {
     return Rows.write(store, r.name(), rows);
   }
 
-  private static String rowProblem(JsonNode node, ImportRequest r) {
-    if (!node.isObject()) {
-      return "expected a JSON object per line";
+  /** Why one row cannot be read; the caller adds file and line. */
+  static final class RowProblem extends Exception {
+    RowProblem(String message) {
+      super(message, null, false, false);
     }
-    JsonNode input = node.get(r.inputField());
-    if (input == null || !input.isTextual()) {
-      return "field '" + r.inputField() + "' is missing or not a string";
+  }
+
+  /**
+   * Reads rows of one file in its format into the pipeline's own rows. Without a format in the
+   * spec, the first row that shows one decides it ({@link #detect}), and every later row must
+   * agree.
+   */
+  static final class RowReader {
+    private final ImportRequest r;
+    private String format;
+    private int detectedAt;
+
+    RowReader(ImportRequest r) {
+      this.r = r;
+      this.format = r.format();
     }
-    if (input.asText().isBlank()) {
-      return "field '" + r.inputField() + "' is empty";
+
+    /** The format, once known (null before a row showed it). */
+    String format() {
+      return format;
     }
-    JsonNode output = node.get(r.outputField());
+
+    Row read(JsonNode node, int lineNo) throws RowProblem {
+      if (!node.isObject()) {
+        throw new RowProblem("expected a JSON object per line");
+      }
+      if (format == null) {
+        format = detect(node, r);
+        detectedAt = format == null ? 0 : lineNo;
+      }
+      if (DatasetFormat.CHAT.equals(format)) {
+        return chatRow(node);
+      }
+      if (node.has("messages") && !node.has(r.inputField())) {
+        throw new RowProblem(
+            "expected field '" + r.inputField() + "' (" + formatSaid() + "), found a chat row");
+      }
+      JsonNode input = node.get(r.inputField());
+      if (input == null || !input.isTextual()) {
+        throw new RowProblem("field '" + r.inputField() + "' is missing or not a string");
+      }
+      if (input.asText().isBlank()) {
+        throw new RowProblem("field '" + r.inputField() + "' is empty");
+      }
+      // The pipeline's own rows (a retraining's data) may carry a chat row's context.
+      return new Row(
+          input.asText(), output(node.get(r.outputField())), Rows.context(node.get("context")));
+    }
+
+    /** A row's answer in the pipeline's form: an object (task fields) or text (task text). */
+    private JsonNode output(JsonNode output) throws RowProblem {
+      if (output == null || output.isNull()) {
+        if (r.labelsRequired()) {
+          throw new RowProblem(
+              "field '" + r.outputField() + "' is missing (expected " + expected() + ")");
+        }
+        return null;
+      }
+      String f = format == null ? DatasetFormat.FIELDS : format;
+      if (f.equals(DatasetFormat.TEXT) || r.textTask()) {
+        if (!f.equals(DatasetFormat.TEXT) || !output.isTextual()) {
+          throw new RowProblem(
+              "field '"
+                  + r.outputField()
+                  + "' must be text ("
+                  + formatSaid()
+                  + "), was "
+                  + type(output));
+        }
+        return output;
+      }
+      if (f.equals(DatasetFormat.JSON_STRING)) {
+        if (!output.isTextual()) {
+          throw new RowProblem(
+              "field '"
+                  + r.outputField()
+                  + "' must be a string holding a JSON object with "
+                  + String.join(", ", r.outputFields())
+                  + " ("
+                  + formatSaid()
+                  + "), was "
+                  + type(output));
+        }
+        return jsonObject(output.asText(), "field '" + r.outputField() + "'");
+      }
+      if (!output.isObject()) {
+        throw new RowProblem(
+            "field '"
+                + r.outputField()
+                + "' must be an object with "
+                + String.join(", ", r.outputFields())
+                + ", was "
+                + type(output)
+                + " ("
+                + formatSaid()
+                + (output.isTextual()
+                    ? "; answers written as JSON strings: dataset.format json-string"
+                    : "")
+                + ")");
+      }
+      return output;
+    }
+
+    /** The last assistant message is the answer, the user message before it the input. */
+    private Row chatRow(JsonNode node) throws RowProblem {
+      JsonNode messages = node.get("messages");
+      if (messages == null || !messages.isArray() || messages.isEmpty()) {
+        throw new RowProblem(
+            "expected field 'messages', a non-empty array of {role, content} ("
+                + formatSaid()
+                + ")");
+      }
+      List<ChatMessage> all = new ArrayList<>();
+      for (int i = 0; i < messages.size(); i++) {
+        JsonNode m = messages.get(i);
+        String role = m.path("role").asText("");
+        if (!CHAT_ROLES.contains(role) || !m.path("content").isTextual()) {
+          throw new RowProblem(
+              "messages["
+                  + i
+                  + "] must have a role ("
+                  + String.join(", ", CHAT_ROLES)
+                  + ") and a string content");
+        }
+        all.add(new ChatMessage(role, m.get("content").asText()));
+      }
+      int answer = lastIndexOf(all, ChatMessage.ASSISTANT, all.size() - 1);
+      if (answer >= 0 && answer != all.size() - 1) {
+        throw new RowProblem(
+            "messages[" + (answer + 1) + "] follows the last assistant message (the answer)");
+      }
+      if (answer < 0 && r.labelsRequired()) {
+        throw new RowProblem("messages has no assistant message (expected the answer last)");
+      }
+      int end = answer < 0 ? all.size() : answer;
+      int user = end - 1;
+      if (user < 0 || !all.get(user).role().equals(ChatMessage.USER)) {
+        throw new RowProblem(
+            "messages["
+                + Math.max(0, user)
+                + "] must be the user message "
+                + (answer < 0 ? "(the input)" : "before the answer"));
+      }
+      if (all.get(user).content().isBlank()) {
+        throw new RowProblem("messages[" + user + "] (the input) is empty");
+      }
+      JsonNode output = null;
+      if (answer >= 0) {
+        String text = all.get(answer).content();
+        output =
+            r.textTask()
+                ? TextNode.valueOf(text)
+                : jsonObject(text, "messages[" + answer + "] (the answer)");
+      }
+      return new Row(all.get(user).content(), output, all.subList(0, user));
+    }
+
+    private ObjectNode jsonObject(String text, String what) throws RowProblem {
+      JsonNode parsed;
+      try {
+        parsed = Rows.JSON.readTree(text);
+      } catch (IOException e) {
+        parsed = null;
+      }
+      if (parsed == null || !parsed.isObject()) {
+        throw new RowProblem(
+            what
+                + " must hold a JSON object with "
+                + String.join(", ", r.outputFields())
+                + " ("
+                + formatSaid()
+                + ")");
+      }
+      return (ObjectNode) parsed;
+    }
+
+    private String expected() {
+      return r.textTask()
+          ? "the answer's text"
+          : "an object with " + String.join(", ", r.outputFields());
+    }
+
+    /** The format and where it came from, for errors. */
+    private String formatSaid() {
+      String f = format == null ? DatasetFormat.FIELDS : format;
+      return r.format() != null
+          ? "dataset.format " + f
+          : "format " + f + ", detected from line " + detectedAt;
+    }
+
+    private static int lastIndexOf(List<ChatMessage> messages, String role, int from) {
+      for (int i = from; i >= 0; i--) {
+        if (messages.get(i).role().equals(role)) {
+          return i;
+        }
+      }
+      return -1;
+    }
+
+    private static String type(JsonNode node) {
+      return node.getNodeType().name().toLowerCase(Locale.ROOT);
+    }
+  }
+
+  private static final List<String> CHAT_ROLES =
+      List.of(ChatMessage.SYSTEM, ChatMessage.USER, ChatMessage.ASSISTANT);
+
+  /**
+   * The format a row shows: a chat row has {@code messages}; otherwise the output field says it (an
+   * object: fields; a string: text for task text, else a JSON string). Null when the row is
+   * unlabeled and shows none.
+   */
+  static String detect(JsonNode row, ImportRequest r) {
+    if (row.path("messages").isArray() && !row.has(r.inputField())) {
+      return DatasetFormat.CHAT;
+    }
+    JsonNode output = row.get(r.outputField());
     if (output == null || output.isNull()) {
-      return r.labelsRequired()
-          ? "field '"
-              + r.outputField()
-              + "' is missing (expected an object with "
-              + String.join(", ", r.outputFields())
-              + ")"
-          : null;
+      return null;
     }
-    if (!output.isObject()) {
-      return "field '"
-          + r.outputField()
-          + "' must be an object with "
-          + String.join(", ", r.outputFields())
-          + ", was "
-          + output.getNodeType().name().toLowerCase(Locale.ROOT);
+    if (output.isTextual()) {
+      return r.textTask() ? DatasetFormat.TEXT : DatasetFormat.JSON_STRING;
     }
-    return null;
+    return DatasetFormat.FIELDS;
   }
 
   @Override

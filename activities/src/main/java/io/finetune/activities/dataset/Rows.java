@@ -2,7 +2,9 @@ package io.finetune.activities.dataset;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.finetune.activities.provider.ChatMessage;
 import io.finetune.activities.store.ArtifactStore;
 import io.finetune.workflows.common.ArtifactRef;
 import io.finetune.workflows.common.DatasetRef;
@@ -15,14 +17,29 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 
-/** Normalized dataset rows ({@code {"input": ..., "output": {...}}}) and their files. */
+/**
+ * Normalized dataset rows and their files: {@code {"input": ..., "output": ..., "context": [...]}},
+ * where {@code output} is a JSON object (task fields) or a string (task text), and {@code context}
+ * (only when there is one) the messages a chat row had before its input.
+ */
 public final class Rows {
   static final ObjectMapper JSON = new ObjectMapper();
 
   private Rows() {}
 
-  /** One example; {@code output} is null when the row is unlabeled. */
-  public record Row(String input, ObjectNode output) {
+  /**
+   * One example; {@code output} is null when the row is unlabeled, an object for task fields and
+   * text for task text; {@code context} the chat messages before the input (empty for most rows).
+   */
+  public record Row(String input, JsonNode output, List<ChatMessage> context) {
+    public Row {
+      context = context == null ? List.of() : List.copyOf(context);
+    }
+
+    public Row(String input, JsonNode output) {
+      this(input, output, List.of());
+    }
+
     public boolean labeled() {
       return output != null;
     }
@@ -31,6 +48,26 @@ public final class Rows {
     public String value(String field) {
       JsonNode v = output == null ? null : output.get(field);
       return v == null || v.isNull() ? "" : v.isTextual() ? v.asText() : v.toString();
+    }
+
+    /** The whole answer as text: a text answer as is, an object as JSON (null: unlabeled). */
+    public String answerText() {
+      return output == null ? null : output.isTextual() ? output.asText() : output.toString();
+    }
+
+    /**
+     * What a model is sent for this row: the row's context, after {@code prompt} as the system
+     * message unless the context has its own, then the input as the user message.
+     */
+    public List<ChatMessage> messages(String prompt) {
+      List<ChatMessage> out = new ArrayList<>(context.size() + 2);
+      boolean ownSystem = context.stream().anyMatch(m -> m.role().equals(ChatMessage.SYSTEM));
+      if (!ownSystem && prompt != null && !prompt.isBlank()) {
+        out.add(ChatMessage.system(prompt));
+      }
+      out.addAll(context);
+      out.add(ChatMessage.user(input));
+      return out;
     }
   }
 
@@ -41,12 +78,27 @@ public final class Rows {
       for (String line = in.readLine(); line != null; line = in.readLine()) {
         JsonNode node = JSON.readTree(line);
         JsonNode out = node.get("output");
-        rows.add(new Row(node.get("input").asText(), out instanceof ObjectNode o ? o : null));
+        rows.add(
+            new Row(
+                node.get("input").asText(),
+                out != null && (out.isObject() || out.isTextual()) ? out : null,
+                context(node.get("context"))));
       }
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
     return rows;
+  }
+
+  /** The stored context messages (none: empty). */
+  static List<ChatMessage> context(JsonNode array) {
+    List<ChatMessage> out = new ArrayList<>();
+    if (array != null && array.isArray()) {
+      for (JsonNode m : array) {
+        out.add(new ChatMessage(m.path("role").asText(), m.path("content").asText()));
+      }
+    }
+    return out;
   }
 
   public static DatasetRef write(ArtifactStore store, String name, List<Row> rows) {
@@ -61,6 +113,17 @@ public final class Rows {
                           ObjectNode node = JSON.createObjectNode().put("input", r.input());
                           if (r.output() != null) {
                             node.set("output", r.output());
+                          }
+                          // Written only when there is one: other rows stay as they always were.
+                          if (!r.context().isEmpty()) {
+                            ArrayNode context = node.putArray("context");
+                            r.context()
+                                .forEach(
+                                    m ->
+                                        context
+                                            .addObject()
+                                            .put("role", m.role())
+                                            .put("content", m.content()));
                           }
                           return json(node);
                         })

@@ -66,6 +66,11 @@ public class DriftActivitiesImpl implements DriftActivities {
       dists.putObject(f).putPOJO("training", p).putPOJO("production", q);
     }
     double maxDistance = distance.values().stream().mapToDouble(d -> d).max().orElse(0);
+    if (r.outputFields().isEmpty()) {
+      // A text task's answers are free text: no labels to compare, only the vocabulary.
+      report.put(
+          "note", "label statistics skipped: a text task's answers are free text, not labels");
+    }
     report.put("newVocabularyRate", newVocabularyRate);
     report.putPOJO("labelDistance", distance);
     report.putPOJO(

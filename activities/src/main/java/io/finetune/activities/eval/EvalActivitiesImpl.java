@@ -12,6 +12,7 @@ import io.finetune.activities.store.ArtifactStore;
 import io.finetune.workflows.common.ArtifactRef;
 import io.finetune.workflows.eval.EvalActivities;
 import io.finetune.workflows.eval.EvalActivities.EvalProgress;
+import io.finetune.workflows.spec.PipelineSpec;
 import io.temporal.activity.Activity;
 import io.temporal.activity.ActivityExecutionContext;
 import io.temporal.activity.ActivityInfo;
@@ -83,21 +84,31 @@ public class EvalActivitiesImpl implements EvalActivities {
     }
 
     List<ChatAnswer> answers = readAnswers(partial, rows.size());
-    AnswerScorer scorer = new AnswerScorer(r.outputFields());
+    boolean text = PipelineSpec.TASK_TEXT.equals(r.task());
+    AnswerScorer scorer = text ? null : new AnswerScorer(r.outputFields());
+    TextAnswerScorer textScorer = text ? new TextAnswerScorer() : null;
     ArtifactRef predictions =
         store.writeLines(
             "predictions",
             "jsonl",
             () ->
                 java.util.stream.IntStream.range(0, rows.size())
-                    .mapToObj(i -> Rows.json(scorer.add(rows.get(i), answers.get(i).text())))
+                    .mapToObj(
+                        i ->
+                            Rows.json(
+                                text
+                                    ? textScorer.add(rows.get(i), answers.get(i).text())
+                                    : scorer.add(rows.get(i), answers.get(i).text())))
                     .iterator());
-    // Written after the predictions: the scorer counts labels as their lines are written.
+    // Written after the predictions: the scorer counts labels as their lines are written. Text
+    // answers have no labels.
     ArtifactRef labelReport =
-        store.write(
-            "reports",
-            "json",
-            out -> JSON.writerWithDefaultPrettyPrinter().writeValue(out, scorer.labelReport()));
+        text
+            ? null
+            : store.write(
+                "reports",
+                "json",
+                out -> JSON.writerWithDefaultPrettyPrinter().writeValue(out, scorer.labelReport()));
     try {
       Files.deleteIfExists(partial);
     } catch (IOException ignored) {
@@ -107,8 +118,8 @@ public class EvalActivitiesImpl implements EvalActivities {
         r.model(),
         r.data().name(),
         rows.size(),
-        scorer.scored(),
-        scorer.metrics(),
+        text ? textScorer.scored() : scorer.scored(),
+        text ? textScorer.metrics() : scorer.metrics(),
         predictions,
         UsageSummary.of(answers, client.config().price(r.model()).orElse(null)),
         ScoreIntervals.of(
@@ -192,8 +203,13 @@ public class EvalActivitiesImpl implements EvalActivities {
     List<Future<ChatAnswer>> pending = new ArrayList<>(batch.size());
     try {
       for (Row row : batch) {
+        // A chat row's context (its system message, earlier turns) goes before its input.
         pending.add(
-            inference.submit(() -> client.complete(r.model(), r.prompt(), row.input(), calls)));
+            inference.submit(
+                () ->
+                    row.context().isEmpty()
+                        ? client.complete(r.model(), r.prompt(), row.input(), calls)
+                        : client.complete(r.model(), row.messages(r.prompt()), calls)));
       }
       List<ChatAnswer> answers = new ArrayList<>(batch.size());
       for (Future<ChatAnswer> f : pending) {

@@ -91,6 +91,14 @@ final class ScoreIntervals {
     if (metric.equals(Scores.EXACT_MATCH)) {
       return p.path("exact").asBoolean(false) ? 1.0 : 0.0;
     }
+    if (metric.equals(Scores.TEXT_EXACT_MATCH)) {
+      return p.path("exact").asBoolean(false) ? 1.0 : 0.0;
+    }
+    // Per-row chrF: the interval is of their mean, near but not equal to the corpus-level score.
+    if (metric.equals(Scores.CHRF)) {
+      JsonNode chrf = p.path("chrf");
+      return chrf.isNumber() ? chrf.asDouble() : null;
+    }
     if (metric.equals(Scores.INVALID_OUTPUT_RATE)) {
       return p.path("valid").asBoolean(false) ? 0.0 : 1.0;
     }

@@ -8,6 +8,8 @@ import io.temporal.failure.ApplicationFailure;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import okhttp3.Call;
 import okhttp3.HttpUrl;
@@ -78,14 +80,28 @@ public final class ProviderClient {
    * provider's load, not the model).
    */
   public ChatAnswer complete(String model, String system, String user, CallScope scope) {
+    List<ChatMessage> messages = new ArrayList<>(2);
+    if (system != null && !system.isBlank()) {
+      messages.add(ChatMessage.system(system));
+    }
+    messages.add(ChatMessage.user(user));
+    return complete(model, messages, scope);
+  }
+
+  /** One chat completion of a whole conversation (e.g. a system message and earlier turns). */
+  public String chat(String model, List<ChatMessage> messages) {
+    return complete(model, messages, null).text();
+  }
+
+  /** As {@link #complete(String, String, String, CallScope)}, with the messages as given. */
+  public ChatAnswer complete(String model, List<ChatMessage> messages, CallScope scope) {
     ObjectNode body = JSON.createObjectNode();
     body.put("model", model);
     body.put("temperature", 0);
-    var messages = body.putArray("messages");
-    if (system != null && !system.isBlank()) {
-      messages.addObject().put("role", "system").put("content", system);
+    var array = body.putArray("messages");
+    for (ChatMessage m : messages) {
+      array.addObject().put("role", m.role()).put("content", m.content());
     }
-    messages.addObject().put("role", "user").put("content", user);
     JsonNode response = send("chat/completions", post("chat/completions", body), scope);
     long nanos = lastAnswerNanos.get();
     JsonNode content = response.path("choices").path(0).path("message").path("content");

@@ -21,9 +21,10 @@ record SpecFile(
     Split split,
     Approval approval,
     Drift drift,
-    Judge judge) {
+    Judge judge,
+    String task) {
 
-  record Dataset(String path, String inputField, String outputField) {}
+  record Dataset(String path, String inputField, String outputField, String format) {}
 
   record EvalSet(String name, String path) {}
 

@@ -8,7 +8,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.finetune.workflows.common.Names;
+import io.finetune.workflows.common.Scores;
 import io.finetune.workflows.eval.JudgeActivities;
+import io.finetune.workflows.spec.DatasetFormat;
 import io.finetune.workflows.spec.EvalSetRole;
 import io.finetune.workflows.spec.PipelineSpec;
 import io.finetune.workflows.spec.Size;
@@ -46,6 +48,7 @@ public final class SpecLoader {
   private static final List<String> SIZES = Arrays.stream(Size.values()).map(Size::id).toList();
   private static final List<String> TARGET_REASONS =
       Arrays.stream(TargetReason.values()).map(TargetReason::id).toList();
+  private static final List<String> TEXT_FORMATS = List.of(DatasetFormat.TEXT, DatasetFormat.CHAT);
   private static final List<String> RESERVED_SET_NAMES =
       List.of(EvalSetRole.TEST_NAME, EvalSetRole.FRESH_HOLDOUT_NAME);
 
@@ -108,8 +111,37 @@ public final class SpecLoader {
         dataset == null || dataset.inputField() == null ? "input" : dataset.inputField();
     String outputField =
         dataset == null || dataset.outputField() == null ? "output" : dataset.outputField();
+    String task = raw.task() == null ? PipelineSpec.TASK_FIELDS : raw.task().trim();
+    boolean text = task.equals(PipelineSpec.TASK_TEXT);
+    if (!text && !task.equals(PipelineSpec.TASK_FIELDS)) {
+      p.add(
+          "task",
+          "must be "
+              + PipelineSpec.TASK_FIELDS
+              + " (a JSON answer with outputFields) or "
+              + PipelineSpec.TASK_TEXT
+              + " (a free-text answer), was "
+              + task);
+    }
+    String format = dataset == null ? null : blankToNull(dataset.format());
+    if (format != null && !DatasetFormat.ALL.contains(format)) {
+      p.add(
+          "dataset.format",
+          "must be one of " + String.join(", ", DatasetFormat.ALL) + ", was " + format);
+    } else if (format != null && text && !TEXT_FORMATS.contains(format)) {
+      p.add(
+          "dataset.format",
+          "task text needs free-text answers: " + String.join(" or ", TEXT_FORMATS));
+    } else if (format != null && !text && format.equals(DatasetFormat.TEXT)) {
+      p.add("dataset.format", "text answers need task: text (task fields wants JSON objects)");
+    }
     List<String> fields = raw.outputFields();
-    if (fields == null || fields.isEmpty()) {
+    if (text) {
+      if (fields != null && !fields.isEmpty()) {
+        p.add("outputFields", "task text has no output fields: the answer is the whole text");
+      }
+      fields = List.of();
+    } else if (fields == null || fields.isEmpty()) {
       p.add(
           "outputFields", "is required: the fields of the JSON answer, e.g. [category, priority]");
       fields = List.of();
@@ -140,7 +172,7 @@ public final class SpecLoader {
       p.add("prompt", "is required: the prompt the baseline runs with (rule 1: prompt first)");
     }
     SpecFile.Target target = raw.target();
-    String metric = "exact_match";
+    String metric = text ? Scores.CHRF : Scores.EXACT_MATCH;
     double score = 0.9;
     String reason = "quality";
     if (target == null || target.score() == null) {
@@ -157,8 +189,10 @@ public final class SpecLoader {
         reason = target.reason().toLowerCase(Locale.ROOT);
       }
     }
-    List<String> metrics = new ArrayList<>(List.of("exact_match"));
-    fields.forEach(f -> metrics.add("field:" + f));
+    List<String> metrics =
+        new ArrayList<>(
+            text ? List.of(Scores.TEXT_EXACT_MATCH, Scores.CHRF) : List.of(Scores.EXACT_MATCH));
+    fields.forEach(f -> metrics.add(Scores.FIELD_PREFIX + f));
     if (!metrics.contains(metric)) {
       p.add("target.metric", "must be one of " + String.join(", ", metrics) + ", was " + metric);
     }
@@ -274,9 +308,10 @@ public final class SpecLoader {
             fraction(p, "drift.freshHoldoutFraction", d.freshHoldoutFraction(), 0.2));
     PipelineSpec.Judge judge = judge(p, raw.judge(), baseDir, provider, baseModels);
     p.throwIfAny();
+    // The task is written out only for text, so that a fields spec stays as older workers wrote it.
     return new PipelineSpec(
         name,
-        new PipelineSpec.Dataset(datasetPath, inputField, outputField),
+        new PipelineSpec.Dataset(datasetPath, inputField, outputField, format),
         List.copyOf(fields),
         List.copyOf(evalSets),
         raw.prompt(),
@@ -292,7 +327,8 @@ public final class SpecLoader {
         new PipelineSpec.Split(testFraction, seed, validationFraction),
         new PipelineSpec.Approval(List.copyOf(approvers)),
         drift,
-        judge);
+        judge,
+        text ? PipelineSpec.TASK_TEXT : null);
   }
 
   /**

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.finetune.activities.dataset.Rows;
 import io.finetune.activities.dataset.Rows.Row;
+import io.finetune.activities.provider.ChatMessage;
 import io.finetune.activities.provider.ProviderClient;
 import io.finetune.activities.provider.ProviderConfig;
 import io.finetune.activities.provider.Providers;
@@ -56,15 +57,32 @@ public class TrainingActivitiesImpl implements TrainingActivities {
         () -> rows.stream().filter(Row::labeled).map(row -> Rows.json(sftLine(r, row))).iterator());
   }
 
-  /** One chat-format training example: system prompt, user input, assistant JSON answer. */
-  private static ObjectNode sftLine(TrainingFileRequest r, Row row) {
-    ObjectNode answer = JSON.createObjectNode();
-    r.outputFields().forEach(f -> answer.set(f, row.output().get(f)));
+  /**
+   * One chat-format training example: the messages the eval sends for the row (system prompt, a
+   * chat row's earlier turns, user input), then the answer: a JSON object of the output fields, or
+   * the text of a text task's answer.
+   */
+  static ObjectNode sftLine(TrainingFileRequest r, Row row) {
+    String answer;
+    if (row.output().isTextual()) {
+      answer = row.output().asText();
+    } else {
+      ObjectNode fields = JSON.createObjectNode();
+      r.outputFields().forEach(f -> fields.set(f, row.output().get(f)));
+      answer = Rows.json(fields);
+    }
     ObjectNode line = JSON.createObjectNode();
     ArrayNode messages = line.putArray("messages");
-    messages.addObject().put("role", "system").put("content", r.prompt());
-    messages.addObject().put("role", "user").put("content", row.input());
-    messages.addObject().put("role", "assistant").put("content", Rows.json(answer));
+    if (row.context().isEmpty()) {
+      // As always: the prompt is the system message even when blank.
+      messages.addObject().put("role", "system").put("content", r.prompt());
+      messages.addObject().put("role", "user").put("content", row.input());
+    } else {
+      for (ChatMessage m : row.messages(r.prompt())) {
+        messages.addObject().put("role", m.role()).put("content", m.content());
+      }
+    }
+    messages.addObject().put("role", "assistant").put("content", answer);
     return line;
   }
 

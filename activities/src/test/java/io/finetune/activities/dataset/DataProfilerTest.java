@@ -2,6 +2,7 @@ package io.finetune.activities.dataset;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import com.fasterxml.jackson.databind.node.TextNode;
 import io.finetune.activities.dataset.Rows.Row;
 import io.finetune.activities.store.ArtifactStore;
 import io.finetune.workflows.common.ArtifactRef;
@@ -77,6 +78,39 @@ class DataProfilerTest {
 
     assertEquals(golden("data-report.json"), read(r.json(), data));
     assertEquals(golden("data-report.md"), read(r.markdown(), data));
+  }
+
+  @Test
+  void textAnswersAreProfiledWithoutLabels() throws Exception {
+    ArtifactStore store = new ArtifactStore(dir);
+    List<Row> rows =
+        List.of(
+            new Row("reset my password", TextNode.valueOf("Open Settings.")),
+            new Row("Reset my password!", TextNode.valueOf("Use the link.")), // disagrees
+            new Row("where is my refund", TextNode.valueOf(" ")));
+    DatasetRef data = Rows.write(store, "train", rows);
+    SplitResult split = new SplitResult(data, data, 1, 0, Map.of());
+    ArtifactRef predictions =
+        store.writeLines(
+            "predictions",
+            "jsonl",
+            () ->
+                List.of(
+                        "{\"input\":\"reset my password\",\"expected\":\"Open Settings.\","
+                            + "\"answer\":\"reset my password\",\"scored\":true,\"exact\":false,"
+                            + "\"chrf\":0.1}")
+                    .iterator());
+    EvalResult baseline = new EvalResult("m", "test", 1, 1, Map.of("chrf", 0.1), predictions);
+
+    DataReport r =
+        new DataProfiler(store)
+            .profile(new ProfileRequest(data, split, List.of(), baseline, "chrf", 0.9));
+
+    assertEquals(3, r.rows());
+    assertEquals(1, r.emptyOutputs());
+    assertEquals(1, r.duplicateRows());
+    assertEquals(0, r.suspiciousLabels());
+    assertEquals(1, r.baselineFailures());
   }
 
   /** The report with the dataset's path, which changes from run to run, made constant. */

@@ -6,14 +6,17 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.TextNode;
 import io.finetune.activities.dataset.Rows;
 import io.finetune.activities.dataset.Rows.Row;
+import io.finetune.activities.provider.ChatMessage;
 import io.finetune.activities.provider.ProviderConfig;
 import io.finetune.activities.provider.Providers;
 import io.finetune.activities.provider.RetryPolicy;
 import io.finetune.activities.store.ArtifactStore;
 import io.finetune.workflows.common.DatasetRef;
 import io.finetune.workflows.common.Failures;
+import io.finetune.workflows.common.Scores;
 import io.finetune.workflows.eval.EvalActivities;
 import io.finetune.workflows.eval.EvalActivities.EvalRequest;
 import io.finetune.workflows.eval.EvalActivities.EvalResult;
@@ -62,6 +65,9 @@ class EvalActivitiesImplTest {
   /** The user message of every request the provider received, in order. */
   private final List<String> requests = new CopyOnWriteArrayList<>();
 
+  /** The messages of every request, by its last (user) message. */
+  private final Map<String, JsonNode> sentMessages = new ConcurrentHashMap<>();
+
   /** How the fake provider answers a user message; by default it echoes it at once. */
   private volatile Function<String, MockResponse> answer = EvalActivitiesImplTest::echo;
 
@@ -86,6 +92,7 @@ class EvalActivitiesImplTest {
               JsonNode messages = JSON.readTree(request.getBody().readUtf8()).get("messages");
               String user = messages.get(messages.size() - 1).get("content").asText();
               requests.add(user);
+              sentMessages.put(user, messages);
               return answer.apply(user);
             } catch (Exception e) {
               return new MockResponse().setResponseCode(500);
@@ -122,6 +129,54 @@ class EvalActivitiesImplTest {
     }
     server.shutdown();
     pool.shutdownNow();
+  }
+
+  @Test
+  void aTextTaskSendsAChatRowsContextAndScoresTextPerRow() throws Exception {
+    answer = EvalActivitiesImplTest::chatAnswer; // answers with the user's text itself
+    List<ChatMessage> context =
+        List.of(
+            ChatMessage.system("Row's own system"),
+            ChatMessage.user("Hi"),
+            new ChatMessage("assistant", "Hello!"));
+    DatasetRef d =
+        Rows.write(
+            store,
+            "test",
+            List.of(
+                new Row("Reset it.", TextNode.valueOf("reset it"), context),
+                new Row("Where is my refund?", TextNode.valueOf("Within five days."))));
+
+    EvalResult r =
+        activities.evaluate(
+            new EvalRequest("p", "m", "prompt", d, List.of())
+                .forTask("text")
+                .comparedWith(Scores.TEXT_EXACT_MATCH, null, null));
+
+    assertEquals(
+        "[{\"role\":\"system\",\"content\":\"Row's own system\"},"
+            + "{\"role\":\"user\",\"content\":\"Hi\"},"
+            + "{\"role\":\"assistant\",\"content\":\"Hello!\"},"
+            + "{\"role\":\"user\",\"content\":\"Reset it.\"}]",
+        sentMessages.get("Reset it.").toString());
+    assertEquals(
+        "[{\"role\":\"system\",\"content\":\"prompt\"},"
+            + "{\"role\":\"user\",\"content\":\"Where is my refund?\"}]",
+        sentMessages.get("Where is my refund?").toString());
+    assertEquals(0.5, r.metrics().get(Scores.TEXT_EXACT_MATCH));
+    assertTrue(r.metrics().get(Scores.CHRF) > 0 && r.metrics().get(Scores.CHRF) < 1);
+    assertEquals(2, r.scoredRows());
+    assertEquals(null, r.labelReport());
+    List<String> lines = Files.readAllLines(Path.of(r.predictions().path()));
+    JsonNode first = JSON.readTree(lines.get(0));
+    assertEquals("reset it", first.get("expected").asText());
+    assertTrue(first.get("exact").asBoolean());
+    // Normalized, the texts are equal; chrF keeps case and punctuation.
+    double chrf = first.get("chrf").asDouble();
+    assertTrue(chrf > 0.5 && chrf < 1, "chrF " + chrf);
+    assertTrue(!JSON.readTree(lines.get(1)).get("exact").asBoolean());
+    assertEquals(Scores.TEXT_EXACT_MATCH, r.intervals().metric());
+    assertEquals(2, r.intervals().rows());
   }
 
   private static MockResponse echo(String user) {

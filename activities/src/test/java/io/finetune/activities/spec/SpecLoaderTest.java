@@ -158,6 +158,71 @@ class SpecLoaderTest {
   }
 
   @Test
+  void aTextTaskNeedsNoOutputFieldsAndScoresByChrfByDefault() throws IOException {
+    PipelineSpec s =
+        SpecLoader.load(
+            spec(
+                """
+                name: demo
+                task: text
+                dataset:
+                  path: train.jsonl
+                  format: chat
+                prompt: "Answer it."
+                target:
+                  score: 0.8
+                """));
+
+    assertTrue(s.textTask());
+    assertEquals(List.of(), s.outputFields());
+    assertEquals("chat", s.dataset().format());
+    assertEquals("chrf", s.target().metric());
+    // A fields spec keeps the task and format out of history, as older workers wrote it.
+    PipelineSpec fields = SpecLoader.load(spec(MINIMAL));
+    assertEquals(null, fields.task());
+    assertEquals(null, fields.dataset().format());
+  }
+
+  @Test
+  void aTaskAndFormatThatDoNotFitAreRefusedByField() throws IOException {
+    SpecException text =
+        assertThrows(
+            SpecException.class,
+            () ->
+                SpecLoader.load(
+                    spec(
+                        """
+                        name: demo
+                        task: text
+                        dataset:
+                          path: train.jsonl
+                          format: json-string
+                        outputFields: [label]
+                        prompt: "Answer it."
+                        target:
+                          score: 0.8
+                          metric: exact_match
+                        """)));
+    String m = text.getMessage();
+    assertTrue(m.contains("dataset.format: task text needs free-text answers: text or chat"), m);
+    assertTrue(m.contains("outputFields: task text has no output fields"), m);
+    assertTrue(m.contains("target.metric: must be one of text_exact_match, chrf"), m);
+
+    SpecException fields =
+        assertThrows(
+            SpecException.class,
+            () ->
+                SpecLoader.load(
+                    spec(
+                        MINIMAL.replace("path: train.jsonl", "path: train.jsonl\n  format: text")
+                            + "task: summary\n")));
+    assertTrue(fields.getMessage().contains("task: must be fields"), fields.getMessage());
+    assertTrue(
+        fields.getMessage().contains("dataset.format: text answers need task: text"),
+        fields.getMessage());
+  }
+
+  @Test
   void theBundledExampleSpecLoads() {
     PipelineSpec s = SpecLoader.load(Path.of("../examples/ticket-triage/spec.yaml"));
     assertEquals("ticket-triage", s.name());

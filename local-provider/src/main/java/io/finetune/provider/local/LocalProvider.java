@@ -338,7 +338,10 @@ public final class LocalProvider implements AutoCloseable {
     }
     String system = null;
     String user = null;
+    // Every message is read by the model (its prompt tokens); the last user message is the input.
+    List<String> contents = new ArrayList<>();
     for (JsonNode m : messages) {
+      contents.add(m.path("content").asText());
       String role = m.path("role").asText();
       if (role.equals("system") || role.equals("developer")) {
         system = m.path("content").asText();
@@ -368,7 +371,7 @@ public final class LocalProvider implements AutoCloseable {
     choice.put("index", 0);
     choice.putObject("message").put("role", "assistant").put("content", answer);
     choice.put("finish_reason", "stop");
-    int promptTokens = TextFeatures.tokens((system == null ? "" : system) + " " + user).size();
+    int promptTokens = TextFeatures.tokens(String.join(" ", contents)).size();
     int completionTokens = TextFeatures.tokens(answer).size();
     out.putObject("usage")
         .put("prompt_tokens", promptTokens)

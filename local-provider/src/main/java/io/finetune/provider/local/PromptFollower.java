@@ -24,20 +24,23 @@ import java.util.regex.Pattern;
  *
  * and picks, per field, the value whose cues occur most often in the user's text. A better prompt
  * (more and better cues) gives a better baseline, and a prompt without such lists gives answers
- * that are not the JSON the task wants, as a real model would without instructions.
+ * that are not the JSON the task wants, as a real model would without instructions: it echoes the
+ * first sentence of the user's text, a generic answer to a text task.
  */
 final class PromptFollower {
   private static final Pattern FIELD = Pattern.compile("^\\s*([A-Za-z_][\\w-]*)\\s*:\\s*$");
   private static final Pattern VALUE =
       Pattern.compile("^\\s*[-*]\\s*([\\w-]+)\\s*(\\(default\\))?\\s*:\\s*(.*)$");
   private static final ObjectMapper JSON = new ObjectMapper();
+  private static final Pattern SENTENCE_END = Pattern.compile("[.!?](\\s|$)|\\R");
 
   private PromptFollower() {}
 
   static String answer(String systemPrompt, String userText) {
     Map<String, List<Value>> fields = parse(systemPrompt == null ? "" : systemPrompt);
     if (fields.isEmpty()) {
-      return "I am not sure what you would like me to do with this text.";
+      // No fields to fill: a text task. Untuned, it only repeats the gist, as a weak model would.
+      return firstSentence(userText);
     }
     String text = " " + String.join(" ", stems(userText)) + " ";
     ObjectNode out = JSON.createObjectNode();
@@ -90,6 +93,13 @@ final class PromptFollower {
       }
     }
     return fields;
+  }
+
+  /** The input's first sentence (up to its end mark), or its first line. */
+  static String firstSentence(String text) {
+    String t = text.strip();
+    Matcher m = SENTENCE_END.matcher(t);
+    return m.find() ? t.substring(0, m.end()).strip() : t.lines().findFirst().orElse("");
   }
 
   /** Words cut to a five-letter stem, so that "refunded" matches the cue "refund". */

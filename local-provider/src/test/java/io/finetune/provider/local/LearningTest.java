@@ -145,4 +145,30 @@ class LearningTest {
     String noInstructions = PromptFollower.answer("Be helpful.", "I need a refund");
     assertTrue(!noInstructions.startsWith("{"), noInstructions);
   }
+
+  @Test
+  void onATextTaskTheBaseModelEchoesTheFirstSentenceAndATunedOneGivesTheLearnedAnswer() {
+    assertEquals(
+        "How do I reset my password?",
+        PromptFollower.answer("Answer briefly.", "How do I reset my password? It expired."));
+    assertEquals("one line", PromptFollower.answer(null, "one line\nsecond line"));
+
+    List<FineTunedModel.Example> faq = new java.util.ArrayList<>();
+    for (int i = 0; i < 40; i++) {
+      faq.add(
+          i % 2 == 0
+              ? new FineTunedModel.Example(
+                  "How do I reset my password? Account " + i, "Open Settings, then Security.")
+              : new FineTunedModel.Example(
+                  "Where is my refund? Order " + i, "Refunds take five days."));
+    }
+    ModelCapacity c = ModelCapacity.SMALL;
+    FineTunedModel tuned =
+        FineTunedModel.train(
+            "faq", c, faq, List.of(), new TrainingOptions(c.defaultEpochs, 4, 1.0), 42, null);
+
+    assertEquals("Refunds take five days.", tuned.answer("Where is my refund? Order 977"));
+    assertEquals(
+        "Open Settings, then Security.", tuned.answer("How do I reset my password? Account 5"));
+  }
 }

@@ -154,7 +154,10 @@ public final class TicketTriageGenerator {
     this.random = new Random(seed);
   }
 
-  /** Writes train.jsonl, corner-cases.jsonl and production-2024.jsonl into {@code dir}. */
+  /**
+   * Writes train.jsonl, corner-cases.jsonl, production-2024.jsonl and judge-alignment.jsonl into
+   * {@code dir}.
+   */
   public static void generate(Path dir) throws IOException {
     Files.createDirectories(dir);
     TicketTriageGenerator g = new TicketTriageGenerator(SEED);
@@ -176,6 +179,49 @@ public final class TicketTriageGenerator {
         g.write(w, g.ticket2024(), i % 4 != 3);
       }
     }
+    try (Writer w =
+        Files.newBufferedWriter(dir.resolve("judge-alignment.jsonl"), StandardCharsets.UTF_8)) {
+      for (int i = 0; i < 40; i++) {
+        g.writeJudgedPair(w, i % 5 == 4);
+      }
+    }
+  }
+
+  /**
+   * One pair for measuring a judge's agreement with people: two answers to a ticket and the verdict
+   * a triage lead gives (a stand-in written from the labels: the right answer wins, two identical
+   * answers tie). {@code same}: both answers are the right one.
+   */
+  private void writeJudgedPair(Writer w, boolean same) throws IOException {
+    String category = pick(CATEGORIES);
+    String priority = pick(List.of("low", "medium", "high", "urgent"));
+    Ticket t =
+        compose(
+            pick(ISSUES_2023.get(category)),
+            category,
+            priority,
+            pick(URGENCY.get(priority)),
+            false);
+    ObjectNode right = JSON.createObjectNode().put("category", category).put("priority", priority);
+    ObjectNode wrong = right.deepCopy();
+    if (random.nextBoolean()) {
+      wrong.put("category", pick(CATEGORIES.stream().filter(c -> !c.equals(category)).toList()));
+    } else {
+      wrong.put(
+          "priority",
+          pick(
+              List.of("low", "medium", "high", "urgent").stream()
+                  .filter(p -> !p.equals(priority))
+                  .toList()));
+    }
+    boolean rightFirst = random.nextBoolean();
+    ObjectNode pair = JSON.createObjectNode().put("input", t.text);
+    pair.set("reference", right);
+    pair.put("a", JSON.writeValueAsString(same || rightFirst ? right : wrong));
+    pair.put("b", JSON.writeValueAsString(same || !rightFirst ? right : wrong));
+    pair.put("human", same ? "tie" : rightFirst ? "a" : "b");
+    w.write(JSON.writeValueAsString(pair));
+    w.write('\n');
   }
 
   private record Ticket(String text, String category, String priority) {}

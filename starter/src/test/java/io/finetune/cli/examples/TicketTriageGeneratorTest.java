@@ -14,7 +14,10 @@ class TicketTriageGeneratorTest {
   @Test
   void theCommittedExampleIsExactlyWhatTheSeededGeneratorMakes() throws IOException {
     TicketTriageGenerator.generate(dir);
-    for (String f : new String[] {"train.jsonl", "corner-cases.jsonl", "production-2024.jsonl"}) {
+    for (String f :
+        new String[] {
+          "train.jsonl", "corner-cases.jsonl", "production-2024.jsonl", "judge-alignment.jsonl"
+        }) {
       assertEquals(
           Files.readString(Path.of("../examples/ticket-triage").resolve(f)),
           Files.readString(dir.resolve(f)),

@@ -3,6 +3,7 @@ package io.finetune.workflows.dataset;
 import io.finetune.workflows.common.ArtifactRef;
 import io.finetune.workflows.common.DatasetRef;
 import io.finetune.workflows.eval.EvalActivities.EvalResult;
+import io.finetune.workflows.spec.PipelineSpec;
 import io.temporal.activity.ActivityInterface;
 import java.util.List;
 import java.util.Map;
@@ -27,13 +28,34 @@ public interface DatasetActivities {
   /** The data report for the review checkpoint (JSON + Markdown in the artifact store). */
   DataReport profile(ProfileRequest request);
 
+  /**
+   * {@code format}: how rows hold their answer ({@code DatasetFormat}; null: detected from the
+   * first row); {@code task}: {@code fields} or {@code text} (null: fields, as in older histories).
+   */
   record ImportRequest(
       String name,
       String path,
       String inputField,
       String outputField,
       List<String> outputFields,
-      boolean labelsRequired) {}
+      boolean labelsRequired,
+      String format,
+      String task) {
+
+    public ImportRequest(
+        String name,
+        String path,
+        String inputField,
+        String outputField,
+        List<String> outputFields,
+        boolean labelsRequired) {
+      this(name, path, inputField, outputField, outputFields, labelsRequired, null, null);
+    }
+
+    public boolean textTask() {
+      return PipelineSpec.TASK_TEXT.equals(task);
+    }
+  }
 
   /**
    * {@code validationFraction}: the share of all rows set apart from training for scoring the

@@ -70,7 +70,9 @@ public class DriftCheckImpl implements DriftCheck {
                 spec.dataset().inputField(),
                 spec.dataset().outputField(),
                 spec.outputFields(),
-                false));
+                false,
+                spec.dataset().format(),
+                spec.task()));
     DriftStatistics stats =
         drift.compare(new CompareRequest(current.dataset(), batch, spec.outputFields()));
     Map<String, Double> live =
@@ -78,11 +80,12 @@ public class DriftCheckImpl implements DriftCheck {
             ? Map.of()
             : eval.evaluate(
                     new EvalRequest(
-                        current.provider(),
-                        current.modelId(),
-                        spec.prompt(),
-                        batch,
-                        spec.outputFields()))
+                            current.provider(),
+                            current.modelId(),
+                            spec.prompt(),
+                            batch,
+                            spec.outputFields())
+                        .forTask(spec.task()))
                 .metrics();
 
     PipelineSpec.Drift t = spec.drift();
@@ -103,7 +106,8 @@ public class DriftCheckImpl implements DriftCheck {
               stats.maxLabelDistance(),
               t.maxLabelDistance()));
     }
-    double accuracy = Scores.of(live, Scores.EXACT_MATCH);
+    double accuracy =
+        Scores.of(live, spec.textTask() ? Scores.TEXT_EXACT_MATCH : Scores.EXACT_MATCH);
     if (!live.isEmpty() && accuracy < t.minAccuracy()) {
       exceeded.add(
           String.format(Locale.ROOT, "live exact_match %.3f < %.3f", accuracy, t.minAccuracy()));
@@ -206,11 +210,12 @@ public class DriftCheckImpl implements DriftCheck {
     Map<String, Double> currentOnHoldout =
         eval.evaluate(
                 new EvalRequest(
-                    current.provider(),
-                    current.modelId(),
-                    spec.prompt(),
-                    data.freshHoldout(),
-                    spec.outputFields()))
+                        current.provider(),
+                        current.modelId(),
+                        spec.prompt(),
+                        data.freshHoldout(),
+                        spec.outputFields())
+                    .forTask(spec.task()))
             .metrics();
     PipelineSpec retrainSpec =
         spec.forRetraining(data.dataset().path(), data.freshHoldout().path());

@@ -20,7 +20,8 @@ public interface EvalActivities {
 
   /**
    * {@code keyMetric}: the metric to give a 95% interval for (null: none); {@code pairedWith}: the
-   * predictions of {@code pairedModel} on the same data, to compare with row by row (null: none).
+   * predictions of {@code pairedModel} on the same data, to compare with row by row (null: none);
+   * {@code task}: {@code text} scores free-text answers, null or {@code fields} JSON answers.
    */
   record EvalRequest(
       String provider,
@@ -30,17 +31,44 @@ public interface EvalActivities {
       List<String> outputFields,
       String keyMetric,
       ArtifactRef pairedWith,
-      String pairedModel) {
+      String pairedModel,
+      String task) {
 
     public EvalRequest(
         String provider, String model, String prompt, DatasetRef data, List<String> outputFields) {
-      this(provider, model, prompt, data, outputFields, null, null, null);
+      this(provider, model, prompt, data, outputFields, null, null, null, null);
+    }
+
+    public EvalRequest(
+        String provider,
+        String model,
+        String prompt,
+        DatasetRef data,
+        List<String> outputFields,
+        String keyMetric,
+        ArtifactRef pairedWith,
+        String pairedModel) {
+      this(provider, model, prompt, data, outputFields, keyMetric, pairedWith, pairedModel, null);
+    }
+
+    /** The same request for a task ({@code text} or {@code fields}; null: fields). */
+    public EvalRequest forTask(String otherTask) {
+      return new EvalRequest(
+          provider,
+          model,
+          prompt,
+          data,
+          outputFields,
+          keyMetric,
+          pairedWith,
+          pairedModel,
+          otherTask);
     }
 
     /** The same request, with an interval for {@code metric} and compared with {@code other}. */
     public EvalRequest comparedWith(String metric, ArtifactRef otherPredictions, String other) {
       return new EvalRequest(
-          provider, model, prompt, data, outputFields, metric, otherPredictions, other);
+          provider, model, prompt, data, outputFields, metric, otherPredictions, other, task);
     }
   }
 

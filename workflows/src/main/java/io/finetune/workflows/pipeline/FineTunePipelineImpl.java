@@ -480,14 +480,23 @@ public class FineTunePipelineImpl implements FineTunePipeline {
 
   private ImportRequest importRequest(
       String name, String path, String inputField, String outputField) {
-    return new ImportRequest(name, path, inputField, outputField, spec.outputFields(), true);
+    return new ImportRequest(
+        name,
+        path,
+        inputField,
+        outputField,
+        spec.outputFields(),
+        true,
+        spec.dataset().format(),
+        spec.task());
   }
 
   /** The prompt baseline's request, at the provider that serves the prompt model. */
   private EvalRequest evalRequest(String model, DatasetRef data) {
     String provider =
         spec.model().promptProvider() != null ? spec.model().promptProvider() : spec.provider();
-    return new EvalRequest(provider, model, spec.prompt(), data, spec.outputFields());
+    return new EvalRequest(provider, model, spec.prompt(), data, spec.outputFields())
+        .forTask(spec.task());
   }
 
   /** The child's request; {@code variant} null when the spec sweeps nothing. */
@@ -509,7 +518,8 @@ public class FineTunePipelineImpl implements FineTunePipeline {
         variant == null ? null : variant.learningRateMultiplier(),
         variant == null ? "" : variant.label(),
         baseline.test().predictions(),
-        baseline.test().model());
+        baseline.test().model(),
+        spec.task());
   }
 
   /** A run being cancelled is not a judge that failed. */

@@ -23,7 +23,14 @@ public record PipelineSpec(
     Split split,
     Approval approval,
     Drift drift,
-    Judge judge) {
+    Judge judge,
+    String task) {
+
+  /** The answer is a JSON object with {@code outputFields} (and the task of older histories). */
+  public static final String TASK_FIELDS = "fields";
+
+  /** The answer is free text, scored by text exact match and chrF. */
+  public static final String TASK_TEXT = "text";
 
   public PipelineSpec {
     evalSets = evalSets == null ? List.of() : List.copyOf(evalSets);
@@ -54,11 +61,24 @@ public record PipelineSpec(
         split,
         approval,
         drift,
+        null,
         null);
   }
 
-  /** The labeled examples: a JSONL file, one object a line. */
-  public record Dataset(String path, String inputField, String outputField) {}
+  /** True when answers are free text; histories from before tasks have none: fields. */
+  public boolean textTask() {
+    return TASK_TEXT.equals(task);
+  }
+
+  /**
+   * The labeled examples: a JSONL file, one object a line. {@code format} says how a row holds its
+   * answer ({@link DatasetFormat}); null: detected from the first row (and in older histories).
+   */
+  public record Dataset(String path, String inputField, String outputField, String format) {
+    public Dataset(String path, String inputField, String outputField) {
+      this(path, inputField, outputField, null);
+    }
+  }
 
   /**
    * A set scored apart from the test set, and why it is scored. Its rows have the dataset's input
@@ -271,7 +291,8 @@ public record PipelineSpec(
         split,
         approval,
         drift,
-        judge);
+        judge,
+        task);
   }
 
   /** The same spec training other sizes (none: one recommended from the dataset size). */
@@ -296,7 +317,8 @@ public record PipelineSpec(
         split,
         approval,
         drift,
-        judge);
+        judge,
+        task);
   }
 
   /**
@@ -325,7 +347,8 @@ public record PipelineSpec(
             "output"));
     return new PipelineSpec(
         name,
-        new Dataset(datasetPath, "input", "output"),
+        // The pipeline's own format keeps a chat row's context beside input and output.
+        new Dataset(datasetPath, "input", "output", null),
         outputFields,
         sets,
         prompt,
@@ -335,6 +358,7 @@ public record PipelineSpec(
         split,
         approval,
         drift,
-        judge);
+        judge,
+        task);
   }
 }

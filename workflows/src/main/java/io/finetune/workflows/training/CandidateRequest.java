@@ -10,7 +10,8 @@ import java.util.List;
  * the training file, and the provider's checkpoints are scored on it by {@code selectionMetric};
  * {@code variant} names the sweep's combination ({@code epochs}, {@code learningRateMultiplier}),
  * empty without a sweep. The test set's eval is compared row by row with the prompt baseline's
- * {@code baselinePredictions}. Fields after {@code epochs} are null in histories from before them.
+ * {@code baselinePredictions}. {@code task}: {@code text} or null (fields). Fields after {@code
+ * epochs} are null in histories from before them.
  */
 public record CandidateRequest(
     String name,
@@ -29,7 +30,47 @@ public record CandidateRequest(
     Double learningRateMultiplier,
     String variant,
     ArtifactRef baselinePredictions,
-    String baselineModel) {
+    String baselineModel,
+    String task) {
+
+  public CandidateRequest(
+      String name,
+      Size size,
+      String baseModel,
+      String provider,
+      String prompt,
+      List<String> outputFields,
+      DatasetRef train,
+      DatasetRef test,
+      List<DatasetRef> evalSets,
+      long seed,
+      Integer epochs,
+      DatasetRef validation,
+      String selectionMetric,
+      Double learningRateMultiplier,
+      String variant,
+      ArtifactRef baselinePredictions,
+      String baselineModel) {
+    this(
+        name,
+        size,
+        baseModel,
+        provider,
+        prompt,
+        outputFields,
+        train,
+        test,
+        evalSets,
+        seed,
+        epochs,
+        validation,
+        selectionMetric,
+        learningRateMultiplier,
+        variant,
+        baselinePredictions,
+        baselineModel,
+        null);
+  }
 
   public CandidateRequest(
       String name,
@@ -55,6 +96,7 @@ public record CandidateRequest(
         evalSets,
         seed,
         epochs,
+        null,
         null,
         null,
         null,

@@ -10,6 +10,8 @@ import io.finetune.workflows.FakeActivities;
 import io.finetune.workflows.Histories;
 import io.finetune.workflows.TaskQueues;
 import io.finetune.workflows.common.FinetuneSearchAttributes;
+import io.finetune.workflows.common.Scores;
+import io.finetune.workflows.spec.DatasetFormat;
 import io.finetune.workflows.spec.PipelineSpec;
 import io.finetune.workflows.spec.Size;
 import io.finetune.workflows.spec.TargetReason;
@@ -140,6 +142,47 @@ class FineTunePipelineTest {
     assertEquals(0.60, attributes.get(FinetuneSearchAttributes.BASELINE_SCORE));
     assertEquals("sha-train", attributes.get(FinetuneSearchAttributes.DATASET_SHA256));
     assertEquals("test", attributes.get(FinetuneSearchAttributes.TRIGGER));
+  }
+
+  @Test
+  void aTextTaskInChatFormatIsImportedAndEvaluatedAsText() throws Exception {
+    PipelineSpec fields = FakeActivities.spec(List.of(Size.MEDIUM), List.of());
+    PipelineSpec text =
+        new PipelineSpec(
+            "faq",
+            new PipelineSpec.Dataset("/data/faq.jsonl", "input", "output", DatasetFormat.CHAT),
+            List.of(),
+            fields.evalSets(),
+            "Answer.",
+            new PipelineSpec.Target(Scores.CHRF, 0.9, TargetReason.QUALITY),
+            fields.model(),
+            fields.provider(),
+            fields.split(),
+            fields.approval(),
+            fields.drift(),
+            null,
+            PipelineSpec.TASK_TEXT);
+
+    FineTunePipeline p = start("faq", text);
+    awaitCheckpoint(p, Checkpoint.DATA_REVIEW);
+    p.decide(Decision.approve(Checkpoint.DATA_REVIEW, "alice", null));
+    awaitCheckpoint(p, Checkpoint.PROMOTION);
+    p.decide(Decision.approve(Checkpoint.PROMOTION, "alice", null));
+    PipelineStatus done = result(p);
+
+    assertEquals(Outcome.PROMOTED, done.outcome(), done.outcomeReason());
+    assertEquals(0.92, Scores.of(done.candidates().get(0).test().metrics(), Scores.CHRF));
+    // The dataset and its eval sets are read as chat rows with text answers...
+    assertFalse(activities.imports.isEmpty());
+    for (var i : activities.imports) {
+      assertEquals(DatasetFormat.CHAT, i.format(), i.name());
+      assertEquals(PipelineSpec.TASK_TEXT, i.task(), i.name());
+    }
+    // ...and every eval, the baseline's and the candidate's, scores text.
+    assertTrue(activities.evals.size() >= 4, activities.evals.toString());
+    for (var e : activities.evals) {
+      assertEquals(PipelineSpec.TASK_TEXT, e.task(), e.model() + " " + e.data().name());
+    }
   }
 
   @Test
@@ -603,7 +646,8 @@ class FineTunePipelineTest {
         s.split(),
         s.approval(),
         s.drift(),
-        judge);
+        judge,
+        s.task());
   }
 
   private static PipelineSpec.Judge judge(boolean gate) {

@@ -50,4 +50,36 @@ class PipelineSpecTest {
         EvalSetRole.FRESH_HOLDOUT,
         new PipelineSpec.EvalSet(EvalSetRole.FRESH_HOLDOUT_NAME, "/f.jsonl", null).role());
   }
+
+  @Test
+  void specsFromBeforeTasksAndFormatsReadAsFieldsTasksWithDetectedFormats() throws Exception {
+    var json = new com.fasterxml.jackson.databind.ObjectMapper();
+    var old = (com.fasterxml.jackson.databind.node.ObjectNode) json.valueToTree(REVIEWS);
+    old.remove("task");
+    ((com.fasterxml.jackson.databind.node.ObjectNode) old.get("dataset")).remove("format");
+
+    PipelineSpec read = json.treeToValue(old, PipelineSpec.class);
+
+    assertEquals(REVIEWS, read);
+    assertNull(read.task());
+    assertNull(read.dataset().format());
+    assertEquals(false, read.textTask());
+    PipelineSpec text =
+        new PipelineSpec(
+            "faq",
+            new PipelineSpec.Dataset("/data/faq.jsonl", "input", "output", DatasetFormat.CHAT),
+            List.of(),
+            List.of(),
+            "Answer.",
+            REVIEWS.target(),
+            REVIEWS.model(),
+            "local",
+            REVIEWS.split(),
+            REVIEWS.approval(),
+            REVIEWS.drift(),
+            null,
+            PipelineSpec.TASK_TEXT);
+    assertEquals(text, json.readValue(json.writeValueAsString(text), PipelineSpec.class));
+    assertEquals(PipelineSpec.TASK_TEXT, text.withSizes(List.of(Size.LARGE)).task());
+  }
 }
