@@ -25,11 +25,8 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 
 public class EvalActivitiesImpl implements EvalActivities {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -213,32 +210,13 @@ public class EvalActivitiesImpl implements EvalActivities {
       }
       List<ChatAnswer> answers = new ArrayList<>(batch.size());
       for (Future<ChatAnswer> f : pending) {
-        answers.add(await(ctx, f, done));
+        answers.add(Heartbeating.await(ctx, f, done));
       }
       return answers;
     } catch (RuntimeException | Error e) {
       pending.forEach(f -> f.cancel(true)); // the queued ones never start
       calls.cancel(); // the running ones are aborted at the socket
       throw e;
-    }
-  }
-
-  /** Heartbeats while it waits, which is also how a cancellation of the eval reaches it. */
-  private static <T> T await(ActivityExecutionContext ctx, Future<T> f, EvalProgress done) {
-    while (true) {
-      try {
-        return f.get(1, TimeUnit.SECONDS);
-      } catch (TimeoutException e) {
-        ctx.heartbeat(done);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new IllegalStateException("interrupted", e);
-      } catch (ExecutionException e) {
-        if (e.getCause() instanceof RuntimeException re) {
-          throw re;
-        }
-        throw new IllegalStateException(e.getCause());
-      }
     }
   }
 }

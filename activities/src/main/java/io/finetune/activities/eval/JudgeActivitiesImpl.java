@@ -24,11 +24,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 
 /**
  * Pairwise judging through a provider's chat model ({@link JudgePrompt} says what it is asked).
@@ -220,8 +217,8 @@ public class JudgeActivitiesImpl implements JudgeActivities {
             out.add(new Judged(it, firstShownFirst[i], null, null, new Pair(Outcome.TIE, false)));
             continue;
           }
-          Verdict one = await(ctx, pending.get(next++), out.size());
-          Verdict two = await(ctx, pending.get(next++), out.size());
+          Verdict one = Heartbeating.await(ctx, pending.get(next++), out.size());
+          Verdict two = Heartbeating.await(ctx, pending.get(next++), out.size());
           out.add(
               new Judged(
                   it,
@@ -310,25 +307,6 @@ public class JudgeActivitiesImpl implements JudgeActivities {
       return out;
     } catch (IOException e) {
       throw new UncheckedIOException(e);
-    }
-  }
-
-  /** Heartbeats while it waits, which is also how a cancellation reaches it. */
-  private static <T> T await(ActivityExecutionContext ctx, Future<T> f, int done) {
-    while (true) {
-      try {
-        return f.get(1, TimeUnit.SECONDS);
-      } catch (TimeoutException e) {
-        ctx.heartbeat(done);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new IllegalStateException("interrupted", e);
-      } catch (ExecutionException e) {
-        if (e.getCause() instanceof RuntimeException re) {
-          throw re;
-        }
-        throw new IllegalStateException(e.getCause());
-      }
     }
   }
 }
