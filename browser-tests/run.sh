@@ -110,7 +110,7 @@ ui_port=$((port + 1000))
 
 # The example spec with one model size (quick training), its paths made absolute.
 example="$repo/examples/ticket-triage"
-sed -E -e "s#^([[:space:]]*path:[[:space:]]*)([^/[:space:]][^[:space:]]*)#\\1$example/\\2#" \
+sed -E -e "s#^([[:space:]]*(path|alignment):[[:space:]]*)([^/[:space:]][^[:space:]]*)#\\1$example/\\3#" \
   -e 's#^([[:space:]]*sizes:).*#\1 [small]#' "$example/spec.yaml" >"$home/spec.yaml"
 grep -q 'sizes: \[small\]' "$home/spec.yaml" || { echo "browser-tests: could not edit the spec's sizes" >&2; exit 1; }
 

@@ -201,7 +201,10 @@ class CliEndToEndIT {
     Path example = REPO.resolve("examples/ticket-triage");
     return Files.readString(example.resolve("spec.yaml"))
         .replace("path: train.jsonl", "path: " + example.resolve("train.jsonl"))
-        .replace("path: corner-cases.jsonl", "path: " + example.resolve("corner-cases.jsonl"));
+        .replace("path: corner-cases.jsonl", "path: " + example.resolve("corner-cases.jsonl"))
+        .replace(
+            "alignment: judge-alignment.jsonl",
+            "alignment: " + example.resolve("judge-alignment.jsonl"));
   }
 
   /**

@@ -535,6 +535,9 @@ public final class CrashCampaign {
         yaml.replace("name: ticket-triage", "name: triage-" + id)
             .replace("path: train.jsonl", "path: " + example.resolve("train.jsonl"))
             .replace("path: corner-cases.jsonl", "path: " + example.resolve("corner-cases.jsonl"))
+            .replace(
+                "alignment: judge-alignment.jsonl",
+                "alignment: " + example.resolve("judge-alignment.jsonl"))
             .replace("sizes: [small, medium, large]", "sizes: [small, medium]");
     Path file = config.dir().resolve("spec-" + id + ".yaml");
     Files.writeString(file, yaml, StandardCharsets.UTF_8);
