@@ -84,8 +84,11 @@ public class ActivitiesConfiguration {
         .getProviders()
         .forEach(
             (name, p) -> {
-              if (!List.of(ProviderConfig.OPENAI_API, ProviderConfig.TOGETHER_API)
-                  .contains(p.getApi())) {
+              String api =
+                  p.getApi() == null || p.getApi().isBlank()
+                      ? ProviderConfig.OPENAI_API
+                      : p.getApi().trim();
+              if (!List.of(ProviderConfig.OPENAI_API, ProviderConfig.TOGETHER_API).contains(api)) {
                 // Refused at start-up rather than when the first job would be created.
                 throw new IllegalArgumentException(
                     "finetune.providers."

@@ -306,7 +306,7 @@ public final class SpecLoader {
             fraction(p, "drift.maxLabelDistance", d.maxLabelDistance(), 0.10),
             fraction(p, "drift.minAccuracy", d.minAccuracy(), 0.0),
             fraction(p, "drift.freshHoldoutFraction", d.freshHoldoutFraction(), 0.2));
-    PipelineSpec.Judge judge = judge(p, raw.judge(), baseDir, provider, baseModels);
+    PipelineSpec.Judge judge = judge(p, raw.judge(), baseDir, provider, baseModels, promptModel);
     p.throwIfAny();
     // The task is written out only for text, so that a fields spec stays as older workers wrote it.
     return new PipelineSpec(
@@ -341,7 +341,8 @@ public final class SpecLoader {
       SpecFile.Judge raw,
       Path baseDir,
       String specProvider,
-      Map<String, String> baseModels) {
+      Map<String, String> baseModels,
+      String promptModel) {
     if (raw == null) {
       return null;
     }
@@ -363,6 +364,15 @@ public final class SpecLoader {
                   base.getKey()));
           break;
         }
+      }
+      // It compares the candidates with the prompt baseline: not the baseline's family either.
+      if (promptModel != null && family.equals(JudgeActivities.baseOf(promptModel))) {
+        p.add(
+            "judge.model",
+            String.format(
+                "'%s' is of the prompt baseline's family (model.promptModel %s): a judge prefers"
+                    + " its own family's answers; pick a model of another family",
+                model, promptModel));
       }
     }
     int maxPairs = raw.maxPairs() == null ? DEFAULT_JUDGE_MAX_PAIRS : raw.maxPairs();

@@ -133,7 +133,8 @@ final class TogetherFineTuning implements FineTuningApi {
     for (JsonNode job : client.get("fine-tunes", client.url("fine-tunes")).path("data")) {
       String suffix = job.path("suffix").asText("").toLowerCase(Locale.ROOT);
       String output = job.path("model_output_name").asText("").toLowerCase(Locale.ROOT);
-      if (("-" + suffix).endsWith(tag) || output.endsWith(tag)) {
+      // Together may append its own id to the output name: the tag ends the suffix, not the name.
+      if (("-" + suffix).endsWith(tag) || output.endsWith(tag) || output.contains(tag + "-")) {
         jobs.add(job(job));
       }
     }

@@ -241,8 +241,14 @@ public class TrainingActivitiesImpl implements TrainingActivities {
 
   /** What training {@code tokens} on {@code baseModel} costs; null when the table has no price. */
   static Double trainingCost(ProviderConfig config, String baseModel, long tokens) {
+    if (baseModel == null) {
+      return null;
+    }
+    // A provider may report the dated snapshot an alias resolved to: price it as the alias then.
+    String alias = baseModel.replaceFirst("-\\d{4}-\\d{2}-\\d{2}$", "");
     return config
         .price(baseModel)
+        .or(() -> config.price(alias))
         .filter(p -> p.trainingPerMillion() > 0)
         .map(p -> tokens * p.trainingPerMillion() / 1e6)
         .orElse(null);

@@ -68,6 +68,21 @@ class DatasetFormatsTest {
        {"role": "assistant", "content": "%s"}]}""";
 
   @Test
+  void aUsersOwnContextFieldIsNotTakenForChatTurns() throws IOException {
+    Path p =
+        file(
+            "{\"input\": \"refund\", \"output\": {\"category\": \"billing\"},"
+                + " \"context\": [\"doc 1\", \"doc 2\"]}",
+            "{\"input\": \"refund\", \"output\": {\"category\": \"billing\"},"
+                + " \"context\": [{\"role\": \"user\", \"content\": \"hi\"}]}");
+
+    List<Row> rows = importRows(p, "fields", null);
+
+    assertEquals(List.of(), rows.get(0).context(), "retrieved documents are not chat turns");
+    assertEquals(1, rows.get(1).context().size(), "the pipeline's own context is kept");
+  }
+
+  @Test
   void objectsAndJsonStringsBecomeTheSameRows() throws IOException {
     Path objects = file("{\"input\": \"refund\", \"output\": {\"category\": \"billing\"}}");
     Path strings =

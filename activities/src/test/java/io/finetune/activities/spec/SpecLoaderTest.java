@@ -342,6 +342,18 @@ class SpecLoaderTest {
     assertTrue(
         e.getMessage().contains("'ft:local-small:demo:abc' is tuned from the base model of size"),
         e.getMessage());
+
+    // The judge compares candidates with the prompt baseline: not the baseline's family either.
+    e =
+        assertThrows(
+            SpecException.class,
+            () ->
+                SpecLoader.load(
+                    spec(
+                        MINIMAL
+                            + "model:\n  promptProvider: vllm\n  promptModel: qwen\n"
+                            + "judge:\n  model: qwen\n")));
+    assertTrue(e.getMessage().contains("of the prompt baseline's family"), e.getMessage());
   }
 
   @Test

@@ -70,6 +70,16 @@ class TrainingActivitiesImplTest {
   }
 
   @Test
+  void trainingIsPricedByTheAliasWhenTheProviderReportsTheDatedSnapshot() {
+    ProviderConfig config =
+        new ProviderConfig("p", "http://127.0.0.1:1/v1", "", 100)
+            .withPrices(List.of(new ProviderConfig.Price("gpt-4o-mini", 0.15, 0.6, 3.0)));
+    assertEquals(
+        3.0, TrainingActivitiesImpl.trainingCost(config, "gpt-4o-mini-2024-07-18", 1_000_000));
+    assertEquals(null, TrainingActivitiesImpl.trainingCost(config, "gpt-4o", 1_000_000));
+  }
+
+  @Test
   void retriesReuseTheUploadAndTheJobAndTheModelLearns() throws Exception {
     ArtifactRef file =
         activities.prepareTrainingFile(

@@ -106,11 +106,11 @@ public class DriftCheckImpl implements DriftCheck {
               stats.maxLabelDistance(),
               t.maxLabelDistance()));
     }
-    double accuracy =
-        Scores.of(live, spec.textTask() ? Scores.TEXT_EXACT_MATCH : Scores.EXACT_MATCH);
+    String liveMetric = spec.textTask() ? Scores.TEXT_EXACT_MATCH : Scores.EXACT_MATCH;
+    double accuracy = Scores.of(live, liveMetric);
     if (!live.isEmpty() && accuracy < t.minAccuracy()) {
       exceeded.add(
-          String.format(Locale.ROOT, "live exact_match %.3f < %.3f", accuracy, t.minAccuracy()));
+          String.format(Locale.ROOT, "live %s %.3f < %.3f", liveMetric, accuracy, t.minAccuracy()));
     }
     boolean drifted = !exceeded.isEmpty();
     if (searchable) {

@@ -149,7 +149,8 @@ public class FineTunePipelineImpl implements FineTunePipeline {
   private Datasets importDatasets() {
     PipelineSpec.Dataset d = spec.dataset();
     DatasetRef train =
-        dataset.importDataset(importRequest("train", d.path(), d.inputField(), d.outputField()));
+        dataset.importDataset(
+            importRequest("train", d.path(), d.inputField(), d.outputField(), d.format()));
     List<DatasetRef> evalSets = new ArrayList<>();
     for (PipelineSpec.EvalSet set : spec.evalSets()) {
       evalSets.add(
@@ -158,7 +159,8 @@ public class FineTunePipelineImpl implements FineTunePipeline {
                   set.name(),
                   set.path(),
                   set.inputField() != null ? set.inputField() : d.inputField(),
-                  set.outputField() != null ? set.outputField() : d.outputField())));
+                  set.outputField() != null ? set.outputField() : d.outputField(),
+                  null))); // an eval set's format is detected: it may differ from the dataset's
     }
     return new Datasets(train, evalSets);
   }
@@ -248,11 +250,12 @@ public class FineTunePipelineImpl implements FineTunePipeline {
                 ChildWorkflowOptions.newBuilder()
                     .setWorkflowId(Workflow.getInfo().getWorkflowId() + "-train-" + key)
                     .build());
+        // A sweep of one combination still trains with it; only its name stays the size's.
         running.put(
             key,
             Async.function(
                 child::train,
-                candidateRequest(size, variants.size() == 1 ? null : variant, evalSets)));
+                candidateRequest(size, variant, variants.size() == 1 ? "" : label, evalSets)));
       }
     }
     List<CandidateResult> candidates = new ArrayList<>();
@@ -479,16 +482,9 @@ public class FineTunePipelineImpl implements FineTunePipeline {
   }
 
   private ImportRequest importRequest(
-      String name, String path, String inputField, String outputField) {
+      String name, String path, String inputField, String outputField, String format) {
     return new ImportRequest(
-        name,
-        path,
-        inputField,
-        outputField,
-        spec.outputFields(),
-        true,
-        spec.dataset().format(),
-        spec.task());
+        name, path, inputField, outputField, spec.outputFields(), true, format, spec.task());
   }
 
   /** The prompt baseline's request, at the provider that serves the prompt model. */
@@ -499,8 +495,9 @@ public class FineTunePipelineImpl implements FineTunePipeline {
         .forTask(spec.task());
   }
 
-  /** The child's request; {@code variant} null when the spec sweeps nothing. */
-  private CandidateRequest candidateRequest(Size size, Variant variant, List<DatasetRef> evalSets) {
+  /** The child's request: trained with {@code variant}, named by {@code label} (empty: none). */
+  private CandidateRequest candidateRequest(
+      Size size, Variant variant, String label, List<DatasetRef> evalSets) {
     return new CandidateRequest(
         spec.name(),
         size,
@@ -512,11 +509,11 @@ public class FineTunePipelineImpl implements FineTunePipeline {
         split.test(),
         evalSets,
         spec.split().seed(),
-        variant == null ? spec.model().epochs() : variant.epochs(),
+        variant.epochs(),
         split.validation(),
         spec.target().metric(),
-        variant == null ? null : variant.learningRateMultiplier(),
-        variant == null ? "" : variant.label(),
+        variant.learningRateMultiplier(),
+        label,
         baseline.test().predictions(),
         baseline.test().model(),
         spec.task());

@@ -55,7 +55,7 @@ final class OutcomeReasons {
         Locale.ROOT,
         "%s (%s) promoted as %s v%d: %s %.3f vs prompt baseline %.3f%s%s.",
         gate.best().modelId(),
-        gate.best().size(),
+        gate.best().label(),
         spec.name(),
         promoted.version(),
         spec.target().metric(),

@@ -107,7 +107,7 @@ record PromotionGate(CandidateResult best, double bestScore, boolean passed, Str
               metric,
               target.score(),
               figure.name,
-              best.size(),
+              best.label(),
               score(best, metric)));
     }
     CandidateResult best =
@@ -135,7 +135,7 @@ record PromotionGate(CandidateResult best, double bestScore, boolean passed, Str
         String.format(
             Locale.ROOT,
             "%s reaches %s %.3f (target %.3f) and is %s: %s",
-            best.size(),
+            best.label(),
             metric,
             score(best, metric),
             target.score(),

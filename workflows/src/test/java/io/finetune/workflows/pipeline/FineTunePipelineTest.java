@@ -172,10 +172,10 @@ class FineTunePipelineTest {
 
     assertEquals(Outcome.PROMOTED, done.outcome(), done.outcomeReason());
     assertEquals(0.92, Scores.of(done.candidates().get(0).test().metrics(), Scores.CHRF));
-    // The dataset and its eval sets are read as chat rows with text answers...
+    // The dataset is read as chat rows (its eval sets' format is detected) with text answers...
     assertFalse(activities.imports.isEmpty());
     for (var i : activities.imports) {
-      assertEquals(DatasetFormat.CHAT, i.format(), i.name());
+      assertEquals(i.name().equals("train") ? DatasetFormat.CHAT : null, i.format(), i.name());
       assertEquals(PipelineSpec.TASK_TEXT, i.task(), i.name());
     }
     // ...and every eval, the baseline's and the candidate's, scores text.
@@ -301,6 +301,30 @@ class FineTunePipelineTest {
     assertEquals(Outcome.PROMOTED, result(p).outcome());
     Histories.replayAndMaybeRecord(client, "sweep", "fine-tune-pipeline-sweep");
     Histories.replayAndMaybeRecord(client, "sweep-train-medium-e2-lr0.5", "train-candidate-swept");
+  }
+
+  @Test
+  void aSweepOfOneCombinationStillTrainsWithIt() throws Exception {
+    FineTunePipeline p =
+        start(
+            "one-combination",
+            sweeping(
+                FakeActivities.spec(List.of(Size.SMALL), List.of()),
+                new PipelineSpec.Sweep(List.of(5), List.of(), 4),
+                0));
+    awaitCheckpoint(p, Checkpoint.DATA_REVIEW);
+    p.decide(new Decision(Checkpoint.DATA_REVIEW.id(), "approve", "alice", null));
+    PipelineStatus promotion = awaitCheckpoint(p, Checkpoint.PROMOTION);
+
+    assertEquals(5, activities.startJobs.get(0).epochs());
+    assertEquals("small", promotion.candidates().get(0).label(), "one combination: no label");
+    assertEquals(
+        "one-combination-train-small",
+        client
+            .newUntypedWorkflowStub("one-combination-train-small")
+            .describe()
+            .getExecution()
+            .getWorkflowId());
   }
 
   @Test
