@@ -198,13 +198,7 @@ class CliEndToEndIT {
 
   /** The bundled example spec, with absolute data paths so that it can live anywhere. */
   static String exampleSpec() throws IOException {
-    Path example = REPO.resolve("examples/ticket-triage");
-    return Files.readString(example.resolve("spec.yaml"))
-        .replace("path: train.jsonl", "path: " + example.resolve("train.jsonl"))
-        .replace("path: corner-cases.jsonl", "path: " + example.resolve("corner-cases.jsonl"))
-        .replace(
-            "alignment: judge-alignment.jsonl",
-            "alignment: " + example.resolve("judge-alignment.jsonl"));
+    return ExampleSpec.withAbsolutePaths(REPO);
   }
 
   /**

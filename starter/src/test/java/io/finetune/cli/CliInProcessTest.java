@@ -103,15 +103,7 @@ class CliInProcessTest {
 
   /** The bundled example spec, with absolute data paths so that it can live anywhere. */
   static Path exampleSpec(String file) throws IOException {
-    Path example = REPO.resolve("examples/ticket-triage");
-    return Files.writeString(
-        dir.resolve(file),
-        Files.readString(example.resolve("spec.yaml"))
-            .replace("path: train.jsonl", "path: " + example.resolve("train.jsonl"))
-            .replace("path: corner-cases.jsonl", "path: " + example.resolve("corner-cases.jsonl"))
-            .replace(
-                "alignment: judge-alignment.jsonl",
-                "alignment: " + example.resolve("judge-alignment.jsonl")));
+    return Files.writeString(dir.resolve(file), ExampleSpec.withAbsolutePaths(REPO));
   }
 
   @BeforeAll

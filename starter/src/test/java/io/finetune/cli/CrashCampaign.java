@@ -529,15 +529,9 @@ public final class CrashCampaign {
 
   /** The example spec, with two sizes and its own model name (one registry line per life). */
   private PipelineSpec spec(String id) throws IOException {
-    Path example = config.repo().resolve("examples/ticket-triage");
-    String yaml = Files.readString(example.resolve("spec.yaml"), StandardCharsets.UTF_8);
-    yaml =
-        yaml.replace("name: ticket-triage", "name: triage-" + id)
-            .replace("path: train.jsonl", "path: " + example.resolve("train.jsonl"))
-            .replace("path: corner-cases.jsonl", "path: " + example.resolve("corner-cases.jsonl"))
-            .replace(
-                "alignment: judge-alignment.jsonl",
-                "alignment: " + example.resolve("judge-alignment.jsonl"))
+    String yaml =
+        ExampleSpec.withAbsolutePaths(config.repo())
+            .replace("name: ticket-triage", "name: triage-" + id)
             .replace("sizes: [small, medium, large]", "sizes: [small, medium]");
     Path file = config.dir().resolve("spec-" + id + ".yaml");
     Files.writeString(file, yaml, StandardCharsets.UTF_8);

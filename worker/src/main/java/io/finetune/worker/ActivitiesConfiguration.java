@@ -84,22 +84,6 @@ public class ActivitiesConfiguration {
         .getProviders()
         .forEach(
             (name, p) -> {
-              String api =
-                  p.getApi() == null || p.getApi().isBlank()
-                      ? ProviderConfig.OPENAI_API
-                      : p.getApi().trim();
-              if (!List.of(ProviderConfig.OPENAI_API, ProviderConfig.TOGETHER_API).contains(api)) {
-                // Refused at start-up rather than when the first job would be created.
-                throw new IllegalArgumentException(
-                    "finetune.providers."
-                        + name
-                        + ".api is '"
-                        + p.getApi()
-                        + "'; expected "
-                        + ProviderConfig.OPENAI_API
-                        + " (also any OpenAI-compatible server) or "
-                        + ProviderConfig.TOGETHER_API);
-              }
               String key = p.getApiKeyEnv() == null ? "" : System.getenv(p.getApiKeyEnv());
               if (p.getApiKeyEnv() != null && (key == null || key.isEmpty())) {
                 log.info(
@@ -107,7 +91,7 @@ public class ActivitiesConfiguration {
                     name,
                     p.getApiKeyEnv());
               }
-              configs.add(
+              ProviderConfig config =
                   new ProviderConfig(
                       name,
                       p.getBaseUrl(),
@@ -120,7 +104,20 @@ public class ActivitiesConfiguration {
                       p.getApi(),
                       new ProviderConfig.Limits(
                           p.getMaxConcurrency(), p.getRequestsPerMinute(), p.getTokensPerMinute()),
-                      prices(p.getPrices())));
+                      prices(p.getPrices()));
+              if (!ProviderConfig.APIS.contains(config.api())) {
+                // Refused at start-up rather than when the first job would be created.
+                throw new IllegalArgumentException(
+                    "finetune.providers."
+                        + name
+                        + ".api is '"
+                        + p.getApi()
+                        + "'; expected "
+                        + ProviderConfig.OPENAI_API
+                        + " (also any OpenAI-compatible server) or "
+                        + ProviderConfig.TOGETHER_API);
+              }
+              configs.add(config);
             });
     log.info("Providers: {}", configs);
     return new Providers(configs, metrics.getIfAvailable(() -> ProviderMetrics.NONE));

@@ -138,25 +138,9 @@ public class DatasetActivitiesImpl implements DatasetActivities {
       if (input.asText().isBlank()) {
         throw new RowProblem("field '" + r.inputField() + "' is empty");
       }
-      // The pipeline's own rows (a retraining's data) may carry a chat row's context; a user's
-      // own "context" field of another shape is not taken for chat turns.
-      return new Row(input.asText(), output(node.get(r.outputField())), context(node));
-    }
-
-    /** The chat context the pipeline wrote beside a row; none unless every turn is one. */
-    private static List<ChatMessage> context(JsonNode node) {
-      JsonNode context = node.get("context");
-      if (context == null || !context.isArray()) {
-        return List.of();
-      }
-      for (JsonNode m : context) {
-        if (!m.isObject()
-            || !List.of("system", "user", "assistant").contains(m.path("role").asText())
-            || !m.path("content").isTextual()) {
-          return List.of();
-        }
-      }
-      return Rows.context(context);
+      // The pipeline's own rows (a retraining's data) may carry a chat row's context.
+      return new Row(
+          input.asText(), output(node.get(r.outputField())), Rows.context(node.get("context")));
     }
 
     /** A row's answer in the pipeline's form: an object (task fields) or text (task text). */

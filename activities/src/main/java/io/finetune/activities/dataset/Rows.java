@@ -90,13 +90,23 @@ public final class Rows {
     return rows;
   }
 
-  /** The stored context messages (none: empty). */
+  /**
+   * The chat context the pipeline wrote beside a row; none unless every element is a chat turn (a
+   * user's own "context" field of another shape, e.g. retrieved documents, is not one).
+   */
   static List<ChatMessage> context(JsonNode array) {
     List<ChatMessage> out = new ArrayList<>();
-    if (array != null && array.isArray()) {
-      for (JsonNode m : array) {
-        out.add(new ChatMessage(m.path("role").asText(), m.path("content").asText()));
+    if (array == null || !array.isArray()) {
+      return out;
+    }
+    for (JsonNode m : array) {
+      if (!m.isObject()
+          || !List.of(ChatMessage.SYSTEM, ChatMessage.USER, ChatMessage.ASSISTANT)
+              .contains(m.path("role").asText())
+          || !m.path("content").isTextual()) {
+        return new ArrayList<>();
       }
+      out.add(new ChatMessage(m.path("role").asText(), m.path("content").asText()));
     }
     return out;
   }

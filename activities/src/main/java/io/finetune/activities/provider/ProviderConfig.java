@@ -25,6 +25,9 @@ public record ProviderConfig(
   public static final String OPENAI_API = "openai";
   public static final String TOGETHER_API = "together";
 
+  /** The fine-tuning APIs this worker speaks. */
+  public static final List<String> APIS = List.of(OPENAI_API, TOGETHER_API);
+
   public ProviderConfig(String name, String baseUrl, String apiKey, long pollMillis) {
     this(name, baseUrl, apiKey, pollMillis, RetryPolicy.DEFAULT);
   }
