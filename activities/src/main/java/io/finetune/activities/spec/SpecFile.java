@@ -1,6 +1,7 @@
 package io.finetune.activities.spec;
 
 import com.fasterxml.jackson.annotation.JsonFormat;
+import com.fasterxml.jackson.databind.JsonNode;
 import java.util.List;
 import java.util.Map;
 
@@ -12,7 +13,7 @@ import java.util.Map;
 record SpecFile(
     String name,
     Dataset dataset,
-    @JsonFormat(with = JsonFormat.Feature.ACCEPT_SINGLE_VALUE_AS_ARRAY) List<String> outputFields,
+    JsonNode outputFields,
     List<EvalSet> evalSets,
     String prompt,
     Target target,
@@ -52,7 +53,10 @@ record SpecFile(
       Double maxNewVocabularyRate,
       Double maxLabelDistance,
       Double minAccuracy,
-      Double freshHoldoutFraction) {}
+      Double freshHoldoutFraction,
+      Double maxOutOfRangeRate,
+      Double maxDomainAuc,
+      Integer maxCategories) {}
 
   record Judge(
       String model,

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonMappingException;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
@@ -12,6 +13,7 @@ import io.finetune.workflows.common.Scores;
 import io.finetune.workflows.eval.JudgeActivities;
 import io.finetune.workflows.spec.DatasetFormat;
 import io.finetune.workflows.spec.EvalSetRole;
+import io.finetune.workflows.spec.FieldType;
 import io.finetune.workflows.spec.PipelineSpec;
 import io.finetune.workflows.spec.Size;
 import io.finetune.workflows.spec.TargetReason;
@@ -135,7 +137,8 @@ public final class SpecLoader {
     } else if (format != null && !text && format.equals(DatasetFormat.TEXT)) {
       p.add("dataset.format", "text answers need task: text (task fields wants JSON objects)");
     }
-    List<String> fields = raw.outputFields();
+    Map<String, String> fieldTypes = new LinkedHashMap<>();
+    List<String> fields = outputFields(p, raw.outputFields(), fieldTypes);
     if (text) {
       if (fields != null && !fields.isEmpty()) {
         p.add("outputFields", "task text has no output fields: the answer is the whole text");
@@ -299,13 +302,26 @@ public final class SpecLoader {
             ? List.of()
             : raw.approval().approvers();
     SpecFile.Drift d =
-        raw.drift() == null ? new SpecFile.Drift(null, null, null, null) : raw.drift();
+        raw.drift() == null
+            ? new SpecFile.Drift(null, null, null, null, null, null, null)
+            : raw.drift();
     PipelineSpec.Drift drift =
         new PipelineSpec.Drift(
             fraction(p, "drift.maxNewVocabularyRate", d.maxNewVocabularyRate(), 0.05),
             fraction(p, "drift.maxLabelDistance", d.maxLabelDistance(), 0.10),
             fraction(p, "drift.minAccuracy", d.minAccuracy(), 0.0),
-            fraction(p, "drift.freshHoldoutFraction", d.freshHoldoutFraction(), 0.2));
+            fraction(p, "drift.freshHoldoutFraction", d.freshHoldoutFraction(), 0.2),
+            fraction(
+                p,
+                "drift.maxOutOfRangeRate",
+                d.maxOutOfRangeRate(),
+                PipelineSpec.Drift.DEFAULT_MAX_OUT_OF_RANGE_RATE),
+            fraction(
+                p,
+                "drift.maxDomainAuc",
+                d.maxDomainAuc(),
+                PipelineSpec.Drift.DEFAULT_MAX_DOMAIN_AUC),
+            maxCategories(p, d.maxCategories()));
     PipelineSpec.Judge judge = judge(p, raw.judge(), baseDir, provider, baseModels, promptModel);
     p.throwIfAny();
     // The task is written out only for text, so that a fields spec stays as older workers wrote it.
@@ -328,7 +344,64 @@ public final class SpecLoader {
         new PipelineSpec.Approval(List.copyOf(approvers)),
         drift,
         judge,
-        text ? PipelineSpec.TASK_TEXT : null);
+        text ? PipelineSpec.TASK_TEXT : null,
+        Map.copyOf(fieldTypes));
+  }
+
+  /**
+   * The output fields as a list of names ({@code [category, priority]}: types detected from the
+   * data) or a map from name to type ({@code {caller: text, callback_date: date}}; an empty type is
+   * detected); the types named go into {@code types}.
+   */
+  private static List<String> outputFields(Problems p, JsonNode node, Map<String, String> types) {
+    List<String> names = new ArrayList<>();
+    if (node == null || node.isNull()) {
+      return null;
+    }
+    if (node.isTextual()) {
+      names.add(node.asText());
+    } else if (node.isArray()) {
+      for (JsonNode n : node) {
+        if (!n.isTextual() || n.asText().isBlank()) {
+          p.add("outputFields", "must list field names, e.g. [category, priority], had " + n);
+        } else {
+          names.add(n.asText());
+        }
+      }
+    } else if (node.isObject()) {
+      node.fields()
+          .forEachRemaining(
+              e -> {
+                names.add(e.getKey());
+                JsonNode type = e.getValue();
+                if (type == null || type.isNull() || type.asText().isBlank()) {
+                  return;
+                }
+                try {
+                  types.put(e.getKey(), FieldType.of(type.asText()).id());
+                } catch (IllegalArgumentException bad) {
+                  p.add("outputFields." + e.getKey(), "type " + bad.getMessage());
+                }
+              });
+    } else {
+      p.add(
+          "outputFields",
+          "must be a list of field names or a map from name to type ("
+              + String.join(", ", FieldType.IDS)
+              + "), was "
+              + node);
+    }
+    return names;
+  }
+
+  private static Integer maxCategories(Problems p, Integer value) {
+    if (value == null) {
+      return PipelineSpec.Drift.DEFAULT_MAX_CATEGORIES;
+    }
+    if (value < 2) {
+      p.add("drift.maxCategories", "must be at least 2, was " + value);
+    }
+    return value;
   }
 
   /**

@@ -74,7 +74,9 @@ public class DriftCheckImpl implements DriftCheck {
                 spec.dataset().format(),
                 spec.task()));
     DriftStatistics stats =
-        drift.compare(new CompareRequest(current.dataset(), batch, spec.outputFields()));
+        drift.compare(
+            new CompareRequest(
+                current.dataset(), batch, spec.outputFields(), spec.fieldTypes(), spec.drift()));
     Map<String, Double> live =
         batch.labeledRows() == 0
             ? Map.of()
@@ -85,7 +87,8 @@ public class DriftCheckImpl implements DriftCheck {
                             spec.prompt(),
                             batch,
                             spec.outputFields())
-                        .forTask(spec.task()))
+                        .forTask(spec.task())
+                        .withFieldTypes(spec.fieldTypes()))
                 .metrics();
 
     PipelineSpec.Drift t = spec.drift();
@@ -98,13 +101,29 @@ public class DriftCheckImpl implements DriftCheck {
               stats.newVocabularyRate(),
               t.maxNewVocabularyRate()));
     }
-    if (stats.maxLabelDistance() > t.maxLabelDistance()) {
+    // Statistics from before field types compare every field's labels; typed ones say per field.
+    if (stats.fields().isEmpty() && stats.maxLabelDistance() > t.maxLabelDistance()) {
       exceeded.add(
           String.format(
               Locale.ROOT,
               "label distribution distance %.3f > %.3f",
               stats.maxLabelDistance(),
               t.maxLabelDistance()));
+    }
+    // Each field by its type: a category's label distance, a year never seen in training, a text
+    // a classifier tells apart from the training values.
+    for (DriftActivities.FieldDrift f : stats.fields()) {
+      if (f.exceeded()) {
+        exceeded.add(
+            String.format(
+                Locale.ROOT,
+                "%s %s %.3f > %.3f (%s)",
+                f.field(),
+                f.statistic(),
+                f.value(),
+                f.limit(),
+                f.detail()));
+      }
     }
     String liveMetric = spec.textTask() ? Scores.TEXT_EXACT_MATCH : Scores.EXACT_MATCH;
     double accuracy = Scores.of(live, liveMetric);
@@ -215,7 +234,8 @@ public class DriftCheckImpl implements DriftCheck {
                         spec.prompt(),
                         data.freshHoldout(),
                         spec.outputFields())
-                    .forTask(spec.task()))
+                    .forTask(spec.task())
+                    .withFieldTypes(spec.fieldTypes()))
             .metrics();
     PipelineSpec retrainSpec =
         spec.forRetraining(data.dataset().path(), data.freshHoldout().path());

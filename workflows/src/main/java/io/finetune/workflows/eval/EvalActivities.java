@@ -32,7 +32,31 @@ public interface EvalActivities {
       String keyMetric,
       ArtifactRef pairedWith,
       String pairedModel,
-      String task) {
+      String task,
+      Map<String, String> fieldTypes) {
+
+    public EvalRequest(
+        String provider,
+        String model,
+        String prompt,
+        DatasetRef data,
+        List<String> outputFields,
+        String keyMetric,
+        ArtifactRef pairedWith,
+        String pairedModel,
+        String task) {
+      this(
+          provider,
+          model,
+          prompt,
+          data,
+          outputFields,
+          keyMetric,
+          pairedWith,
+          pairedModel,
+          task,
+          null);
+    }
 
     public EvalRequest(
         String provider, String model, String prompt, DatasetRef data, List<String> outputFields) {
@@ -62,7 +86,26 @@ public interface EvalActivities {
           keyMetric,
           pairedWith,
           pairedModel,
-          otherTask);
+          otherTask,
+          fieldTypes);
+    }
+
+    /**
+     * The same request with the spec's field types (a field not named is detected from the data),
+     * which decide how each field's answers are compared.
+     */
+    public EvalRequest withFieldTypes(Map<String, String> types) {
+      return new EvalRequest(
+          provider,
+          model,
+          prompt,
+          data,
+          outputFields,
+          keyMetric,
+          pairedWith,
+          pairedModel,
+          task,
+          types);
     }
 
     /** The same request, with an interval for {@code metric} and compared with {@code other}. */

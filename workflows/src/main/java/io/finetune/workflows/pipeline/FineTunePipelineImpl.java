@@ -492,7 +492,8 @@ public class FineTunePipelineImpl implements FineTunePipeline {
     String provider =
         spec.model().promptProvider() != null ? spec.model().promptProvider() : spec.provider();
     return new EvalRequest(provider, model, spec.prompt(), data, spec.outputFields())
-        .forTask(spec.task());
+        .forTask(spec.task())
+        .withFieldTypes(spec.fieldTypes());
   }
 
   /** The child's request: trained with {@code variant}, named by {@code label} (empty: none). */
@@ -516,7 +517,8 @@ public class FineTunePipelineImpl implements FineTunePipeline {
         label,
         baseline.test().predictions(),
         baseline.test().model(),
-        spec.task());
+        spec.task(),
+        spec.fieldTypes());
   }
 
   /** A run being cancelled is not a judge that failed. */

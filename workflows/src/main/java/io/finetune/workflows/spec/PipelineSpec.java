@@ -24,7 +24,8 @@ public record PipelineSpec(
     Approval approval,
     Drift drift,
     Judge judge,
-    String task) {
+    String task,
+    Map<String, String> fieldTypes) {
 
   /** The answer is a JSON object with {@code outputFields} (and the task of older histories). */
   public static final String TASK_FIELDS = "fields";
@@ -34,6 +35,39 @@ public record PipelineSpec(
 
   public PipelineSpec {
     evalSets = evalSets == null ? List.of() : List.copyOf(evalSets);
+    fieldTypes = fieldTypes == null ? Map.of() : Map.copyOf(fieldTypes);
+  }
+
+  /** A spec whose field types are all detected from the data (and histories from before types). */
+  public PipelineSpec(
+      String name,
+      Dataset dataset,
+      List<String> outputFields,
+      List<EvalSet> evalSets,
+      String prompt,
+      Target target,
+      Model model,
+      String provider,
+      Split split,
+      Approval approval,
+      Drift drift,
+      Judge judge,
+      String task) {
+    this(
+        name,
+        dataset,
+        outputFields,
+        evalSets,
+        prompt,
+        target,
+        model,
+        provider,
+        split,
+        approval,
+        drift,
+        judge,
+        task,
+        null);
   }
 
   /** A spec without a judge (and histories from before judges). */
@@ -62,7 +96,13 @@ public record PipelineSpec(
         approval,
         drift,
         null,
+        null,
         null);
+  }
+
+  /** The type the spec gives {@code field}; null: detected from the data. */
+  public FieldType fieldType(String field) {
+    return FieldType.of(fieldTypes.get(field));
   }
 
   /** True when answers are free text; histories from before tasks have none: fields. */
@@ -254,12 +294,58 @@ public record PipelineSpec(
     }
   }
 
-  /** Thresholds past which a drift check starts retraining. */
+  /**
+   * Thresholds past which a drift check starts retraining. The per-type ones are null in specs
+   * written before field types: their defaults apply.
+   */
   public record Drift(
       double maxNewVocabularyRate,
       double maxLabelDistance,
       double minAccuracy,
-      double freshHoldoutFraction) {}
+      double freshHoldoutFraction,
+      Double maxOutOfRangeRate,
+      Double maxDomainAuc,
+      Integer maxCategories) {
+    public static final double DEFAULT_MAX_OUT_OF_RANGE_RATE = 0.05;
+    public static final double DEFAULT_MAX_DOMAIN_AUC = 0.75;
+    public static final int DEFAULT_MAX_CATEGORIES = 50;
+
+    public Drift(
+        double maxNewVocabularyRate,
+        double maxLabelDistance,
+        double minAccuracy,
+        double freshHoldoutFraction) {
+      this(
+          maxNewVocabularyRate,
+          maxLabelDistance,
+          minAccuracy,
+          freshHoldoutFraction,
+          null,
+          null,
+          null);
+    }
+
+    /**
+     * The share of a date or number field's values that may be malformed or out of the training
+     * range (for dates: in a year never seen in training) before it counts as drift.
+     */
+    public double outOfRangeLimit() {
+      return maxOutOfRangeRate == null ? DEFAULT_MAX_OUT_OF_RANGE_RATE : maxOutOfRangeRate;
+    }
+
+    /**
+     * How well a classifier may tell a text field's production values from its training values (ROC
+     * AUC; 0.5: not at all) before it counts as drift.
+     */
+    public double domainAucLimit() {
+      return maxDomainAuc == null ? DEFAULT_MAX_DOMAIN_AUC : maxDomainAuc;
+    }
+
+    /** Above this many distinct training values, a category's distribution is not compared. */
+    public int categoryLimit() {
+      return maxCategories == null ? DEFAULT_MAX_CATEGORIES : maxCategories;
+    }
+  }
 
   /**
    * A judge model that compares each candidate's answers on the test set with the prompt
@@ -292,7 +378,8 @@ public record PipelineSpec(
         approval,
         drift,
         judge,
-        task);
+        task,
+        fieldTypes);
   }
 
   /** The same spec training other sizes (none: one recommended from the dataset size). */
@@ -318,7 +405,8 @@ public record PipelineSpec(
         approval,
         drift,
         judge,
-        task);
+        task,
+        fieldTypes);
   }
 
   /**
@@ -359,6 +447,7 @@ public record PipelineSpec(
         approval,
         drift,
         judge,
-        task);
+        task,
+        fieldTypes);
   }
 }

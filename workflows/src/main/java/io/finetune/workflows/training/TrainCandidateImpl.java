@@ -145,6 +145,7 @@ public class TrainCandidateImpl implements TrainCandidate {
 
   private static EvalRequest evalRequest(CandidateRequest r, String model, DatasetRef data) {
     return new EvalRequest(r.provider(), model, r.prompt(), data, r.outputFields())
-        .forTask(r.task());
+        .forTask(r.task())
+        .withFieldTypes(r.fieldTypes());
   }
 }
