@@ -94,6 +94,13 @@ public class FakeActivities
       java.util.Collections.synchronizedSet(new java.util.HashSet<>());
   public double newVocabularyRate = 0.01;
   public double labelDistance = 0.02;
+
+  /** Per-field statistics the fake compare returns (none: as before field types). */
+  public List<DriftActivities.FieldDrift> fieldDrifts = List.of();
+
+  /** The last compare request, to check what the workflow asked for. */
+  public CompareRequest lastCompare;
+
   public ModelVersion current;
 
   /**
@@ -339,13 +346,15 @@ public class FakeActivities
   @Override
   public DriftStatistics compare(CompareRequest request) {
     calls.add("compare");
+    lastCompare = request;
     return new DriftStatistics(
         newVocabularyRate,
         Map.of("category", labelDistance),
         labelDistance,
         100,
         100,
-        artifact("drift.json"));
+        artifact("drift.json"),
+        fieldDrifts);
   }
 
   @Override

@@ -4,11 +4,14 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.finetune.activities.dataset.Rows;
 import io.finetune.activities.dataset.Rows.Row;
+import io.finetune.activities.fields.FieldTypes;
 import io.finetune.activities.store.ArtifactStore;
 import io.finetune.workflows.common.ArtifactRef;
 import io.finetune.workflows.common.DatasetRef;
 import io.finetune.workflows.drift.DriftActivities;
+import io.finetune.workflows.drift.DriftActivities.FieldDrift;
 import io.finetune.workflows.spec.EvalSetRole;
+import io.finetune.workflows.spec.FieldType;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -58,12 +61,34 @@ public class DriftActivitiesImpl implements DriftActivities {
     List<Row> labeled = batch.stream().filter(Row::labeled).toList();
     Map<String, Double> distance = new LinkedHashMap<>();
     ObjectNode report = JSON.createObjectNode();
-    ObjectNode dists = report.putObject("labelDistributions");
-    for (String f : r.outputFields()) {
-      Map<String, Double> p = distribution(train, f);
-      Map<String, Double> q = distribution(labeled, f);
-      distance.put(f, labeled.isEmpty() ? 0.0 : jensenShannonDistance(p, q));
-      dists.putObject(f).putPOJO("training", p).putPOJO("production", q);
+    List<FieldDrift> fieldDrifts = new ArrayList<>();
+    if (r.thresholds() == null) {
+      // Requests from before field types: every field's labels compared as categories.
+      ObjectNode dists = report.putObject("labelDistributions");
+      for (String f : r.outputFields()) {
+        Map<String, Double> p = distribution(values(train, f));
+        Map<String, Double> q = distribution(values(labeled, f));
+        distance.put(f, labeled.isEmpty() ? 0.0 : jensenShannonDistance(p, q));
+        dists.putObject(f).putPOJO("training", p).putPOJO("production", q);
+      }
+    } else {
+      Map<String, FieldType> types = FieldTypes.resolve(r.outputFields(), r.fieldTypes(), train);
+      FieldDrifts drifts = new FieldDrifts(r.thresholds(), seed(r));
+      ObjectNode byField = report.putObject("fields");
+      for (Map.Entry<String, FieldType> f : types.entrySet()) {
+        FieldDrift d =
+            drifts.compare(f.getKey(), f.getValue(), train, labeled, byField.putObject(f.getKey()));
+        fieldDrifts.add(d);
+        if (d.statistic().equals(FieldDrifts.LABEL_DISTANCE) && !d.detail().startsWith("not")) {
+          distance.put(f.getKey(), d.value());
+        }
+      }
+      if (r.outputFields().isEmpty()) {
+        // A text task: its whole answers are the text a classifier tries to tell apart.
+        fieldDrifts.add(
+            drifts.answers(
+                answers(train), answers(labeled), byField.putObject(FieldDrifts.WHOLE_ANSWER)));
+      }
     }
     double maxDistance = distance.values().stream().mapToDouble(d -> d).max().orElse(0);
     if (r.outputFields().isEmpty()) {
@@ -89,7 +114,7 @@ public class DriftActivitiesImpl implements DriftActivities {
             "json",
             out -> JSON.writerWithDefaultPrettyPrinter().writeValue(out, report));
     return new DriftStatistics(
-        newVocabularyRate, distance, maxDistance, batch.size(), labeled.size(), ref);
+        newVocabularyRate, distance, maxDistance, batch.size(), labeled.size(), ref, fieldDrifts);
   }
 
   @Override
@@ -118,11 +143,25 @@ public class DriftActivitiesImpl implements DriftActivities {
     return new RetrainData(dataset, fresh, added);
   }
 
-  private static Map<String, Double> distribution(List<Row> rows, String field) {
+  /** The share of each value among {@code values}. */
+  static Map<String, Double> distribution(List<String> values) {
     Map<String, Double> d = new TreeMap<>();
-    rows.forEach(row -> d.merge(row.value(field), 1.0, Double::sum));
-    d.replaceAll((k, v) -> v / Math.max(1, rows.size()));
+    values.forEach(v -> d.merge(v, 1.0, Double::sum));
+    d.replaceAll((k, v) -> v / Math.max(1, values.size()));
     return d;
+  }
+
+  private static List<String> answers(List<Row> rows) {
+    return rows.stream().filter(Row::labeled).map(Row::answerText).toList();
+  }
+
+  private static List<String> values(List<Row> rows, String field) {
+    return rows.stream().map(row -> row.value(field)).toList();
+  }
+
+  /** The seed of a comparison's sampling: the two datasets' hashes, so a retry samples the same. */
+  private static long seed(CompareRequest r) {
+    return (r.train().sha256() + r.batch().sha256()).hashCode();
   }
 
   /** sqrt of the Jensen-Shannon divergence (base 2): 0 for equal distributions, 1 for disjoint. */

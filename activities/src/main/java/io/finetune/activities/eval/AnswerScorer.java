@@ -5,7 +5,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.finetune.activities.dataset.Rows.Row;
+import io.finetune.activities.fields.FieldValues;
 import io.finetune.workflows.common.Scores;
+import io.finetune.workflows.spec.FieldType;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -15,8 +17,8 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * Field-level and exact-match scoring of JSON answers against labeled rows, plus per-label
- * precision, recall and F1 of each field.
+ * Field-level and exact-match scoring of JSON answers against labeled rows, each field compared as
+ * its type says, plus per-label precision, recall and F1 of each category field.
  *
  * <p>Each distinct expected or predicted value of a field is a label. A field whose answer is
  * missing (no JSON, no such key, or null) is a false negative of the expected label and a false
@@ -27,6 +29,7 @@ import java.util.TreeMap;
 final class AnswerScorer {
   private static final ObjectMapper JSON = new ObjectMapper();
   private final List<String> fields;
+  private final Map<String, FieldType> types;
   private int answers;
   private int valid;
   private int scored;
@@ -40,14 +43,32 @@ final class AnswerScorer {
   /** Per field, how many labeled rows had no answer for it. */
   private final Map<String, Integer> missing = new LinkedHashMap<>();
 
+  /** Every field a category: compared exactly, with a per-label table. */
   AnswerScorer(List<String> fields) {
-    this.fields = fields;
+    this(categories(fields));
+  }
+
+  /**
+   * Fields compared as their types say ({@link FieldValues#same}); only categories get per-label
+   * precision, recall and F1 (a name or a date is not a label).
+   */
+  AnswerScorer(Map<String, FieldType> types) {
+    this.types = new LinkedHashMap<>(types);
+    this.fields = List.copyOf(types.keySet());
     fields.forEach(
         f -> {
           fieldHits.put(f, 0);
-          labels.put(f, new TreeMap<>());
+          if (types.get(f) == FieldType.CATEGORY) {
+            labels.put(f, new TreeMap<>());
+          }
           missing.put(f, 0);
         });
+  }
+
+  private static Map<String, FieldType> categories(List<String> fields) {
+    Map<String, FieldType> types = new LinkedHashMap<>();
+    fields.forEach(f -> types.put(f, FieldType.CATEGORY));
+    return types;
   }
 
   /** Outcomes of one label of one field. */
@@ -102,17 +123,19 @@ final class AnswerScorer {
       JsonNode v = parsed == null ? null : parsed.get(f);
       String got = v == null || v.isNull() ? null : v.isTextual() ? v.asText() : v.toString();
       String want = row.value(f);
-      boolean hit = got != null && got.equals(want);
+      boolean hit = FieldValues.same(types.get(f), want, got);
       perField.put(f, hit);
-      Map<String, Counts> byLabel = labels.get(f);
       if (hit) {
         fieldHits.merge(f, 1, Integer::sum);
+      } else if (got == null) {
+        missing.merge(f, 1, Integer::sum);
+      }
+      Map<String, Counts> byLabel = labels.get(f);
+      if (byLabel != null && hit) {
         byLabel.computeIfAbsent(want, k -> new Counts()).truePositives++;
-      } else {
+      } else if (byLabel != null) {
         byLabel.computeIfAbsent(want, k -> new Counts()).falseNegatives++;
-        if (got == null) {
-          missing.merge(f, 1, Integer::sum);
-        } else {
+        if (got != null) {
           byLabel.computeIfAbsent(got, k -> new Counts()).falsePositives++;
         }
       }
@@ -141,7 +164,7 @@ final class AnswerScorer {
     m.put(Scores.INVALID_OUTPUT_RATE, invalid / n);
     // Validity needs no label, so it counts every answer, unlabeled rows too.
     m.put(Scores.JSON_VALID, ratio(valid, answers));
-    fields.forEach(f -> m.put(Scores.MACRO_F1_PREFIX + f, macroF1(f)));
+    labels.keySet().forEach(f -> m.put(Scores.MACRO_F1_PREFIX + f, macroF1(f)));
     return m;
   }
 
@@ -166,9 +189,13 @@ final class AnswerScorer {
     ObjectNode byField = report.putObject("fields");
     for (String f : fields) {
       ObjectNode field = byField.putObject(f);
+      field.put("type", types.get(f).id());
       field.put("accuracy", ratio(fieldHits.get(f), scored));
-      field.put("macroF1", macroF1(f));
       field.put("missing", missing.get(f));
+      if (!labels.containsKey(f)) {
+        continue;
+      }
+      field.put("macroF1", macroF1(f));
       List<Map.Entry<String, Counts>> rows = new ArrayList<>(labels.get(f).entrySet());
       // Stable: the TreeMap gives label order among equal supports.
       rows.sort(Comparator.comparingInt(e -> -e.getValue().support()));

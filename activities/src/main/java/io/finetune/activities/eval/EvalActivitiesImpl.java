@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.finetune.activities.dataset.Rows;
 import io.finetune.activities.dataset.Rows.Row;
+import io.finetune.activities.fields.FieldTypes;
 import io.finetune.activities.provider.CallScope;
 import io.finetune.activities.provider.ProviderClient;
 import io.finetune.activities.provider.ProviderClient.ChatAnswer;
@@ -82,7 +83,8 @@ public class EvalActivitiesImpl implements EvalActivities {
 
     List<ChatAnswer> answers = readAnswers(partial, rows.size());
     boolean text = PipelineSpec.TASK_TEXT.equals(r.task());
-    AnswerScorer scorer = text ? null : new AnswerScorer(r.outputFields());
+    AnswerScorer scorer =
+        text ? null : new AnswerScorer(FieldTypes.resolve(r.outputFields(), r.fieldTypes(), rows));
     TextAnswerScorer textScorer = text ? new TextAnswerScorer() : null;
     ArtifactRef predictions =
         store.writeLines(

@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.finetune.activities.dataset.Rows.Row;
+import io.finetune.workflows.spec.FieldType;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -132,5 +133,45 @@ class AnswerScorerTest {
 
     assertEquals(0.0, m.get("json_valid"));
     assertEquals(0.0, m.get("macro_f1:category"));
+  }
+
+  @Test
+  void fieldsAreComparedAsTheirTypesSay_andOnlyCategoriesHaveLabels() {
+    AnswerScorer s =
+        new AnswerScorer(
+            new java.util.LinkedHashMap<>(
+                Map.of(
+                    "caller", FieldType.TEXT,
+                    "due", FieldType.DATE,
+                    "amount", FieldType.NUMBER,
+                    "reason", FieldType.CATEGORY)));
+    ObjectNode expected =
+        JSON.createObjectNode()
+            .put("caller", "Dana O'Neil")
+            .put("due", "2024-03-05")
+            .put("amount", 12.5)
+            .put("reason", "billing");
+    Row row = new Row("call", expected);
+    s.add(
+        row,
+        "{\"caller\":\" dana  o'neil.\",\"due\":\"2024-03-05\",\"amount\":\"12.50\","
+            + "\"reason\":\"billing\"}");
+    s.add(
+        row,
+        "{\"caller\":\"Dana\",\"due\":\"2023-03-05\",\"amount\":12.49,\"reason\":\"Billing\"}");
+
+    Map<String, Double> m = s.metrics();
+    assertEquals(0.5, m.get("exact_match"), EPS);
+    assertEquals(0.5, m.get("field:caller"), EPS);
+    assertEquals(0.5, m.get("field:due"), EPS);
+    assertEquals(0.5, m.get("field:amount"), EPS);
+    assertEquals(0.5, m.get("field:reason"), EPS, "a category is compared exactly: case counts");
+    assertEquals(
+        List.of("macro_f1:reason"),
+        m.keySet().stream().filter(k -> k.startsWith("macro")).toList());
+    JsonNode report = s.labelReport().get("fields");
+    assertEquals("date", report.get("due").get("type").asText());
+    assertFalse(report.get("due").has("labels"));
+    assertTrue(report.get("reason").has("labels"));
   }
 }

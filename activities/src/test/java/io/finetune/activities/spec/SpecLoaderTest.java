@@ -1,9 +1,11 @@
 package io.finetune.activities.spec;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.finetune.workflows.spec.FieldType;
 import io.finetune.workflows.spec.PipelineSpec;
 import io.finetune.workflows.spec.Size;
 import io.finetune.workflows.spec.TargetReason;
@@ -11,6 +13,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -280,6 +283,33 @@ class SpecLoaderTest {
             "evalSets[2].name: 'fresh-holdout' is reserved")) {
       assertTrue(m.contains(expected), "missing '" + expected + "' in:\n" + m);
     }
+  }
+
+  @Test
+  void outputFieldsMayNameTheirTypes_andAnUnknownTypeIsRefused() throws IOException {
+    PipelineSpec typed =
+        SpecLoader.load(
+            spec(
+                MINIMAL.replace(
+                    "outputFields: [label]",
+                    "outputFields:\n  label: category\n  due: date\n  note:\n")));
+    assertEquals(List.of("label", "due", "note"), typed.outputFields());
+    assertEquals(Map.of("label", "category", "due", "date"), typed.fieldTypes());
+    assertEquals(FieldType.DATE, typed.fieldType("due"));
+    assertNull(typed.fieldType("note"), "left to detection");
+    assertEquals(Map.of(), SpecLoader.load(spec(MINIMAL)).fieldTypes());
+
+    SpecException e =
+        assertThrows(
+            SpecException.class,
+            () ->
+                SpecLoader.load(
+                    spec(MINIMAL.replace("outputFields: [label]", "outputFields: {label: when}"))));
+    assertTrue(
+        e.getMessage()
+            .contains(
+                "outputFields.label: type must be one of category, text, date, number, was when"),
+        e.getMessage());
   }
 
   @Test

@@ -212,4 +212,33 @@ class DriftCheckTest {
     assertTrue(r.drifted());
     assertTrue(r.exceeded().get(0).startsWith("label distribution distance 0.300 > 0.100"));
   }
+
+  @Test
+  void aFieldPastItsTypesLimitIsDrift_andTypedStatisticsReplaceTheOldLabelCheck() {
+    // The old check would call this drift; typed statistics say the dates are what moved.
+    activities.labelDistance = 0.3;
+    activities.fieldDrifts =
+        List.of(
+            new DriftActivities.FieldDrift(
+                "reason", "category", "label distance", 0.04, 0.1, false, "labels as in training"),
+            new DriftActivities.FieldDrift(
+                "callback_date",
+                "date",
+                "out-of-range rate",
+                0.96,
+                0.05,
+                true,
+                "years never seen in training: 2024 (48 of 50 rows)"));
+    DriftResult r = check("next-year");
+
+    assertTrue(r.drifted());
+    assertEquals(
+        List.of(
+            "callback_date out-of-range rate 0.960 > 0.050 (years never seen in training: 2024 (48"
+                + " of 50 rows))"),
+        r.exceeded());
+    assertEquals(
+        Map.of(), activities.lastCompare.fieldTypes(), "the spec's types (none named) are passed");
+    assertEquals(0.05, activities.lastCompare.thresholds().outOfRangeLimit());
+  }
 }
