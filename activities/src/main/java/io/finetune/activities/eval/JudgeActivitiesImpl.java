@@ -182,7 +182,11 @@ public class JudgeActivitiesImpl implements JudgeActivities {
         verdicts);
   }
 
-  /** Judges every item in both orders, batch by batch, heartbeating how many are done. */
+  /**
+   * Judges every item in both orders, batch by batch. Each finished batch goes to the execution's
+   * work file before the heartbeat counts it, so a retry resumes after the last counted batch
+   * instead of asking the judge (and paying) again.
+   */
   private List<Judged> judgeAll(
       String provider, String model, String rubric, List<Item> items, long seed) {
     ActivityExecutionContext ctx = Activity.getExecutionContext();
@@ -194,8 +198,12 @@ public class JudgeActivitiesImpl implements JudgeActivities {
     for (int i = 0; i < items.size(); i++) {
       firstShownFirst[i] = order.nextBoolean();
     }
+    WorkFile work = WorkFile.of(store, "judge", ctx.getInfo());
     List<Judged> out = new ArrayList<>(items.size());
-    for (int start = 0; start < items.size(); start += BATCH) {
+    for (String line : work.resume(WorkFile.lastHeartbeat(ctx))) {
+      out.add(fromLine(items.get(out.size()), line));
+    }
+    for (int start = out.size(); start < items.size(); start += BATCH) {
       int end = Math.min(items.size(), start + BATCH);
       CallScope calls = new CallScope();
       List<Future<Verdict>> pending = new ArrayList<>();
@@ -217,8 +225,9 @@ public class JudgeActivitiesImpl implements JudgeActivities {
             out.add(new Judged(it, firstShownFirst[i], null, null, new Pair(Outcome.TIE, false)));
             continue;
           }
-          Verdict one = Heartbeating.await(ctx, pending.get(next++), out.size());
-          Verdict two = Heartbeating.await(ctx, pending.get(next++), out.size());
+          // While waiting, the heartbeat vouches only for what is in the work file.
+          Verdict one = Heartbeating.await(ctx, pending.get(next++), start);
+          Verdict two = Heartbeating.await(ctx, pending.get(next++), start);
           out.add(
               new Judged(
                   it,
@@ -232,9 +241,45 @@ public class JudgeActivitiesImpl implements JudgeActivities {
         calls.cancel();
         throw e;
       }
+      work.append(out.subList(start, end).stream().map(JudgeActivitiesImpl::toLine).toList());
       ctx.heartbeat(out.size());
     }
+    work.delete();
     return out;
+  }
+
+  /** A judged pair as its work-file line: what the item needs besides itself. */
+  private static String toLine(Judged j) {
+    ObjectNode line = JSON.createObjectNode();
+    line.put("firstShownFirst", j.firstShownFirst());
+    if (j.one() != null) {
+      line.set("one", node(j.one()));
+      line.set("two", node(j.two()));
+    }
+    line.put("outcome", j.pair().outcome().name()).put("flipped", j.pair().flipped());
+    return Rows.json(line);
+  }
+
+  private static Judged fromLine(Item item, String line) {
+    try {
+      JsonNode n = JSON.readTree(line);
+      return new Judged(
+          item,
+          n.get("firstShownFirst").asBoolean(),
+          verdict(n.get("one")),
+          verdict(n.get("two")),
+          new Pair(Outcome.valueOf(n.get("outcome").asText()), n.get("flipped").asBoolean()));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private static Verdict verdict(JsonNode n) {
+    return n == null
+        ? null
+        : new Verdict(
+            JudgePrompt.Choice.valueOf(n.get("verdict").asText()),
+            n.hasNonNull("reason") ? n.get("reason").asText() : null);
   }
 
   private Future<Verdict> ask(
