@@ -2,11 +2,14 @@ package io.finetune.activities.dataset;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.finetune.activities.dataset.Rows.Row;
+import io.finetune.activities.fields.FieldSummary;
+import io.finetune.activities.fields.FieldTypes;
 import io.finetune.activities.store.ArtifactStore;
 import io.finetune.workflows.common.ArtifactRef;
 import io.finetune.workflows.common.Scores;
 import io.finetune.workflows.dataset.DatasetActivities.DataReport;
 import io.finetune.workflows.dataset.DatasetActivities.ProfileRequest;
+import io.finetune.workflows.spec.FieldType;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.OutputStreamWriter;
@@ -41,7 +44,9 @@ final class DataProfiler {
       int testRows,
       int rowsRemovedByFilters,
       InputLength inputLength,
+      Map<String, String> fieldTypes,
       Map<String, Map<String, Integer>> labels,
+      Map<String, String> values,
       List<SuspiciousLabel> suspiciousLabels,
       int duplicateRows,
       long conflictingDuplicateInputs,
@@ -72,7 +77,15 @@ final class DataProfiler {
   DataReport profile(ProfileRequest r) {
     List<Row> rows = Rows.read(store, r.data());
     List<String> fields = r.outputFields();
-    Map<String, Map<String, Integer>> labels = labels(rows, fields);
+    Map<String, FieldType> types = FieldTypes.resolve(fields, r.fieldTypes(), rows);
+    // Only categories have labels to count; a name or a date has new values in every row.
+    List<String> categories =
+        fields.stream().filter(f -> types.get(f) == FieldType.CATEGORY).toList();
+    Map<String, Map<String, Integer>> labels = labels(rows, categories);
+    Map<String, String> values = new LinkedHashMap<>();
+    fields.stream()
+        .filter(f -> types.get(f) != FieldType.CATEGORY)
+        .forEach(f -> values.put(f, FieldSummary.of(types.get(f), rows, f)));
     List<SuspiciousLabel> suspicious = suspiciousLabels(labels);
     int suspiciousRows = suspicious.stream().mapToInt(SuspiciousLabel::rows).sum();
     Duplicates duplicates = duplicates(rows);
@@ -90,7 +103,9 @@ final class DataProfiler {
             r.split().test().rows(),
             0, // rule 4: the pipeline never drops a row
             inputLength(rows),
+            typeIds(types),
             labels,
+            values,
             suspicious,
             duplicates.rows(),
             duplicates.conflictingInputs(),
@@ -126,6 +141,12 @@ final class DataProfiler {
         report.rowsRemovedByFilters(),
         baselineFailures.count(),
         warnings);
+  }
+
+  private static Map<String, String> typeIds(Map<String, FieldType> types) {
+    Map<String, String> ids = new LinkedHashMap<>();
+    types.forEach((f, t) -> ids.put(f, t.id()));
+    return ids;
   }
 
   private static InputLength inputLength(List<Row> rows) {
@@ -309,7 +330,22 @@ final class DataProfiler {
 
   private static void labelsMarkdown(StringBuilder sb, Report report, List<String> fields) {
     for (String f : fields) {
-      sb.append("## Labels: ").append(f).append("\n\n| value | rows |\n|---|---|\n");
+      String type = report.fieldTypes().get(f);
+      if (!report.labels().containsKey(f)) {
+        sb.append("## Values: ")
+            .append(f)
+            .append(" (")
+            .append(type)
+            .append(")\n\n")
+            .append(report.values().get(f))
+            .append("\n\n");
+        continue;
+      }
+      sb.append("## Labels: ")
+          .append(f)
+          .append(" (")
+          .append(type)
+          .append(")\n\n| value | rows |\n|---|---|\n");
       report
           .labels()
           .get(f)

@@ -76,6 +76,11 @@ class DataProfilerTest {
                 new ProfileRequest(
                     data, split, List.of("category", "priority"), baseline, "exact_match", 0.9));
 
+    if (Boolean.getBoolean("finetune.recordGoldens")) {
+      Path goldens = Path.of("src/test/resources/dataset");
+      Files.writeString(goldens.resolve("data-report.json"), read(r.json(), data));
+      Files.writeString(goldens.resolve("data-report.md"), read(r.markdown(), data));
+    }
     assertEquals(golden("data-report.json"), read(r.json(), data));
     assertEquals(golden("data-report.md"), read(r.markdown(), data));
   }

@@ -61,4 +61,16 @@ class FieldTypesTest {
     assertFalse(FieldValues.same(FieldType.CATEGORY, "billing", "Billing"));
     assertNull(FieldValues.date("2023-02-30"));
   }
+
+  @Test
+  void theDataReportSummarizesValuesThatAreNotLabels() {
+    List<Row> rows = rows(30);
+    assertEquals(
+        "30 dates from 2023-01-01 to 2023-12-24, in year 2023",
+        FieldSummary.of(FieldType.DATE, rows, "due"));
+    assertEquals("30 numbers from 0.0 to 43.5", FieldSummary.of(FieldType.NUMBER, rows, "amount"));
+    assertEquals(
+        "30 values, 30 distinct, e.g. `Person 0`, `Person 1`, `Person 2`, `Person 3`, `Person 4`",
+        FieldSummary.of(FieldType.TEXT, rows, "name"));
+  }
 }

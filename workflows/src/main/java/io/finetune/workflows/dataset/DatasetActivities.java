@@ -93,13 +93,25 @@ public interface DatasetActivities {
     }
   }
 
+  /** {@code fieldTypes}: the spec's (a field not named is detected; null in older histories). */
   record ProfileRequest(
       DatasetRef data,
       SplitResult split,
       List<String> outputFields,
       EvalResult baseline,
       String targetMetric,
-      double targetScore) {}
+      double targetScore,
+      Map<String, String> fieldTypes) {
+    public ProfileRequest(
+        DatasetRef data,
+        SplitResult split,
+        List<String> outputFields,
+        EvalResult baseline,
+        String targetMetric,
+        double targetScore) {
+      this(data, split, outputFields, baseline, targetMetric, targetScore, null);
+    }
+  }
 
   record DataReport(
       ArtifactRef json,

@@ -222,7 +222,8 @@ public class FineTunePipelineImpl implements FineTunePipeline {
             spec.outputFields(),
             baseline.test(),
             spec.target().metric(),
-            spec.target().score()));
+            spec.target().score(),
+            spec.fieldTypes()));
   }
 
   /**
