@@ -129,6 +129,9 @@ final class Printer {
     String baselineName = "prompt baseline (" + s.baseline().model() + ")";
     row(out, baselineName, "test", s.baseline(), metrics);
     s.baselineEvalSets().forEach((set, r) -> row(out, "", set, r, metrics));
+    if (s.production() != null) {
+      row(out, "in production (" + s.production().model() + ")", "test", s.production(), metrics);
+    }
     for (CandidateResult c : s.candidates()) {
       row(out, c.label() + " " + c.modelId(), "test", c.test(), metrics);
       c.evalSets().forEach((set, r) -> row(out, "", set, r, metrics));
@@ -145,6 +148,13 @@ final class Printer {
       }
       if (c.judge() != null) {
         out.println("    " + c.label() + ": " + judge(c.judge(), s.judge()));
+      }
+      if (c.judgeVsProduction() != null) {
+        out.println(
+            "    "
+                + c.label()
+                + " against the model in production: "
+                + judge(c.judgeVsProduction(), null));
       }
     }
   }

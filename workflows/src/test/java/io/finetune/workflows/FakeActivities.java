@@ -335,6 +335,12 @@ public class FakeActivities
   }
 
   @Override
+  public ModelVersion find(String name) {
+    calls.add("find " + name);
+    return current;
+  }
+
+  @Override
   public ModelVersion current(String name) {
     calls.add("current " + name);
     if (current == null) {

@@ -74,6 +74,15 @@ public class RegistryActivitiesImpl implements RegistryActivities {
 
   @Override
   public ModelVersion current(String name) {
+    ModelVersion v = find(name);
+    if (v == null) {
+      throw Failures.invalidInput("No model called '" + name + "' has been promoted yet");
+    }
+    return v;
+  }
+
+  @Override
+  public ModelVersion find(String name) {
     checkName(name);
     try (Connection c = db.getConnection()) {
       return one(
@@ -83,8 +92,7 @@ public class RegistryActivitiesImpl implements RegistryActivities {
                   + " FROM model_versions WHERE name = ?"
                   + " ORDER BY version DESC LIMIT 1",
               name)
-          .orElseThrow(
-              () -> Failures.invalidInput("No model called '" + name + "' has been promoted yet"));
+          .orElse(null);
     } catch (SQLException e) {
       throw new IllegalStateException("Cannot read the registry: " + e, e);
     }

@@ -1,6 +1,7 @@
 package io.finetune.activities.registry;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -68,6 +69,7 @@ class RegistryActivitiesImplTest {
     ApplicationFailure none =
         assertThrows(ApplicationFailure.class, () -> registry.current("triage"));
     assertTrue(none.isNonRetryable());
+    assertNull(registry.find("triage"), "find answers none instead of failing");
 
     ModelVersion v1 = registry.promote(promote("run-1", "ft:a"));
     assertEquals(v1, registry.promote(promote("run-1", "ft:a")));
@@ -77,6 +79,7 @@ class RegistryActivitiesImplTest {
     assertEquals(2, v2.version());
     ModelVersion current = new RegistryActivitiesImpl(db).current("triage");
     assertEquals(v2, current);
+    assertEquals(v2, registry.find("triage"));
     assertEquals("abc", current.dataset().sha256());
     assertEquals(List.of("category"), current.spec().outputFields());
   }

@@ -76,6 +76,7 @@ public class FineTunePipelineImpl implements FineTunePipeline {
   private Ending ending;
   private boolean sweepsAndCheckpoints;
   private JudgeStanding judgeStanding;
+  private EvalResult production;
 
   /** The prompt baseline's scores on the test set and on each eval set. */
   private record Baseline(EvalResult test, Map<String, EvalResult> evalSets) {}
@@ -277,7 +278,8 @@ public class FineTunePipelineImpl implements FineTunePipeline {
       throw ApplicationFailure.newNonRetryableFailure(
           "Every candidate failed to train: " + failed, Failures.ALL_CANDIDATES_FAILED);
     }
-    candidates = judgePairwise(candidates);
+    ModelVersion inProduction = scoreProductionModel();
+    candidates = judgePairwise(candidates, inProduction);
     PromotionGate gate = judge(candidates);
     return new Training(
         sizes, candidates, failed, judgeStanding == null ? gate : gate.withJudge(judgeStanding));
@@ -290,7 +292,8 @@ public class FineTunePipelineImpl implements FineTunePipeline {
    * seeded by the run, so a replay draws the same. A judge that fails leaves a note; the run goes
    * on (a gating judge without a verdict does not pass the candidate).
    */
-  private List<CandidateResult> judgePairwise(List<CandidateResult> candidates) {
+  private List<CandidateResult> judgePairwise(
+      List<CandidateResult> candidates, ModelVersion inProduction) {
     PipelineSpec.Judge j = spec.judge();
     if (j == null
         || Workflow.getVersion("pairwise-judge", Workflow.DEFAULT_VERSION, 1)
@@ -346,6 +349,91 @@ public class FineTunePipelineImpl implements FineTunePipeline {
         rethrowIfCancelled(e);
         notes.add(
             "judge " + j.model() + " gave no verdict on " + c.label() + ": " + innermostMessage(e));
+        judged.add(c);
+      }
+    }
+    return judgeAgainstProduction(judged, inProduction, provider, random);
+  }
+
+  /**
+   * Version 1: when a model of this name is in production (a retraining, or a run after an earlier
+   * promotion), it is scored on the same test set, with the prompt it was trained with, so that the
+   * candidates are compared with what serves today as well as with the prompt. Null when none is
+   * (or its eval failed: a note says why; the run goes on).
+   */
+  private ModelVersion scoreProductionModel() {
+    if (Workflow.getVersion("production-comparison", Workflow.DEFAULT_VERSION, 1)
+        == Workflow.DEFAULT_VERSION) {
+      return null;
+    }
+    ModelVersion current = registry.find(spec.name());
+    if (current == null) {
+      return null;
+    }
+    try {
+      production =
+          eval.evaluate(
+              new EvalRequest(
+                      current.provider(),
+                      current.modelId(),
+                      current.spec().prompt(),
+                      split.test(),
+                      spec.outputFields())
+                  .forTask(spec.task())
+                  .withFieldTypes(spec.fieldTypes()));
+      return current;
+    } catch (ActivityFailure e) {
+      rethrowIfCancelled(e);
+      notes.add(
+          "model in production "
+              + current.modelId()
+              + " (version "
+              + current.version()
+              + ") not scored on the test set: "
+              + innermostMessage(e));
+      return null;
+    }
+  }
+
+  /** Each candidate judged against the model in production too, pair by pair in both orders. */
+  private List<CandidateResult> judgeAgainstProduction(
+      List<CandidateResult> candidates, ModelVersion current, String provider, Random random) {
+    if (current == null) {
+      return candidates;
+    }
+    PipelineSpec.Judge j = spec.judge();
+    List<Promise<JudgeResult>> verdicts = new ArrayList<>();
+    for (CandidateResult c : candidates) {
+      verdicts.add(
+          Async.function(
+              judges::judge,
+              new JudgeRequest(
+                  provider,
+                  j.model(),
+                  j.rubric(),
+                  split.test(),
+                  c.modelId(),
+                  c.baseModel(),
+                  c.test().predictions(),
+                  current.modelId(),
+                  production.predictions(),
+                  random.nextLong(),
+                  j.maxPairs())));
+    }
+    List<CandidateResult> judged = new ArrayList<>();
+    for (int i = 0; i < candidates.size(); i++) {
+      CandidateResult c = candidates.get(i);
+      try {
+        judged.add(c.withJudgeVsProduction(verdicts.get(i).get()));
+      } catch (ActivityFailure e) {
+        rethrowIfCancelled(e);
+        notes.add(
+            "judge "
+                + j.model()
+                + " gave no verdict on "
+                + c.label()
+                + " against the model in production: "
+                + innermostMessage(e));
         judged.add(c);
       }
     }
@@ -564,6 +652,7 @@ public class FineTunePipelineImpl implements FineTunePipeline {
         ending == null ? null : ending.outcome(),
         ending == null ? null : ending.reason(),
         ending == null ? null : ending.promoted(),
-        judgeStanding);
+        judgeStanding,
+        production);
   }
 }

@@ -20,6 +20,9 @@ public interface RegistryActivities {
   /** The current version of the model called {@code name}; fails non-retryably if none. */
   ModelVersion current(String name);
 
+  /** The current version of the model called {@code name}, or null when none was promoted. */
+  ModelVersion find(String name);
+
   record PromoteRequest(
       String name,
       String runId,

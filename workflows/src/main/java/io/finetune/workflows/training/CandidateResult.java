@@ -26,7 +26,35 @@ public record CandidateResult(
     Double trainingCost,
     String variant,
     CheckpointChoice checkpoint,
-    JudgeResult judge) {
+    JudgeResult judge,
+    JudgeResult judgeVsProduction) {
+
+  public CandidateResult(
+      Size size,
+      String baseModel,
+      String jobId,
+      String modelId,
+      EvalResult test,
+      Map<String, EvalResult> evalSets,
+      Long trainedTokens,
+      Double trainingCost,
+      String variant,
+      CheckpointChoice checkpoint,
+      JudgeResult judge) {
+    this(
+        size,
+        baseModel,
+        jobId,
+        modelId,
+        test,
+        evalSets,
+        trainedTokens,
+        trainingCost,
+        variant,
+        checkpoint,
+        judge,
+        null);
+  }
 
   public CandidateResult(
       Size size,
@@ -63,7 +91,7 @@ public record CandidateResult(
     this(size, baseModel, jobId, modelId, test, evalSets, null, null, null, null);
   }
 
-  /** The same candidate with the judge's verdict. */
+  /** The same candidate with the judge's verdict against the prompt baseline. */
   public CandidateResult withJudge(JudgeResult verdict) {
     return new CandidateResult(
         size,
@@ -76,6 +104,24 @@ public record CandidateResult(
         trainingCost,
         variant,
         checkpoint,
+        verdict,
+        judgeVsProduction);
+  }
+
+  /** The same candidate with the judge's verdict against the model in production. */
+  public CandidateResult withJudgeVsProduction(JudgeResult verdict) {
+    return new CandidateResult(
+        size,
+        baseModel,
+        jobId,
+        modelId,
+        test,
+        evalSets,
+        trainedTokens,
+        trainingCost,
+        variant,
+        checkpoint,
+        judge,
         verdict);
   }
 

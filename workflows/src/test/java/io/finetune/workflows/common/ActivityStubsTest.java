@@ -45,6 +45,7 @@ class ActivityStubsTest {
                 "ListCheckpoints",
                 "Promote",
                 "Current",
+                "Find",
                 "Compare",
                 "PrepareRetraining",
                 "SelectBatch"));

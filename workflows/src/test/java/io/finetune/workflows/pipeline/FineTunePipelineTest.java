@@ -9,8 +9,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.finetune.workflows.FakeActivities;
 import io.finetune.workflows.Histories;
 import io.finetune.workflows.TaskQueues;
+import io.finetune.workflows.common.DatasetRef;
 import io.finetune.workflows.common.FinetuneSearchAttributes;
 import io.finetune.workflows.common.Scores;
+import io.finetune.workflows.eval.EvalActivities.EvalRequest;
+import io.finetune.workflows.eval.JudgeActivities.JudgeRequest;
+import io.finetune.workflows.registry.RegistryActivities;
 import io.finetune.workflows.spec.DatasetFormat;
 import io.finetune.workflows.spec.PipelineSpec;
 import io.finetune.workflows.spec.Size;
@@ -722,6 +726,70 @@ class FineTunePipelineTest {
     p.decide(new Decision(Checkpoint.PROMOTION.id(), "approve", "bob", null));
     assertEquals(Outcome.PROMOTED, result(p).outcome());
     Histories.replayAndMaybeRecord(client, "judged", "fine-tune-pipeline-pairwise-judge");
+  }
+
+  @Test
+  void aModelInProductionIsScoredOnTheTestSetAndEachCandidateJudgedAgainstIt() throws Exception {
+    PipelineSpec older =
+        FakeActivities.spec(List.of(Size.SMALL), List.of())
+            .withTarget(new PipelineSpec.Target("exact_match", 0.99, TargetReason.QUALITY));
+    activities.current =
+        new RegistryActivities.ModelVersion(
+            "triage",
+            3,
+            "ft:serving",
+            "local",
+            "small",
+            Map.of("exact_match", 0.9),
+            new PipelineSpec(
+                older.name(),
+                older.dataset(),
+                older.outputFields(),
+                older.evalSets(),
+                "The prompt it was trained with.",
+                older.target(),
+                older.model(),
+                older.provider(),
+                older.split(),
+                older.approval(),
+                older.drift()),
+            new DatasetRef("train", "/store/train.jsonl", "sha-train", 900, 900),
+            "run-1",
+            "alice",
+            0);
+    activities.exactMatchByModel.put("ft:serving", 0.85);
+    activities.judgeByModel.put("ft:local-medium", new int[] {30, 5, 5});
+    FineTunePipeline p =
+        start(
+            "vs-production",
+            judged(FakeActivities.spec(List.of(Size.MEDIUM), List.of()), judge(false)));
+    awaitCheckpoint(p, Checkpoint.DATA_REVIEW);
+    p.decide(new Decision(Checkpoint.DATA_REVIEW.id(), "approve", "alice", null));
+
+    PipelineStatus promotion = awaitCheckpoint(p, Checkpoint.PROMOTION);
+
+    EvalRequest served =
+        activities.evals.stream()
+            .filter(r -> r.model().equals("ft:serving"))
+            .findFirst()
+            .orElseThrow();
+    assertEquals("test", served.data().name(), "scored on this run's test set");
+    assertEquals("The prompt it was trained with.", served.prompt());
+    assertEquals(0.85, Scores.of(promotion.production().metrics(), "exact_match"), 1e-9);
+    CandidateResult medium = promotion.candidates().get(0);
+    assertEquals("local-large", medium.judge().baselineModel());
+    assertEquals("ft:serving", medium.judgeVsProduction().baselineModel());
+    assertEquals(30, medium.judgeVsProduction().wins());
+    JudgeRequest againstProduction =
+        activities.judgeRequests.stream()
+            .filter(r -> r.baselineModel().equals("ft:serving"))
+            .findFirst()
+            .orElseThrow();
+    assertEquals("/store/predictions-ft:serving", againstProduction.baselinePredictions().path());
+
+    p.decide(new Decision(Checkpoint.PROMOTION.id(), "approve", "bob", null));
+    assertEquals(Outcome.PROMOTED, result(p).outcome());
+    Histories.replayAndMaybeRecord(client, "vs-production", "fine-tune-pipeline-vs-production");
   }
 
   @Test
