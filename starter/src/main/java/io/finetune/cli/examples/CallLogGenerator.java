@@ -9,6 +9,9 @@ import java.nio.file.Path;
 import java.time.DayOfWeek;
 import java.time.LocalDate;
 import java.time.format.TextStyle;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -273,10 +276,10 @@ public final class CallLogGenerator {
     Files.createDirectories(dir);
     CallLogGenerator g = new CallLogGenerator(SEED);
     Files.writeString(dir.resolve("spec.yaml"), SPEC, StandardCharsets.UTF_8);
-    g.writeRows(dir.resolve("train.jsonl"), TRAIN_ROWS, () -> g.noisy(g.call(2023)));
+    g.writeCalls(dir.resolve("train.jsonl"), TRAIN_ROWS, 2023);
     g.writeRows(dir.resolve("corner-cases.jsonl"), CORNER_ROWS, g::cornerCase);
-    g.writeRows(dir.resolve("production-2024.jsonl"), PRODUCTION_ROWS, () -> g.noisy(g.call(2024)));
-    g.writeRows(dir.resolve("stable-2023.jsonl"), STABLE_ROWS, () -> g.noisy(g.call(2023)));
+    g.writeCalls(dir.resolve("production-2024.jsonl"), PRODUCTION_ROWS, 2024);
+    g.writeCalls(dir.resolve("stable-2023.jsonl"), STABLE_ROWS, 2023);
     try (Writer w =
         Files.newBufferedWriter(dir.resolve("judge-alignment.jsonl"), StandardCharsets.UTF_8)) {
       for (int i = 0; i < JUDGED_PAIRS; i++) {
@@ -297,6 +300,25 @@ public final class CallLogGenerator {
     }
   }
 
+  /**
+   * {@code rows} calls logged in {@code year}, with the same mix of reasons in every file (drawn in
+   * a shuffled order): the batches differ from training in their years and nothing else, so that a
+   * label distance cannot be what flags them.
+   */
+  private void writeCalls(Path file, int rows, int year) throws IOException {
+    List<String> reasons = new ArrayList<>();
+    for (int i = 1; i < REASONS.size(); i++) {
+      reasons.addAll(Collections.nCopies(rows * REASON_WEIGHTS[i] / 100, REASONS.get(i)));
+    }
+    // The most common reason takes what rounding left over.
+    reasons.addAll(Collections.nCopies(rows - reasons.size(), REASONS.get(0)));
+    for (int i = reasons.size() - 1; i > 0; i--) {
+      Collections.swap(reasons, i, draws.between(0, i));
+    }
+    Iterator<String> next = reasons.iterator();
+    writeRows(file, rows, () -> noisy(call(year, next.next())));
+  }
+
   private void writeRows(Path file, int rows, Supplier<Call> next) throws IOException {
     try (Writer w = Files.newBufferedWriter(file, StandardCharsets.UTF_8)) {
       for (int i = 0; i < rows; i++) {
@@ -306,8 +328,7 @@ public final class CallLogGenerator {
   }
 
   /** A call logged in {@code year}, asking for a call back on a working day of that year. */
-  private Call call(int year) {
-    String reason = draws.pick(REASONS, REASON_WEIGHTS);
+  private Call call(int year, String reason) {
     String caller = caller();
     LocalDate day = workingDay(year);
     String written = caller + (draws.chance(10) ? " from " + draws.pick(COMPANIES) : "");
@@ -409,7 +430,7 @@ public final class CallLogGenerator {
    * the right answer wins; two right answers tie. {@code same}: both answers are the right one.
    */
   private void writeJudgedPair(Writer w, boolean same) throws IOException {
-    Call c = call(2023);
+    Call c = call(2023, draws.pick(REASONS, REASON_WEIGHTS));
     ObjectNode right = (ObjectNode) c.row().get("output");
     ObjectNode wrong = right.deepCopy();
     switch (draws.between(0, 3)) {

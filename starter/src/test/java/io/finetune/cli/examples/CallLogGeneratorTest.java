@@ -109,7 +109,7 @@ class CallLogGeneratorTest {
       double newWords = newVocabularyRate(train, rows);
       assertTrue(newWords < 0.05, batch + ": new-vocabulary rate " + newWords);
       double distance = jensenShannonDistance(reasons(train), reasons(rows));
-      assertTrue(distance < 0.10, batch + ": reason label distance " + distance);
+      assertTrue(distance < 0.05, batch + ": reason label distance " + distance);
     }
   }
 
