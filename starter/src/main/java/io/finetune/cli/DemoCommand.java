@@ -2,6 +2,7 @@ package io.finetune.cli;
 
 import io.finetune.activities.spec.SpecException;
 import io.finetune.activities.spec.SpecLoader;
+import io.finetune.cli.examples.BundledExamples;
 import io.finetune.workflows.common.Scores;
 import io.finetune.workflows.drift.DriftCheck;
 import io.finetune.workflows.drift.DriftCheckInput;
@@ -21,15 +22,20 @@ import io.finetune.workflows.training.CandidateResult;
 import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowFailedException;
 import io.temporal.client.WorkflowStub;
+import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
+import java.util.stream.Stream;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -39,17 +45,32 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     name = "demo",
     description =
-        "Runs the bundled example through the whole lifecycle on an embedded Temporal server"
-            + " (prompt baseline, data review, split, training per size, fast eval, approval,"
-            + " promotion, then a drift check on a drifted batch that triggers retraining),"
-            + " approving the checkpoints itself and saying so.")
+        "Runs a bundled example through the whole lifecycle on a Temporal dev server (prompt"
+            + " baseline, data review, split, training per size, fast eval, judge, approval,"
+            + " promotion, then a drift check on the example's production batch that triggers"
+            + " retraining), approving the checkpoints itself and saying so.")
 class DemoCommand implements Callable<Integer> {
   private static final String DEMO_REVIEWER = "demo-bot";
 
-  @Option(names = "--spec", description = "Pipeline spec (default: the bundled ticket-triage one)")
+  /** An example's drifted batch: the demo's drift check runs on it when the example has one. */
+  static final String BATCH_GLOB = "production-*.jsonl";
+
+  @Option(
+      names = "--example",
+      description =
+          "The example to run: a folder under examples/ with a spec.yaml (ticket-triage, the"
+              + " default; call-logs; reply-drafts)")
+  String example;
+
+  @Option(names = "--spec", description = "A pipeline spec to run instead of an example")
   Path spec;
 
-  @Option(names = "--batch", description = "Production batch for the drift check")
+  @Option(
+      names = "--batch",
+      description =
+          "Production batch for the drift check (default: the "
+              + BATCH_GLOB
+              + " beside the spec; without one the demo checks no drift)")
   Path batch;
 
   @Option(
@@ -79,9 +100,20 @@ class DemoCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     out = commandSpec.commandLine().getOut();
-    Path example = Home.repo().resolve("examples/ticket-triage");
-    Path specFile = spec != null ? spec : example.resolve("spec.yaml");
-    Path batchFile = batch != null ? batch : example.resolve("production-2024.jsonl");
+    if (example != null && spec != null) {
+      throw new UserError("give --example or --spec, not both");
+    }
+    Path specFile =
+        spec != null
+            ? spec
+            : exampleSpec(
+                Home.repo().resolve("examples"),
+                example != null ? example : BundledExamples.DEFAULT);
+    if (batch != null && !Files.isRegularFile(batch)) {
+      throw new UserError(batch + ": no such batch file");
+    }
+    Path batchFile =
+        batch != null ? batch : productionBatch(specFile.toAbsolutePath().getParent()).orElse(null);
     String stamp = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
     Path demoHome = home != null ? home : Home.defaultHome().resolve("demo").resolve(stamp);
     PipelineSpec loaded;
@@ -126,21 +158,33 @@ class DemoCommand implements Callable<Integer> {
       Printer.pipeline(runId, first, out);
 
       out.println();
-      out.println("== 2. Drift check on " + batchFile.getFileName() + " ==");
-      String driftId = loaded.name() + "-drift-demo-" + stamp;
-      DriftCheck check =
-          client.newWorkflowStub(
-              DriftCheck.class,
-              TemporalOptions.workflowOptions(driftId, "Demo: drift check of " + loaded.name()));
-      DriftResult drift =
-          first.outcome() == Outcome.PROMOTED
-              ? check.check(
+      DriftResult drift = null;
+      if (batchFile == null) {
+        out.println(
+            "== 2. Drift check: skipped, "
+                + specFile.toAbsolutePath().getParent().getFileName()
+                + " has no "
+                + BATCH_GLOB
+                + " batch (give one with --batch) ==");
+      } else {
+        out.println("== 2. Drift check on " + batchFile.getFileName() + " ==");
+        String driftId = loaded.name() + "-drift-demo-" + stamp;
+        DriftCheck check =
+            client.newWorkflowStub(
+                DriftCheck.class,
+                TemporalOptions.workflowOptions(driftId, "Demo: drift check of " + loaded.name()));
+        if (first.outcome() == Outcome.PROMOTED) {
+          drift =
+              check.check(
                   new DriftCheckInput(
-                      loaded.name(), batchFile.toAbsolutePath().normalize().toString(), true))
-              : null;
+                      loaded.name(), batchFile.toAbsolutePath().normalize().toString(), true));
+          Printer.drift(driftId, drift, out);
+        } else {
+          out.println("  skipped: no model was promoted, so there is none to check");
+        }
+      }
       PipelineStatus retrained = null;
       if (drift != null) {
-        Printer.drift(driftId, drift, out);
         if (drift.retrainWorkflowId() != null) {
           out.println();
           out.println("== 3. Retraining " + drift.retrainWorkflowId() + " ==");
@@ -149,7 +193,9 @@ class DemoCommand implements Callable<Integer> {
           Printer.pipeline(drift.retrainWorkflowId(), retrained, out);
         }
       }
-      int exit = summary(loaded, first, drift, retrained, env.providerJobsCreated());
+      int exit =
+          summary(
+              loaded, first, batchFile != null, drift, retrained, env.providerJobsCreated(), out);
       if (chaos > 0) {
         out.println("faults ridden out: " + env.providerFaults());
       }
@@ -218,12 +264,58 @@ class DemoCommand implements Callable<Integer> {
     }
   }
 
-  private int summary(
+  /** The spec of the example {@code name} under {@code examples}, or what the examples are. */
+  static Path exampleSpec(Path examples, String name) {
+    Path specFile = examples.resolve(name).resolve("spec.yaml");
+    if (name.contains("/") || name.contains("\\") || !Files.isRegularFile(specFile)) {
+      List<String> known = examples(examples);
+      throw new UserError(
+          "no example '"
+              + name
+              + "' in "
+              + examples
+              + (known.isEmpty() ? "" : "; the examples are " + String.join(", ", known)));
+    }
+    return specFile;
+  }
+
+  /** The folders under {@code examples} with a spec.yaml, by name. */
+  static List<String> examples(Path examples) {
+    try (Stream<Path> dirs = Files.list(examples)) {
+      return dirs.filter(d -> Files.isRegularFile(d.resolve("spec.yaml")))
+          .map(d -> d.getFileName().toString())
+          .sorted()
+          .toList();
+    } catch (IOException e) {
+      return List.of();
+    }
+  }
+
+  /** The example's production batch beside its spec (the first by name, if several). */
+  static Optional<Path> productionBatch(Path dir) {
+    try (DirectoryStream<Path> batches = Files.newDirectoryStream(dir, BATCH_GLOB)) {
+      List<Path> found = new ArrayList<>();
+      batches.forEach(found::add);
+      return found.stream().sorted().findFirst();
+    } catch (IOException e) {
+      return Optional.empty();
+    }
+  }
+
+  /**
+   * The demo's summary and whether every stage did its job: a promoted candidate that beats the
+   * prompt baseline; with a production batch ({@code batchExpected}), drift detected, a retraining
+   * promoted, and the retrained model better on the fresh hold-out than the model in production.
+   * Returns the exit code.
+   */
+  static int summary(
       PipelineSpec spec,
       PipelineStatus first,
+      boolean batchExpected,
       DriftResult drift,
       PipelineStatus retrained,
-      long providerJobs) {
+      long providerJobs,
+      PrintWriter out) {
     String metric = spec.target().metric();
     out.println();
     out.println("== Summary ==");
@@ -240,6 +332,7 @@ class DemoCommand implements Callable<Integer> {
     out.println(header);
     double baseline = Scores.of(first.baseline().metrics(), metric);
     printRow(
+        out,
         "prompt baseline (" + first.baseline().model() + ")",
         baseline,
         first.baseline().intervals(),
@@ -251,6 +344,7 @@ class DemoCommand implements Callable<Integer> {
       double score = Scores.of(c.test().metrics(), metric);
       best = Math.max(best, score);
       printRow(
+          out,
           "fine-tuned " + c.label() + (c.modelId().equals(first.bestModel()) ? " (promoted)" : ""),
           score,
           c.test().intervals(),
@@ -268,45 +362,97 @@ class DemoCommand implements Callable<Integer> {
     }
     out.println("outcome: " + first.outcome());
     boolean ok = first.outcome() == Outcome.PROMOTED && best > baseline;
-    if (drift != null) {
-      out.println();
-      out.printf(
-          Locale.ROOT,
-          "drift: new-vocabulary rate %.3f (max %.3f), label distance %.3f (max %.3f),"
-              + " live %s %.3f (min %.3f) -> %s%n",
-          drift.statistics().newVocabularyRate(),
-          spec.drift().maxNewVocabularyRate(),
-          drift.statistics().maxLabelDistance(),
-          spec.drift().maxLabelDistance(),
-          Scores.EXACT_MATCH,
-          Scores.of(drift.liveMetrics(), Scores.EXACT_MATCH),
-          spec.drift().minAccuracy(),
-          drift.drifted() ? "DRIFT, retraining triggered" : "no drift");
-      ok &= drift.drifted();
+    out.println();
+    if (!batchExpected) {
+      out.println("drift: not checked, the example has no production batch");
+    } else if (drift == null) {
+      out.println("drift: not checked, no model was promoted");
+      ok = false;
+    } else {
+      ok &= driftSummary(spec, drift, out);
     }
     if (retrained != null && drift != null) {
       double before = Scores.of(drift.currentModelOnFreshHoldout(), metric);
+      double bestFresh = 0;
       out.printf(Locale.ROOT, "%n%-48s %12s%n", "on the drifted data (fresh hold-out)", metric);
-      printRow("model in production before the drift check", before, List.of());
+      printRow(out, "model in production before the drift check", before, List.of());
       for (CandidateResult c : retrained.candidates()) {
         var fresh = c.evalSets().get(EvalSetRole.FRESH_HOLDOUT_NAME);
+        double score = fresh == null ? 0 : Scores.of(fresh.metrics(), metric);
+        bestFresh = Math.max(bestFresh, score);
         printRow(
+            out,
             "retrained "
                 + c.label()
                 + (c.modelId().equals(retrained.bestModel()) ? " (promoted)" : ""),
-            fresh == null ? 0 : Scores.of(fresh.metrics(), metric),
+            score,
             List.of());
       }
       out.println("retraining outcome: " + retrained.outcome());
-      ok &= retrained.outcome() == Outcome.PROMOTED;
+      if (bestFresh <= before) {
+        out.println(
+            "the retrained models do NOT beat the model in production on the fresh hold-out");
+      }
+      ok &= retrained.outcome() == Outcome.PROMOTED && bestFresh > before;
+    } else if (batchExpected) {
+      ok = false;
     }
-    ok &= onePerCandidate(providerJobs, first, retrained);
+    ok &= onePerCandidate(providerJobs, first, retrained, out);
     out.println();
     out.println(
         ok
             ? "Demo finished: every stage did its job."
             : "Demo finished with unexpected results (see above).");
     return ok ? 0 : 1;
+  }
+
+  /**
+   * The drift check in a few lines: today's statistics and the live score, then each field's
+   * statistic by its type and what exceeded its threshold. True when it found drift.
+   */
+  static boolean driftSummary(PipelineSpec spec, DriftResult drift, PrintWriter out) {
+    if (drift.statistics() == null) {
+      out.println("drift: nothing measured: " + drift.note());
+      return false;
+    }
+    String liveMetric = spec.textTask() ? Scores.TEXT_EXACT_MATCH : Scores.EXACT_MATCH;
+    StringBuilder line =
+        new StringBuilder(
+            String.format(
+                Locale.ROOT,
+                "drift: new-vocabulary rate %.3f (max %.3f)",
+                drift.statistics().newVocabularyRate(),
+                spec.drift().maxNewVocabularyRate()));
+    // Statistics from before field types hold one label distance; typed ones say per field below.
+    if (drift.statistics().fields().isEmpty() && !spec.textTask()) {
+      line.append(
+          String.format(
+              Locale.ROOT,
+              ", label distance %.3f (max %.3f)",
+              drift.statistics().maxLabelDistance(),
+              spec.drift().maxLabelDistance()));
+    }
+    line.append(
+        drift.liveMetrics() == null || drift.liveMetrics().isEmpty()
+            ? ", live " + liveMetric + " - (no labeled rows)"
+            : String.format(
+                Locale.ROOT,
+                ", live %s %.3f (min %.3f)",
+                liveMetric,
+                Scores.of(drift.liveMetrics(), liveMetric),
+                spec.drift().minAccuracy()));
+    line.append(
+        !drift.drifted()
+            ? " -> no drift"
+            : drift.retrainWorkflowId() != null
+                ? " -> DRIFT, retraining triggered"
+                : " -> DRIFT, no retraining: " + drift.note());
+    out.println(line);
+    Printer.fieldDrifts(drift.statistics()).forEach(l -> out.println("  " + l));
+    if (drift.drifted()) {
+      out.println("  exceeded: " + String.join("; ", drift.exceeded()));
+    }
+    return drift.drifted();
   }
 
   /** A model's score on each of {@code sets} (NaN where it was not scored on one). */
@@ -321,14 +467,15 @@ class DemoCommand implements Callable<Integer> {
         .toList();
   }
 
-  private void printRow(String name, double score, List<Double> perSet) {
+  private static void printRow(PrintWriter out, String name, double score, List<Double> perSet) {
     StringBuilder row = new StringBuilder(String.format(Locale.ROOT, "%-48s %12.3f", name, score));
     perSet.forEach(v -> row.append(String.format(Locale.ROOT, " %14.3f", v)));
     out.println(row);
   }
 
   /** A summary row with what the model's answers cost and took, and what training it cost. */
-  private void printRow(
+  private static void printRow(
+      PrintWriter out,
       String name,
       double score,
       Intervals interval,
@@ -362,7 +509,8 @@ class DemoCommand implements Callable<Integer> {
    * Every candidate trained by exactly one provider job, however many faults its requests met: a
    * retried job creation that made a second job would pay for training twice.
    */
-  private boolean onePerCandidate(long jobs, PipelineStatus first, PipelineStatus retrained) {
+  private static boolean onePerCandidate(
+      long jobs, PipelineStatus first, PipelineStatus retrained, PrintWriter out) {
     if (jobs < 0) {
       return true; // not the embedded provider: its jobs are not ours to count
     }

@@ -1,6 +1,7 @@
 package io.finetune.cli;
 
-import io.finetune.cli.examples.TicketTriageGenerator;
+import io.finetune.cli.examples.BundledExamples;
+import io.finetune.cli.examples.BundledExamples.Example;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -12,22 +13,36 @@ import picocli.CommandLine.Spec;
 @Command(
     mixinStandardHelpOptions = true,
     name = "generate-example",
-    description = "Regenerates the bundled ticket-triage data (seeded: same files every time).")
+    description =
+        "Regenerates a bundled example's data (seeded: same files every time): ticket-triage,"
+            + " call-logs or reply-drafts.")
 class GenerateExampleCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
-  @Option(names = "--out", description = "Folder (default: examples/ticket-triage)")
+  @Option(
+      names = "--example",
+      description =
+          "Which example (default: ${DEFAULT-VALUE}): ticket-triage, call-logs, reply-drafts",
+      defaultValue = BundledExamples.DEFAULT)
+  String example;
+
+  @Option(names = "--out", description = "Folder (default: examples/<example>)")
   Path out;
 
   @Override
   public Integer call() throws IOException {
-    Path dir = out != null ? out : Home.repo().resolve("examples/ticket-triage");
-    TicketTriageGenerator.generate(dir);
-    spec.commandLine()
-        .getOut()
-        .println(
-            "Wrote train.jsonl, corner-cases.jsonl, production-2024.jsonl, judge-alignment.jsonl to "
-                + dir);
+    Example e =
+        BundledExamples.named(example)
+            .orElseThrow(
+                () ->
+                    new UserError(
+                        "no bundled example '"
+                            + example
+                            + "'; the examples are "
+                            + String.join(", ", BundledExamples.names())));
+    Path dir = out != null ? out : Home.repo().resolve("examples").resolve(e.name());
+    e.generator().generate(dir);
+    spec.commandLine().getOut().println("Wrote " + String.join(", ", e.files()) + " to " + dir);
     return 0;
   }
 }

@@ -1,6 +1,8 @@
 package io.finetune.cli;
 
 import io.finetune.workflows.common.Scores;
+import io.finetune.workflows.drift.DriftActivities.DriftStatistics;
+import io.finetune.workflows.drift.DriftActivities.FieldDrift;
 import io.finetune.workflows.drift.DriftResult;
 import io.finetune.workflows.eval.EvalActivities.Comparison;
 import io.finetune.workflows.eval.EvalActivities.EvalResult;
@@ -280,6 +282,11 @@ final class Printer {
         d.statistics().labeledRows(),
         d.statistics().newVocabularyRate(),
         format(d.statistics().labelDistance()));
+    List<String> fields = fieldDrifts(d.statistics());
+    if (!fields.isEmpty()) {
+      out.println("  per field:");
+      fields.forEach(line -> out.println("    " + line));
+    }
     out.println("  live metrics of the current model on labeled rows: " + format(d.liveMetrics()));
     out.println("  report: " + d.statistics().report().path());
     if (!d.drifted()) {
@@ -299,6 +306,30 @@ final class Printer {
     } else if (d.note() != null) {
       out.println("  retraining " + d.note());
     }
+  }
+
+  /**
+   * One line per output field: the statistic its type calls for against its threshold, whether it
+   * exceeded it, and what was seen, e.g. {@code callback_date (date): out-of-range rate 0.960 (max
+   * 0.050) EXCEEDED - years never seen in training: 2024 (48 of 50 rows)}. None from servers that
+   * predate field types.
+   */
+  static List<String> fieldDrifts(DriftStatistics s) {
+    List<String> lines = new ArrayList<>();
+    for (FieldDrift f : s.fields()) {
+      lines.add(
+          String.format(
+              Locale.ROOT,
+              "%s (%s): %s %.3f (max %.3f) %s%s",
+              f.field(),
+              f.type(),
+              f.statistic(),
+              f.value(),
+              f.limit(),
+              f.exceeded() ? "EXCEEDED" : "ok",
+              f.detail() == null || f.detail().isBlank() ? "" : " - " + f.detail()));
+    }
+    return lines;
   }
 
   static String format(Map<String, Double> metrics) {
