@@ -99,8 +99,8 @@ final class Tokenized {
    */
   int[] find(String value) {
     String wanted = normalize(value);
-    if (wanted.isEmpty()) {
-      return null;
+    if (wanted.isEmpty() || !normalize(text).contains(wanted)) {
+      return null; // the quick no, for most values that are not there
     }
     for (int from = 0; from < tokens.size(); from++) {
       if (!tokens.get(from).word()) {
