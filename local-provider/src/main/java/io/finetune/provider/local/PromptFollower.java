@@ -4,9 +4,11 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -23,9 +25,18 @@ import java.util.regex.Pattern;
  * </pre>
  *
  * and picks, per field, the value whose cues occur most often in the user's text. A better prompt
- * (more and better cues) gives a better baseline, and a prompt without such lists gives answers
- * that are not the JSON the task wants, as a real model would without instructions: it echoes the
- * first sentence of the user's text, a generic answer to a text task.
+ * (more and better cues) gives a better baseline.
+ *
+ * <p>A prompt may also name the answer's fields in a JSON template, like {@code Answer with a JSON
+ * object {"caller": ..., "callback_date": ...}}. Asked for a JSON object, it answers one with every
+ * field named there or listed: listed fields by their cues, the others by a naive zero-shot guess,
+ * valid but weak: a field whose name holds "date" gets the input's first date as written ("March
+ * 21", not normalized), any other the input's first name of several capitalized words ("Dana
+ * Whitfield"), else its first sentence.
+ *
+ * <p>A prompt that neither names nor lists fields gives answers that are not JSON, as a real model
+ * would without instructions: it echoes the first sentence of the user's text, a generic answer to
+ * a text task.
  */
 final class PromptFollower {
   private static final Pattern FIELD = Pattern.compile("^\\s*([A-Za-z_][\\w-]*)\\s*:\\s*$");
@@ -33,40 +44,82 @@ final class PromptFollower {
       Pattern.compile("^\\s*[-*]\\s*([\\w-]+)\\s*(\\(default\\))?\\s*:\\s*(.*)$");
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final Pattern SENTENCE_END = Pattern.compile("[.!?](\\s|$)|\\R");
+  private static final Pattern TEMPLATE = Pattern.compile("\\{[^{}]*\"[\\w-]+\"\\s*:[^{}]*}");
+  private static final Pattern TEMPLATE_FIELD = Pattern.compile("\"([A-Za-z_][\\w-]*)\"\\s*:");
 
   private PromptFollower() {}
 
   static String answer(String systemPrompt, String userText) {
-    Map<String, List<Value>> fields = parse(systemPrompt == null ? "" : systemPrompt);
+    String prompt = systemPrompt == null ? "" : systemPrompt;
+    Map<String, List<Value>> listed = parse(prompt);
+    Set<String> fields = new LinkedHashSet<>(templateFields(prompt));
+    fields.addAll(listed.keySet());
     if (fields.isEmpty()) {
       // No fields to fill: a text task. Untuned, it only repeats the gist, as a weak model would.
       return firstSentence(userText);
     }
     String text = " " + String.join(" ", stems(userText)) + " ";
     ObjectNode out = JSON.createObjectNode();
-    for (Map.Entry<String, List<Value>> field : fields.entrySet()) {
-      Value best = null;
-      int bestHits = 0;
-      for (Value v : field.getValue()) {
-        int hits = 0;
-        for (String cue : v.cues) {
-          hits += occurrences(text, cue);
-        }
-        if (hits > bestHits) {
-          best = v;
-          bestHits = hits;
-        }
-      }
-      if (best == null) {
-        best =
-            field.getValue().stream()
-                .filter(v -> v.isDefault)
-                .findFirst()
-                .orElse(field.getValue().get(0));
-      }
-      out.put(field.getKey(), best.name);
+    for (String field : fields) {
+      List<Value> values = listed.get(field);
+      out.put(field, values == null ? guess(field, userText) : pick(values, text));
     }
     return out.toString();
+  }
+
+  /** The value whose cues occur most often in {@code text} (stemmed), else the default. */
+  private static String pick(List<Value> values, String text) {
+    Value best = null;
+    int bestHits = 0;
+    for (Value v : values) {
+      int hits = 0;
+      for (String cue : v.cues) {
+        hits += occurrences(text, cue);
+      }
+      if (hits > bestHits) {
+        best = v;
+        bestHits = hits;
+      }
+    }
+    if (best == null) {
+      best = values.stream().filter(v -> v.isDefault).findFirst().orElse(values.get(0));
+    }
+    return best.name;
+  }
+
+  /** The field names of the first JSON-like template in the prompt, in order. */
+  private static List<String> templateFields(String prompt) {
+    List<String> names = new ArrayList<>();
+    Matcher template = TEMPLATE.matcher(prompt);
+    if (template.find()) {
+      Matcher f = TEMPLATE_FIELD.matcher(template.group());
+      while (f.find()) {
+        names.add(f.group(1));
+      }
+    }
+    return names;
+  }
+
+  /**
+   * A zero-shot guess at a field nobody described: a date as written for a date field, else the
+   * first name (two or more capitalized words in a row), else the first sentence.
+   */
+  private static String guess(String field, String userText) {
+    if (field.toLowerCase(Locale.ROOT).contains("date")) {
+      List<DateMentions.Mention> dates = DateMentions.find(userText);
+      return dates.isEmpty() ? "" : dates.get(0).text();
+    }
+    Tokenized t = Tokenized.of(userText);
+    for (int from = 0; from < t.size(); from++) {
+      int to = from;
+      while (to < t.size() && t.get(to).capitalized()) {
+        to++;
+      }
+      if (to - from >= 2) {
+        return t.span(from, to);
+      }
+    }
+    return firstSentence(userText);
   }
 
   private static Map<String, List<Value>> parse(String prompt) {

@@ -1,12 +1,18 @@
 package io.finetune.provider.local;
 
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import java.util.TreeSet;
 
-/** Multinomial logistic regression over hashed text features, trained by seeded SGD. */
-final class SoftmaxClassifier {
+/**
+ * Multinomial logistic regression over hashed text features, trained by seeded SGD: picks one of
+ * the values it was trained on (a category).
+ */
+final class SoftmaxClassifier implements FieldModel {
   final ModelCapacity capacity;
   final List<String> labels;
   final float[][] weights; // [label][bucket]
@@ -22,7 +28,7 @@ final class SoftmaxClassifier {
    * epochs. Each trainer draws from its own seeded Random, so trainers of several classifiers can
    * take turns without changing what any of them learns.
    */
-  static final class Trainer {
+  static final class Trainer implements FieldModel.Trainer {
     private static final float BASE_RATE = 0.5f;
     private final SoftmaxClassifier model;
     private final int[][] feats;
@@ -55,15 +61,13 @@ final class SoftmaxClassifier {
       this.options = options;
     }
 
-    SoftmaxClassifier model() {
+    @Override
+    public SoftmaxClassifier model() {
       return model;
     }
 
-    /**
-     * Runs the next epoch. Adds each example's loss to {@code losses} and clears {@code correct}
-     * where the model got it wrong, both as the model stood just before learning from it.
-     */
-    void epoch(double[] losses, boolean[] correct) {
+    @Override
+    public void epoch(double[] losses, boolean[] correct) {
       shuffle(order, random);
       // A multiplier of 1 leaves the rate exactly as it always was (x * 1f == x).
       float rate = BASE_RATE * (float) options.learningRateMultiplier() / (1 + epoch++);
@@ -94,8 +98,14 @@ final class SoftmaxClassifier {
     }
   }
 
+  @Override
+  public String kind() {
+    return "classifier";
+  }
+
   /** A copy whose weights later training does not change. */
-  SoftmaxClassifier copy() {
+  @Override
+  public SoftmaxClassifier copy() {
     float[][] w = new float[weights.length][];
     for (int k = 0; k < w.length; k++) {
       w[k] = weights[k].clone();
@@ -103,8 +113,41 @@ final class SoftmaxClassifier {
     return new SoftmaxClassifier(capacity, labels, w);
   }
 
-  String predict(String text) {
+  @Override
+  public String predict(String text) {
     return labels.get(argmax(probabilities(TextFeatures.hashed(text, capacity))));
+  }
+
+  /** A label it never learned costs {@link #MAX_LOSS}. */
+  @Override
+  public Score score(String input, int[] feats, String expected) {
+    int y = labels.indexOf(expected); // -1 if unknown or not representable
+    double[] p = probabilities(feats);
+    return new Score(y < 0 ? MAX_LOSS : -Math.log(Math.max(p[y], 1e-9)), y >= 0 && argmax(p) == y);
+  }
+
+  @Override
+  public void write(DataOutputStream out) throws IOException {
+    out.writeInt(labels.size());
+    for (int k = 0; k < labels.size(); k++) {
+      out.writeUTF(labels.get(k));
+      for (float w : weights[k]) {
+        out.writeFloat(w);
+      }
+    }
+  }
+
+  static SoftmaxClassifier read(DataInputStream in, ModelCapacity capacity) throws IOException {
+    int k = in.readInt();
+    List<String> labels = new ArrayList<>();
+    float[][] w = new float[k][capacity.buckets];
+    for (int j = 0; j < k; j++) {
+      labels.add(in.readUTF());
+      for (int b = 0; b < capacity.buckets; b++) {
+        w[j][b] = in.readFloat();
+      }
+    }
+    return new SoftmaxClassifier(capacity, labels, w);
   }
 
   /** The probability of each label, in the order of {@link #labels}. */
@@ -141,7 +184,7 @@ final class SoftmaxClassifier {
     return best;
   }
 
-  private static void shuffle(int[] a, Random r) {
+  static void shuffle(int[] a, Random r) {
     for (int i = a.length - 1; i > 0; i--) {
       int j = r.nextInt(i + 1);
       int t = a[i];

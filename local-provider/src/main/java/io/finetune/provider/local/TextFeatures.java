@@ -39,6 +39,11 @@ final class TextFeatures {
     return idx;
   }
 
+  /** The bucket of a named feature, out of {@code buckets}. */
+  static int bucket(String feature, int buckets) {
+    return Math.floorMod(mix(feature.hashCode()), buckets);
+  }
+
   private static int mix(int h) {
     h ^= h >>> 16;
     h *= 0x85ebca6b;

@@ -138,10 +138,10 @@ class CheckpointsHttpTest {
     FineTunedModel last = models.load(data.get(0).get("fine_tuned_model_checkpoint").asText());
     FineTunedModel first = models.load(data.get(2).get("fine_tuned_model_checkpoint").asText());
     FineTunedModel tuned = models.load(model);
-    float[][] tunedWeights = tuned.fields.get("label").weights;
-    assertEquals(tuned.fields.get("label").labels, last.fields.get("label").labels);
-    assertArrayEquals(tunedWeights, last.fields.get("label").weights);
-    assertFalse(Arrays.deepEquals(tunedWeights, first.fields.get("label").weights));
+    float[][] tunedWeights = tuned.classifier("label").weights;
+    assertEquals(tuned.classifier("label").labels, last.classifier("label").labels);
+    assertArrayEquals(tunedWeights, last.classifier("label").weights);
+    assertFalse(Arrays.deepEquals(tunedWeights, first.classifier("label").weights));
   }
 
   @Test
@@ -231,12 +231,11 @@ class CheckpointsHttpTest {
     ModelStore models = new ModelStore(storage.resolve("models"));
     assertFalse(
         Arrays.deepEquals(
-            models.load(job.get("fine_tuned_model").asText()).fields.get("label").weights,
+            models.load(job.get("fine_tuned_model").asText()).classifier("label").weights,
             models
                 .load(
                     calls.get("/fine_tuning/jobs/" + other).body().get("fine_tuned_model").asText())
-                .fields
-                .get("label")
+                .classifier("label")
                 .weights));
   }
 
