@@ -15,9 +15,12 @@ import java.util.TreeMap;
  *
  * <ul>
  *   <li>the year of mentions written without one: the latest year among the training answers whose
- *       mention had no year (the latest of all answers if every mention had one). Trained on 2023
- *       logs it writes 2023 for "March 21" whatever year it is asked in, as a tuned model does;
- *       trained again with 2024 rows, 2024;
+ *       mention had no year (the latest of all answers if every mention had one) — or, when that
+ *       explains strictly fewer training answers, the year another date in the input carries (a log
+ *       line's own date, say). The simpler rule wins a tie: trained on 2023 logs only, both explain
+ *       every answer, so it writes 2023 for "March 21" whatever year it is asked in, as a tuned
+ *       model does (the talk's failure); trained again with 2024 rows added, only the input's year
+ *       explains them all, and it reads the year from the input;
  *   <li>whether 3/5 is March 5 or 3 May: the reading that matches more training answers (month
  *       first on a tie);
  *   <li>which mention, when there are several: the first or the last, whichever matches more
@@ -31,12 +34,23 @@ final class DateExtractor implements FieldModel {
   final boolean dayFirst;
   final boolean lastMention;
   final String noMention;
+  final boolean yearFromInput;
 
   DateExtractor(int defaultYear, boolean dayFirst, boolean lastMention, String noMention) {
+    this(defaultYear, dayFirst, lastMention, noMention, false);
+  }
+
+  DateExtractor(
+      int defaultYear,
+      boolean dayFirst,
+      boolean lastMention,
+      String noMention,
+      boolean yearFromInput) {
     this.defaultYear = defaultYear;
     this.dayFirst = dayFirst;
     this.lastMention = lastMention;
     this.noMention = noMention;
+    this.yearFromInput = yearFromInput;
   }
 
   static DateExtractor learn(List<String> inputs, List<String> values) {
@@ -47,6 +61,8 @@ final class DateExtractor implements FieldModel {
     int firstVotes = 0;
     int lastVotes = 0;
     Map<String, Integer> withoutMention = new TreeMap<>();
+    // Per answer to a year-less mention in an input that carries a year elsewhere: both years.
+    List<int[]> answerAndInputYears = new java.util.ArrayList<>();
     for (int i = 0; i < inputs.size(); i++) {
       List<DateMentions.Mention> mentions = DateMentions.find(inputs.get(i));
       if (mentions.isEmpty()) {
@@ -72,6 +88,10 @@ final class DateExtractor implements FieldModel {
         lastVotes += m == mentions.size() - 1 ? 1 : 0;
         if (mention.year() == null) {
           yearless = Math.max(yearless, answer.getYear());
+          Integer inInput = inputYear(mentions, mention);
+          if (inInput != null) {
+            answerAndInputYears.add(new int[] {answer.getYear(), inInput});
+          }
         }
         break;
       }
@@ -84,11 +104,29 @@ final class DateExtractor implements FieldModel {
         most = e.getValue();
       }
     }
+    int defaultYear = yearless > 0 ? yearless : latest;
+    int byConstant = 0;
+    int byInput = 0;
+    for (int[] years : answerAndInputYears) {
+      byConstant += years[0] == defaultYear ? 1 : 0;
+      byInput += years[0] == years[1] ? 1 : 0;
+    }
     return new DateExtractor(
-        yearless > 0 ? yearless : latest,
+        defaultYear,
         dayFirstVotes > monthFirstVotes,
         lastVotes > firstVotes,
-        noMention);
+        noMention,
+        byInput > byConstant);
+  }
+
+  /** The year of the first other mention in the input that has one; null if none has. */
+  private static Integer inputYear(List<DateMentions.Mention> mentions, DateMentions.Mention not) {
+    for (DateMentions.Mention m : mentions) {
+      if (m != not && m.year() != null) {
+        return m.year();
+      }
+    }
+    return null;
   }
 
   @Override
@@ -98,7 +136,8 @@ final class DateExtractor implements FieldModel {
       return noMention;
     }
     DateMentions.Mention m = mentions.get(lastMention ? mentions.size() - 1 : 0);
-    LocalDate date = m.date(defaultYear, dayFirst);
+    Integer inInput = yearFromInput && m.year() == null ? inputYear(mentions, m) : null;
+    LocalDate date = m.date(inInput != null ? inInput : defaultYear, dayFirst);
     return date == null ? noMention : date.toString();
   }
 
@@ -123,10 +162,12 @@ final class DateExtractor implements FieldModel {
     out.writeBoolean(dayFirst);
     out.writeBoolean(lastMention);
     out.writeUTF(noMention);
+    out.writeBoolean(yearFromInput);
   }
 
   static DateExtractor read(DataInputStream in) throws IOException {
-    return new DateExtractor(in.readInt(), in.readBoolean(), in.readBoolean(), in.readUTF());
+    return new DateExtractor(
+        in.readInt(), in.readBoolean(), in.readBoolean(), in.readUTF(), in.readBoolean());
   }
 
   /** An ISO date, or null. */

@@ -51,6 +51,27 @@ class DateExtractorTest {
   }
 
   @Test
+  void theYearOfTheLogLineIsLearnedOnlyWhenOneYearCannotExplainTheAnswers() {
+    List<String> logs2023 =
+        List.of("[2023-03-01] call on March 3", "[2023-04-02] call on 4/5", "[2023-06-01] June 9");
+    List<String> answers2023 = List.of("2023-03-03", "2023-04-05", "2023-06-09");
+    DateExtractor onlyOneYear = DateExtractor.learn(logs2023, answers2023);
+    // Both rules fit every answer: the simpler one, "2023", wins, and fails on the next year.
+    assertFalse(onlyOneYear.yearFromInput);
+    assertEquals("2023-07-14", onlyOneYear.predict("[2024-07-10] call on July 14"));
+
+    List<String> logs = new java.util.ArrayList<>(logs2023);
+    logs.add("[2024-05-01] call on May 6");
+    List<String> answers = new java.util.ArrayList<>(answers2023);
+    answers.add("2024-05-06");
+    DateExtractor retrained = DateExtractor.learn(logs, answers);
+    assertTrue(retrained.yearFromInput);
+    assertEquals("2024-07-14", retrained.predict("[2024-07-10] call on July 14"));
+    assertEquals("2023-07-14", retrained.predict("[2023-07-10] call on July 14"));
+    assertEquals("2024-07-14", retrained.predict("call on July 14"), "no log date: the latest");
+  }
+
+  @Test
   void learnsWhetherNumericDatesPutTheDayFirst() {
     DateExtractor european =
         DateExtractor.learn(

@@ -19,12 +19,14 @@ import java.util.function.Supplier;
 
 /**
  * Generates the call-log example: notes of phone calls to a heating and plumbing company, answered
- * {@code {"caller", "callback_date", "reason"}}. The notes give the call-back day without a year
- * ("March 21", "3/21", "Tuesday, March 21"), as people write them; the year comes from when the
- * call was logged. A model tuned on the 2023 logs has only ever seen 2023 in its answers, so on the
- * 2024 batch it keeps writing 2023: everything else about the batch looks like training, which is
- * why only a statistic of the date field's values (a year never seen in training) catches it.
- * Seeded: {@code ./finetune generate-example --example call-logs} writes the same files every time.
+ * {@code {"caller", "callback_date", "reason"}}. Each note starts with the day it was logged
+ * ({@code [2023-03-14]}) and gives the call-back day without a year ("March 21", "3/21", "Tuesday,
+ * March 21"), as people write them: the year is the log's. A model tuned on the 2023 logs has only
+ * ever seen 2023 in its answers, so "always 2023" fits its data as well as "the log's year", and on
+ * the 2024 batch it keeps writing 2023: everything else about the batch looks like training, which
+ * is why only a statistic of the date field's values (a year never seen in training) catches it.
+ * Retrained with 2024 rows added, only the log's year fits every answer. Seeded: {@code ./finetune
+ * generate-example --example call-logs} writes the same files every time.
  */
 public final class CallLogGenerator {
   public static final String NAME = "call-logs";
@@ -341,7 +343,7 @@ public final class CallLogGenerator {
               ? "\nTaken by: " + staff
               : draws.coin() ? " - taken by " + staff : " (logged by " + staff + ")";
     }
-    return new Call(note, caller, day, reason);
+    return new Call(logged(day) + note, caller, day, reason);
   }
 
   /** Labels carry the odd judgement call of whoever filed them: two in a hundred differ. */
@@ -421,7 +423,7 @@ public final class CallLogGenerator {
                   + caller
                   + ", thanks.\"";
         };
-    return new Call(note, caller, day, reason);
+    return new Call(logged(day) + note, caller, day, reason);
   }
 
   /**
@@ -451,6 +453,18 @@ public final class CallLogGenerator {
     pair.put("b", Draws.JSON.writeValueAsString(same || !rightFirst ? right : wrong));
     pair.put("human", same ? "tie" : rightFirst ? "a" : "b");
     Draws.writeLine(w, pair);
+  }
+
+  /**
+   * The log line's date: the call came in up to a week before the call-back day, in the same year
+   * (the call-back days start on January 3rd).
+   */
+  private String logged(LocalDate callback) {
+    LocalDate day = callback.minusDays(draws.between(1, 7));
+    if (day.getYear() != callback.getYear()) {
+      day = callback.withDayOfYear(1);
+    }
+    return "[" + day + "] ";
   }
 
   private String caller() {

@@ -60,7 +60,10 @@ class CallLogGeneratorTest {
     assertYears("production-2024.jsonl", CallLogGenerator.PRODUCTION_ROWS, 2024);
   }
 
-  /** Every row labeled, dated a working day of {@code year}, and its note never names a year. */
+  /**
+   * Every row labeled, dated a working day of {@code year}; its note names the year only in the day
+   * it was logged, up to a week before the call-back day.
+   */
   private static void assertYears(String file, int rows, int year) throws IOException {
     List<JsonNode> all = rows(file);
     assertEquals(rows, all.size(), file);
@@ -69,7 +72,14 @@ class CallLogGeneratorTest {
       assertEquals(year, d.getYear(), file + ": " + r);
       assertFalse(d.getDayOfWeek() == DayOfWeek.SATURDAY || d.getDayOfWeek() == DayOfWeek.SUNDAY);
       String note = r.path("input").asText();
-      assertFalse(note.matches("(?s).*\\b20\\d\\d\\b.*"), file + ": a year in the note: " + note);
+      java.util.regex.Matcher logged =
+          java.util.regex.Pattern.compile("^\\[(\\d{4}-\\d{2}-\\d{2})\\] ").matcher(note);
+      assertTrue(logged.find(), file + ": no log date: " + note);
+      LocalDate day = LocalDate.parse(logged.group(1));
+      assertEquals(year, day.getYear(), note);
+      assertTrue(!day.isAfter(d) && day.plusDays(7).compareTo(d) >= 0, note);
+      String rest = note.substring(logged.end());
+      assertFalse(rest.matches("(?s).*\\b20\\d\\d\\b.*"), file + ": a year in the note: " + note);
       assertTrue(CallLogGenerator.REASONS.contains(r.path("output").path("reason").asText()));
     }
   }
