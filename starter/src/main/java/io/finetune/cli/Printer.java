@@ -139,7 +139,6 @@ final class Printer {
     if (s.baseline().intervals() != null) {
       out.println("    prompt baseline: " + interval(s.baseline().intervals()));
     }
-    runOverRun(s, out);
     for (CandidateResult c : s.candidates()) {
       if (c.test().intervals() != null) {
         out.println("    " + c.label() + ": " + interval(c.test().intervals()));
@@ -151,6 +150,7 @@ final class Printer {
         out.println("    " + c.label() + ": " + judge(c.judge(), s.judge()));
       }
     }
+    runOverRun(s, out);
   }
 
   /**
@@ -187,20 +187,34 @@ final class Printer {
    * rows: /path/to/changed-rows.jsonl}.
    */
   static List<String> runOverRun(String model, RunComparison c) {
+    boolean same =
+        c.rightToWrong() == 0
+            && c.wrongToRight() == 0
+            && c.change() == 0
+            && c.lo() == 0
+            && c.hi() == 0;
     String change =
-        String.format(
-            Locale.ROOT,
-            "%s %.3f -> %.3f, %+.3f (95%% interval %+.3f to %+.3f%s); %d rows right->wrong, %d"
-                + " wrong->right",
-            c.metric(),
-            c.previousScore(),
-            c.score(),
-            c.change(),
-            c.lo(),
-            c.hi(),
-            c.tellsApart() ? "" : ", within the noise of this set",
-            c.rightToWrong(),
-            c.wrongToRight());
+        same
+            ? String.format(
+                Locale.ROOT,
+                "%s %.3f -> %.3f: the same on every row",
+                c.metric(),
+                c.previousScore(),
+                c.score())
+            : String.format(
+                Locale.ROOT,
+                "%s %.3f -> %.3f, %+.3f (95%% interval %+.3f to %+.3f%s); %d %s right->wrong, %d"
+                    + " wrong->right",
+                c.metric(),
+                c.previousScore(),
+                c.score(),
+                c.change(),
+                c.lo(),
+                c.hi(),
+                c.tellsApart() ? "" : ", within the noise of this set",
+                c.rightToWrong(),
+                c.rightToWrong() == 1 ? "row" : "rows",
+                c.wrongToRight());
     StringBuilder which =
         new StringBuilder("vs ")
             .append(c.previousWorkflowId())
@@ -251,9 +265,14 @@ final class Printer {
     String metric = r.metric();
     int width =
         Math.max(14, Math.max(r.model().length(), r.against() == null ? 0 : r.against().length()));
-    String vs = r.against() == null ? "" : "vs " + abbreviate(r.against(), 20);
+    boolean paired = r.against() != null;
+    String vs = paired ? "vs " + abbreviate(r.against(), 20) : "";
     String columns =
-        "  %-14s %-" + width + "s %12s %17s %" + Math.max(7, vs.length()) + "s %18s %9s %11s";
+        "  %-14s %-"
+            + width
+            + "s %12s %17s"
+            + (paired ? " %" + Math.max(7, vs.length()) + "s %18s" : "%s%s")
+            + " %9s %11s";
     if (!sets.isEmpty() && (r.modelTest() != null || r.againstTest() != null)) {
       out.println(
           String.format(
@@ -264,13 +283,13 @@ final class Printer {
               abbreviate(metric, 12),
               "95% interval",
               vs,
-              r.against() == null ? "" : "95% interval",
+              paired ? "95% interval" : "",
               "p95 ms",
               "$/1k req"));
       boolean close = false;
       for (String set : sets) {
         close |= evalRow(out, columns, set, r.model(), result(r, set, true), metric);
-        if (r.against() != null) {
+        if (paired) {
           close |= evalRow(out, columns, set, r.against(), result(r, set, false), metric);
         }
       }

@@ -119,7 +119,7 @@ class CliEvalTest {
         Pattern.compile(
                 "\\n    local-large on test: exact_match (\\d\\.\\d{3}) -> (\\d\\.\\d{3}),"
                     + " [+-]\\d\\.\\d{3} \\(95% interval [+-]\\d\\.\\d{3} to [+-]\\d\\.\\d{3}\\);"
-                    + " (\\d+) rows right->wrong, (\\d+) wrong->right\\n      vs eval-1 \\(run"
+                    + " (\\d+) rows? right->wrong, (\\d+) wrong->right\\n      vs eval-1 \\(run"
                     + " [0-9a-f-]{8} at [0-9T:Z-]+\\), another prompt; rows: (\\S+)\\n")
             .matcher(second.out());
     assertTrue(m.find(), second.out());

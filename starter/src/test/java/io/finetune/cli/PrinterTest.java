@@ -77,6 +77,26 @@ class PrinterTest {
             2,
             3,
             null);
+    RunComparison same =
+        new RunComparison(
+            "triage-1",
+            "r",
+            0,
+            "local-large",
+            false,
+            "exact_match",
+            60,
+            0.3,
+            0.3,
+            0,
+            0,
+            0,
+            0,
+            0,
+            null);
+    assertEquals(
+        "exact_match 0.300 -> 0.300: the same on every row",
+        Printer.runOverRun("local-large", same).get(0));
     assertEquals(
         List.of(
             "exact_match 0.300 -> 0.320, +0.020 (95% interval -0.050 to +0.080, within the noise of"
