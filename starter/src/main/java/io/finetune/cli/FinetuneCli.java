@@ -14,6 +14,7 @@ import picocli.CommandLine.Command;
       WorkerCommand.class,
       SetupCommand.class,
       StartCommand.class,
+      EvalCommand.class,
       StatusCommand.class,
       WatchCommand.class,
       ListCommand.class,

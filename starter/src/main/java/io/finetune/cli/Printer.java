@@ -7,7 +7,9 @@ import io.finetune.workflows.drift.DriftResult;
 import io.finetune.workflows.eval.EvalActivities.Comparison;
 import io.finetune.workflows.eval.EvalActivities.EvalResult;
 import io.finetune.workflows.eval.EvalActivities.Intervals;
+import io.finetune.workflows.eval.EvalActivities.RunComparison;
 import io.finetune.workflows.eval.EvalActivities.Usage;
+import io.finetune.workflows.eval.EvalRunResult;
 import io.finetune.workflows.eval.JudgeActivities.JudgeResult;
 import io.finetune.workflows.pipeline.DecisionRecord;
 import io.finetune.workflows.pipeline.IgnoredSignal;
@@ -17,6 +19,7 @@ import io.finetune.workflows.training.CandidateResult;
 import io.temporal.api.enums.v1.WorkflowExecutionStatus;
 import java.io.PrintWriter;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -159,6 +162,220 @@ final class Printer {
                 + judge(c.judgeVsProduction(), null));
       }
     }
+    runOverRun(s, out);
+  }
+
+  /**
+   * Each eval against the previous run's of the same spec on the same set, when there was one (none
+   * in histories from before run-over-run, nor on a spec's first run).
+   */
+  private static void runOverRun(PipelineStatus s, PrintWriter out) {
+    List<String> lines = new ArrayList<>();
+    String baselineName = "prompt baseline (" + s.baseline().model() + ")";
+    runOverRunLine(lines, baselineName, "test", s.baseline());
+    s.baselineEvalSets().forEach((set, r) -> runOverRunLine(lines, baselineName, set, r));
+    for (CandidateResult c : s.candidates()) {
+      runOverRunLine(lines, c.label(), "test", c.test());
+      c.evalSets().forEach((set, r) -> runOverRunLine(lines, c.label(), set, r));
+    }
+    if (!lines.isEmpty()) {
+      out.println("    run over run (each eval vs the previous run of this spec on the same set):");
+      lines.forEach(out::println);
+    }
+  }
+
+  private static void runOverRunLine(List<String> lines, String what, String set, EvalResult r) {
+    if (r.previousRun() != null) {
+      List<String> text = runOverRun(r.model(), r.previousRun());
+      lines.add("      " + what + " on " + set + ": " + text.get(0));
+      lines.add("        " + text.get(1));
+    }
+  }
+
+  /**
+   * An eval against the previous run's, in two lines: the change, e.g. {@code exact_match 0.507 ->
+   * 0.443, -0.063 (95% interval -0.093 to -0.037); 19 rows right->wrong, 0 wrong->right}, then
+   * which run it was, e.g. {@code vs eval-1 (run 416d1cdd at 2025-06-01T10:00:00Z), another prompt;
+   * rows: /path/to/changed-rows.jsonl}.
+   */
+  static List<String> runOverRun(String model, RunComparison c) {
+    boolean same =
+        c.rightToWrong() == 0
+            && c.wrongToRight() == 0
+            && c.change() == 0
+            && c.lo() == 0
+            && c.hi() == 0;
+    String change =
+        same
+            ? String.format(
+                Locale.ROOT,
+                "%s %.3f -> %.3f: the same on every row",
+                c.metric(),
+                c.previousScore(),
+                c.score())
+            : String.format(
+                Locale.ROOT,
+                "%s %.3f -> %.3f, %+.3f (95%% interval %+.3f to %+.3f%s); %d %s right->wrong, %d"
+                    + " wrong->right",
+                c.metric(),
+                c.previousScore(),
+                c.score(),
+                c.change(),
+                c.lo(),
+                c.hi(),
+                c.tellsApart() ? "" : ", within the noise of this set",
+                c.rightToWrong(),
+                c.rightToWrong() == 1 ? "row" : "rows",
+                c.wrongToRight());
+    StringBuilder which =
+        new StringBuilder("vs ")
+            .append(c.previousWorkflowId())
+            .append(" (run ")
+            .append(shortRunId(c.previousRunId()))
+            .append(" at ")
+            .append(Instant.ofEpochMilli(c.previousAtMillis()).truncatedTo(ChronoUnit.SECONDS))
+            .append(')');
+    if (c.previousModel() != null && !c.previousModel().equals(model)) {
+      which.append(", model ").append(c.previousModel());
+    }
+    if (c.promptChanged()) {
+      which.append(", another prompt");
+    }
+    if (c.changedRows() != null) {
+      which.append("; rows: ").append(c.changedRows().path());
+    }
+    return List.of(change, which.toString());
+  }
+
+  private static String shortRunId(String runId) {
+    return runId == null || runId.length() <= 8 ? String.valueOf(runId) : runId.substring(0, 8);
+  }
+
+  /**
+   * An {@code eval} run: per set and model, the metric with its 95% interval and the difference to
+   * the second model with its own, latency and cost; the judge's verdict; notes; then each eval
+   * against the previous run's.
+   */
+  static void evalRun(String id, EvalRunResult r, PrintWriter out) {
+    out.println(
+        id
+            + " (EvalRun "
+            + r.specName()
+            + "): "
+            + r.model()
+            + (r.against() == null ? "" : " against " + r.against())
+            + (r.test() == null ? "" : ", " + r.test().labeledRows() + " labeled test rows"));
+    if (r.modelTest() == null && r.againstTest() == null) {
+      out.println("  (nothing scored yet)");
+    }
+    List<String> sets = new ArrayList<>();
+    if (r.test() != null) {
+      sets.add(r.test().name());
+    }
+    r.modelEvalSets().keySet().forEach(sets::add);
+    r.againstEvalSets().keySet().stream().filter(k -> !sets.contains(k)).forEach(sets::add);
+    String metric = r.metric();
+    int width =
+        Math.max(14, Math.max(r.model().length(), r.against() == null ? 0 : r.against().length()));
+    boolean paired = r.against() != null;
+    String vs = paired ? "vs " + abbreviate(r.against(), 20) : "";
+    String columns =
+        "  %-14s %-"
+            + width
+            + "s %12s %17s"
+            + (paired ? " %" + Math.max(7, vs.length()) + "s %18s" : "%s%s")
+            + " %9s %11s";
+    if (!sets.isEmpty() && (r.modelTest() != null || r.againstTest() != null)) {
+      out.println(
+          String.format(
+              Locale.ROOT,
+              columns,
+              "SET",
+              "MODEL",
+              abbreviate(metric, 12),
+              "95% interval",
+              vs,
+              paired ? "95% interval" : "",
+              "p95 ms",
+              "$/1k req"));
+      boolean close = false;
+      for (String set : sets) {
+        close |= evalRow(out, columns, set, r.model(), result(r, set, true), metric);
+        if (paired) {
+          close |= evalRow(out, columns, set, r.against(), result(r, set, false), metric);
+        }
+      }
+      if (close) {
+        out.println("  * the interval includes 0: this set cannot tell the two models apart");
+      }
+    }
+    if (r.judge() != null) {
+      out.println("  " + judge(r.judge(), r.judgeStanding()));
+    }
+    r.notes().forEach(n -> out.println("  note: " + n));
+    List<String> lines = new ArrayList<>();
+    for (String set : sets) {
+      evalRunOverRun(lines, set, r.model(), result(r, set, true));
+      if (r.against() != null) {
+        evalRunOverRun(lines, set, r.against(), result(r, set, false));
+      }
+    }
+    if (!lines.isEmpty()) {
+      out.println(
+          "  run over run (each eval vs the previous run of "
+              + r.specName()
+              + " on the same set):");
+      lines.forEach(out::println);
+    }
+  }
+
+  private static EvalResult result(EvalRunResult r, String set, boolean model) {
+    if (r.test() != null && set.equals(r.test().name())) {
+      return model ? r.modelTest() : r.againstTest();
+    }
+    return (model ? r.modelEvalSets() : r.againstEvalSets()).get(set);
+  }
+
+  /** One row of the eval table; whether its difference is too close to tell apart. */
+  private static boolean evalRow(
+      PrintWriter out, String columns, String set, String model, EvalResult e, String metric) {
+    if (e == null) {
+      out.println(String.format(Locale.ROOT, columns, set, model, "...", "", "", "", "", ""));
+      return false;
+    }
+    Intervals i = e.intervals();
+    Comparison vs = i == null ? null : i.vsReference();
+    Usage u = e.usage();
+    out.println(
+        String.format(
+            Locale.ROOT,
+            columns,
+            set,
+            model,
+            String.format(Locale.ROOT, "%.3f", Scores.of(e.metrics(), metric)),
+            i == null ? "-" : String.format(Locale.ROOT, "%.3f to %.3f", i.lo(), i.hi()),
+            vs == null ? "" : String.format(Locale.ROOT, "%+.3f", vs.difference()),
+            vs == null
+                ? ""
+                : String.format(Locale.ROOT, "%+.3f to %+.3f", vs.lo(), vs.hi())
+                    + (vs.tellsApart() ? " " : "*"),
+            u == null ? "-" : millis(u.latencyP95Millis()),
+            u == null ? "-" : dollars(u.costPer1kRequests())));
+    return vs != null && !vs.tellsApart();
+  }
+
+  private static void evalRunOverRun(List<String> lines, String set, String model, EvalResult e) {
+    if (e == null) {
+      return;
+    }
+    if (e.previousRun() == null) {
+      lines.add(
+          "    " + model + " on " + set + ": no earlier run of this spec evaluated it on this set");
+      return;
+    }
+    List<String> text = runOverRun(model, e.previousRun());
+    lines.add("    " + model + " on " + set + ": " + text.get(0));
+    lines.add("      " + text.get(1));
   }
 
   /**

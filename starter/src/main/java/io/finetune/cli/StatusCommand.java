@@ -2,6 +2,8 @@ package io.finetune.cli;
 
 import io.finetune.workflows.WorkflowTypes;
 import io.finetune.workflows.drift.DriftResult;
+import io.finetune.workflows.eval.EvalRun;
+import io.finetune.workflows.eval.EvalRunResult;
 import io.finetune.workflows.pipeline.FineTunePipeline;
 import io.finetune.workflows.pipeline.PipelineStatus;
 import io.finetune.workflows.training.CandidateResult;
@@ -13,6 +15,7 @@ import io.temporal.client.WorkflowStub;
 import java.io.PrintWriter;
 import java.util.Optional;
 import java.util.concurrent.Callable;
+import java.util.function.Supplier;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -24,8 +27,9 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     name = "status",
     description =
-        "Shows the latest run of an id: stage, open checkpoint, every score so far, decisions,"
-            + " outcome.")
+        "Shows the latest run of an id: stage, open checkpoint, every score so far (each with its"
+            + " comparison with the previous run of the spec on the same set), decisions,"
+            + " outcome; or an eval's table.")
 class StatusCommand implements Callable<Integer> {
   @Mixin TemporalOptions temporal;
 
@@ -109,6 +113,15 @@ class StatusCommand implements Callable<Integer> {
       } else {
         Printer.drift(id, result(client, id, runId, status, DriftResult.class), out);
       }
+    } else if (type.equals(WorkflowTypes.EVAL_RUN)) {
+      EvalRunResult r =
+          running
+              ? queryEval(client, id, runId)
+              : result(client, id, runId, status, EvalRunResult.class);
+      Printer.evalRun(id, r, out);
+      if (running) {
+        Progress.lines(client, id, runId).forEach(out::println);
+      }
     } else if (type.equals(WorkflowTypes.TRAIN_CANDIDATE)
         && status == WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_COMPLETED) {
       CandidateResult c = result(client, id, runId, status, CandidateResult.class);
@@ -125,6 +138,18 @@ class StatusCommand implements Callable<Integer> {
 
   /** The status query, which needs a worker: say so plainly when none answers. */
   private static PipelineStatus query(WorkflowClient client, String id, String runId) {
+    return query(
+        client,
+        id,
+        () -> client.newWorkflowStub(FineTunePipeline.class, id, Optional.of(runId)).status());
+  }
+
+  private static EvalRunResult queryEval(WorkflowClient client, String id, String runId) {
+    return query(
+        client, id, () -> client.newWorkflowStub(EvalRun.class, id, Optional.of(runId)).status());
+  }
+
+  private static <T> T query(WorkflowClient client, String id, Supplier<T> status) {
     String noWorker =
         id
             + " is RUNNING, but no worker answered its status query: is a worker polling task"
@@ -133,7 +158,7 @@ class StatusCommand implements Callable<Integer> {
       throw new UserError(noWorker);
     }
     try {
-      return client.newWorkflowStub(FineTunePipeline.class, id, Optional.of(runId)).status();
+      return status.get();
     } catch (RuntimeException e) {
       if (TemporalOptions.isStatus(e, Status.Code.DEADLINE_EXCEEDED)) {
         throw new UserError(noWorker);

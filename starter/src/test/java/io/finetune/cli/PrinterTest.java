@@ -1,10 +1,21 @@
 package io.finetune.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.finetune.workflows.common.ArtifactRef;
+import io.finetune.workflows.eval.EvalActivities.EvalResult;
+import io.finetune.workflows.eval.EvalActivities.RunComparison;
 import io.finetune.workflows.eval.JudgeActivities.Alignment;
 import io.finetune.workflows.eval.JudgeActivities.JudgeResult;
 import io.finetune.workflows.pipeline.JudgeStanding;
+import io.finetune.workflows.pipeline.PipelineStatus;
+import io.finetune.workflows.pipeline.Stage;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 class PrinterTest {
@@ -20,5 +31,137 @@ class PrinterTest {
         "judge local-judge: 41 wins, 12 ties, 7 losses of 60 pairs, flip rate 0.15;"
             + " alignment: agreement 0.83, kappa 0.71 (floor 0.60)",
         Printer.judge(j, standing));
+  }
+
+  private static final RunComparison WORSE =
+      new RunComparison(
+          "triage-1",
+          "416d1cdd-54c7-485b-8cc4-419dee12e994",
+          1_750_000_000_123L,
+          "local-large",
+          true,
+          "exact_match",
+          300,
+          0.5067,
+          0.4433,
+          -0.0633,
+          -0.0933,
+          -0.0367,
+          19,
+          0,
+          new ArtifactRef("/a/run-over-run/x.jsonl", "x", 10));
+
+  @Test
+  void aRunOverRunComparisonSaysTheChangeItsIntervalTheRowsAndTheEarlierRun() {
+    assertEquals(
+        List.of(
+            "exact_match 0.507 -> 0.443, -0.063 (95% interval -0.093 to -0.037); 19 rows"
+                + " right->wrong, 0 wrong->right",
+            "vs triage-1 (run 416d1cdd at 2025-06-15T15:06:40Z), another prompt; rows:"
+                + " /a/run-over-run/x.jsonl"),
+        Printer.runOverRun("local-large", WORSE));
+    RunComparison noise =
+        new RunComparison(
+            "triage-1",
+            "r",
+            0,
+            "ft:local-small:old",
+            false,
+            "exact_match",
+            60,
+            0.3,
+            0.32,
+            0.02,
+            -0.05,
+            0.08,
+            2,
+            3,
+            null);
+    RunComparison same =
+        new RunComparison(
+            "triage-1",
+            "r",
+            0,
+            "local-large",
+            false,
+            "exact_match",
+            60,
+            0.3,
+            0.3,
+            0,
+            0,
+            0,
+            0,
+            0,
+            null);
+    assertEquals(
+        "exact_match 0.300 -> 0.300: the same on every row",
+        Printer.runOverRun("local-large", same).get(0));
+    assertEquals(
+        List.of(
+            "exact_match 0.300 -> 0.320, +0.020 (95% interval -0.050 to +0.080, within the noise of"
+                + " this set); 2 rows right->wrong, 3 wrong->right",
+            "vs triage-1 (run r at 1970-01-01T00:00:00Z), model ft:local-small:old"),
+        Printer.runOverRun("ft:local-small:new", noise));
+  }
+
+  @Test
+  void statusShowsTheBaselinesRunOverRunUnderItsScores() {
+    EvalResult baseline =
+        new EvalResult(
+            "local-large",
+            "test",
+            300,
+            300,
+            Map.of("exact_match", 0.4433),
+            new ArtifactRef("/p", "p", 1),
+            null,
+            null,
+            null,
+            WORSE);
+    EvalResult corner =
+        new EvalResult(
+            "local-large",
+            "corner-cases",
+            60,
+            60,
+            Map.of("exact_match", 0.3),
+            new ArtifactRef("/c", "c", 1));
+    PipelineStatus s =
+        new PipelineStatus(
+            "triage",
+            "cli",
+            Stage.DATA_REVIEW,
+            null,
+            "exact_match",
+            0.9,
+            null,
+            baseline,
+            Map.of("corner-cases", corner),
+            null,
+            List.of(),
+            List.of(),
+            Map.of(),
+            null,
+            null,
+            null,
+            List.of(),
+            List.of(),
+            List.of(),
+            null,
+            null,
+            null,
+            null);
+    StringWriter text = new StringWriter();
+    Printer.pipeline("triage-2", s, new PrintWriter(text, true));
+
+    String out = text.toString();
+    assertTrue(
+        out.contains(
+            "    run over run (each eval vs the previous run of this spec on the same set):\n"
+                + "      prompt baseline (local-large) on test: exact_match 0.507 -> 0.443, -0.063"),
+        out);
+    assertTrue(out.contains("\n        vs triage-1 (run 416d1cdd at "), out);
+    assertFalse(out.contains("on corner-cases:"), "no earlier run there: nothing to say\n" + out);
   }
 }

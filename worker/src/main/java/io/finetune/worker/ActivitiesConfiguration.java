@@ -144,8 +144,11 @@ public class ActivitiesConfiguration {
 
   @Bean
   EvalActivitiesImpl evalActivities(
-      ArtifactStore store, Providers providers, ExecutorService inferenceExecutor) {
-    return new EvalActivitiesImpl(store, providers, inferenceExecutor);
+      ArtifactStore store,
+      Providers providers,
+      ExecutorService inferenceExecutor,
+      DataSource dataSource) {
+    return new EvalActivitiesImpl(store, providers, inferenceExecutor, dataSource);
   }
 
   @Bean

@@ -8,6 +8,7 @@ public final class WorkflowTypes {
   public static final String FINE_TUNE_PIPELINE = "FineTunePipeline";
   public static final String TRAIN_CANDIDATE = "TrainCandidate";
   public static final String DRIFT_CHECK = "DriftCheck";
+  public static final String EVAL_RUN = "EvalRun";
 
   private WorkflowTypes() {}
 }

@@ -8,6 +8,7 @@ import io.finetune.workflows.dataset.DatasetActivities;
 import io.finetune.workflows.drift.DriftActivities;
 import io.finetune.workflows.drift.DriftCheckImpl;
 import io.finetune.workflows.eval.EvalActivities;
+import io.finetune.workflows.eval.EvalRunImpl;
 import io.finetune.workflows.eval.JudgeActivities;
 import io.finetune.workflows.pipeline.FineTunePipelineImpl;
 import io.finetune.workflows.registry.RegistryActivities;
@@ -57,6 +58,16 @@ public class FakeActivities
 
   /** Checkpoints a job's provider keeps, newest first (default: none). */
   public final Map<String, List<Checkpoint>> checkpointsByJob = new LinkedHashMap<>();
+
+  /**
+   * What a tracked eval (one with a spec name and a label) finds of the previous run, by label
+   * (default: no previous run).
+   */
+  public final Map<String, EvalActivities.RunComparison> previousRunByLabel = new LinkedHashMap<>();
+
+  /** Models the provider does not know: their evals fail as a provider's 404 does. */
+  public final java.util.Set<String> unknownModels =
+      java.util.Collections.synchronizedSet(new java.util.HashSet<>());
 
   public final List<SplitRequest> splitRequests = new java.util.concurrent.CopyOnWriteArrayList<>();
 
@@ -118,7 +129,10 @@ public class FakeActivities
                 .setMaxHeartbeatThrottleInterval(Duration.ofMillis(100))
                 .build());
     worker.registerWorkflowImplementationTypes(
-        FineTunePipelineImpl.class, TrainCandidateImpl.class, DriftCheckImpl.class);
+        FineTunePipelineImpl.class,
+        TrainCandidateImpl.class,
+        DriftCheckImpl.class,
+        EvalRunImpl.class);
     worker.registerActivitiesImplementations(this);
     env.start();
     return env;
@@ -190,6 +204,15 @@ public class FakeActivities
   public EvalResult evaluate(EvalRequest request) {
     calls.add("evaluate " + request.model() + " " + request.data().name());
     evals.add(request);
+    if (unknownModels.contains(request.model())) {
+      throw io.temporal.failure.ApplicationFailure.newNonRetryableFailure(
+          "Provider '"
+              + request.provider()
+              + "' answered 404 to POST /chat/completions: The model '"
+              + request.model()
+              + "' does not exist",
+          Failures.PROVIDER_REJECTED);
+    }
     double score = exactMatchByModel.getOrDefault(request.model(), 0.5);
     return new EvalResult(
         request.model(),
@@ -211,7 +234,9 @@ public class FakeActivities
             5_000,
             800,
             costByModel.get(request.model())),
-        intervals(request, score));
+        intervals(request, score),
+        null,
+        request.specName() == null ? null : previousRunByLabel.get(request.label()));
   }
 
   /** An interval of the key metric, and the difference to the paired model's score around it. */

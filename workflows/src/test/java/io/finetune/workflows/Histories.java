@@ -1,6 +1,7 @@
 package io.finetune.workflows;
 
 import io.finetune.workflows.drift.DriftCheckImpl;
+import io.finetune.workflows.eval.EvalRunImpl;
 import io.finetune.workflows.pipeline.FineTunePipelineImpl;
 import io.finetune.workflows.training.TrainCandidateImpl;
 import io.temporal.client.WorkflowClient;
@@ -30,7 +31,11 @@ public final class Histories {
       WorkflowClient client, Path dir, String workflowId, String what) throws Exception {
     WorkflowExecutionHistory history = client.fetchHistory(workflowId);
     WorkflowReplayer.replayWorkflowExecution(
-        history, FineTunePipelineImpl.class, TrainCandidateImpl.class, DriftCheckImpl.class);
+        history,
+        FineTunePipelineImpl.class,
+        TrainCandidateImpl.class,
+        DriftCheckImpl.class,
+        EvalRunImpl.class);
     String label = System.getProperty("finetune.recordHistories", "");
     if (!label.isBlank()) {
       Path file = dir.resolve(workflowId + "--" + what + "-" + label + ".json");

@@ -13,6 +13,7 @@ import io.finetune.activities.store.ArtifactStore;
 import io.finetune.workflows.common.ArtifactRef;
 import io.finetune.workflows.eval.EvalActivities;
 import io.finetune.workflows.eval.EvalActivities.EvalProgress;
+import io.finetune.workflows.eval.EvalActivities.RunComparison;
 import io.finetune.workflows.spec.PipelineSpec;
 import io.temporal.activity.Activity;
 import io.temporal.activity.ActivityExecutionContext;
@@ -26,8 +27,10 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Future;
+import javax.sql.DataSource;
 
 public class EvalActivitiesImpl implements EvalActivities {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -36,14 +39,24 @@ public class EvalActivitiesImpl implements EvalActivities {
   private final ArtifactStore store;
   private final Providers providers;
   private final ExecutorService inference;
+  private final RunOverRun runOverRun;
 
   /**
    * @param inference bounds how many requests go to providers at once (shared by all evals)
+   * @param db where tracked evals are recorded and found again, run over run (null: evals are not
+   *     compared with earlier runs)
    */
-  public EvalActivitiesImpl(ArtifactStore store, Providers providers, ExecutorService inference) {
+  public EvalActivitiesImpl(
+      ArtifactStore store, Providers providers, ExecutorService inference, DataSource db) {
     this.store = store;
     this.providers = providers;
     this.inference = inference;
+    this.runOverRun = db == null ? null : new RunOverRun(db, store);
+  }
+
+  /** Evals that are not compared with earlier runs. */
+  public EvalActivitiesImpl(ArtifactStore store, Providers providers, ExecutorService inference) {
+    this(store, providers, inference, null);
   }
 
   @Override
@@ -108,6 +121,13 @@ public class EvalActivitiesImpl implements EvalActivities {
                 "reports",
                 "json",
                 out -> JSON.writerWithDefaultPrettyPrinter().writeValue(out, scorer.labelReport()));
+    Map<String, Double> metrics = text ? textScorer.metrics() : scorer.metrics();
+    // Before the work file goes: should recording fail, a retry rescores without paying again.
+    RunComparison previousRun =
+        runOverRun == null
+            ? null
+            : runOverRun.recordAndCompare(
+                r, ctx.getInfo().getWorkflowId(), ctx.getInfo().getRunId(), predictions, metrics);
     try {
       Files.deleteIfExists(partial);
     } catch (IOException ignored) {
@@ -118,12 +138,13 @@ public class EvalActivitiesImpl implements EvalActivities {
         r.data().name(),
         rows.size(),
         text ? textScorer.scored() : scorer.scored(),
-        text ? textScorer.metrics() : scorer.metrics(),
+        metrics,
         predictions,
         UsageSummary.of(answers, client.config().price(r.model()).orElse(null)),
         ScoreIntervals.of(
             store, r.keyMetric(), predictions, r.pairedWith(), r.pairedModel(), r.data().sha256()),
-        labelReport);
+        labelReport,
+        previousRun);
   }
 
   /** Builds the heartbeat for a number of rows answered. */

@@ -87,7 +87,7 @@ final class ScoreIntervals {
   }
 
   /** A row's value for the metric: 1 or 0; null for a metric that is not a mean over rows. */
-  private static Double value(JsonNode p, String metric) {
+  static Double value(JsonNode p, String metric) {
     if (metric.equals(Scores.EXACT_MATCH)) {
       return p.path("exact").asBoolean(false) ? 1.0 : 0.0;
     }
@@ -125,7 +125,8 @@ final class ScoreIntervals {
     return rows.stream().mapToDouble(Scored::value).toArray();
   }
 
-  private static long seed(String sha256) {
+  /** The bootstrap's seed from a data hash: the same data, the same resamples. */
+  static long seed(String sha256) {
     if (sha256 == null || sha256.length() < 16) {
       return 1;
     }

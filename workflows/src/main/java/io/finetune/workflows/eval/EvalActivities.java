@@ -22,6 +22,11 @@ public interface EvalActivities {
    * {@code keyMetric}: the metric to give a 95% interval for (null: none); {@code pairedWith}: the
    * predictions of {@code pairedModel} on the same data, to compare with row by row (null: none);
    * {@code task}: {@code text} scores free-text answers, null or {@code fields} JSON answers.
+   *
+   * <p>{@code specName} and {@code label} (what is evaluated: the prompt model's id, or {@code
+   * candidate <size>}) track the eval run over run: it is recorded, and compared row by row with
+   * the latest eval of the same label by another run of the same spec on the same data (by hash).
+   * Null: not tracked (and in requests from before run-over-run).
    */
   record EvalRequest(
       String provider,
@@ -33,7 +38,35 @@ public interface EvalActivities {
       ArtifactRef pairedWith,
       String pairedModel,
       String task,
-      Map<String, String> fieldTypes) {
+      Map<String, String> fieldTypes,
+      String specName,
+      String label) {
+
+    public EvalRequest(
+        String provider,
+        String model,
+        String prompt,
+        DatasetRef data,
+        List<String> outputFields,
+        String keyMetric,
+        ArtifactRef pairedWith,
+        String pairedModel,
+        String task,
+        Map<String, String> fieldTypes) {
+      this(
+          provider,
+          model,
+          prompt,
+          data,
+          outputFields,
+          keyMetric,
+          pairedWith,
+          pairedModel,
+          task,
+          fieldTypes,
+          null,
+          null);
+    }
 
     public EvalRequest(
         String provider,
@@ -87,7 +120,9 @@ public interface EvalActivities {
           pairedWith,
           pairedModel,
           otherTask,
-          fieldTypes);
+          fieldTypes,
+          specName,
+          label);
     }
 
     /**
@@ -105,13 +140,46 @@ public interface EvalActivities {
           pairedWith,
           pairedModel,
           task,
-          types);
+          types,
+          specName,
+          label);
     }
 
     /** The same request, with an interval for {@code metric} and compared with {@code other}. */
     public EvalRequest comparedWith(String metric, ArtifactRef otherPredictions, String other) {
       return new EvalRequest(
-          provider, model, prompt, data, outputFields, metric, otherPredictions, other, task);
+          provider,
+          model,
+          prompt,
+          data,
+          outputFields,
+          metric,
+          otherPredictions,
+          other,
+          task,
+          fieldTypes,
+          specName,
+          label);
+    }
+
+    /**
+     * The same request, tracked run over run as {@code label} of spec {@code spec}: compared with
+     * the previous run's eval of the same label on the same data.
+     */
+    public EvalRequest trackedAs(String spec, String what) {
+      return new EvalRequest(
+          provider,
+          model,
+          prompt,
+          data,
+          outputFields,
+          keyMetric,
+          pairedWith,
+          pairedModel,
+          task,
+          fieldTypes,
+          spec,
+          what);
     }
   }
 
@@ -126,7 +194,9 @@ public interface EvalActivities {
    * Quality ({@code metrics}) and what the answers took ({@code usage}; null in histories from
    * before it was measured). {@code labelReport} is a JSON file with each output field's per-label
    * support, precision, recall and F1 (null in histories from before it was written): too big for
-   * the metrics, which the CLI prints as columns.
+   * the metrics, which the CLI prints as columns. {@code previousRun} compares the answers with the
+   * previous run's, row by row (null: the eval was not tracked, no earlier run of its spec
+   * evaluated the same label on the same data, or a history from before run-over-run).
    *
    * <p>Histories hold this record: append components, never rename or remove one.
    */
@@ -139,7 +209,31 @@ public interface EvalActivities {
       ArtifactRef predictions,
       Usage usage,
       Intervals intervals,
-      ArtifactRef labelReport) {
+      ArtifactRef labelReport,
+      RunComparison previousRun) {
+
+    public EvalResult(
+        String model,
+        String dataset,
+        int rows,
+        int scoredRows,
+        Map<String, Double> metrics,
+        ArtifactRef predictions,
+        Usage usage,
+        Intervals intervals,
+        ArtifactRef labelReport) {
+      this(
+          model,
+          dataset,
+          rows,
+          scoredRows,
+          metrics,
+          predictions,
+          usage,
+          intervals,
+          labelReport,
+          null);
+    }
 
     public EvalResult(
         String model,
@@ -188,6 +282,37 @@ public interface EvalActivities {
    */
   record Comparison(String model, double difference, double lo, double hi) {
     /** Whether the interval excludes 0: the test set tells the two apart. */
+    public boolean tellsApart() {
+      return lo > 0 || hi < 0;
+    }
+  }
+
+  /**
+   * This eval against the previous run's eval of the same label, spec and data (equal by hash, so
+   * the rows align): {@code metric} before and after, the change with its 95% interval (a seeded,
+   * paired bootstrap over the rows), and the rows that went from right to wrong and from wrong to
+   * right, listed in {@code changedRows} (JSONL: input, expected, the previous and this answer).
+   * {@code previousWorkflowId} and {@code previousRunId} name the earlier run, {@code
+   * previousModel} what it evaluated; {@code promptChanged} whether its prompt differed.
+   */
+  record RunComparison(
+      String previousWorkflowId,
+      String previousRunId,
+      long previousAtMillis,
+      String previousModel,
+      boolean promptChanged,
+      String metric,
+      int rows,
+      double previousScore,
+      double score,
+      double change,
+      double lo,
+      double hi,
+      int rightToWrong,
+      int wrongToRight,
+      ArtifactRef changedRows) {
+
+    /** Whether the interval excludes 0: the change is more than the noise of this set. */
     public boolean tellsApart() {
       return lo > 0 || hi < 0;
     }

@@ -8,8 +8,8 @@ import io.finetune.workflows.dataset.DatasetActivities;
 import io.finetune.workflows.dataset.DatasetActivities.DataReport;
 import io.finetune.workflows.dataset.DatasetActivities.ImportRequest;
 import io.finetune.workflows.dataset.DatasetActivities.ProfileRequest;
-import io.finetune.workflows.dataset.DatasetActivities.SplitRequest;
 import io.finetune.workflows.dataset.DatasetActivities.SplitResult;
+import io.finetune.workflows.dataset.SpecImports;
 import io.finetune.workflows.eval.EvalActivities;
 import io.finetune.workflows.eval.EvalActivities.EvalRequest;
 import io.finetune.workflows.eval.EvalActivities.EvalResult;
@@ -148,20 +148,10 @@ public class FineTunePipelineImpl implements FineTunePipeline {
 
   /** Rules 3 and 4: every row of every file is validated; a row that cannot be read fails. */
   private Datasets importDatasets() {
-    PipelineSpec.Dataset d = spec.dataset();
-    DatasetRef train =
-        dataset.importDataset(
-            importRequest("train", d.path(), d.inputField(), d.outputField(), d.format()));
+    DatasetRef train = dataset.importDataset(SpecImports.dataset(spec));
     List<DatasetRef> evalSets = new ArrayList<>();
-    for (PipelineSpec.EvalSet set : spec.evalSets()) {
-      evalSets.add(
-          dataset.importDataset(
-              importRequest(
-                  set.name(),
-                  set.path(),
-                  set.inputField() != null ? set.inputField() : d.inputField(),
-                  set.outputField() != null ? set.outputField() : d.outputField(),
-                  null))); // an eval set's format is detected: it may differ from the dataset's
+    for (ImportRequest set : SpecImports.evalSets(spec)) {
+      evalSets.add(dataset.importDataset(set));
     }
     return new Datasets(train, evalSets);
   }
@@ -176,10 +166,9 @@ public class FineTunePipelineImpl implements FineTunePipeline {
         Workflow.getVersion("sweeps-and-validation-split", Workflow.DEFAULT_VERSION, 1)
             != Workflow.DEFAULT_VERSION;
     return dataset.split(
-        new SplitRequest(
+        SpecImports.split(
+            spec,
             data.train(),
-            spec.split().testFraction(),
-            spec.split().seed(),
             data.evalSets(),
             sweepsAndCheckpoints ? spec.split().validationFraction() : 0));
   }
@@ -570,19 +559,18 @@ public class FineTunePipelineImpl implements FineTunePipeline {
     return training.gate().passed();
   }
 
-  private ImportRequest importRequest(
-      String name, String path, String inputField, String outputField, String format) {
-    return new ImportRequest(
-        name, path, inputField, outputField, spec.outputFields(), true, format, spec.task());
-  }
-
-  /** The prompt baseline's request, at the provider that serves the prompt model. */
+  /**
+   * The prompt baseline's request, at the provider that serves the prompt model; tracked run over
+   * run under the model's id, as {@code ./finetune eval --model} tracks it, so that the two line
+   * up.
+   */
   private EvalRequest evalRequest(String model, DatasetRef data) {
     String provider =
         spec.model().promptProvider() != null ? spec.model().promptProvider() : spec.provider();
     return new EvalRequest(provider, model, spec.prompt(), data, spec.outputFields())
         .forTask(spec.task())
-        .withFieldTypes(spec.fieldTypes());
+        .withFieldTypes(spec.fieldTypes())
+        .trackedAs(spec.name(), model);
   }
 
   /** The child's request: trained with {@code variant}, named by {@code label} (empty: none). */

@@ -19,7 +19,7 @@ public record JudgeStanding(
   /** Fewer human-judged pairs than this say too little about a judge to trust it as a gate. */
   public static final int MIN_ALIGNMENT_PAIRS = 30;
 
-  static JudgeStanding of(PipelineSpec.Judge judge, Alignment alignment) {
+  public static JudgeStanding of(PipelineSpec.Judge judge, Alignment alignment) {
     String refusal = null;
     if (judge.gate()) {
       if (alignment == null) {

@@ -76,13 +76,18 @@ public class TrainCandidateImpl implements TrainCandidate {
       choice = chosen.choice();
     }
 
+    // Tracked run over run as the candidate of this size (and combination): each run trains a new
+    // model, so the model id cannot be what lines its evals up with the previous run's.
+    String tracked = "candidate " + label(r);
     EvalResult test =
         eval.evaluate(
             evalRequest(r, modelId, r.test())
-                .comparedWith(r.selectionMetric(), r.baselinePredictions(), r.baselineModel()));
+                .comparedWith(r.selectionMetric(), r.baselinePredictions(), r.baselineModel())
+                .trackedAs(r.name(), tracked));
     Map<String, EvalResult> sets = new LinkedHashMap<>();
     for (DatasetRef set : r.evalSets()) {
-      sets.put(set.name(), eval.evaluate(evalRequest(r, modelId, set)));
+      sets.put(
+          set.name(), eval.evaluate(evalRequest(r, modelId, set).trackedAs(r.name(), tracked)));
     }
     return new CandidateResult(
         r.size(),
@@ -124,6 +129,13 @@ public class TrainCandidateImpl implements TrainCandidate {
     }
     return new Chosen(
         best.modelId(), new CheckpointChoice(best.step(), metric, bestScore, kept.size()));
+  }
+
+  /** The size and the sweep's combination, as {@link CandidateResult#label()} says them. */
+  private static String label(CandidateRequest r) {
+    return r.variant() == null || r.variant().isEmpty()
+        ? r.size().id()
+        : r.size().id() + " " + r.variant();
   }
 
   /** The job's suffix: the run's name, and the sweep's combination when there is one. */

@@ -78,4 +78,48 @@ class EvalResultTest {
     assertEquals(report, r.labelReport());
     assertNull(r.usage());
   }
+
+  @Test
+  void resultWithoutPreviousRunReads() {
+    EvalResult r =
+        readBack(
+            new BeforeLabelReport("m", "test", 3, 2, Map.of(), new ArtifactRef("p", "h", 1), null));
+    assertNull(r.previousRun());
+  }
+
+  @Test
+  void previousRunRoundTrips() {
+    var previous =
+        new EvalActivities.RunComparison(
+            "wf",
+            "run",
+            1L,
+            "m0",
+            false,
+            "exact_match",
+            3,
+            0.5,
+            0.75,
+            0.25,
+            -0.1,
+            0.6,
+            1,
+            2,
+            new ArtifactRef("c.jsonl", "c", 5));
+    EvalResult r =
+        readBack(
+            new EvalResult(
+                "m",
+                "test",
+                3,
+                2,
+                Map.of(),
+                new ArtifactRef("p", "h", 1),
+                null,
+                null,
+                null,
+                previous));
+
+    assertEquals(previous, r.previousRun());
+  }
 }

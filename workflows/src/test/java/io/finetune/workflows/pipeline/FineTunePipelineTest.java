@@ -293,6 +293,13 @@ class FineTunePipelineTest {
                         && j.suffix().equals("triage-e3-lr0.5")),
         activities.startJobs.toString());
     assertEquals("ft:local-small-triage-e3-lr2", promotion.bestModel());
+    // Each combination's evals are tracked run over run under its own label.
+    assertEquals(
+        List.of("candidate small e3-lr2", "candidate small e3-lr2"),
+        activities.evals.stream()
+            .filter(e -> e.model().equals("ft:local-small-triage-e3-lr2"))
+            .map(EvalRequest::label)
+            .toList());
     // Each combination is its own child workflow, named after it.
     assertEquals(
         "sweep-train-medium-e2-lr0.5",
@@ -371,6 +378,16 @@ class FineTunePipelineTest {
     assertTrue(activities.calls.contains("evaluate ft:local-small:ckpt-step-20 test"));
     assertFalse(activities.calls.contains("evaluate ft:local-small:ckpt-step-30 test"));
     assertFalse(activities.calls.contains("evaluate ft:local-small test"));
+    // Run over run: the baseline under its model, the candidate under its size whatever its
+    // model; the checkpoints' scoring on the validation set is not tracked.
+    for (EvalRequest e : activities.evals) {
+      String expected =
+          e.data().name().equals("validation")
+              ? null
+              : e.model().equals("local-large") ? "local-large" : "candidate small";
+      assertEquals(expected, e.label(), e.model() + " on " + e.data().name());
+      assertEquals(expected == null ? null : "triage", e.specName());
+    }
     p.decide(new Decision(Checkpoint.PROMOTION.id(), "approve", "bob", null));
     assertEquals("ft:local-small:ckpt-step-20", result(p).promoted().modelId());
     Histories.replayAndMaybeRecord(client, "checkpoints", "fine-tune-pipeline-checkpoints");

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.finetune.workflows.common.ActivityStubs;
 import io.finetune.workflows.drift.DriftCheckImpl;
+import io.finetune.workflows.eval.EvalRunImpl;
 import io.finetune.workflows.pipeline.FineTunePipelineImpl;
 import io.finetune.workflows.training.TrainCandidateImpl;
 import io.temporal.common.WorkflowExecutionHistory;
@@ -40,7 +41,8 @@ class HistoryReplayTest {
   @Test
   void thereAreHistoriesOfEveryWorkflowType() throws IOException {
     List<String> names = histories().stream().map(p -> p.getFileName().toString()).toList();
-    for (String type : List.of("--fine-tune-pipeline-", "--train-candidate-", "--drift-check-")) {
+    for (String type :
+        List.of("--fine-tune-pipeline-", "--train-candidate-", "--drift-check-", "--eval-run")) {
       assertTrue(names.stream().anyMatch(n -> n.contains(type)), type + " missing in " + names);
     }
   }
@@ -54,7 +56,8 @@ class HistoryReplayTest {
         WorkflowExecutionHistory.fromJson(Files.readString(file), workflowId),
         FineTunePipelineImpl.class,
         TrainCandidateImpl.class,
-        DriftCheckImpl.class);
+        DriftCheckImpl.class,
+        EvalRunImpl.class);
   }
 
   /** A worker's activity timeout overrides (finetune.activities.*) change no decision. */
@@ -72,7 +75,8 @@ class HistoryReplayTest {
               .build(),
           FineTunePipelineImpl.class,
           TrainCandidateImpl.class,
-          DriftCheckImpl.class);
+          DriftCheckImpl.class,
+          EvalRunImpl.class);
       WorkflowReplayer.replayWorkflowExecution(
           WorkflowExecutionHistory.fromJson(Files.readString(file), workflowId), worker);
     }
