@@ -179,6 +179,31 @@ public final class TemporalCliDevServer implements DevServer {
   }
 
   /** A port on 127.0.0.1 that nothing listens on right now. */
+  /**
+   * A free port P with P + 1000 (the Web UI's, as {@code finetune dev} places it) free too, both
+   * below Linux's default range of ports for outgoing connections (32768 and up): a port from that
+   * range may be taken by some client socket while a server is down, and its restart on the same
+   * port then fails with "address already in use".
+   */
+  public static int freeDevPort() {
+    java.util.Random random = new java.util.Random();
+    for (int attempt = 0; attempt < 200; attempt++) {
+      int port = 20_000 + random.nextInt(11_000);
+      if (isFree(port) && isFree(port + 1000)) {
+        return port;
+      }
+    }
+    return freePort();
+  }
+
+  private static boolean isFree(int port) {
+    try (ServerSocket s = new ServerSocket(port, 1, InetAddress.getLoopbackAddress())) {
+      return true;
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
   public static int freePort() {
     try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
       return s.getLocalPort();

@@ -170,7 +170,8 @@ public final class CrashCampaign {
     this.out = out;
     this.random = new Random(config.seed());
     this.home = config.dir().resolve("home");
-    this.port = TemporalCliDevServer.freePort();
+    // The dev server restarts on this port (and its Web UI on port + 1000).
+    this.port = TemporalCliDevServer.freeDevPort();
   }
 
   public static void main(String[] args) throws Exception {

@@ -99,7 +99,10 @@ class WholeLifecycleTest {
                 EXAMPLE.resolve("production-2024.jsonl").toAbsolutePath().toString(),
                 true));
     assertTrue(r.drifted(), r.exceeded().toString());
-    assertEquals(3, r.exceeded().size(), r.exceeded().toString());
+    // New words, each category field's labels (one line a field, by its type) and live accuracy.
+    assertEquals(4, r.exceeded().size(), r.exceeded().toString());
+    assertTrue(r.exceeded().get(1).startsWith("category label distance"), r.exceeded().get(1));
+    assertTrue(r.exceeded().get(2).startsWith("priority label distance"), r.exceeded().get(2));
     assertNotNull(r.retrainWorkflowId());
 
     // The retraining run is approved the Web UI's way: by signals, the promotion one early.
