@@ -17,7 +17,6 @@ import io.finetune.workflows.eval.EvalActivities.RunComparison;
 import io.finetune.workflows.spec.PipelineSpec;
 import io.temporal.activity.Activity;
 import io.temporal.activity.ActivityExecutionContext;
-import io.temporal.activity.ActivityInfo;
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -68,8 +67,9 @@ public class EvalActivitiesImpl implements EvalActivities {
     // Answers so far live in a work file of this activity execution: the same for each of its
     // retries, apart from any other run evaluating the same model on the same data. The heartbeat
     // says how many of its lines are complete, so a retry resumes there instead of paying again.
-    Path partial = store.workFile("eval-" + workFileKey(ctx.getInfo()) + ".jsonl");
-    int done = resumeOffset(ctx, partial);
+    WorkFile work = WorkFile.of(store, "eval", ctx.getInfo());
+    Path partial = work.path;
+    int done = work.resume(lastHeartbeat(ctx)).size();
     Progress progress = new Progress(rows.size(), done, System.currentTimeMillis());
 
     try (BufferedWriter out =
@@ -128,11 +128,7 @@ public class EvalActivitiesImpl implements EvalActivities {
             ? null
             : runOverRun.recordAndCompare(
                 r, ctx.getInfo().getWorkflowId(), ctx.getInfo().getRunId(), predictions, metrics);
-    try {
-      Files.deleteIfExists(partial);
-    } catch (IOException ignored) {
-      // a leftover work file is harmless: no other activity execution uses it
-    }
+    work.delete();
     return new EvalResult(
         r.model(),
         r.data().name(),
@@ -163,23 +159,6 @@ public class EvalActivitiesImpl implements EvalActivities {
     }
   }
 
-  private static int resumeOffset(ActivityExecutionContext ctx, Path partial) {
-    int offset = lastHeartbeat(ctx);
-    try {
-      if (offset == 0 || !Files.exists(partial)) {
-        Files.deleteIfExists(partial);
-        return 0;
-      }
-      List<String> lines = Files.readAllLines(partial, StandardCharsets.UTF_8);
-      // Keep only the lines the last heartbeat vouched for; a half-written tail is redone.
-      int keep = Math.min(offset, lines.size());
-      Files.write(partial, lines.subList(0, keep), StandardCharsets.UTF_8);
-      return keep;
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-  }
-
   /** The work file's answers; workers before usage was measured wrote bare strings. */
   private static List<ChatAnswer> readAnswers(Path partial, int expected) {
     try {
@@ -199,13 +178,6 @@ public class EvalActivitiesImpl implements EvalActivities {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
-  }
-
-  /** Workflow id, run id and activity id: stable across retries, distinct across runs. */
-  private static String workFileKey(ActivityInfo info) {
-    return ArtifactStore.sha256Hex(
-        String.join("\n", info.getWorkflowId(), info.getRunId(), info.getActivityId())
-            .getBytes(StandardCharsets.UTF_8));
   }
 
   /**
