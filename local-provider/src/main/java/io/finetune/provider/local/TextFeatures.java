@@ -31,6 +31,10 @@ final class TextFeatures {
         feats.add("p:" + toks.get(i).substring(0, 5));
       }
     }
+    // Currency signs carry meaning that words do not ($ is USD): each is a feature of its own.
+    text.codePoints()
+        .filter(c -> Character.getType(c) == Character.CURRENCY_SYMBOL)
+        .forEach(c -> feats.add("s:" + Character.toString(c)));
     feats.add("bias");
     int[] idx = new int[feats.size()];
     for (int i = 0; i < idx.length; i++) {
