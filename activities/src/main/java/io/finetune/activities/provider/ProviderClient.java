@@ -113,6 +113,28 @@ public final class ProviderClient {
         nanos / 1_000_000.0);
   }
 
+  /**
+   * Forwards an OpenAI chat completion request as a client sent it (every parameter kept) to {@code
+   * model}, for the gateway: returns the provider's whole answer with its token usage and the
+   * latency of the exchange that answered. The request is not changed.
+   */
+  public ForwardedChat forwardChat(ObjectNode request, String model, CallScope scope) {
+    ObjectNode body = request.deepCopy();
+    body.put("model", model);
+    JsonNode response = send("chat/completions", post("chat/completions", body), scope);
+    long nanos = lastAnswerNanos.get();
+    JsonNode usage = response.path("usage");
+    return new ForwardedChat(
+        response,
+        usage.path("prompt_tokens").asLong(0),
+        usage.path("completion_tokens").asLong(0),
+        nanos / 1_000_000.0);
+  }
+
+  /** The provider's answer to a forwarded chat request, as it sent it, and what it took. */
+  public record ForwardedChat(
+      JsonNode response, long promptTokens, long completionTokens, double latencyMillis) {}
+
   /** A chat completion's answer, its token usage and the latency of the exchange. */
   public record ChatAnswer(
       String text, long promptTokens, long completionTokens, double latencyMillis) {}
