@@ -8,8 +8,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.finetune.activities.provider.ProviderConfig;
+import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import okhttp3.mockwebserver.Dispatcher;
 import okhttp3.mockwebserver.MockResponse;
 import okhttp3.mockwebserver.MockWebServer;
 import okhttp3.mockwebserver.RecordedRequest;
@@ -273,5 +280,42 @@ class GatewayServerTest {
     }
     f.gateway.close();
     assertEquals(20, f.rows("traces").size());
+  }
+
+  @Test
+  void concurrentCallsEachGetTheirOwnTraceAndAllAreWritten() throws Exception {
+    provider.setDispatcher(
+        new Dispatcher() {
+          @Override
+          public MockResponse dispatch(RecordedRequest request) {
+            return new MockResponse().setBody(ANSWER);
+          }
+        });
+    ExecutorService pool = Executors.newFixedThreadPool(8);
+    try {
+      List<Future<String>> ids = new ArrayList<>();
+      for (int i = 0; i < 200; i++) {
+        String body = chat("ticket-triage", "call " + i);
+        ids.add(
+            pool.submit(
+                () -> {
+                  GatewayFixture.Answer a = f.post("/v1/chat/completions", body);
+                  assertEquals(200, a.status());
+                  return a.traceId();
+                }));
+      }
+      Set<String> returned = new HashSet<>();
+      for (Future<String> id : ids) {
+        returned.add(id.get());
+      }
+      f.gateway.close();
+
+      assertEquals(200, returned.size(), "one trace id per call");
+      Set<String> stored = new HashSet<>();
+      f.rows("traces").forEach(r -> stored.add(r.get("id")));
+      assertEquals(returned, stored);
+    } finally {
+      pool.shutdownNow();
+    }
   }
 }
