@@ -18,6 +18,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.UUID;
@@ -32,11 +33,12 @@ import org.slf4j.LoggerFactory;
 /**
  * The gateway: an OpenAI-compatible {@code POST /v1/chat/completions} whose {@code model} is a
  * registry name ({@code ticket-triage}: its current version) or {@code name@version}, forwarded to
- * that version's provider model; and {@code POST /v1/feedback}. Every request needs a bearer token
- * of {@link ApiTokens}. Each forwarded call is recorded as a {@link Trace} (its id in the response
- * header {@value #TRACE_HEADER}) by the {@link TraceWriter}, which redacts and stores it off the
- * response path. Errors use OpenAI's format, {@code {"error": {"message", "type", "param",
- * "code"}}}, so that OpenAI clients show their message.
+ * that version's provider model (streamed as server-sent events when the request asks); and {@code
+ * POST /v1/feedback}. Every request needs a bearer token of {@link ApiTokens}. Each forwarded call
+ * is recorded as a {@link Trace} (its id in the response header {@value #TRACE_HEADER}) by the
+ * {@link TraceWriter}, which redacts and stores it off the response path. Errors use OpenAI's
+ * format, {@code {"error": {"message", "type", "param", "code"}}}, so that OpenAI clients show
+ * their message.
  */
 public final class GatewayServer implements AutoCloseable {
   public static final String TRACE_HEADER = "x-finetune-trace-id";
@@ -179,7 +181,9 @@ public final class GatewayServer implements AutoCloseable {
         log.error("Gateway request {} {} failed", ex.getRequestMethod(), path(ex), e);
         reply = error(500, "internal_error", null, "The gateway failed: " + e.getMessage());
       }
-      send(ex, reply);
+      if (reply != null) {
+        send(ex, reply); // null: a stream, answered as it went
+      }
     } catch (IOException e) {
       log.debug("Could not answer {} (the client went away?): {}", path(ex), e.toString());
     }
@@ -258,12 +262,8 @@ public final class GatewayServer implements AutoCloseable {
       }
     }
     JsonNode stream = request.get("stream");
-    if (stream != null && stream.asBoolean(false)) {
-      throw new Refused(
-          400,
-          "stream_not_supported",
-          "stream",
-          "Streaming is not supported by this gateway yet: send \"stream\": false or leave it out");
+    if (stream != null && !stream.isNull() && !stream.isBoolean()) {
+      throw new Refused(400, "invalid_value", "stream", "stream must be true or false");
     }
     ModelVersion version = resolve(model);
     ProviderClient client;
@@ -281,6 +281,9 @@ public final class GatewayServer implements AutoCloseable {
     ex.getResponseHeaders().set(TRACE_HEADER, traceId);
     long createdAt = System.currentTimeMillis();
     long started = System.nanoTime();
+    if (stream != null && stream.asBoolean()) {
+      return stream(ex, request, version, client, traceId, createdAt, started);
+    }
     ForwardedChat answer;
     try {
       answer = client.forwardChat(request, version.modelId(), null);
@@ -314,9 +317,162 @@ public final class GatewayServer implements AutoCloseable {
             millisSince(started),
             answer.promptTokens(),
             answer.completionTokens(),
-            cost(client.config().price(version.modelId()), answer),
+            cost(
+                client.config().price(version.modelId()),
+                answer.promptTokens(),
+                answer.completionTokens()),
             Trace.OK));
     return new Reply(200, answer.response());
+  }
+
+  /**
+   * Relays the provider's server-sent events to the client line by line as they arrive, and records
+   * the trace from what went by: the text of the deltas, and the tokens when the provider sends
+   * usage (clients ask for it with {@code stream_options.include_usage}). Once the first line is
+   * out the status is sent: a later provider failure ends the stream with an error event.
+   *
+   * @return null when the answer was sent here, else the error to send
+   */
+  private Reply stream(
+      HttpExchange ex,
+      ObjectNode request,
+      ModelVersion version,
+      ProviderClient client,
+      String traceId,
+      long createdAt,
+      long started) {
+    StreamRelay relay = new StreamRelay(ex);
+    String status = Trace.OK;
+    Reply failure = null;
+    try {
+      client.streamChat(request, version.modelId(), relay);
+    } catch (ApplicationFailure f) {
+      status = Trace.PROVIDER_ERROR;
+      failure = error(502, "provider_error", null, f.getOriginalMessage());
+    } catch (IOException clientGone) {
+      status = Trace.CLIENT_CLOSED;
+      log.debug("Client of trace {} went away mid-stream: {}", traceId, clientGone.toString());
+    }
+    traces.record(
+        new Trace(
+            traceId,
+            createdAt,
+            version.name(),
+            version.version(),
+            version.modelId(),
+            request.get("messages"),
+            relay.text(),
+            millisSince(started),
+            relay.promptTokens(),
+            relay.completionTokens(),
+            relay.promptTokens() == null
+                ? null
+                : cost(
+                    client.config().price(version.modelId()),
+                    relay.promptTokens(),
+                    relay.completionTokens()),
+            status));
+    // Recorded before the stream ends, so that feedback on this trace id is accepted at once.
+    if (failure != null && relay.started()) {
+      relay.fail(failure.body());
+      return null;
+    }
+    if (failure != null) {
+      return failure;
+    }
+    if (status.equals(Trace.OK)) {
+      try {
+        relay.finish();
+      } catch (IOException clientGone) {
+        log.debug("Client of trace {} went away at the end: {}", traceId, clientGone.toString());
+      }
+    }
+    return null;
+  }
+
+  /** Passes event lines on to the client, and keeps the answer's text and usage from them. */
+  private static final class StreamRelay implements ProviderClient.LineSink {
+    private final HttpExchange ex;
+    private OutputStream out;
+    private final StringBuilder text = new StringBuilder();
+    private Long promptTokens;
+    private Long completionTokens;
+
+    StreamRelay(HttpExchange ex) {
+      this.ex = ex;
+    }
+
+    @Override
+    public void line(String line) throws IOException {
+      if (out == null) {
+        ex.getResponseHeaders().set("Content-Type", "text/event-stream");
+        ex.getResponseHeaders().set("Cache-Control", "no-cache");
+        ex.sendResponseHeaders(200, 0); // chunked: the length is not known yet
+        out = ex.getResponseBody();
+      }
+      out.write((line + "\n").getBytes(StandardCharsets.UTF_8));
+      if (line.isEmpty()) {
+        out.flush(); // an event is complete
+      }
+      if (line.startsWith("data:")) {
+        read(line.substring(5).trim());
+      }
+    }
+
+    private void read(String data) {
+      if (data.equals("[DONE]")) {
+        return;
+      }
+      try {
+        JsonNode chunk = JSON.readTree(data);
+        JsonNode content = chunk.path("choices").path(0).path("delta").path("content");
+        if (content.isTextual()) {
+          text.append(content.asText());
+        }
+        JsonNode usage = chunk.path("usage");
+        if (usage.isObject()) {
+          promptTokens = usage.path("prompt_tokens").asLong(0);
+          completionTokens = usage.path("completion_tokens").asLong(0);
+        }
+      } catch (JsonProcessingException e) {
+        // not JSON: relayed as it came, nothing to keep from it
+      }
+    }
+
+    boolean started() {
+      return out != null;
+    }
+
+    void finish() throws IOException {
+      if (out == null) {
+        ex.getResponseHeaders().set("Content-Type", "text/event-stream");
+        ex.sendResponseHeaders(200, -1); // the provider sent no events at all
+      } else {
+        out.close();
+      }
+    }
+
+    /** Ends a started stream with an error event in OpenAI's format. */
+    void fail(JsonNode error) {
+      try {
+        out.write(("data: " + error + "\n\n").getBytes(StandardCharsets.UTF_8));
+        out.close();
+      } catch (IOException e) {
+        // the client is gone too
+      }
+    }
+
+    String text() {
+      return text.isEmpty() ? null : text.toString();
+    }
+
+    Long promptTokens() {
+      return promptTokens;
+    }
+
+    Long completionTokens() {
+      return completionTokens;
+    }
   }
 
   /** {@code name} or {@code name@version} in the registry; 404 saying how to name one if none. */
@@ -409,12 +565,11 @@ public final class GatewayServer implements AutoCloseable {
     return message.isMissingNode() ? null : message.toString();
   }
 
-  private static Double cost(Optional<Price> price, ForwardedChat answer) {
+  private static Double cost(Optional<Price> price, long promptTokens, long completionTokens) {
     return price
         .map(
             p ->
-                (answer.promptTokens() * p.inputPerMillion()
-                        + answer.completionTokens() * p.outputPerMillion())
+                (promptTokens * p.inputPerMillion() + completionTokens * p.outputPerMillion())
                     / 1e6)
         .orElse(null);
   }

@@ -9,7 +9,7 @@ import com.fasterxml.jackson.databind.JsonNode;
  * @param input the request's messages
  * @param output the answer's text; null when the provider gave none
  * @param cost in the provider's currency; null when its price is unknown
- * @param status {@link #OK} or {@link #PROVIDER_ERROR}
+ * @param status {@link #OK}, {@link #PROVIDER_ERROR} or {@link #CLIENT_CLOSED}
  */
 public record Trace(
     String id,
@@ -26,4 +26,7 @@ public record Trace(
     String status) {
   public static final String OK = "ok";
   public static final String PROVIDER_ERROR = "provider_error";
+
+  /** A streamed answer whose client went away before its end: the trace holds what went by. */
+  public static final String CLIENT_CLOSED = "client_closed";
 }

@@ -16,6 +16,10 @@ import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import okhttp3.MediaType;
+import okhttp3.Request;
+import okhttp3.RequestBody;
+import okhttp3.Response;
 import okhttp3.mockwebserver.Dispatcher;
 import okhttp3.mockwebserver.MockResponse;
 import okhttp3.mockwebserver.MockWebServer;
@@ -216,17 +220,74 @@ class GatewayServerTest {
   }
 
   @Test
-  void streamingIsRefusedClearlyForNow() throws Exception {
-    GatewayFixture.Answer a =
+  void aStreamedAnswerIsRelayedAsItComesAndTracedFromItsDeltas() throws Exception {
+    String events =
+        "data: {\"choices\":[{\"delta\":{\"role\":\"assistant\",\"content\":\"Write to \"}}]}\n\n"
+            + "data: {\"choices\":[{\"delta\":{\"content\":\"ops@example.com\"}}]}\n\n"
+            + "data: {\"choices\":[{\"delta\":{\"content\":\" today\"}}]}\n\n"
+            + "data: {\"choices\":[],\"usage\":{\"prompt_tokens\":12,\"completion_tokens\":5}}\n\n"
+            + "data: [DONE]\n\n";
+    provider.enqueue(
+        new MockResponse().setHeader("Content-Type", "text/event-stream").setBody(events));
+    String body =
+        "{\"model\":\"ticket-triage@1\",\"stream\":true,\"stream_options\":"
+            + "{\"include_usage\":true},\"messages\":[{\"role\":\"user\",\"content\":"
+            + "\"who do I write to? I am "
+            + EMAIL
+            + "\"}]}";
+
+    String traceId;
+    try (Response r =
+        f.http
+            .newCall(
+                new Request.Builder()
+                    .url(f.gateway.baseUrl() + "/chat/completions")
+                    .header("Authorization", "Bearer " + f.token)
+                    .post(RequestBody.create(body, MediaType.get("application/json")))
+                    .build())
+            .execute()) {
+      assertEquals(200, r.code());
+      assertTrue(r.header("Content-Type").startsWith("text/event-stream"));
+      assertEquals(events, r.body().string(), "every event relayed as the provider sent it");
+      traceId = r.header(GatewayServer.TRACE_HEADER);
+    }
+    JsonNode sent = GatewayFixture.JSON.readTree(provider.takeRequest().getBody().readUtf8());
+    assertEquals("ft:local-small:t:1", sent.path("model").asText());
+    assertTrue(sent.path("stream").asBoolean());
+
+    f.awaitTraces();
+    Map<String, String> trace = f.rows("traces").get(0);
+    assertEquals(traceId, trace.get("id"));
+    assertEquals("Write to [email] today", trace.get("output"));
+    assertEquals("12", trace.get("prompt_tokens"));
+    assertEquals("5", trace.get("completion_tokens"));
+    assertEquals("ok", trace.get("status"));
+    assertFalse(trace.get("input").contains(EMAIL), trace.get("input"));
+  }
+
+  @Test
+  void aStreamTheProviderRefusesIs502AndAStreamFlagThatIsNotABooleanIs400() throws Exception {
+    provider.enqueue(
+        new MockResponse()
+            .setResponseCode(503)
+            .setBody("{\"error\":{\"message\":\"overloaded\"}}"));
+    GatewayFixture.Answer refused =
         f.post(
             "/v1/chat/completions",
             "{\"model\":\"ticket-triage\",\"stream\":true,"
                 + "\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}");
+    GatewayFixture.Answer bad =
+        f.post(
+            "/v1/chat/completions",
+            "{\"model\":\"ticket-triage\",\"stream\":\"yes\","
+                + "\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}");
 
-    assertEquals(400, a.status());
-    assertEquals("stream", a.body().path("error").path("param").asText());
-    assertTrue(a.errorMessage().contains("Streaming is not supported"), a.errorMessage());
-    assertEquals(0, provider.getRequestCount());
+    assertEquals(502, refused.status());
+    assertTrue(refused.errorMessage().contains("overloaded"), refused.errorMessage());
+    assertEquals(400, bad.status());
+    assertEquals("stream must be true or false", bad.errorMessage());
+    f.awaitTraces();
+    assertEquals("provider_error", f.rows("traces").get(0).get("status"));
   }
 
   @Test
@@ -256,10 +317,10 @@ class GatewayServerTest {
     GatewayFixture.Answer a = f.post("/v1/embeddings", "{}");
     assertEquals(404, a.status());
     assertTrue(a.errorMessage().contains("POST /v1/chat/completions"), a.errorMessage());
-    try (okhttp3.Response r =
+    try (Response r =
         f.http
             .newCall(
-                new okhttp3.Request.Builder()
+                new Request.Builder()
                     .url(f.gateway.baseUrl() + "/chat/completions")
                     .header("Authorization", "Bearer " + f.token)
                     .get()
