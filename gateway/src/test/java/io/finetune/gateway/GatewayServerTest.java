@@ -24,6 +24,7 @@ import okhttp3.mockwebserver.Dispatcher;
 import okhttp3.mockwebserver.MockResponse;
 import okhttp3.mockwebserver.MockWebServer;
 import okhttp3.mockwebserver.RecordedRequest;
+import okhttp3.mockwebserver.SocketPolicy;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -263,6 +264,46 @@ class GatewayServerTest {
     assertEquals("5", trace.get("completion_tokens"));
     assertEquals("ok", trace.get("status"));
     assertFalse(trace.get("input").contains(EMAIL), trace.get("input"));
+  }
+
+  @Test
+  void aStreamTheProviderBreaksOffEndsWithAnErrorEventAndIsTracedAsAProviderError()
+      throws Exception {
+    StringBuilder events = new StringBuilder();
+    for (int i = 0; i < 2_000; i++) {
+      events.append("data: {\"choices\":[{\"delta\":{\"content\":\"word \"}}]}\n\n");
+    }
+    provider.enqueue(
+        new MockResponse()
+            .setHeader("Content-Type", "text/event-stream")
+            .setBody(events.toString())
+            .setSocketPolicy(SocketPolicy.DISCONNECT_DURING_RESPONSE_BODY));
+    String body =
+        "{\"model\":\"ticket-triage\",\"stream\":true,"
+            + "\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
+
+    String received;
+    try (Response r =
+        f.http
+            .newCall(
+                new Request.Builder()
+                    .url(f.gateway.baseUrl() + "/chat/completions")
+                    .header("Authorization", "Bearer " + f.token)
+                    .post(RequestBody.create(body, MediaType.get("application/json")))
+                    .build())
+            .execute()) {
+      assertEquals(200, r.code(), "the stream had started");
+      received = r.body().string();
+    }
+    assertTrue(received.startsWith("data: {\"choices\""), received);
+    String last = received.strip().substring(received.strip().lastIndexOf("\n") + 1);
+    JsonNode error = GatewayFixture.JSON.readTree(last.substring("data: ".length()));
+    assertEquals("provider_error", error.path("error").path("type").asText(), last);
+    assertTrue(error.path("error").path("message").asText().contains("broke off"), last);
+    f.awaitTraces();
+    Map<String, String> trace = f.rows("traces").get(0);
+    assertEquals("provider_error", trace.get("status"));
+    assertTrue(trace.get("output").startsWith("word word "), "what went by is kept");
   }
 
   @Test
