@@ -113,6 +113,127 @@ public final class ProviderClient {
         nanos / 1_000_000.0);
   }
 
+  /**
+   * Forwards an OpenAI chat completion request as a client sent it (every parameter kept) to {@code
+   * model}, for the gateway: returns the provider's whole answer with its token usage and the
+   * latency of the exchange that answered. The request is not changed.
+   */
+  public ForwardedChat forwardChat(ObjectNode request, String model, CallScope scope) {
+    ObjectNode body = request.deepCopy();
+    body.put("model", model);
+    JsonNode response = send("chat/completions", post("chat/completions", body), scope);
+    long nanos = lastAnswerNanos.get();
+    JsonNode usage = response.path("usage");
+    return new ForwardedChat(
+        response,
+        usage.path("prompt_tokens").asLong(0),
+        usage.path("completion_tokens").asLong(0),
+        nanos / 1_000_000.0);
+  }
+
+  /** Where {@link #streamChat} hands the lines of a streamed answer, as they arrive. */
+  public interface LineSink {
+    /**
+     * One line of the provider's server-sent events, without its line break.
+     *
+     * @throws IOException when the line cannot be passed on (the client went away): the stream
+     *     stops
+     */
+    void line(String line) throws IOException;
+  }
+
+  /**
+   * Forwards a streaming chat request ({@code "stream": true}) as a client sent it to {@code
+   * model}, handing each line of the provider's server-sent events to {@code sink} as it arrives.
+   * Never repeated: the first lines may have reached the client already. A refusal, an outage or a
+   * broken stream fails as {@link #forwardChat} does (non-retryably); an {@link IOException} of the
+   * sink stops the stream and is thrown as is.
+   */
+  public void streamChat(ObjectNode request, String model, LineSink sink) throws IOException {
+    ObjectNode body = request.deepCopy();
+    body.put("model", model);
+    Request.Builder builder = post("chat/completions", body);
+    if (config.apiKey() != null && !config.apiKey().isEmpty()) {
+      builder.header("Authorization", "Bearer " + config.apiKey());
+    }
+    Request httpRequest = builder.build();
+    String what = "POST " + httpRequest.url().encodedPath();
+    AdaptiveLimit.Permit permit = awaitTurn("chat/completions", httpRequest, what);
+    Call call = http.newCall(httpRequest);
+    long started = System.nanoTime();
+    int status = 0;
+    ProviderMetrics.Outcome outcome = ProviderMetrics.Outcome.UNAVAILABLE;
+    try {
+      Response response;
+      try {
+        response = call.execute();
+      } catch (IOException e) {
+        throw streamFailure("did not answer " + what + ": " + e.getMessage(), e);
+      }
+      try (response) {
+        status = response.code();
+        if (!response.isSuccessful()) {
+          String text = response.body() == null ? "" : response.body().string();
+          boolean refused = status != 429 && status != 408 && status != 409 && status < 500;
+          if (refused) {
+            outcome = ProviderMetrics.Outcome.REJECTED;
+          }
+          throw ApplicationFailure.newNonRetryableFailure(
+              "Provider '"
+                  + config.name()
+                  + "' answered "
+                  + status
+                  + " to "
+                  + what
+                  + ": "
+                  + errorMessage(text),
+              refused ? Failures.PROVIDER_REJECTED : Failures.PROVIDER_UNAVAILABLE);
+        }
+        okio.BufferedSource source = response.body().source();
+        while (true) {
+          String line;
+          try {
+            line = source.readUtf8Line();
+          } catch (IOException e) {
+            throw streamFailure("broke off its stream to " + what + ": " + e.getMessage(), e);
+          }
+          if (line == null) {
+            break;
+          }
+          sink.line(line);
+        }
+        outcome = ProviderMetrics.Outcome.SUCCESS;
+      }
+    } finally {
+      permit.release(
+          status == 429
+              ? AdaptiveLimit.Result.OVERLOADED
+              : outcome == ProviderMetrics.Outcome.SUCCESS
+                  ? AdaptiveLimit.Result.SUCCESS
+                  : AdaptiveLimit.Result.OTHER,
+          -1);
+      metrics.record(
+          new ProviderMetrics.Exchange(
+              config.name(),
+              "POST",
+              "chat/completions",
+              status,
+              outcome,
+              System.nanoTime() - started));
+    }
+  }
+
+  private ApplicationFailure streamFailure(String message, IOException cause) {
+    return ApplicationFailure.newNonRetryableFailureWithCause(
+        "Provider '" + config.name() + "' at " + config.baseUrl() + " " + message,
+        Failures.PROVIDER_UNAVAILABLE,
+        cause);
+  }
+
+  /** The provider's answer to a forwarded chat request, as it sent it, and what it took. */
+  public record ForwardedChat(
+      JsonNode response, long promptTokens, long completionTokens, double latencyMillis) {}
+
   /** A chat completion's answer, its token usage and the latency of the exchange. */
   public record ChatAnswer(
       String text, long promptTokens, long completionTokens, double latencyMillis) {}

@@ -98,6 +98,24 @@ public class RegistryActivitiesImpl implements RegistryActivities {
     }
   }
 
+  /**
+   * Version {@code version} of the model called {@code name}, or null when there is none: for
+   * callers that name a version rather than take the current one ({@code name@version}).
+   */
+  public ModelVersion find(String name, int version) {
+    checkName(name);
+    try (Connection c = db.getConnection()) {
+      return one(
+              c,
+              "SELECT " + COLUMNS + " FROM model_versions WHERE name = ? AND version = ?",
+              name,
+              version)
+          .orElse(null);
+    } catch (SQLException e) {
+      throw new IllegalStateException("Cannot read the registry: " + e, e);
+    }
+  }
+
   private static void checkName(String name) {
     if (!Names.isValid(name)) {
       throw Failures.invalidInput("Invalid model name '" + name + "'");
@@ -136,11 +154,11 @@ public class RegistryActivitiesImpl implements RegistryActivities {
     }
   }
 
-  private static Optional<ModelVersion> one(Connection c, String sql, String... args)
+  private static Optional<ModelVersion> one(Connection c, String sql, Object... args)
       throws SQLException {
     try (PreparedStatement s = c.prepareStatement(sql)) {
       for (int i = 0; i < args.length; i++) {
-        s.setString(i + 1, args[i]);
+        s.setObject(i + 1, args[i]); // typed by its Java class: PostgreSQL compares int to int
       }
       try (ResultSet rs = s.executeQuery()) {
         if (!rs.next()) {

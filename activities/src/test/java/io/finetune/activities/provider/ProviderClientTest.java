@@ -55,6 +55,35 @@ class ProviderClientTest {
   }
 
   @Test
+  void forwardChatSendsTheClientsRequestToTheGivenModelAndReturnsTheWholeAnswer() throws Exception {
+    server.enqueue(
+        new MockResponse()
+            .setBody(
+                "{\"id\":\"c1\",\"model\":\"ft:x\",\"choices\":[{\"message\":{\"role\":"
+                    + "\"assistant\",\"content\":\"hi\"}}],\"usage\":{\"prompt_tokens\":7,"
+                    + "\"completion_tokens\":2,\"total_tokens\":9}}"));
+    var mapper = new com.fasterxml.jackson.databind.ObjectMapper();
+    var request =
+        (com.fasterxml.jackson.databind.node.ObjectNode)
+            mapper.readTree(
+                "{\"model\":\"triage\",\"temperature\":0.7,\"max_tokens\":5,"
+                    + "\"messages\":[{\"role\":\"user\",\"content\":\"hello\"}]}");
+
+    ProviderClient.ForwardedChat answer = client.forwardChat(request, "ft:x", null);
+
+    assertEquals("c1", answer.response().path("id").asText());
+    assertEquals(7, answer.promptTokens());
+    assertEquals(2, answer.completionTokens());
+    assertTrue(answer.latencyMillis() > 0);
+    var sent = mapper.readTree(server.takeRequest().getBody().readUtf8());
+    assertEquals("ft:x", sent.path("model").asText());
+    assertEquals(0.7, sent.path("temperature").asDouble());
+    assertEquals(5, sent.path("max_tokens").asInt());
+    assertEquals("hello", sent.path("messages").path(0).path("content").asText());
+    assertEquals("triage", request.path("model").asText(), "the client's request is not changed");
+  }
+
+  @Test
   void rateLimitIsRetriedAfterTheDelayTheProviderAsks() {
     server.enqueue(
         new MockResponse()

@@ -85,6 +85,20 @@ class RegistryActivitiesImplTest {
   }
 
   @Test
+  void aVersionIsFoundByItsNumberAndAMissingOneIsNull() {
+    RegistryActivitiesImpl registry = new RegistryActivitiesImpl(db);
+    ModelVersion v1 = registry.promote(promote("run-1", "ft:a"));
+    ModelVersion v2 = registry.promote(promote("run-2", "ft:b"));
+
+    assertEquals(v1, registry.find("triage", 1));
+    assertEquals(v2, registry.find("triage", 2));
+    assertEquals("ft:a", registry.find("triage", 1).modelId(), "an older version, not the current");
+    assertNull(registry.find("triage", 3));
+    assertNull(registry.find("other", 1));
+    assertThrows(ApplicationFailure.class, () -> registry.find("Not A Name", 1));
+  }
+
+  @Test
   void concurrentPromotionsGetDistinctVersions() throws Exception {
     ExecutorService pool = Executors.newFixedThreadPool(4);
     try {
