@@ -25,6 +25,8 @@ import picocli.CommandLine.Command;
       Schedules.class,
       DemoCommand.class,
       GenerateExampleCommand.class,
+      ServeCommand.class,
+      TokensCommand.class,
       CommandLine.HelpCommand.class
     })
 public class FinetuneCli {

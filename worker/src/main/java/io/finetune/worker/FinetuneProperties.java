@@ -21,6 +21,8 @@ public class FinetuneProperties {
 
   private final Metrics metrics = new Metrics();
 
+  private final Gateway gateway = new Gateway();
+
   /** Providers by the name specs use; keys are read from the named environment variables. */
   private final Map<String, Provider> providers = new LinkedHashMap<>();
 
@@ -88,6 +90,71 @@ public class FinetuneProperties {
 
   public Metrics getMetrics() {
     return metrics;
+  }
+
+  public Gateway getGateway() {
+    return gateway;
+  }
+
+  /**
+   * The production gateway ({@code ./finetune serve}): an OpenAI-compatible endpoint in front of
+   * the registry's models.
+   */
+  public static class Gateway {
+    /** The address to bind: loopback; any other needs {@code serve --allow-remote}. */
+    private String host = "127.0.0.1";
+
+    /** 0: a free port. */
+    private int port = 8800;
+
+    /** Traces waiting to be written at most; a full queue makes requests wait, never drops one. */
+    private int queueSize = 10_000;
+
+    /** Requests handled at once (each waits for its provider). */
+    private int threads = 16;
+
+    /** Extra redaction rules, name to regex: every match is stored as {@code [name]}. */
+    private Map<String, String> redaction = new LinkedHashMap<>();
+
+    public String getHost() {
+      return host;
+    }
+
+    public void setHost(String host) {
+      this.host = host;
+    }
+
+    public int getPort() {
+      return port;
+    }
+
+    public void setPort(int port) {
+      this.port = port;
+    }
+
+    public int getQueueSize() {
+      return queueSize;
+    }
+
+    public void setQueueSize(int queueSize) {
+      this.queueSize = queueSize;
+    }
+
+    public int getThreads() {
+      return threads;
+    }
+
+    public void setThreads(int threads) {
+      this.threads = threads;
+    }
+
+    public Map<String, String> getRedaction() {
+      return redaction;
+    }
+
+    public void setRedaction(Map<String, String> redaction) {
+      this.redaction = redaction;
+    }
   }
 
   /**

@@ -1,0 +1,90 @@
+package io.finetune.serve;
+
+import io.finetune.activities.provider.Providers;
+import io.finetune.activities.registry.RegistryActivitiesImpl;
+import io.finetune.gateway.ApiTokens;
+import io.finetune.gateway.FeedbackStore;
+import io.finetune.gateway.GatewayServer;
+import io.finetune.gateway.Redactor;
+import io.finetune.gateway.TraceWriter;
+import io.finetune.worker.ActivitiesConfiguration;
+import io.finetune.worker.FinetuneProperties;
+import java.io.IOException;
+import java.util.List;
+import javax.sql.DataSource;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.annotation.Value;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.context.annotation.Import;
+
+/** The worker's providers (the local provider too, as configured) and the gateway on them. */
+@Configuration(proxyBeanMethods = false)
+@Import(ActivitiesConfiguration.class)
+class GatewayServing {
+  private static final Logger log = LoggerFactory.getLogger(GatewayServing.class);
+
+  @Bean
+  Redactor redactor(FinetuneProperties props) {
+    List<Redactor.Rule> rules =
+        props.getGateway().getRedaction().entrySet().stream()
+            .map(e -> Redactor.Rule.of(e.getKey(), e.getValue()))
+            .toList();
+    Redactor redactor = new Redactor(rules);
+    if (!rules.isEmpty()) {
+      log.info("Redaction rules besides e-mail, phone and card: {}", redactor.ruleNames());
+    }
+    return redactor;
+  }
+
+  /** Closed by the gateway, after its last request. */
+  @Bean(destroyMethod = "")
+  TraceWriter traceWriter(DataSource dataSource, Redactor redactor, FinetuneProperties props) {
+    int queue = props.getGateway().getQueueSize();
+    if (queue < 1) {
+      throw new IllegalArgumentException(
+          "finetune.gateway.queue-size is " + queue + "; it must be at least 1");
+    }
+    return new TraceWriter(dataSource, redactor, queue, Math.min(100, queue));
+  }
+
+  @Bean
+  FeedbackStore feedbackStore(DataSource dataSource, TraceWriter traces, Redactor redactor) {
+    return new FeedbackStore(dataSource, traces, redactor);
+  }
+
+  @Bean(destroyMethod = "close")
+  GatewayServer gatewayServer(
+      FinetuneProperties props,
+      @Value("${" + GatewayApplication.ALLOW_REMOTE + ":false}") boolean allowRemote,
+      RegistryActivitiesImpl registry,
+      Providers providers,
+      ApiTokens tokens,
+      TraceWriter traces,
+      FeedbackStore feedback)
+      throws IOException {
+    FinetuneProperties.Gateway g = props.getGateway();
+    if (!allowRemote && !GatewayApplication.isLoopback(g.getHost())) {
+      traces.close();
+      throw new GatewayApplication.RemoteNotAllowed(GatewayApplication.remoteRefusal(g.getHost()));
+    }
+    if (g.getThreads() < 1) {
+      throw new IllegalArgumentException(
+          "finetune.gateway.threads is " + g.getThreads() + "; it must be at least 1");
+    }
+    try {
+      return GatewayServer.start(
+          new GatewayServer.Options(g.getHost(), g.getPort(), g.getThreads(), 10 * 1024 * 1024),
+          registry,
+          providers,
+          tokens,
+          traces,
+          feedback);
+    } catch (IOException e) {
+      traces.close();
+      throw new IOException(
+          "Cannot listen on " + g.getHost() + ":" + g.getPort() + ": " + e.getMessage(), e);
+    }
+  }
+}
