@@ -8,7 +8,6 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
-import org.springframework.beans.factory.BeanCreationException;
 import org.springframework.context.ConfigurableApplicationContext;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -73,13 +72,8 @@ class ServeCommand implements Callable<Integer> {
       gateway = GatewayApplication.serve(props);
     } catch (RuntimeException e) {
       for (Throwable t = e; t != null; t = t.getCause()) {
-        if (t instanceof GatewayApplication.RemoteNotAllowed refused) {
-          throw new UserError(refused.getMessage());
-        }
-        if (t instanceof java.net.BindException && e instanceof BeanCreationException) {
-          throw new UserError(
-              TemporalOptions.rootMessage(e) + " (another gateway running? pick another --port)",
-              e);
+        if (t instanceof GatewayApplication.StartFailure failure) {
+          throw new UserError(failure.getMessage());
         }
       }
       throw e;

@@ -10,6 +10,8 @@ import io.finetune.activities.registry.RegistryActivitiesImpl;
 import io.finetune.cli.CliInProcessTest.Result;
 import io.finetune.serve.GatewayApplication;
 import io.finetune.workflows.registry.RegistryActivities.PromoteRequest;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
@@ -159,5 +161,16 @@ class CliGatewayTest {
     assertTrue(r.err().contains("--allow-remote"), r.err());
     CliInProcessTest.assertNoStackTrace(r);
     assertFalse(Files.exists(home.resolve("db")), "refused before anything started");
+  }
+
+  @Test
+  void aPortInUseIsAClearError() throws Exception {
+    try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      Result r =
+          cli("serve", "--port", String.valueOf(taken.getLocalPort()), "--home", home.toString());
+      assertEquals(2, r.exit(), r.all());
+      assertTrue(r.err().contains("Cannot listen on 127.0.0.1:" + taken.getLocalPort()), r.err());
+      CliInProcessTest.assertNoStackTrace(r);
+    }
   }
 }

@@ -35,10 +35,20 @@ public class GatewayApplication {
   /** Set by {@code serve --allow-remote}: binding another address than loopback is allowed. */
   public static final String ALLOW_REMOTE = "finetune.gateway.allow-remote";
 
+  /**
+   * A start-up failure the user can fix (its message says how): reported by Spring Boot without a
+   * stack trace ({@link StartFailureAnalyzer}), and by {@code serve} as a plain error.
+   */
+  public static class StartFailure extends RuntimeException {
+    StartFailure(String message, Throwable cause) {
+      super(message, cause);
+    }
+  }
+
   /** Refused at start-up: a non-loopback host without {@link #ALLOW_REMOTE}. */
-  public static final class RemoteNotAllowed extends RuntimeException {
+  public static final class RemoteNotAllowed extends StartFailure {
     RemoteNotAllowed(String message) {
-      super(message);
+      super(message, null);
     }
   }
 

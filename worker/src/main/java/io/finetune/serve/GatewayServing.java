@@ -27,10 +27,15 @@ class GatewayServing {
 
   @Bean
   Redactor redactor(FinetuneProperties props) {
-    List<Redactor.Rule> rules =
-        props.getGateway().getRedaction().entrySet().stream()
-            .map(e -> Redactor.Rule.of(e.getKey(), e.getValue()))
-            .toList();
+    List<Redactor.Rule> rules;
+    try {
+      rules =
+          props.getGateway().getRedaction().entrySet().stream()
+              .map(e -> Redactor.Rule.of(e.getKey(), e.getValue()))
+              .toList();
+    } catch (IllegalArgumentException e) {
+      throw new GatewayApplication.StartFailure("finetune.gateway.redaction: " + e.getMessage(), e);
+    }
     Redactor redactor = new Redactor(rules);
     if (!rules.isEmpty()) {
       log.info("Redaction rules besides e-mail, phone and card: {}", redactor.ruleNames());
@@ -43,8 +48,8 @@ class GatewayServing {
   TraceWriter traceWriter(DataSource dataSource, Redactor redactor, FinetuneProperties props) {
     int queue = props.getGateway().getQueueSize();
     if (queue < 1) {
-      throw new IllegalArgumentException(
-          "finetune.gateway.queue-size is " + queue + "; it must be at least 1");
+      throw new GatewayApplication.StartFailure(
+          "finetune.gateway.queue-size is " + queue + "; it must be at least 1", null);
     }
     return new TraceWriter(dataSource, redactor, queue, Math.min(100, queue));
   }
@@ -62,16 +67,17 @@ class GatewayServing {
       Providers providers,
       ApiTokens tokens,
       TraceWriter traces,
-      FeedbackStore feedback)
-      throws IOException {
+      FeedbackStore feedback) {
     FinetuneProperties.Gateway g = props.getGateway();
+    // The trace writer's thread is running: it is stopped on every way out but a started gateway.
+    if (g.getThreads() < 1) {
+      traces.close();
+      throw new GatewayApplication.StartFailure(
+          "finetune.gateway.threads is " + g.getThreads() + "; it must be at least 1", null);
+    }
     if (!allowRemote && !GatewayApplication.isLoopback(g.getHost())) {
       traces.close();
       throw new GatewayApplication.RemoteNotAllowed(GatewayApplication.remoteRefusal(g.getHost()));
-    }
-    if (g.getThreads() < 1) {
-      throw new IllegalArgumentException(
-          "finetune.gateway.threads is " + g.getThreads() + "; it must be at least 1");
     }
     try {
       return GatewayServer.start(
@@ -83,8 +89,16 @@ class GatewayServing {
           feedback);
     } catch (IOException e) {
       traces.close();
-      throw new IOException(
-          "Cannot listen on " + g.getHost() + ":" + g.getPort() + ": " + e.getMessage(), e);
+      throw new GatewayApplication.StartFailure(
+          "Cannot listen on "
+              + g.getHost()
+              + ":"
+              + g.getPort()
+              + " ("
+              + e.getMessage()
+              + "): is another gateway running there? Pick another port with --port (or"
+              + " finetune.gateway.port).",
+          e);
     }
   }
 }
