@@ -205,13 +205,7 @@ public final class ProviderClient {
         outcome = ProviderMetrics.Outcome.SUCCESS;
       }
     } finally {
-      permit.release(
-          status == 429
-              ? AdaptiveLimit.Result.OVERLOADED
-              : outcome == ProviderMetrics.Outcome.SUCCESS
-                  ? AdaptiveLimit.Result.SUCCESS
-                  : AdaptiveLimit.Result.OTHER,
-          -1);
+      permit.release(limitResult(status, outcome), -1);
       metrics.record(
           new ProviderMetrics.Exchange(
               config.name(),
@@ -408,13 +402,7 @@ public final class ProviderClient {
       }
       throw new Transient(failure, null);
     } finally {
-      permit.release(
-          status == 429
-              ? AdaptiveLimit.Result.OVERLOADED
-              : outcome == ProviderMetrics.Outcome.SUCCESS
-                  ? AdaptiveLimit.Result.SUCCESS
-                  : AdaptiveLimit.Result.OTHER,
-          usedTokens);
+      permit.release(limitResult(status, outcome), usedTokens);
       if (scope != null) {
         scope.exit(call);
       }
@@ -472,5 +460,14 @@ public final class ProviderClient {
   @Override
   public String toString() {
     return "ProviderClient" + Map.of("name", config.name(), "baseUrl", config.baseUrl());
+  }
+
+  /** What an exchange tells the adaptive limit: a 429 means overloaded, whatever else happened. */
+  private static AdaptiveLimit.Result limitResult(int status, ProviderMetrics.Outcome outcome) {
+    return status == 429
+        ? AdaptiveLimit.Result.OVERLOADED
+        : outcome == ProviderMetrics.Outcome.SUCCESS
+            ? AdaptiveLimit.Result.SUCCESS
+            : AdaptiveLimit.Result.OTHER;
   }
 }

@@ -1,6 +1,9 @@
 package io.finetune.workflows.common;
 
+import io.temporal.failure.ActivityFailure;
 import io.temporal.failure.ApplicationFailure;
+import io.temporal.failure.CanceledFailure;
+import io.temporal.failure.TemporalFailure;
 
 /**
  * The failure types workflows and activities raise, in one place, so that callers, retry policies
@@ -32,5 +35,21 @@ public final class Failures {
 
   public static ApplicationFailure invalidInput(String message) {
     return ApplicationFailure.newNonRetryableFailure(message, INVALID_INPUT);
+  }
+
+  /** A workflow being cancelled is not an activity that failed: the cancellation goes on. */
+  public static void rethrowIfCancelled(ActivityFailure e) {
+    if (e.getCause() instanceof CanceledFailure cancelled) {
+      throw cancelled;
+    }
+  }
+
+  /** The innermost failure's own message: it says why (e.g. the provider's refusal). */
+  public static String innermostMessage(Throwable e) {
+    Throwable cause = e;
+    while (cause.getCause() != null) {
+      cause = cause.getCause();
+    }
+    return cause instanceof TemporalFailure f ? f.getOriginalMessage() : cause.getMessage();
   }
 }

@@ -17,8 +17,6 @@ import io.finetune.workflows.pipeline.JudgeStanding;
 import io.finetune.workflows.spec.PipelineSpec;
 import io.temporal.failure.ActivityFailure;
 import io.temporal.failure.ApplicationFailure;
-import io.temporal.failure.CanceledFailure;
-import io.temporal.failure.TemporalFailure;
 import io.temporal.workflow.Async;
 import io.temporal.workflow.Promise;
 import io.temporal.workflow.Workflow;
@@ -141,8 +139,9 @@ public class EvalRunImpl implements EvalRun {
                 new AlignmentRequest(
                     provider, j.model(), j.rubric(), j.alignment(), random.nextLong()));
       } catch (ActivityFailure e) {
-        rethrowIfCancelled(e);
-        notes.add("judge " + j.model() + ": alignment not measured: " + innermostMessage(e));
+        Failures.rethrowIfCancelled(e);
+        notes.add(
+            "judge " + j.model() + ": alignment not measured: " + Failures.innermostMessage(e));
       }
     }
     standing = JudgeStanding.of(j, alignment);
@@ -164,8 +163,8 @@ public class EvalRunImpl implements EvalRun {
                   random.nextLong(),
                   j.maxPairs()));
     } catch (ActivityFailure e) {
-      rethrowIfCancelled(e);
-      notes.add("judge " + j.model() + " gave no verdict: " + innermostMessage(e));
+      Failures.rethrowIfCancelled(e);
+      notes.add("judge " + j.model() + " gave no verdict: " + Failures.innermostMessage(e));
     }
   }
 
@@ -203,22 +202,6 @@ public class EvalRunImpl implements EvalRun {
           "--against names the model being evaluated (" + input.model() + "); name another one",
           Failures.INVALID_INPUT);
     }
-  }
-
-  /** A run being cancelled is not a judge that failed. */
-  private static void rethrowIfCancelled(ActivityFailure e) {
-    if (e.getCause() instanceof CanceledFailure cancelled) {
-      throw cancelled;
-    }
-  }
-
-  /** The innermost failure says why (e.g. the provider's refusal). */
-  private static String innermostMessage(Throwable e) {
-    Throwable cause = e;
-    while (cause.getCause() != null) {
-      cause = cause.getCause();
-    }
-    return cause instanceof TemporalFailure f ? f.getOriginalMessage() : cause.getMessage();
   }
 
   @Override

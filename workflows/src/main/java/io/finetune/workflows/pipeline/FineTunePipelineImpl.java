@@ -1,6 +1,7 @@
 package io.finetune.workflows.pipeline;
 
 import io.finetune.workflows.common.ActivityStubs;
+import io.finetune.workflows.common.ArtifactRef;
 import io.finetune.workflows.common.DatasetRef;
 import io.finetune.workflows.common.Failures;
 import io.finetune.workflows.common.Scores;
@@ -32,7 +33,6 @@ import io.temporal.failure.ActivityFailure;
 import io.temporal.failure.ApplicationFailure;
 import io.temporal.failure.CanceledFailure;
 import io.temporal.failure.ChildWorkflowFailure;
-import io.temporal.failure.TemporalFailure;
 import io.temporal.workflow.Async;
 import io.temporal.workflow.ChildWorkflowOptions;
 import io.temporal.workflow.Promise;
@@ -43,6 +43,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.function.BiFunction;
 import org.slf4j.Logger;
 
 /**
@@ -258,7 +259,7 @@ public class FineTunePipelineImpl implements FineTunePipeline {
         if (e.getCause() instanceof CanceledFailure cancelled) {
           throw cancelled; // the run is being cancelled: not a candidate that failed
         }
-        String why = innermostMessage(e);
+        String why = Failures.innermostMessage(e);
         failed.put(r.getKey(), why);
         log.warn("Candidate {} failed: {}", r.getKey(), why);
       }
@@ -299,8 +300,9 @@ public class FineTunePipelineImpl implements FineTunePipeline {
                 new AlignmentRequest(
                     provider, j.model(), j.rubric(), j.alignment(), random.nextLong()));
       } catch (ActivityFailure e) {
-        rethrowIfCancelled(e);
-        notes.add("judge " + j.model() + ": alignment not measured: " + innermostMessage(e));
+        Failures.rethrowIfCancelled(e);
+        notes.add(
+            "judge " + j.model() + ": alignment not measured: " + Failures.innermostMessage(e));
       }
     }
     judgeStanding = JudgeStanding.of(j, alignment);
@@ -311,36 +313,15 @@ public class FineTunePipelineImpl implements FineTunePipeline {
               + " is refused as a gate (informational only): "
               + judgeStanding.refusal());
     }
-    List<Promise<JudgeResult>> verdicts = new ArrayList<>();
-    for (CandidateResult c : candidates) {
-      verdicts.add(
-          Async.function(
-              judges::judge,
-              new JudgeRequest(
-                  provider,
-                  j.model(),
-                  j.rubric(),
-                  split.test(),
-                  c.modelId(),
-                  c.baseModel(),
-                  c.test().predictions(),
-                  baseline.test().model(),
-                  baseline.test().predictions(),
-                  random.nextLong(),
-                  j.maxPairs())));
-    }
-    List<CandidateResult> judged = new ArrayList<>();
-    for (int i = 0; i < candidates.size(); i++) {
-      CandidateResult c = candidates.get(i);
-      try {
-        judged.add(c.withJudge(verdicts.get(i).get()));
-      } catch (ActivityFailure e) {
-        rethrowIfCancelled(e);
-        notes.add(
-            "judge " + j.model() + " gave no verdict on " + c.label() + ": " + innermostMessage(e));
-        judged.add(c);
-      }
-    }
+    List<CandidateResult> judged =
+        judgeEach(
+            candidates,
+            provider,
+            random,
+            baseline.test().model(),
+            baseline.test().predictions(),
+            CandidateResult::withJudge,
+            "");
     return judgeAgainstProduction(judged, inProduction, provider, random);
   }
 
@@ -372,14 +353,14 @@ public class FineTunePipelineImpl implements FineTunePipeline {
                   .withFieldTypes(spec.fieldTypes()));
       return current;
     } catch (ActivityFailure e) {
-      rethrowIfCancelled(e);
+      Failures.rethrowIfCancelled(e);
       notes.add(
           "model in production "
               + current.modelId()
               + " (version "
               + current.version()
               + ") not scored on the test set: "
-              + innermostMessage(e));
+              + Failures.innermostMessage(e));
       return null;
     }
   }
@@ -390,6 +371,29 @@ public class FineTunePipelineImpl implements FineTunePipeline {
     if (current == null) {
       return candidates;
     }
+    return judgeEach(
+        candidates,
+        provider,
+        random,
+        current.modelId(),
+        production.predictions(),
+        CandidateResult::withJudgeVsProduction,
+        " against the model in production");
+  }
+
+  /**
+   * Every candidate's test answers judged against {@code other}'s, candidates in parallel, each
+   * with its own seed drawn in order; a verdict goes to the candidate by {@code attach}, a judge
+   * that fails leaves a note (naming what it was {@code against}) and the candidate as it was.
+   */
+  private List<CandidateResult> judgeEach(
+      List<CandidateResult> candidates,
+      String provider,
+      Random random,
+      String other,
+      ArtifactRef otherPredictions,
+      BiFunction<CandidateResult, JudgeResult, CandidateResult> attach,
+      String against) {
     PipelineSpec.Judge j = spec.judge();
     List<Promise<JudgeResult>> verdicts = new ArrayList<>();
     for (CandidateResult c : candidates) {
@@ -404,8 +408,8 @@ public class FineTunePipelineImpl implements FineTunePipeline {
                   c.modelId(),
                   c.baseModel(),
                   c.test().predictions(),
-                  current.modelId(),
-                  production.predictions(),
+                  other,
+                  otherPredictions,
                   random.nextLong(),
                   j.maxPairs())));
     }
@@ -413,16 +417,17 @@ public class FineTunePipelineImpl implements FineTunePipeline {
     for (int i = 0; i < candidates.size(); i++) {
       CandidateResult c = candidates.get(i);
       try {
-        judged.add(c.withJudgeVsProduction(verdicts.get(i).get()));
+        judged.add(attach.apply(c, verdicts.get(i).get()));
       } catch (ActivityFailure e) {
-        rethrowIfCancelled(e);
+        Failures.rethrowIfCancelled(e);
         notes.add(
             "judge "
                 + j.model()
                 + " gave no verdict on "
                 + c.label()
-                + " against the model in production: "
-                + innermostMessage(e));
+                + against
+                + ": "
+                + Failures.innermostMessage(e));
         judged.add(c);
       }
     }
@@ -596,22 +601,6 @@ public class FineTunePipelineImpl implements FineTunePipeline {
         baseline.test().model(),
         spec.task(),
         spec.fieldTypes());
-  }
-
-  /** A run being cancelled is not a judge that failed. */
-  private static void rethrowIfCancelled(ActivityFailure e) {
-    if (e.getCause() instanceof CanceledFailure cancelled) {
-      throw cancelled;
-    }
-  }
-
-  /** The innermost failure says why (e.g. the provider's reason for failing the job). */
-  private static String innermostMessage(Throwable e) {
-    Throwable cause = e;
-    while (cause.getCause() != null) {
-      cause = cause.getCause();
-    }
-    return cause instanceof TemporalFailure f ? f.getOriginalMessage() : cause.getMessage();
   }
 
   @Override
