@@ -21,9 +21,11 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.SplittableRandom;
 import java.util.UUID;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -265,7 +267,7 @@ public final class GatewayServer implements AutoCloseable {
     if (stream != null && !stream.isNull() && !stream.isBoolean()) {
       throw new Refused(400, "invalid_value", "stream", "stream must be true or false");
     }
-    ModelVersion version = resolve(model);
+    ModelVersion version = resolve(model, canaryDraw(request));
     ProviderClient client;
     try {
       client = providers.client(version.provider());
@@ -475,15 +477,30 @@ public final class GatewayServer implements AutoCloseable {
     }
   }
 
-  /** {@code name} or {@code name@version} in the registry; 404 saying how to name one if none. */
-  private ModelVersion resolve(String model) {
+  /**
+   * Where a call falls in a canary's split: by the request's {@code user} when it names one, so
+   * that a user keeps seeing the same version through a rollout; at random otherwise.
+   */
+  static double canaryDraw(JsonNode request) {
+    JsonNode user = request.get("user");
+    if (user != null && user.isTextual() && !user.asText().isEmpty()) {
+      return new SplittableRandom(user.asText().hashCode()).nextDouble();
+    }
+    return ThreadLocalRandom.current().nextDouble();
+  }
+
+  /**
+   * {@code name} (its current version, or its canary for the canary's share of {@code draw}) or
+   * {@code name@version} in the registry; 404 saying how to name one if none.
+   */
+  private ModelVersion resolve(String model, double draw) {
     int at = model.lastIndexOf('@');
     String name = at < 0 ? model : model.substring(0, at);
     if (!Names.isValid(name)) {
       throw unknownModel(model, "");
     }
     if (at < 0) {
-      ModelVersion current = registry.find(name);
+      ModelVersion current = registry.route(name, draw);
       if (current == null) {
         throw unknownModel(model, "");
       }

@@ -9,6 +9,7 @@ import io.finetune.activities.provider.ProviderMetrics;
 import io.finetune.activities.provider.Providers;
 import io.finetune.activities.provider.RetryPolicy;
 import io.finetune.activities.registry.RegistryActivitiesImpl;
+import io.finetune.activities.rollout.RolloutActivitiesImpl;
 import io.finetune.activities.store.ArtifactStore;
 import io.finetune.activities.training.TrainingActivitiesImpl;
 import io.finetune.provider.local.Chaos;
@@ -170,6 +171,15 @@ public class ActivitiesConfiguration {
   @Bean
   DriftActivitiesImpl driftActivities(ArtifactStore store, DataSource dataSource) {
     return new DriftActivitiesImpl(store, dataSource);
+  }
+
+  @Bean
+  RolloutActivitiesImpl rolloutActivities(
+      DataSource dataSource,
+      RegistryActivitiesImpl registryActivities,
+      Providers providers,
+      JudgeActivitiesImpl judgeActivities) {
+    return new RolloutActivitiesImpl(dataSource, registryActivities, providers, judgeActivities);
   }
 
   /** Holds the embedded provider, if enabled, so Spring closes it with the context. */

@@ -9,6 +9,7 @@ public final class WorkflowTypes {
   public static final String TRAIN_CANDIDATE = "TrainCandidate";
   public static final String DRIFT_CHECK = "DriftCheck";
   public static final String EVAL_RUN = "EvalRun";
+  public static final String ROLLOUT = "Rollout";
 
   private WorkflowTypes() {}
 }

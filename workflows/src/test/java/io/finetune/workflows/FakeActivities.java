@@ -12,6 +12,8 @@ import io.finetune.workflows.eval.EvalRunImpl;
 import io.finetune.workflows.eval.JudgeActivities;
 import io.finetune.workflows.pipeline.FineTunePipelineImpl;
 import io.finetune.workflows.registry.RegistryActivities;
+import io.finetune.workflows.rollout.RolloutActivities;
+import io.finetune.workflows.rollout.RolloutImpl;
 import io.finetune.workflows.spec.EvalSetRole;
 import io.finetune.workflows.spec.PipelineSpec;
 import io.finetune.workflows.spec.Size;
@@ -40,7 +42,8 @@ public class FakeActivities
         TrainingActivities,
         RegistryActivities,
         DriftActivities,
-        JudgeActivities {
+        JudgeActivities,
+        RolloutActivities {
 
   public final Map<String, Double> exactMatchByModel = new LinkedHashMap<>();
 
@@ -132,7 +135,8 @@ public class FakeActivities
         FineTunePipelineImpl.class,
         TrainCandidateImpl.class,
         DriftCheckImpl.class,
-        EvalRunImpl.class);
+        EvalRunImpl.class,
+        RolloutImpl.class);
     worker.registerActivitiesImplementations(this);
     env.start();
     return env;
@@ -347,7 +351,7 @@ public class FakeActivities
     promotions.add(request);
     return new ModelVersion(
         request.name(),
-        promotions.size(),
+        (current == null ? 0 : current.version()) + promotions.size(),
         request.modelId(),
         request.provider(),
         request.size(),
@@ -400,5 +404,53 @@ public class FakeActivities
   public RetrainData prepareRetraining(RetrainRequest request) {
     calls.add("prepareRetraining");
     return new RetrainData(ref("retrain", 1080), ref("fresh-holdout", 20), 80);
+  }
+
+  // ---- rollout --------------------------------------------------------------------------------
+
+  /** The slow eval's verdicts, one per eval in order; the last one repeats. */
+  public final List<Verdict> slowEvalVerdicts =
+      Collections.synchronizedList(new ArrayList<>(List.of(Verdict.NO_WORSE)));
+
+  /** When set, {@code complete} finds the canary already ended by {@code ./finetune rollback}. */
+  public volatile boolean canaryEndedElsewhere;
+
+  /** The requests of every slow eval and completion, to check what the workflow asked for. */
+  public final List<SlowEvalRequest> slowEvals = Collections.synchronizedList(new ArrayList<>());
+
+  public final List<CompleteRequest> completions = Collections.synchronizedList(new ArrayList<>());
+
+  private int slowEvalCount;
+
+  @Override
+  public Deployment startCanary(CanaryRequest r) {
+    calls.add("canary v" + r.candidate() + " " + r.share());
+    return new Deployment(r.name(), r.stable(), r.candidate(), r.share(), 0);
+  }
+
+  @Override
+  public OnlineJudgment judgeCanary(OnlineJudgeRequest r) {
+    calls.add("judgeCanary " + r.judgeModel());
+    return new OnlineJudgment(r.judgeModel(), 20, 4, 6, 10);
+  }
+
+  @Override
+  public synchronized SlowEval slowEval(SlowEvalRequest r) {
+    calls.add("slowEval");
+    slowEvals.add(r);
+    Verdict v = slowEvalVerdicts.get(Math.min(slowEvalCount++, slowEvalVerdicts.size() - 1));
+    Outcomes canary = new Outcomes(r.candidate(), 100, 0, 50, 30, 5, 5, 0, 40, 90);
+    Outcomes stable = new Outcomes(r.stable(), 900, 0, 500, 90, 20, 10, 0, 120, 620);
+    return new SlowEval(canary, stable, r.judgment(), 0.001, 0.999, 1, v, "fake " + v);
+  }
+
+  @Override
+  public Completion complete(CompleteRequest r) {
+    calls.add((r.rollOut() ? "roll out v" : "roll back v") + r.candidate());
+    completions.add(r);
+    if (canaryEndedElsewhere) {
+      return new Completion(false, r.stable(), "ended by bob (rollback)");
+    }
+    return new Completion(true, r.rollOut() ? r.candidate() : r.stable(), r.reason());
   }
 }

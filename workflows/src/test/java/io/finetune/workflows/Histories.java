@@ -3,6 +3,7 @@ package io.finetune.workflows;
 import io.finetune.workflows.drift.DriftCheckImpl;
 import io.finetune.workflows.eval.EvalRunImpl;
 import io.finetune.workflows.pipeline.FineTunePipelineImpl;
+import io.finetune.workflows.rollout.RolloutImpl;
 import io.finetune.workflows.training.TrainCandidateImpl;
 import io.temporal.client.WorkflowClient;
 import io.temporal.common.WorkflowExecutionHistory;
@@ -35,7 +36,8 @@ public final class Histories {
         FineTunePipelineImpl.class,
         TrainCandidateImpl.class,
         DriftCheckImpl.class,
-        EvalRunImpl.class);
+        EvalRunImpl.class,
+        RolloutImpl.class);
     String label = System.getProperty("finetune.recordHistories", "");
     if (!label.isBlank()) {
       Path file = dir.resolve(workflowId + "--" + what + "-" + label + ".json");

@@ -52,7 +52,10 @@ public class JudgeActivitiesImpl implements JudgeActivities {
   }
 
   /** Two answers to one input, and the reference when there is one. */
-  record Item(String input, String reference, String first, String second) {}
+  public record Item(String input, String reference, String first, String second) {}
+
+  /** How often the first answer of a pair was preferred (wins), the second (losses), neither. */
+  public record Tally(int judged, int wins, int ties, int losses) {}
 
   /** An item's verdict, with both judgments (null when not asked: identical answers). */
   record Judged(Item item, boolean firstShownFirst, Verdict one, Verdict two, Pair pair) {}
@@ -118,6 +121,25 @@ public class JudgeActivitiesImpl implements JudgeActivities {
         flipped,
         mine.size() - budget,
         verdicts);
+  }
+
+  /**
+   * Each item's first answer compared with its second, as {@link #judge} does (both orders, the
+   * order drawn from {@code seed}, resumed after a retry): for judging production answers, which
+   * have no predictions file. Call from an activity.
+   */
+  public Tally compare(String provider, String model, String rubric, List<Item> items, long seed) {
+    int wins = 0;
+    int ties = 0;
+    int losses = 0;
+    for (Judged j : judgeAll(provider, model, rubric, items, seed)) {
+      switch (j.pair().outcome()) {
+        case FIRST -> wins++;
+        case TIE -> ties++;
+        case SECOND -> losses++;
+      }
+    }
+    return new Tally(items.size(), wins, ties, losses);
   }
 
   @Override

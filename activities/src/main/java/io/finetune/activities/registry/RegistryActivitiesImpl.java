@@ -6,6 +6,7 @@ import io.finetune.workflows.common.DatasetRef;
 import io.finetune.workflows.common.Failures;
 import io.finetune.workflows.common.Names;
 import io.finetune.workflows.registry.RegistryActivities;
+import io.finetune.workflows.rollout.RolloutActivities.Deployment;
 import io.finetune.workflows.spec.PipelineSpec;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -19,8 +20,9 @@ import javax.sql.DataSource;
 
 /**
  * Model versions in the database (table {@code model_versions}, see db/migration): one version per
- * promoting run, numbered per model name; the highest version is the current one. Safe with several
- * workers: a version number taken by another worker in the meantime is retried.
+ * promoting run, numbered per model name. The current one is the version serving the model's
+ * traffic ({@link Deployments}; the highest version for a model promoted before rollouts). Safe
+ * with several workers: a version number taken by another worker in the meantime is retried.
  */
 public class RegistryActivitiesImpl implements RegistryActivities {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -38,30 +40,52 @@ public class RegistryActivitiesImpl implements RegistryActivities {
     checkName(r.name());
     for (int attempt = 1; ; attempt++) {
       try (Connection c = db.getConnection()) {
-        Optional<ModelVersion> same =
-            one(
+        c.setAutoCommit(false);
+        try {
+          Optional<ModelVersion> same =
+              one(
+                  c,
+                  "SELECT " + COLUMNS + " FROM model_versions WHERE name = ? AND run_id = ?",
+                  r.name(),
+                  r.runId());
+          if (same.isPresent()) {
+            c.rollback();
+            return same.get(); // a retried promotion of the same run
+          }
+          int previous = Deployments.highestVersion(c, r.name());
+          ModelVersion v =
+              new ModelVersion(
+                  r.name(),
+                  previous + 1,
+                  r.modelId(),
+                  r.provider(),
+                  r.size(),
+                  r.metrics(),
+                  r.spec(),
+                  r.dataset(),
+                  r.runId(),
+                  r.approvedBy(),
+                  System.currentTimeMillis());
+          if (!r.servesAtOnce() && previous > 0) {
+            // A rollout will canary it: what served before this version keeps serving.
+            Deployments.ensure(c, r.name(), previous);
+            insert(c, v);
+          } else {
+            insert(c, v);
+            Deployments.serve(
                 c,
-                "SELECT " + COLUMNS + " FROM model_versions WHERE name = ? AND run_id = ?",
+                "promote/" + r.runId(),
                 r.name(),
-                r.runId());
-        if (same.isPresent()) {
-          return same.get(); // a retried promotion of the same run
-        }
-        ModelVersion v =
-            new ModelVersion(
-                r.name(),
-                nextVersion(c, r.name()),
-                r.modelId(),
-                r.provider(),
-                r.size(),
-                r.metrics(),
-                r.spec(),
-                r.dataset(),
-                r.runId(),
+                v.version(),
                 r.approvedBy(),
-                System.currentTimeMillis());
-        insert(c, v);
-        return v;
+                "promoted by run " + r.runId());
+          }
+          c.commit();
+          return v;
+        } catch (SQLException | RuntimeException e) {
+          c.rollback();
+          throw e;
+        }
       } catch (SQLException e) {
         boolean conflict = e.getSQLState() != null && e.getSQLState().startsWith("23");
         if (!conflict || attempt >= 5) {
@@ -85,6 +109,15 @@ public class RegistryActivitiesImpl implements RegistryActivities {
   public ModelVersion find(String name) {
     checkName(name);
     try (Connection c = db.getConnection()) {
+      Deployment serving = Deployments.get(c, name);
+      if (serving != null) {
+        return one(
+                c,
+                "SELECT " + COLUMNS + " FROM model_versions WHERE name = ? AND version = ?",
+                name,
+                serving.stable())
+            .orElse(null);
+      }
       return one(
               c,
               "SELECT "
@@ -96,6 +129,32 @@ public class RegistryActivitiesImpl implements RegistryActivities {
     } catch (SQLException e) {
       throw new IllegalStateException("Cannot read the registry: " + e, e);
     }
+  }
+
+  /**
+   * The version that answers a call to {@code name}: the canary when a rollout runs and {@code
+   * draw} (uniform in [0, 1)) falls in its share, else the current version; null when none was
+   * promoted.
+   */
+  public ModelVersion route(String name, double draw) {
+    checkName(name);
+    try (Connection c = db.getConnection()) {
+      Deployment d = Deployments.get(c, name);
+      if (d != null && d.canary() != null && draw < d.canaryShare()) {
+        Optional<ModelVersion> canary =
+            one(
+                c,
+                "SELECT " + COLUMNS + " FROM model_versions WHERE name = ? AND version = ?",
+                name,
+                d.canary());
+        if (canary.isPresent()) {
+          return canary.get();
+        }
+      }
+    } catch (SQLException e) {
+      throw new IllegalStateException("Cannot read the registry: " + e, e);
+    }
+    return find(name);
   }
 
   /**
@@ -119,17 +178,6 @@ public class RegistryActivitiesImpl implements RegistryActivities {
   private static void checkName(String name) {
     if (!Names.isValid(name)) {
       throw Failures.invalidInput("Invalid model name '" + name + "'");
-    }
-  }
-
-  private static int nextVersion(Connection c, String name) throws SQLException {
-    try (PreparedStatement s =
-        c.prepareStatement("SELECT COALESCE(MAX(version), 0) FROM model_versions WHERE name = ?")) {
-      s.setString(1, name);
-      try (ResultSet rs = s.executeQuery()) {
-        rs.next();
-        return rs.getInt(1) + 1;
-      }
     }
   }
 

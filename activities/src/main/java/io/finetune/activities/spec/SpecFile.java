@@ -23,7 +23,8 @@ record SpecFile(
     Approval approval,
     Drift drift,
     Judge judge,
-    String task) {
+    String task,
+    Rollout rollout) {
 
   record Dataset(String path, String inputField, String outputField, String format) {}
 
@@ -57,6 +58,14 @@ record SpecFile(
       Double maxOutOfRangeRate,
       Double maxDomainAuc,
       Integer maxCategories) {}
+
+  record Rollout(
+      Double canaryShare,
+      String window,
+      Integer minEvents,
+      Double maxPValue,
+      String onWorse,
+      Double judgeShare) {}
 
   record Judge(
       String model,

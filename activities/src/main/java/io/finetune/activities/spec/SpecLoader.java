@@ -20,12 +20,16 @@ import io.finetune.workflows.spec.TargetReason;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
 /**
@@ -323,6 +327,7 @@ public final class SpecLoader {
                 PipelineSpec.Drift.DEFAULT_MAX_DOMAIN_AUC),
             maxCategories(p, d.maxCategories()));
     PipelineSpec.Judge judge = judge(p, raw.judge(), baseDir, provider, baseModels, promptModel);
+    PipelineSpec.RolloutPolicy rollout = rollout(p, raw.rollout(), judge);
     p.throwIfAny();
     // The task is written out only for text, so that a fields spec stays as older workers wrote it.
     return new PipelineSpec(
@@ -345,7 +350,82 @@ public final class SpecLoader {
         drift,
         judge,
         text ? PipelineSpec.TASK_TEXT : null,
-        Map.copyOf(fieldTypes));
+        Map.copyOf(fieldTypes),
+        rollout);
+  }
+
+  /** Default rollout settings: a tenth of the traffic for a day, judged on 100 outcomes. */
+  static final double DEFAULT_CANARY_SHARE = 0.10;
+
+  static final String DEFAULT_WINDOW = "1d";
+  static final int DEFAULT_MIN_EVENTS = 100;
+  static final double DEFAULT_MAX_P_VALUE = 0.05;
+
+  /** The rollout as written, checked; null when the spec has none (a promotion serves at once). */
+  private static PipelineSpec.RolloutPolicy rollout(
+      Problems p, SpecFile.Rollout raw, PipelineSpec.Judge judge) {
+    if (raw == null) {
+      return null;
+    }
+    double share = raw.canaryShare() == null ? DEFAULT_CANARY_SHARE : raw.canaryShare();
+    if (!(share > 0 && share < 1)) {
+      p.add("rollout.canaryShare", "must be above 0 and below 1 (e.g. 0.1), was " + share);
+    }
+    long window = windowSeconds(p, raw.window() == null ? DEFAULT_WINDOW : raw.window());
+    int minEvents = raw.minEvents() == null ? DEFAULT_MIN_EVENTS : raw.minEvents();
+    if (minEvents < 1) {
+      p.add("rollout.minEvents", "must be at least 1, was " + minEvents);
+    }
+    double maxP = raw.maxPValue() == null ? DEFAULT_MAX_P_VALUE : raw.maxPValue();
+    if (!(maxP > 0 && maxP < 0.5)) {
+      p.add("rollout.maxPValue", "must be above 0 and below 0.5 (e.g. 0.05), was " + maxP);
+    }
+    String onWorse = raw.onWorse() == null ? PipelineSpec.RolloutPolicy.ROLLBACK : raw.onWorse();
+    if (!List.of(PipelineSpec.RolloutPolicy.ROLLBACK, PipelineSpec.RolloutPolicy.ASK)
+        .contains(onWorse)) {
+      p.add(
+          "rollout.onWorse",
+          "must be rollback (automatic) or ask (a person decides at the rollback checkpoint),"
+              + " was '"
+              + onWorse
+              + "'");
+    }
+    double judgeShare = fraction(p, "rollout.judgeShare", raw.judgeShare(), 0);
+    if (judgeShare > 0 && judge == null) {
+      p.add("rollout.judgeShare", "needs a judge: add a judge section, or set it to 0");
+    }
+    return new PipelineSpec.RolloutPolicy(share, window, minEvents, maxP, onWorse, judgeShare);
+  }
+
+  /**
+   * {@code 30s}, {@code 15m}, {@code 12h}, {@code 3d}, or ISO-8601 ({@code PT30S}, {@code P3D}).
+   */
+  private static long windowSeconds(Problems p, String text) {
+    String t = text.trim();
+    Matcher m = Pattern.compile("([0-9]{1,9})\\s*([smhd])").matcher(t);
+    long seconds = -1;
+    if (m.matches()) {
+      long n = Long.parseLong(m.group(1));
+      seconds =
+          switch (m.group(2)) {
+            case "s" -> n;
+            case "m" -> n * 60;
+            case "h" -> n * 3600;
+            default -> n * 86400;
+          };
+    } else {
+      try {
+        seconds = Duration.parse(t.toUpperCase(Locale.ROOT)).toSeconds();
+      } catch (DateTimeParseException e) {
+        // reported below
+      }
+    }
+    if (seconds < 1) {
+      p.add(
+          "rollout.window",
+          "must be a duration such as 30s, 15m, 12h or 3d (or ISO-8601, P3D), was '" + text + "'");
+    }
+    return seconds;
   }
 
   /**

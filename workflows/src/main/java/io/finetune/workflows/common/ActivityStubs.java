@@ -5,6 +5,7 @@ import io.finetune.workflows.drift.DriftActivities;
 import io.finetune.workflows.eval.EvalActivities;
 import io.finetune.workflows.eval.JudgeActivities;
 import io.finetune.workflows.registry.RegistryActivities;
+import io.finetune.workflows.rollout.RolloutActivities;
 import io.finetune.workflows.training.TrainingActivities;
 import io.temporal.activity.ActivityCancellationType;
 import io.temporal.activity.ActivityOptions;
@@ -35,7 +36,8 @@ public final class ActivityStubs {
           RegistryActivities.class,
           EvalActivities.class,
           JudgeActivities.class,
-          TrainingActivities.class);
+          TrainingActivities.class,
+          RolloutActivities.class);
 
   /**
    * Transient failures are retried with backoff, for as long as the activity's schedule-to-close
@@ -83,6 +85,17 @@ public final class ActivityStubs {
     return Workflow.newActivityStub(RegistryActivities.class, quick(Duration.ofMinutes(1)));
   }
 
+  /** The traffic split and the slow eval: database reads and writes. */
+  public static RolloutActivities rollout() {
+    return Workflow.newActivityStub(RolloutActivities.class, quick(Duration.ofMinutes(5)));
+  }
+
+  /** The online judge asks the stable version and the judge per sampled trace, and heartbeats. */
+  public static RolloutActivities rolloutJudge() {
+    return Workflow.newActivityStub(
+        RolloutActivities.class, heartbeating(Duration.ofHours(6), Duration.ofMinutes(2)));
+  }
+
   /** Evals call the provider row by row and heartbeat their offset. */
   public static EvalActivities eval() {
     return Workflow.newActivityStub(
@@ -122,6 +135,8 @@ public final class ActivityStubs {
   static boolean heartbeats(POJOActivityMethodMetadata method) {
     return method.getMethod().getDeclaringClass() == EvalActivities.class
         || method.getMethod().getDeclaringClass() == JudgeActivities.class
+        || (method.getMethod().getDeclaringClass() == RolloutActivities.class
+            && method.getMethod().getName().equals("judgeCanary"))
         || (method.getMethod().getDeclaringClass() == TrainingActivities.class
             && method.getMethod().getName().equals("awaitJob"));
   }

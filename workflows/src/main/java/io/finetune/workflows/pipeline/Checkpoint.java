@@ -10,7 +10,12 @@ public enum Checkpoint {
   /** Rule 3: a person reviews the data report before anything is trained. */
   DATA_REVIEW("data-review", Stage.DATA_REVIEW),
   /** Rule 7: a person compares the candidates with the baseline before one is promoted. */
-  PROMOTION("promotion", Stage.PROMOTION_REVIEW);
+  PROMOTION("promotion", Stage.PROMOTION_REVIEW),
+  /**
+   * Rule 9: the slow eval found a canary worse and the spec asks a person: approve rolls back,
+   * reject rolls out anyway (opened by the {@code Rollout} workflow, not the pipeline).
+   */
+  ROLLBACK("rollback", Stage.ROLLBACK_REVIEW);
 
   private final String id;
   private final Stage stage;

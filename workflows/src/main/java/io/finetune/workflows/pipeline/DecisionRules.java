@@ -8,11 +8,15 @@ import java.util.Optional;
  * Whether a decision can be taken, as a pure function of the run's state: the same rules for an
  * Update's validator (refused to the sender) and a Signal (recorded and ignored).
  */
-final class DecisionRules {
+public final class DecisionRules {
   private DecisionRules() {}
 
-  /** What the rules need to know of the run. {@code open} is null between checkpoints. */
-  record RunState(
+  /**
+   * What the rules need to know of the run. {@code open} is null between checkpoints; {@code
+   * checkpoints}: those this workflow opens (the pipeline's, or a rollout's).
+   */
+  public record RunState(
+      List<Checkpoint> checkpoints,
       Stage stage,
       Checkpoint open,
       Map<Checkpoint, DecisionRecord> decided,
@@ -20,7 +24,7 @@ final class DecisionRules {
       List<String> approvers) {}
 
   /** Why {@code d} cannot be taken through {@code via}, or empty when it can. */
-  static Optional<String> problemWith(Decision d, Channel via, RunState run) {
+  public static Optional<String> problemWith(Decision d, Channel via, RunState run) {
     if (d == null) {
       return Optional.of(
           "empty decision; send {\"checkpoint\": ..., \"action\": \"approve\"|\"reject\","
@@ -33,6 +37,16 @@ final class DecisionRules {
               + d.checkpoint()
               + "'; expected one of "
               + List.of(Checkpoint.values()));
+    }
+    if (!run.checkpoints().contains(checkpoint.get())) {
+      return Optional.of(
+          "checkpoint "
+              + checkpoint.get()
+              + " is not decided on this workflow; its checkpoints are "
+              + run.checkpoints()
+              + (checkpoint.get() == Checkpoint.ROLLBACK
+                  ? " (the rollback checkpoint is the rollout's: rollout-NAME)"
+                  : ""));
     }
     if (Action.find(d.action()).isEmpty()) {
       return Optional.of("unknown action '" + d.action() + "'; expected approve or reject");
@@ -74,7 +88,7 @@ final class DecisionRules {
   }
 
   /** The record of a decision that passed {@link #problemWith}. */
-  static DecisionRecord record(Decision d, Channel via, long atMillis) {
+  public static DecisionRecord record(Decision d, Channel via, long atMillis) {
     return new DecisionRecord(
         Checkpoint.find(d.checkpoint()).orElseThrow(),
         Action.find(d.action()).orElseThrow(),

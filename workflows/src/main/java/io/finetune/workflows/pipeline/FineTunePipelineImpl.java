@@ -22,6 +22,10 @@ import io.finetune.workflows.eval.JudgeActivities.JudgeResult;
 import io.finetune.workflows.registry.RegistryActivities;
 import io.finetune.workflows.registry.RegistryActivities.ModelVersion;
 import io.finetune.workflows.registry.RegistryActivities.PromoteRequest;
+import io.finetune.workflows.rollout.Rollout;
+import io.finetune.workflows.rollout.RolloutInput;
+import io.finetune.workflows.rollout.RolloutOutcome;
+import io.finetune.workflows.rollout.RolloutResult;
 import io.finetune.workflows.spec.PipelineSpec;
 import io.finetune.workflows.spec.PipelineSpec.Variant;
 import io.finetune.workflows.spec.Size;
@@ -29,6 +33,8 @@ import io.finetune.workflows.spec.TargetReason;
 import io.finetune.workflows.training.CandidateRequest;
 import io.finetune.workflows.training.CandidateResult;
 import io.finetune.workflows.training.TrainCandidate;
+import io.temporal.api.enums.v1.ParentClosePolicy;
+import io.temporal.client.WorkflowExecutionAlreadyStarted;
 import io.temporal.failure.ActivityFailure;
 import io.temporal.failure.ApplicationFailure;
 import io.temporal.failure.CanceledFailure;
@@ -78,6 +84,7 @@ public class FineTunePipelineImpl implements FineTunePipeline {
   private boolean sweepsAndCheckpoints;
   private JudgeStanding judgeStanding;
   private EvalResult production;
+  private RolloutResult rollout;
 
   /** The prompt baseline's scores on the test set and on each eval set. */
   private record Baseline(EvalResult test, Map<String, EvalResult> evalSets) {}
@@ -138,11 +145,26 @@ public class FineTunePipelineImpl implements FineTunePipeline {
     }
 
     enter(Stage.PROMOTING);
-    ModelVersion promoted = promote(training.gate().best(), approval, data.train());
-    return finish(
-        Outcome.PROMOTED,
-        OutcomeReasons.promoted(spec, training.gate(), promoted, score(), approval),
-        promoted);
+    // Version 1 of "rollout": with a rollout in the spec, a version that replaces another serves a
+    // canary first. The spec's rollout is checked first so that runs without one record no marker.
+    ModelVersion serving =
+        spec.rollout() != null
+                && Workflow.getVersion("rollout", Workflow.DEFAULT_VERSION, 1)
+                    != Workflow.DEFAULT_VERSION
+            ? registry.find(spec.name())
+            : null;
+    ModelVersion promoted =
+        promote(training.gate().best(), approval, data.train(), serving == null);
+    String promotedReason =
+        OutcomeReasons.promoted(spec, training.gate(), promoted, score(), approval);
+    if (serving == null) {
+      return finish(Outcome.PROMOTED, promotedReason, promoted);
+    }
+    enter(Stage.ROLLING_OUT);
+    rollout = rollOut(promoted, serving, approval);
+    return rollout.outcome() == RolloutOutcome.ROLLED_OUT
+        ? finish(Outcome.PROMOTED, OutcomeReasons.rolledOut(promotedReason, rollout), promoted)
+        : finish(Outcome.ROLLED_BACK, OutcomeReasons.rolledBack(promoted, rollout), promoted);
   }
 
   // ---- stages ------------------------------------------------------------------------------
@@ -451,8 +473,60 @@ public class FineTunePipelineImpl implements FineTunePipeline {
     return PromotionGate.judge(candidates, spec.target(), baseline.test(), byInterval);
   }
 
+  /**
+   * Rule 9: the promoted version serves {@code serving}'s traffic only after its canary has done no
+   * worse in production ({@link Rollout}). Another rollout of the model in progress ends this one
+   * at once: the new version stays in the registry without traffic.
+   */
+  private RolloutResult rollOut(
+      ModelVersion promoted, ModelVersion serving, DecisionRecord approval) {
+    PipelineSpec.Judge j = spec.judge();
+    Rollout child =
+        Workflow.newChildWorkflowStub(
+            Rollout.class,
+            ChildWorkflowOptions.newBuilder()
+                .setWorkflowId(Rollout.workflowId(spec.name()))
+                // A canary is never left without its workflow when the pipeline is terminated.
+                .setParentClosePolicy(ParentClosePolicy.PARENT_CLOSE_POLICY_ABANDON)
+                .build());
+    try {
+      return child.run(
+          new RolloutInput(
+              spec.name(),
+              promoted.version(),
+              serving.version(),
+              spec.rollout(),
+              j,
+              j == null || j.provider() == null ? spec.provider() : j.provider(),
+              spec.approval().approvers(),
+              approval.by()));
+    } catch (ChildWorkflowFailure e) {
+      if (e.getCause() instanceof WorkflowExecutionAlreadyStarted running) {
+        return new RolloutResult(
+            spec.name(),
+            promoted.version(),
+            serving.version(),
+            RolloutOutcome.ROLLED_BACK,
+            serving.version(),
+            "not rolled out: "
+                + Rollout.workflowId(spec.name())
+                + " (run "
+                + running.getExecution().getRunId()
+                + ") is rolling out another version; once it is over, `./finetune rollback "
+                + spec.name()
+                + " --to "
+                + promoted.version()
+                + "` serves this one",
+            "pipeline",
+            null);
+      }
+      throw e;
+    }
+  }
+
   /** The registry's new version; the key is this execution, so a rerun of the id is a new one. */
-  private ModelVersion promote(CandidateResult best, DecisionRecord approval, DatasetRef train) {
+  private ModelVersion promote(
+      CandidateResult best, DecisionRecord approval, DatasetRef train, boolean serve) {
     int runScoped = Workflow.getVersion("run-scoped-registry-key", Workflow.DEFAULT_VERSION, 1);
     String workflowId = Workflow.getInfo().getWorkflowId();
     String promotionKey =
@@ -469,7 +543,8 @@ public class FineTunePipelineImpl implements FineTunePipeline {
             best.test().metrics(),
             spec,
             train,
-            approval.by()));
+            approval.by(),
+            serve));
   }
 
   // ---- checkpoints -------------------------------------------------------------------------
@@ -528,6 +603,7 @@ public class FineTunePipelineImpl implements FineTunePipeline {
 
   private DecisionRules.RunState runState() {
     return new DecisionRules.RunState(
+        List.of(Checkpoint.DATA_REVIEW, Checkpoint.PROMOTION),
         stage,
         open,
         decisions,
@@ -630,6 +706,7 @@ public class FineTunePipelineImpl implements FineTunePipeline {
         ending == null ? null : ending.reason(),
         ending == null ? null : ending.promoted(),
         judgeStanding,
-        production);
+        production,
+        rollout);
   }
 }

@@ -6,5 +6,8 @@ public enum Outcome {
   PROMPT_SUFFICIENT,
   REJECTED_AT_DATA_REVIEW,
   REJECTED_AT_PROMOTION,
-  PROMOTED
+  /** Promoted and serving all traffic (after a canary, when the spec asks for a rollout). */
+  PROMOTED,
+  /** Promoted, but its canary was rolled back: the previous version serves. */
+  ROLLED_BACK
 }

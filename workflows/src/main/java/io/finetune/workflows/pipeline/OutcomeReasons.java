@@ -1,6 +1,7 @@
 package io.finetune.workflows.pipeline;
 
 import io.finetune.workflows.registry.RegistryActivities.ModelVersion;
+import io.finetune.workflows.rollout.RolloutResult;
 import io.finetune.workflows.spec.PipelineSpec;
 import io.finetune.workflows.spec.TargetReason;
 import io.finetune.workflows.training.CandidateResult;
@@ -65,6 +66,26 @@ final class OutcomeReasons {
             ? ""
             : "; " + gate.verdict(),
         approval.override() ? " (gate overridden by " + approval.by() + ")" : "");
+  }
+
+  static String rolledOut(String promoted, RolloutResult rollout) {
+    return promoted
+        + " Rolled out after its canary: "
+        + rollout.reason()
+        + " ("
+        + rollout.decidedBy()
+        + ").";
+  }
+
+  static String rolledBack(ModelVersion promoted, RolloutResult rollout) {
+    return String.format(
+        Locale.ROOT,
+        "%s v%d was promoted but rolled back; v%d serves: %s (%s).",
+        promoted.name(),
+        promoted.version(),
+        rollout.serving(),
+        rollout.reason(),
+        rollout.decidedBy());
   }
 
   private static String comment(DecisionRecord d) {

@@ -10,5 +10,9 @@ public enum Stage {
   TRAINING,
   PROMOTION_REVIEW,
   PROMOTING,
+  /** A canary of the promoted version serves part of the traffic ({@code Rollout} workflow). */
+  ROLLING_OUT,
+  /** The slow eval found the canary worse and a person decides whether to roll back. */
+  ROLLBACK_REVIEW,
   DONE
 }

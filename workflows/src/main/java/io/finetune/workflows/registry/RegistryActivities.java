@@ -11,13 +11,17 @@ import java.util.Map;
 public interface RegistryActivities {
 
   /**
-   * Records a new current version; promoting the same run twice returns the same version. The
+   * Records a new version, serving at once unless the request says a rollout will canary it (the
+   * version serving before then stays); promoting the same run twice returns the same version. The
    * version keeps the spec and the whole labeled dataset its run started from, so that drift checks
    * compare against it and retraining starts from it.
    */
   ModelVersion promote(PromoteRequest request);
 
-  /** The current version of the model called {@code name}; fails non-retryably if none. */
+  /**
+   * The current version of the model called {@code name}: the one serving all but a canary's share
+   * of its traffic. Fails non-retryably if none.
+   */
   ModelVersion current(String name);
 
   /** The current version of the model called {@code name}, or null when none was promoted. */
@@ -32,7 +36,31 @@ public interface RegistryActivities {
       Map<String, Double> metrics,
       PipelineSpec spec,
       @JsonAlias("train") DatasetRef dataset,
-      String approvedBy) {}
+      String approvedBy,
+      Boolean serve) {
+
+    /**
+     * A promotion that serves at once (and requests from before rollouts, whose {@code serve} is
+     * null: they served at once too).
+     */
+    public PromoteRequest(
+        String name,
+        String runId,
+        String modelId,
+        String provider,
+        String size,
+        Map<String, Double> metrics,
+        PipelineSpec spec,
+        DatasetRef dataset,
+        String approvedBy) {
+      this(name, runId, modelId, provider, size, metrics, spec, dataset, approvedBy, null);
+    }
+
+    /** Whether the new version takes all traffic now; false: a rollout will canary it. */
+    public boolean servesAtOnce() {
+      return serve == null || serve;
+    }
+  }
 
   record ModelVersion(
       String name,

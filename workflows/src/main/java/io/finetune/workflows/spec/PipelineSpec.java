@@ -25,7 +25,8 @@ public record PipelineSpec(
     Drift drift,
     Judge judge,
     String task,
-    Map<String, String> fieldTypes) {
+    Map<String, String> fieldTypes,
+    RolloutPolicy rollout) {
 
   /** The answer is a JSON object with {@code outputFields} (and the task of older histories). */
   public static final String TASK_FIELDS = "fields";
@@ -36,6 +37,40 @@ public record PipelineSpec(
   public PipelineSpec {
     evalSets = evalSets == null ? List.of() : List.copyOf(evalSets);
     fieldTypes = fieldTypes == null ? Map.of() : Map.copyOf(fieldTypes);
+  }
+
+  /** A spec whose approved version serves all traffic at once (and histories before rollouts). */
+  public PipelineSpec(
+      String name,
+      Dataset dataset,
+      List<String> outputFields,
+      List<EvalSet> evalSets,
+      String prompt,
+      Target target,
+      Model model,
+      String provider,
+      Split split,
+      Approval approval,
+      Drift drift,
+      Judge judge,
+      String task,
+      Map<String, String> fieldTypes) {
+    this(
+        name,
+        dataset,
+        outputFields,
+        evalSets,
+        prompt,
+        target,
+        model,
+        provider,
+        split,
+        approval,
+        drift,
+        judge,
+        task,
+        fieldTypes,
+        null);
   }
 
   /** A spec whose field types are all detected from the data (and histories from before types). */
@@ -288,6 +323,30 @@ public record PipelineSpec(
   }
 
   /** Who may decide at checkpoints; empty means anyone. */
+  /**
+   * How an approved version reaches production: first a canary, {@code canaryShare} of the
+   * gateway's traffic for {@code windowSeconds}, then the slow eval compares its outcomes with the
+   * current version's. Worse (at significance {@code maxPValue}, with at least {@code minEvents}
+   * outcomes on the canary) rolls back, or asks a person when {@code onWorse} is {@code ask};
+   * better or no worse rolls out. {@code judgeShare} of the canary's traces are also compared by
+   * the spec's judge with the current version's answer to the same input.
+   */
+  public record RolloutPolicy(
+      double canaryShare,
+      long windowSeconds,
+      int minEvents,
+      double maxPValue,
+      String onWorse,
+      double judgeShare) {
+    public static final String ROLLBACK = "rollback";
+    public static final String ASK = "ask";
+
+    /** Whether a worse canary waits at the rollback checkpoint instead of rolling back. */
+    public boolean asksPerson() {
+      return ASK.equals(onWorse);
+    }
+  }
+
   public record Approval(List<String> approvers) {
     public Approval {
       approvers = approvers == null ? List.of() : List.copyOf(approvers);
@@ -379,7 +438,8 @@ public record PipelineSpec(
         drift,
         judge,
         task,
-        fieldTypes);
+        fieldTypes,
+        rollout);
   }
 
   /** The same spec training other sizes (none: one recommended from the dataset size). */
@@ -406,7 +466,8 @@ public record PipelineSpec(
         drift,
         judge,
         task,
-        fieldTypes);
+        fieldTypes,
+        rollout);
   }
 
   /**
@@ -448,6 +509,7 @@ public record PipelineSpec(
         drift,
         judge,
         task,
-        fieldTypes);
+        fieldTypes,
+        rollout);
   }
 }

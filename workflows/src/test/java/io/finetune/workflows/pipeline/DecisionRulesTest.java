@@ -11,9 +11,16 @@ import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
 class DecisionRulesTest {
+  private static final List<Checkpoint> PIPELINE_CHECKPOINTS =
+      List.of(Checkpoint.DATA_REVIEW, Checkpoint.PROMOTION);
   private static final DecisionRules.RunState AT_DATA_REVIEW =
       new DecisionRules.RunState(
-          Stage.DATA_REVIEW, Checkpoint.DATA_REVIEW, Map.of(), null, List.of());
+          PIPELINE_CHECKPOINTS,
+          Stage.DATA_REVIEW,
+          Checkpoint.DATA_REVIEW,
+          Map.of(),
+          null,
+          List.of());
 
   private static String problem(Decision d, Channel via, DecisionRules.RunState run) {
     return DecisionRules.problemWith(d, via, run).orElse(null);
@@ -36,7 +43,7 @@ class DecisionRulesTest {
   void malformedDecisionsSayWhatIsWrong() {
     assertTrue(problem(null, Channel.SIGNAL, AT_DATA_REVIEW).startsWith("empty decision"));
     assertEquals(
-        "unknown checkpoint 'deploy'; expected one of [data-review, promotion]",
+        "unknown checkpoint 'deploy'; expected one of [data-review, promotion, rollback]",
         problem(new Decision("deploy", "approve", "a", null), Channel.UPDATE, AT_DATA_REVIEW));
     assertEquals(
         "unknown action 'maybe'; expected approve or reject",
@@ -50,7 +57,12 @@ class DecisionRulesTest {
   void onlyApproversMayDecideWhenTheSpecNamesThem() {
     DecisionRules.RunState restricted =
         new DecisionRules.RunState(
-            Stage.DATA_REVIEW, Checkpoint.DATA_REVIEW, Map.of(), null, List.of("alice"));
+            PIPELINE_CHECKPOINTS,
+            Stage.DATA_REVIEW,
+            Checkpoint.DATA_REVIEW,
+            Map.of(),
+            null,
+            List.of("alice"));
     Decision mallory = Decision.approve(Checkpoint.DATA_REVIEW, "mallory", null);
 
     for (Channel via : Channel.values()) {
@@ -73,7 +85,8 @@ class DecisionRulesTest {
     assertEquals(null, problem(early, Channel.SIGNAL, AT_DATA_REVIEW));
 
     DecisionRules.RunState training =
-        new DecisionRules.RunState(Stage.TRAINING, null, Map.of(), null, List.of());
+        new DecisionRules.RunState(
+            PIPELINE_CHECKPOINTS, Stage.TRAINING, null, Map.of(), null, List.of());
     assertEquals(
         "checkpoint promotion is not open; the run is at stage TRAINING",
         problem(early, Channel.UPDATE, training));
@@ -88,14 +101,24 @@ class DecisionRulesTest {
             Decision.approve(Checkpoint.DATA_REVIEW, "alice", null), Channel.SIGNAL, 1));
     DecisionRules.RunState atPromotion =
         new DecisionRules.RunState(
-            Stage.PROMOTION_REVIEW, Checkpoint.PROMOTION, decided, null, List.of());
+            PIPELINE_CHECKPOINTS,
+            Stage.PROMOTION_REVIEW,
+            Checkpoint.PROMOTION,
+            decided,
+            null,
+            List.of());
     assertEquals(
         "checkpoint data-review was already decided (approve by alice)",
         problem(Decision.reject(Checkpoint.DATA_REVIEW, "bob", null), Channel.SIGNAL, atPromotion));
 
     DecisionRules.RunState over =
         new DecisionRules.RunState(
-            Stage.DONE, null, Map.of(), Outcome.REJECTED_AT_DATA_REVIEW, List.of());
+            PIPELINE_CHECKPOINTS,
+            Stage.DONE,
+            null,
+            Map.of(),
+            Outcome.REJECTED_AT_DATA_REVIEW,
+            List.of());
     assertEquals(
         "the run is over (REJECTED_AT_DATA_REVIEW)",
         problem(Decision.approve(Checkpoint.PROMOTION, "bob", null), Channel.SIGNAL, over));
@@ -117,5 +140,13 @@ class DecisionRulesTest {
     assertFalse(DecisionRules.overridesGate(approve, true));
     assertFalse(DecisionRules.overridesGate(reject, false), "rejecting overrides nothing");
     assertFalse(DecisionRules.overridesGate(review, false));
+  }
+
+  @Test
+  void aCheckpointOfAnotherWorkflowIsRefusedWithWhereToSendIt() {
+    String why =
+        problem(
+            Decision.approve(Checkpoint.ROLLBACK, "alice", null), Channel.SIGNAL, AT_DATA_REVIEW);
+    assertTrue(why.contains("rollout-NAME"), why);
   }
 }

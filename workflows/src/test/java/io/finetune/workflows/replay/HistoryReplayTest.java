@@ -6,6 +6,7 @@ import io.finetune.workflows.common.ActivityStubs;
 import io.finetune.workflows.drift.DriftCheckImpl;
 import io.finetune.workflows.eval.EvalRunImpl;
 import io.finetune.workflows.pipeline.FineTunePipelineImpl;
+import io.finetune.workflows.rollout.RolloutImpl;
 import io.finetune.workflows.training.TrainCandidateImpl;
 import io.temporal.common.WorkflowExecutionHistory;
 import io.temporal.testing.TestWorkflowEnvironment;
@@ -57,7 +58,8 @@ class HistoryReplayTest {
         FineTunePipelineImpl.class,
         TrainCandidateImpl.class,
         DriftCheckImpl.class,
-        EvalRunImpl.class);
+        EvalRunImpl.class,
+        RolloutImpl.class);
   }
 
   /** A worker's activity timeout overrides (finetune.activities.*) change no decision. */
@@ -76,7 +78,8 @@ class HistoryReplayTest {
           FineTunePipelineImpl.class,
           TrainCandidateImpl.class,
           DriftCheckImpl.class,
-          EvalRunImpl.class);
+          EvalRunImpl.class,
+          RolloutImpl.class);
       WorkflowReplayer.replayWorkflowExecution(
           WorkflowExecutionHistory.fromJson(Files.readString(file), workflowId), worker);
     }

@@ -1,0 +1,285 @@
+package io.finetune.workflows.rollout;
+
+import io.finetune.workflows.common.ActivityStubs;
+import io.finetune.workflows.pipeline.Channel;
+import io.finetune.workflows.pipeline.Checkpoint;
+import io.finetune.workflows.pipeline.Decision;
+import io.finetune.workflows.pipeline.DecisionRecord;
+import io.finetune.workflows.pipeline.DecisionRules;
+import io.finetune.workflows.pipeline.Outcome;
+import io.finetune.workflows.pipeline.Stage;
+import io.finetune.workflows.rollout.RolloutActivities.CanaryRequest;
+import io.finetune.workflows.rollout.RolloutActivities.CompleteRequest;
+import io.finetune.workflows.rollout.RolloutActivities.Completion;
+import io.finetune.workflows.rollout.RolloutActivities.OnlineJudgeRequest;
+import io.finetune.workflows.rollout.RolloutActivities.OnlineJudgment;
+import io.finetune.workflows.rollout.RolloutActivities.SlowEval;
+import io.finetune.workflows.rollout.RolloutActivities.SlowEvalRequest;
+import io.finetune.workflows.rollout.RolloutActivities.Verdict;
+import io.finetune.workflows.rollout.RolloutStatus.Phase;
+import io.finetune.workflows.spec.PipelineSpec;
+import io.temporal.failure.CanceledFailure;
+import io.temporal.workflow.Workflow;
+import io.temporal.workflow.WorkflowInit;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import org.slf4j.Logger;
+
+/**
+ * Canary, window, slow eval, then roll out or back: {@link Rollout}. A canary with too few outcomes
+ * after its window gets another window, up to {@link #MAX_WINDOWS}; still too few is treated as
+ * worse, since no evidence is not evidence of no harm.
+ */
+public class RolloutImpl implements Rollout {
+  private static final Logger log = Workflow.getLogger(RolloutImpl.class);
+
+  /** How many windows a canary may run while it has too few outcomes to judge. */
+  static final int MAX_WINDOWS = 3;
+
+  private static final String SLOW_EVAL = "slow eval";
+
+  private final RolloutActivities deploy = ActivityStubs.rollout();
+  private final RolloutActivities onlineJudge = ActivityStubs.rolloutJudge();
+  private final RolloutInput input;
+  private final Map<Checkpoint, DecisionRecord> decisions = new LinkedHashMap<>();
+
+  private Phase phase = Phase.CANARY;
+  private long canaryFrom;
+  private long windowEnds;
+  private int window;
+  private SlowEval slowEval;
+  private Checkpoint open;
+  private RollbackRequest rollbackRequested;
+  private RolloutResult result;
+
+  @WorkflowInit
+  public RolloutImpl(RolloutInput input) {
+    this.input = input;
+  }
+
+  @Override
+  public RolloutResult run(RolloutInput in) {
+    PipelineSpec.RolloutPolicy policy = in.policy();
+    try {
+      deploy.startCanary(
+          new CanaryRequest(
+              key("canary"),
+              in.name(),
+              in.candidate(),
+              in.stable(),
+              policy.canaryShare(),
+              in.approvedBy()));
+      canaryFrom = Workflow.currentTimeMillis();
+      for (window = 1; ; window++) {
+        windowEnds = Workflow.currentTimeMillis() + policy.windowSeconds() * 1000;
+        Workflow.await(Duration.ofSeconds(policy.windowSeconds()), () -> rollbackRequested != null);
+        if (rollbackRequested != null) {
+          return end(false, rollbackRequested.by(), requestedRollback());
+        }
+        phase = Phase.SLOW_EVAL;
+        slowEval = evaluate(policy);
+        if (slowEval.verdict() != Verdict.TOO_FEW || window == MAX_WINDOWS) {
+          break;
+        }
+        log.info("Canary of {}: {}; another window", in.name(), slowEval.reason());
+        phase = Phase.CANARY;
+      }
+      if (rollbackRequested != null) {
+        return end(false, rollbackRequested.by(), requestedRollback());
+      }
+      boolean worse = slowEval.verdict() == Verdict.WORSE || slowEval.verdict() == Verdict.TOO_FEW;
+      if (!worse) {
+        return end(true, SLOW_EVAL, "the slow eval found it " + words(slowEval));
+      }
+      if (!policy.asksPerson()) {
+        return end(false, SLOW_EVAL, "the slow eval found it " + words(slowEval));
+      }
+      return askPerson();
+    } catch (CanceledFailure e) {
+      // Cancelled mid-canary (e.g. with its pipeline): the stable version takes all traffic back
+      // before the rollout closes, so no canary is left serving without a workflow watching it.
+      Workflow.newDetachedCancellationScope(() -> end(false, "cancel", "the rollout was cancelled"))
+          .run();
+      throw e;
+    }
+  }
+
+  /** Rule 9's checkpoint: a person confirms the rollback (approve) or rolls out anyway (reject). */
+  private RolloutResult askPerson() {
+    open = Checkpoint.ROLLBACK;
+    phase = Phase.ROLLBACK_REVIEW;
+    Workflow.await(() -> decisions.containsKey(Checkpoint.ROLLBACK) || rollbackRequested != null);
+    open = null;
+    if (rollbackRequested != null && !decisions.containsKey(Checkpoint.ROLLBACK)) {
+      return end(false, rollbackRequested.by(), requestedRollback());
+    }
+    DecisionRecord d = decisions.get(Checkpoint.ROLLBACK);
+    String why =
+        "the slow eval found it "
+            + words(slowEval)
+            + "; "
+            + d.by()
+            + (d.approved() ? " confirmed the rollback" : " rolled it out anyway")
+            + (d.comment() == null ? "" : " (\"" + d.comment() + "\")");
+    return end(!d.approved(), d.by(), why);
+  }
+
+  private SlowEval evaluate(PipelineSpec.RolloutPolicy policy) {
+    long until = Workflow.currentTimeMillis();
+    OnlineJudgment judgment = null;
+    if (input.judge() != null && policy.judgeShare() > 0) {
+      judgment =
+          onlineJudge.judgeCanary(
+              new OnlineJudgeRequest(
+                  key("judge-" + window),
+                  input.name(),
+                  input.candidate(),
+                  input.stable(),
+                  canaryFrom,
+                  until,
+                  policy.judgeShare(),
+                  input.judgeProvider(),
+                  input.judge().model(),
+                  input.judge().rubric(),
+                  input.judge().maxPairs(),
+                  Workflow.newRandom().nextLong()));
+    }
+    return deploy.slowEval(
+        new SlowEvalRequest(
+            key("slow-eval-" + window),
+            input.name(),
+            input.candidate(),
+            input.stable(),
+            canaryFrom,
+            until,
+            policy.minEvents(),
+            policy.maxPValue(),
+            judgment));
+  }
+
+  /** Rolls out ({@code rollOut}) or back, and records how the rollout ended. */
+  private RolloutResult end(boolean rollOut, String actor, String reason) {
+    Completion c =
+        deploy.complete(
+            new CompleteRequest(
+                key("complete"),
+                input.name(),
+                input.candidate(),
+                input.stable(),
+                rollOut,
+                actor,
+                reason,
+                slowEval));
+    boolean rolledOut = rollOut && c.applied();
+    result =
+        new RolloutResult(
+            input.name(),
+            input.candidate(),
+            input.stable(),
+            rolledOut ? RolloutOutcome.ROLLED_OUT : RolloutOutcome.ROLLED_BACK,
+            c.serving(),
+            c.applied() ? reason : c.detail(),
+            actor,
+            slowEval);
+    phase = Phase.DONE;
+    Workflow.await(Workflow::isEveryHandlerFinished);
+    return result;
+  }
+
+  private String requestedRollback() {
+    return "rolled back by "
+        + rollbackRequested.by()
+        + (rollbackRequested.reason() == null ? "" : ": " + rollbackRequested.reason());
+  }
+
+  /** "worse (...)" in the slow eval's words. */
+  private static String words(SlowEval e) {
+    return e.verdict().name().toLowerCase(Locale.ROOT).replace('_', ' ') + ": " + e.reason();
+  }
+
+  /** An idempotency key for {@code step} of this execution: a rerun of the id is a new one. */
+  private static String key(String step) {
+    return Workflow.getInfo().getWorkflowId() + "/" + Workflow.getInfo().getRunId() + "/" + step;
+  }
+
+  // ---- signals, updates, query --------------------------------------------------------------
+
+  @Override
+  public void validateDecide(Decision decision) {
+    DecisionRules.problemWith(decision, Channel.UPDATE, runState())
+        .ifPresent(
+            problem -> {
+              throw new IllegalArgumentException(problem);
+            });
+  }
+
+  @Override
+  public DecisionRecord decide(Decision decision) {
+    return record(decision, Channel.UPDATE);
+  }
+
+  @Override
+  public void decision(Decision decision) {
+    var problem = DecisionRules.problemWith(decision, Channel.SIGNAL, runState());
+    if (problem.isPresent()) {
+      log.warn("Ignoring decision signal {}: {}", decision, problem.get());
+      return;
+    }
+    record(decision, Channel.SIGNAL);
+  }
+
+  @Override
+  public void rollback(RollbackRequest request) {
+    if (rollbackRequested == null && result == null) {
+      rollbackRequested =
+          new RollbackRequest(
+              request == null || request.by() == null || request.by().isBlank()
+                  ? "unknown"
+                  : request.by(),
+              request == null ? null : request.reason());
+    }
+  }
+
+  private DecisionRecord record(Decision d, Channel via) {
+    DecisionRecord r = DecisionRules.record(d, via, Workflow.currentTimeMillis());
+    decisions.put(r.checkpoint(), r);
+    return r;
+  }
+
+  private DecisionRules.RunState runState() {
+    Stage stage =
+        switch (phase) {
+          case CANARY, SLOW_EVAL -> Stage.ROLLING_OUT;
+          case ROLLBACK_REVIEW -> Stage.ROLLBACK_REVIEW;
+          case DONE -> Stage.DONE;
+        };
+    Outcome outcome =
+        result == null
+            ? null
+            : result.outcome() == RolloutOutcome.ROLLED_OUT
+                ? Outcome.PROMOTED
+                : Outcome.ROLLED_BACK;
+    return new DecisionRules.RunState(
+        List.of(Checkpoint.ROLLBACK), stage, open, decisions, outcome, input.approvers());
+  }
+
+  @Override
+  public RolloutStatus status() {
+    return new RolloutStatus(
+        input.name(),
+        input.candidate(),
+        input.stable(),
+        phase,
+        input.policy().canaryShare(),
+        canaryFrom,
+        windowEnds,
+        window,
+        slowEval,
+        open,
+        List.copyOf(decisions.values()),
+        result);
+  }
+}
