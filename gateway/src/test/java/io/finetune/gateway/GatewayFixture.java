@@ -74,8 +74,13 @@ final class GatewayFixture implements AutoCloseable {
     return h2;
   }
 
-  /** Promotes {@code modelId} as the next version of {@code name}. */
+  /** Promotes {@code modelId} as the next version of {@code name}, serving all its traffic. */
   ModelVersion promote(String name, String modelId) {
+    return promote(name, modelId, true);
+  }
+
+  /** The same; {@code serve} false: for a rollout, which starts it as a canary. */
+  ModelVersion promote(String name, String modelId, boolean serve) {
     return registry.promote(
         new PromoteRequest(
             name,
@@ -97,7 +102,8 @@ final class GatewayFixture implements AutoCloseable {
                 null,
                 null),
             new DatasetRef("train", "/store/d.jsonl", "abc", 10, 10),
-            "alice"));
+            "alice",
+            serve));
   }
 
   /** A status, the trace id header and the parsed body of one answer. */

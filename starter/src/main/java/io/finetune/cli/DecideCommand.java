@@ -3,10 +3,10 @@ package io.finetune.cli;
 import io.finetune.workflows.pipeline.Action;
 import io.finetune.workflows.pipeline.Decision;
 import io.finetune.workflows.pipeline.DecisionRecord;
-import io.finetune.workflows.pipeline.FineTunePipeline;
 import io.grpc.Status;
 import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowNotFoundException;
+import io.temporal.client.WorkflowStub;
 import io.temporal.client.WorkflowUpdateException;
 import java.util.Optional;
 import java.util.concurrent.Callable;
@@ -20,10 +20,15 @@ import picocli.CommandLine.Spec;
 abstract class DecideCommand implements Callable<Integer> {
   @Mixin TemporalOptions temporal;
 
-  @Parameters(paramLabel = "ID", description = "Workflow id of the pipeline run")
+  @Parameters(
+      paramLabel = "ID",
+      description = "Workflow id of the pipeline run (of the rollout, rollout-MODEL, for rollback)")
   String id;
 
-  @Option(names = "--checkpoint", required = true, description = "data-review or promotion")
+  @Option(
+      names = "--checkpoint",
+      required = true,
+      description = "data-review or promotion (a pipeline's), rollback (a rollout's)")
   String checkpoint;
 
   @Option(names = "--by", required = true, description = "Who decides (recorded)")
@@ -73,10 +78,11 @@ abstract class DecideCommand implements Callable<Integer> {
 
   /** Decides on exactly {@code run}, even if a newer run of its id has started since. */
   static DecisionRecord decide(WorkflowClient client, Runs.Run run, Decision decision) {
-    FineTunePipeline pipeline =
-        client.newWorkflowStub(FineTunePipeline.class, run.workflowId(), Optional.of(run.runId()));
+    // By name: a pipeline and a rollout (its rollback checkpoint) both take the Update "decide".
+    WorkflowStub stub =
+        client.newUntypedWorkflowStub(run.workflowId(), Optional.of(run.runId()), Optional.empty());
     try {
-      return pipeline.decide(decision);
+      return stub.update("decide", DecisionRecord.class, decision);
     } catch (WorkflowUpdateException e) {
       throw new UserError("Refused by " + run.workflowId() + ": " + TemporalOptions.rootMessage(e));
     } catch (RuntimeException e) {
@@ -105,7 +111,8 @@ abstract class DecideCommand implements Callable<Integer> {
       mixinStandardHelpOptions = true,
       name = "approve",
       description =
-          "Approves the open checkpoint (data-review or promotion) of the latest run of an id.")
+          "Approves the open checkpoint (data-review or promotion; on a rollout, rollback:"
+              + " roll back) of the latest run of an id.")
   static class Approve extends DecideCommand {
     @Override
     Action action() {

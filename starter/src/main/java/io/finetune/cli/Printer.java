@@ -15,6 +15,11 @@ import io.finetune.workflows.pipeline.DecisionRecord;
 import io.finetune.workflows.pipeline.IgnoredSignal;
 import io.finetune.workflows.pipeline.JudgeStanding;
 import io.finetune.workflows.pipeline.PipelineStatus;
+import io.finetune.workflows.pipeline.Stage;
+import io.finetune.workflows.rollout.Rollout;
+import io.finetune.workflows.rollout.RolloutActivities.Outcomes;
+import io.finetune.workflows.rollout.RolloutActivities.SlowEval;
+import io.finetune.workflows.rollout.RolloutStatus;
 import io.finetune.workflows.training.CandidateResult;
 import io.temporal.api.enums.v1.WorkflowExecutionStatus;
 import java.io.PrintWriter;
@@ -107,8 +112,97 @@ final class Printer {
               + s.pendingCheckpoint()
               + " --by <you>   (or reject)");
     }
+    if (s.stage() == Stage.ROLLING_OUT) {
+      String rollout = Rollout.workflowId(s.name());
+      out.println(
+          "  rolling out: v"
+              + s.promoted().version()
+              + " serves a canary share; ./finetune status "
+              + rollout
+              + " shows it (./finetune rollback "
+              + s.name()
+              + " --by <you> ends it)");
+    }
+    if (s.rollout() != null && s.rollout().slowEval() != null) {
+      slowEval(s.rollout().slowEval(), out);
+    }
     if (s.outcome() != null) {
       out.println("  outcome: " + s.outcome() + " - " + s.outcomeReason());
+    }
+  }
+
+  /** A rollout: its phase, the canary, the slow eval, the checkpoint, how it ended. */
+  static void rollout(String id, RolloutStatus s, PrintWriter out) {
+    out.println(
+        id
+            + " (Rollout "
+            + s.name()
+            + " v"
+            + s.candidate()
+            + " against v"
+            + s.stable()
+            + "): "
+            + s.phase()
+            + (s.pendingCheckpoint() == null ? "" : ", waiting for: " + s.pendingCheckpoint()));
+    if (s.canaryFromMillis() > 0) {
+      out.printf(
+          Locale.ROOT,
+          "  canary: %.0f%% of the traffic since %s; window %d ends %s%n",
+          100 * s.canaryShare(),
+          Instant.ofEpochMilli(s.canaryFromMillis()),
+          s.window(),
+          Instant.ofEpochMilli(s.windowEndsMillis()));
+    }
+    if (s.slowEval() != null) {
+      slowEval(s.slowEval(), out);
+    }
+    for (DecisionRecord d : s.decisions()) {
+      out.println(
+          "  decision: "
+              + d.action()
+              + " at "
+              + d.checkpoint()
+              + " by "
+              + d.by()
+              + (d.comment() == null ? "" : " (\"" + d.comment() + "\")"));
+    }
+    if (s.pendingCheckpoint() != null) {
+      out.println(
+          "  next: ./finetune approve "
+              + id
+              + " --checkpoint rollback --by <you>   (rolls back; reject rolls out anyway)");
+    }
+    if (s.result() != null) {
+      out.println(
+          "  outcome: "
+              + s.result().outcome()
+              + " - v"
+              + s.result().serving()
+              + " serves all traffic: "
+              + s.result().reason()
+              + " ("
+              + s.result().decidedBy()
+              + ")");
+    }
+  }
+
+  /** The slow eval's figures: per version, its outcomes; then the verdict. */
+  static void slowEval(SlowEval e, PrintWriter out) {
+    out.println("  slow eval: " + e.verdict() + " - " + e.reason());
+    for (Outcomes o : List.of(e.canary(), e.stable())) {
+      out.printf(
+          Locale.ROOT,
+          "    v%-3d %6d traces  %5.1f%% bad  (failed %d, thumbs down %d, regenerated %d,"
+              + " corrected %d, lost side-by-side %d; thumbs up %d)%n",
+          o.version(),
+          o.traces(),
+          100 * o.badRate(),
+          o.failed(),
+          o.thumbsDown(),
+          o.regenerated(),
+          o.corrected(),
+          o.lostSideBySide(),
+          o.thumbsUp());
     }
   }
 

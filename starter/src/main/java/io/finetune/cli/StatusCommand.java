@@ -6,6 +6,9 @@ import io.finetune.workflows.eval.EvalRun;
 import io.finetune.workflows.eval.EvalRunResult;
 import io.finetune.workflows.pipeline.FineTunePipeline;
 import io.finetune.workflows.pipeline.PipelineStatus;
+import io.finetune.workflows.rollout.Rollout;
+import io.finetune.workflows.rollout.RolloutResult;
+import io.finetune.workflows.rollout.RolloutStatus;
 import io.finetune.workflows.training.CandidateResult;
 import io.grpc.Status;
 import io.temporal.api.enums.v1.WorkflowExecutionStatus;
@@ -13,6 +16,7 @@ import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowFailedException;
 import io.temporal.client.WorkflowStub;
 import java.io.PrintWriter;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.function.Supplier;
@@ -122,6 +126,16 @@ class StatusCommand implements Callable<Integer> {
       if (running) {
         Progress.lines(client, id, runId).forEach(out::println);
       }
+    } else if (type.equals(WorkflowTypes.ROLLOUT)) {
+      Printer.rollout(
+          id,
+          running
+              ? query(
+                  client,
+                  id,
+                  () -> client.newWorkflowStub(Rollout.class, id, Optional.of(runId)).status())
+              : finishedRollout(result(client, id, runId, status, RolloutResult.class)),
+          out);
     } else if (type.equals(WorkflowTypes.TRAIN_CANDIDATE)
         && status == WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_COMPLETED) {
       CandidateResult c = result(client, id, runId, status, CandidateResult.class);
@@ -134,6 +148,23 @@ class StatusCommand implements Callable<Integer> {
       out.println(id + " (" + type + "): " + Printer.statusName(status));
     }
     return 0;
+  }
+
+  /** A finished rollout as its status: the result holds what the status would show. */
+  private static RolloutStatus finishedRollout(RolloutResult r) {
+    return new RolloutStatus(
+        r.name(),
+        r.candidate(),
+        r.stable(),
+        RolloutStatus.Phase.DONE,
+        0,
+        0,
+        0,
+        0,
+        r.slowEval(),
+        null,
+        List.of(),
+        r);
   }
 
   /** The status query, which needs a worker: say so plainly when none answers. */

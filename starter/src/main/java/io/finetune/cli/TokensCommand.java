@@ -2,20 +2,16 @@ package io.finetune.cli;
 
 import io.finetune.gateway.ApiTokens;
 import io.finetune.gateway.ApiTokens.TokenInfo;
-import io.finetune.serve.GatewayApplication;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.time.temporal.ChronoUnit;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.function.Function;
-import org.springframework.context.ConfigurableApplicationContext;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -49,14 +45,7 @@ class TokensCommand {
     @Spec CommandSpec spec;
 
     <T> T withTokens(Function<ApiTokens, T> action) {
-      Map<String, Object> props = new HashMap<>();
-      if (home != null) {
-        props.put("finetune.home", home.toAbsolutePath().toString());
-      }
-      props.put("logging.level.root", "ERROR");
-      try (ConfigurableApplicationContext db = GatewayApplication.database(props)) {
-        return action.apply(db.getBean(ApiTokens.class));
-      }
+      return WorkerDatabase.with(home, db -> action.apply(db.getBean(ApiTokens.class)));
     }
 
     PrintWriter out() {
