@@ -2,6 +2,7 @@ package io.finetune.workflows.pipeline;
 
 import io.finetune.workflows.common.Scores;
 import io.finetune.workflows.eval.EvalActivities.Usage;
+import io.finetune.workflows.rollout.Rollout;
 import io.finetune.workflows.training.CandidateResult;
 import java.util.Locale;
 
@@ -58,6 +59,13 @@ final class CurrentDetails {
           .append("`{\"checkpoint\": \"")
           .append(s.pendingCheckpoint())
           .append("\", \"action\": \"approve\", \"by\": \"<you>\", \"comment\": \"...\"}`\n");
+    }
+    if (s.stage() == Stage.ROLLING_OUT && s.promoted() != null) {
+      md.append("Rolling out v")
+          .append(s.promoted().version())
+          .append(": its canary serves part of the traffic; see the workflow `")
+          .append(Rollout.workflowId(s.name()))
+          .append("`\n\n");
     }
     if (s.outcome() != null) {
       md.append("Outcome: **").append(s.outcome()).append("**: ").append(s.outcomeReason());

@@ -85,6 +85,7 @@ public class FineTunePipelineImpl implements FineTunePipeline {
   private JudgeStanding judgeStanding;
   private EvalResult production;
   private RolloutResult rollout;
+  private ModelVersion rollingOut;
 
   /** The prompt baseline's scores on the test set and on each eval set. */
   private record Baseline(EvalResult test, Map<String, EvalResult> evalSets) {}
@@ -160,6 +161,7 @@ public class FineTunePipelineImpl implements FineTunePipeline {
     if (serving == null) {
       return finish(Outcome.PROMOTED, promotedReason, promoted);
     }
+    rollingOut = promoted;
     enter(Stage.ROLLING_OUT);
     rollout = rollOut(promoted, serving, approval);
     return rollout.outcome() == RolloutOutcome.ROLLED_OUT
@@ -704,7 +706,7 @@ public class FineTunePipelineImpl implements FineTunePipeline {
         List.copyOf(notes),
         ending == null ? null : ending.outcome(),
         ending == null ? null : ending.reason(),
-        ending == null ? null : ending.promoted(),
+        ending == null ? rollingOut : ending.promoted(),
         judgeStanding,
         production,
         rollout);

@@ -22,6 +22,7 @@ import io.temporal.failure.CanceledFailure;
 import io.temporal.workflow.Workflow;
 import io.temporal.workflow.WorkflowInit;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -75,11 +76,13 @@ public class RolloutImpl implements Rollout {
       canaryFrom = Workflow.currentTimeMillis();
       for (window = 1; ; window++) {
         windowEnds = Workflow.currentTimeMillis() + policy.windowSeconds() * 1000;
+        show();
         Workflow.await(Duration.ofSeconds(policy.windowSeconds()), () -> rollbackRequested != null);
         if (rollbackRequested != null) {
           return end(false, rollbackRequested.by(), requestedRollback());
         }
         phase = Phase.SLOW_EVAL;
+        show();
         slowEval = evaluate(policy);
         if (slowEval.verdict() != Verdict.TOO_FEW || window == MAX_WINDOWS) {
           break;
@@ -111,6 +114,7 @@ public class RolloutImpl implements Rollout {
   private RolloutResult askPerson() {
     open = Checkpoint.ROLLBACK;
     phase = Phase.ROLLBACK_REVIEW;
+    show();
     Workflow.await(() -> decisions.containsKey(Checkpoint.ROLLBACK) || rollbackRequested != null);
     open = null;
     if (rollbackRequested != null && !decisions.containsKey(Checkpoint.ROLLBACK)) {
@@ -185,6 +189,7 @@ public class RolloutImpl implements Rollout {
             actor,
             slowEval);
     phase = Phase.DONE;
+    show();
     Workflow.await(Workflow::isEveryHandlerFinished);
     return result;
   }
@@ -193,6 +198,52 @@ public class RolloutImpl implements Rollout {
     return "rolled back by "
         + rollbackRequested.by()
         + (rollbackRequested.reason() == null ? "" : ": " + rollbackRequested.reason());
+  }
+
+  /** Where the rollout is, as the Web UI's "current details" show it. */
+  private void show() {
+    RolloutStatus s = status();
+    StringBuilder md =
+        new StringBuilder(
+            String.format(
+                Locale.ROOT,
+                "**%s** v%d against v%d: `%s`",
+                s.name(),
+                s.candidate(),
+                s.stable(),
+                s.phase()));
+    if (s.phase() == Phase.CANARY) {
+      md.append(
+          String.format(
+              Locale.ROOT,
+              ", the canary serves %.0f%% of the traffic; window %d ends %s",
+              100 * s.canaryShare(),
+              s.window(),
+              Instant.ofEpochMilli(s.windowEndsMillis())));
+    }
+    md.append("\n\n");
+    if (s.slowEval() != null) {
+      md.append("Slow eval: ").append(words(s.slowEval())).append("\n\n");
+    }
+    if (s.pendingCheckpoint() != null) {
+      md.append("Decide with `./finetune approve ")
+          .append(Workflow.getInfo().getWorkflowId())
+          .append(" --checkpoint rollback --by <you>` (rolls back) or `reject` (rolls out anyway)")
+          .append("\n\n");
+    }
+    if (s.result() != null) {
+      md.append("Outcome: **")
+          .append(s.result().outcome())
+          .append("**, v")
+          .append(s.result().serving())
+          .append(" serves all traffic: ")
+          .append(s.result().reason());
+    } else {
+      md.append("End the canary now with `./finetune rollback ")
+          .append(s.name())
+          .append(" --by <you>`");
+    }
+    Workflow.setCurrentDetails(md.toString());
   }
 
   /** "worse (...)" in the slow eval's words. */

@@ -14,7 +14,7 @@ import org.junit.jupiter.api.Test;
 
 class ActivityStubsTest {
   private static final Set<String> HEARTBEATING =
-      Set.of("Evaluate", "Judge", "Alignment", "AwaitJob");
+      Set.of("Evaluate", "Judge", "Alignment", "AwaitJob", "JudgeCanary");
 
   @Test
   void heartbeatTimeoutGoesToTheActivitiesThatHeartbeatOnly() {
@@ -48,7 +48,10 @@ class ActivityStubsTest {
                 "Find",
                 "Compare",
                 "PrepareRetraining",
-                "SelectBatch"));
+                "SelectBatch",
+                "StartCanary",
+                "SlowEval",
+                "Complete"));
     assertEquals(expected, o.keySet());
     o.values()
         .forEach(

@@ -199,6 +199,15 @@ class RolloutTest {
     assertEquals(RolloutStatus.Phase.ROLLBACK_REVIEW, waiting.phase());
     assertEquals(Verdict.WORSE, waiting.slowEval().verdict());
     assertEquals(Stage.ROLLING_OUT, p.status().stage());
+    assertEquals(4, p.status().promoted().version(), "the version rolling out");
+    // The Web UI shows where the rollout is and how to decide.
+    String details =
+        WorkflowStub.fromTyped(rollout())
+            .query("__temporal_workflow_metadata", io.temporal.api.sdk.v1.WorkflowMetadata.class)
+            .getCurrentDetails();
+    assertTrue(
+        details.contains("./finetune approve rollout-triage --checkpoint rollback"), details);
+    assertTrue(details.contains("fake WORSE"), details);
     // A decision for another checkpoint is refused with the reason.
     WorkflowUpdateException refused =
         assertThrows(
