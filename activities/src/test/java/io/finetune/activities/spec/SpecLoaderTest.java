@@ -406,4 +406,39 @@ class SpecLoaderTest {
     assertTrue(e.getMessage().contains("judge.alignment: file not found"), e.getMessage());
     assertTrue(e.getMessage().contains("judge.minKappa: must be between"), e.getMessage());
   }
+
+  @Test
+  void aRolloutHasDefaultsAndEveryBadValueIsNamed() throws IOException {
+    assertNull(SpecLoader.load(spec(MINIMAL)).rollout(), "no rollout: a promotion serves at once");
+    PipelineSpec.RolloutPolicy r =
+        SpecLoader.load(spec(MINIMAL + "rollout:\n  window: 3d\n  onWorse: ask\n")).rollout();
+    assertEquals(0.10, r.canaryShare());
+    assertEquals(3 * 86400, r.windowSeconds());
+    assertEquals(100, r.minEvents());
+    assertEquals(0.05, r.maxPValue());
+    assertTrue(r.asksPerson());
+    assertEquals(
+        45,
+        SpecLoader.load(spec(MINIMAL + "rollout:\n  window: PT45S\n")).rollout().windowSeconds());
+
+    SpecException e =
+        assertThrows(
+            SpecException.class,
+            () ->
+                SpecLoader.load(
+                    spec(
+                        MINIMAL
+                            + "rollout:\n  canaryShare: 1.5\n  window: soon\n  minEvents: 0\n"
+                            + "  onWorse: panic\n  judgeShare: 0.2\n")));
+    for (String field :
+        List.of(
+            "rollout.canaryShare",
+            "rollout.window",
+            "rollout.minEvents",
+            "rollout.onWorse",
+            "rollout.judgeShare")) {
+      assertTrue(e.getMessage().contains(field), field + " in: " + e.getMessage());
+    }
+    assertTrue(e.getMessage().contains("needs a judge"), e.getMessage());
+  }
 }
