@@ -16,6 +16,8 @@ import io.finetune.workflows.pipeline.FineTunePipeline;
 import io.finetune.workflows.pipeline.Outcome;
 import io.finetune.workflows.pipeline.PipelineInput;
 import io.finetune.workflows.pipeline.PipelineStatus;
+import io.finetune.workflows.rollout.RolloutOutcome;
+import io.finetune.workflows.rollout.RolloutResult;
 import io.finetune.workflows.spec.EvalSetRole;
 import io.finetune.workflows.spec.PipelineSpec;
 import io.finetune.workflows.training.CandidateResult;
@@ -193,9 +195,24 @@ class DemoCommand implements Callable<Integer> {
           Printer.pipeline(drift.retrainWorkflowId(), retrained, out);
         }
       }
+      List<RolloutResult> canaries = List.of();
+      out.println();
+      if (first.outcome() == Outcome.PROMOTED) {
+        out.println("== 4. In production: the gateway, users' feedback, two canaries ==");
+        canaries = new DemoProduction(client, demoHome, loaded, out, stamp).run();
+      } else {
+        out.println("== 4. In production: skipped, no model was promoted ==");
+      }
       int exit =
           summary(
-              loaded, first, batchFile != null, drift, retrained, env.providerJobsCreated(), out);
+              loaded,
+              first,
+              batchFile != null,
+              drift,
+              retrained,
+              canaries,
+              env.providerJobsCreated(),
+              out);
       if (chaos > 0) {
         out.println("faults ridden out: " + env.providerFaults());
       }
@@ -314,6 +331,7 @@ class DemoCommand implements Callable<Integer> {
       boolean batchExpected,
       DriftResult drift,
       PipelineStatus retrained,
+      List<RolloutResult> canaries,
       long providerJobs,
       PrintWriter out) {
     String metric = spec.target().metric();
@@ -397,6 +415,7 @@ class DemoCommand implements Callable<Integer> {
     } else if (batchExpected) {
       ok = false;
     }
+    ok &= productionSummary(first, canaries, out);
     ok &= onePerCandidate(providerJobs, first, retrained, out);
     out.println();
     out.println(
@@ -404,6 +423,43 @@ class DemoCommand implements Callable<Integer> {
             ? "Demo finished: every stage did its job."
             : "Demo finished with unexpected results (see above).");
     return ok ? 0 : 1;
+  }
+
+  /**
+   * The two canaries of the production step: the worse candidate must have been rolled back by the
+   * slow eval and the rebuild rolled out. True when they were (or nothing was promoted to serve).
+   */
+  static boolean productionSummary(
+      PipelineStatus first, List<RolloutResult> canaries, PrintWriter out) {
+    out.println();
+    if (first.outcome() != Outcome.PROMOTED) {
+      out.println("production: not served, no model was promoted");
+      return true;
+    }
+    for (RolloutResult r : canaries) {
+      out.println(
+          "canary v"
+              + r.candidate()
+              + ": "
+              + r.outcome()
+              + (r.slowEval() == null
+                  ? ""
+                  : String.format(
+                      Locale.ROOT,
+                      " (bad outcomes %.1f%% vs %.1f%% on v%d: %s)",
+                      100 * r.slowEval().canary().badRate(),
+                      100 * r.slowEval().stable().badRate(),
+                      r.stable(),
+                      r.slowEval().verdict())));
+    }
+    boolean ok =
+        canaries.size() == 2
+            && canaries.get(0).outcome() == RolloutOutcome.ROLLED_BACK
+            && canaries.get(1).outcome() == RolloutOutcome.ROLLED_OUT;
+    if (!ok) {
+      out.println("the worse canary was NOT rolled back, or the rebuild NOT rolled out");
+    }
+    return ok;
   }
 
   /**

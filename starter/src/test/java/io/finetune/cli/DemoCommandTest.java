@@ -15,6 +15,8 @@ import io.finetune.workflows.eval.EvalActivities.Intervals;
 import io.finetune.workflows.pipeline.Outcome;
 import io.finetune.workflows.pipeline.PipelineStatus;
 import io.finetune.workflows.pipeline.Stage;
+import io.finetune.workflows.rollout.RolloutOutcome;
+import io.finetune.workflows.rollout.RolloutResult;
 import io.finetune.workflows.spec.EvalSetRole;
 import io.finetune.workflows.spec.PipelineSpec;
 import io.finetune.workflows.spec.Size;
@@ -64,6 +66,7 @@ class DemoCommandTest {
             true,
             drift,
             retrained("exact_match", 0.94),
+            canaries(RolloutOutcome.ROLLED_BACK),
             -1,
             out);
 
@@ -97,6 +100,7 @@ class DemoCommandTest {
             true,
             drift,
             retrained("exact_match", 0.08),
+            canaries(RolloutOutcome.ROLLED_BACK),
             -1,
             out);
     assertEquals(1, exit, text.toString());
@@ -115,6 +119,7 @@ class DemoCommandTest {
         true,
         drift,
         retrained("exact_match", 1.0),
+        canaries(RolloutOutcome.ROLLED_BACK),
         -1,
         out);
     String s = text.toString();
@@ -129,7 +134,16 @@ class DemoCommandTest {
   @Test
   void aFreeTextExampleWithoutABatchIsScoredByItsMetricAndChecksNoDrift() {
     PipelineSpec spec = spec("reply-drafts");
-    int exit = DemoCommand.summary(spec, pipeline("chrf", 0.21, 0.97), false, null, null, 2, out);
+    int exit =
+        DemoCommand.summary(
+            spec,
+            pipeline("chrf", 0.21, 0.97),
+            false,
+            null,
+            null,
+            canaries(RolloutOutcome.ROLLED_BACK),
+            2,
+            out);
     String s = text.toString();
     assertEquals(0, exit, s);
     assertTrue(s.contains("chrf (test)"), s);
@@ -274,5 +288,28 @@ class DemoCommandTest {
         0,
         Map.of(),
         null);
+  }
+
+  /** The production step's two canaries: the worse one ended as {@code worse}, the rebuild out. */
+  private static List<RolloutResult> canaries(RolloutOutcome worse) {
+    return List.of(
+        new RolloutResult("m", 2, 1, worse, 1, "worse", "slow eval", null),
+        new RolloutResult("m", 3, 1, RolloutOutcome.ROLLED_OUT, 3, "no worse", "slow eval", null));
+  }
+
+  @Test
+  void aWorseCanaryThatRollsOutIsUnexpected() {
+    int exit =
+        DemoCommand.summary(
+            spec("reply-drafts"),
+            pipeline("chrf", 0.21, 0.97),
+            false,
+            null,
+            null,
+            canaries(RolloutOutcome.ROLLED_OUT),
+            2,
+            out);
+    assertEquals(1, exit, text.toString());
+    assertTrue(text.toString().contains("the worse canary was NOT rolled back"), text.toString());
   }
 }
