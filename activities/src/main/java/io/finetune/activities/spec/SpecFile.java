@@ -56,7 +56,8 @@ record SpecFile(
       Double freshHoldoutFraction,
       Double maxOutOfRangeRate,
       Double maxDomainAuc,
-      Integer maxCategories) {}
+      Integer maxCategories,
+      String source) {}
 
   record Judge(
       String model,
