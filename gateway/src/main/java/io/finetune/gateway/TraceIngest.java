@@ -79,8 +79,7 @@ public final class TraceIngest {
     Invalid(Path file, int line, String field, String message) {
       super(
           file
-              + ":"
-              + line
+              + (line > 0 ? ":" + line : "")
               + ": "
               + (field == null ? "" : "field '" + field + "': ")
               + message
