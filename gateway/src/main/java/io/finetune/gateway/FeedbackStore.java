@@ -90,16 +90,8 @@ public final class FeedbackStore {
       if (event.kind().equals("side_by_side")) {
         requireTrace(event.value(), "preferred");
       }
-      try (PreparedStatement s =
-          c.prepareStatement(
-              "INSERT INTO feedback (event_id, trace_id, kind, value_text, created_at)"
-                  + " VALUES (?, ?, ?, ?, ?)")) {
-        s.setString(1, event.eventId());
-        s.setString(2, event.traceId());
-        s.setString(3, event.kind());
-        s.setString(4, event.value());
-        s.setLong(5, System.currentTimeMillis());
-        s.executeUpdate();
+      try {
+        insert(c, event, System.currentTimeMillis());
         return Outcome.STORED;
       } catch (SQLException e) {
         if ("23505".equals(e.getSQLState())) {
@@ -110,6 +102,21 @@ public final class FeedbackStore {
       }
     } catch (SQLException e) {
       throw new IllegalStateException("Cannot store the feedback: " + e.getMessage(), e);
+    }
+  }
+
+  /** Writes one validated event (on {@code c}, in its transaction if it has one). */
+  static void insert(Connection c, Event event, long createdAtMillis) throws SQLException {
+    try (PreparedStatement s =
+        c.prepareStatement(
+            "INSERT INTO feedback (event_id, trace_id, kind, value_text, created_at)"
+                + " VALUES (?, ?, ?, ?, ?)")) {
+      s.setString(1, event.eventId());
+      s.setString(2, event.traceId());
+      s.setString(3, event.kind());
+      s.setString(4, event.value());
+      s.setLong(5, createdAtMillis);
+      s.executeUpdate();
     }
   }
 
@@ -144,7 +151,13 @@ public final class FeedbackStore {
     }
   }
 
-  private Event validate(JsonNode body) {
+  /**
+   * The event in {@code body}, checked field by field (a correction's text redacted), without
+   * touching the database: the rules of {@code POST /v1/feedback}, also for {@code ingest}.
+   *
+   * @throws Rejected 400, naming the field
+   */
+  Event validate(JsonNode body) {
     if (body == null || !body.isObject()) {
       throw invalid(
           null,
@@ -220,7 +233,7 @@ public final class FeedbackStore {
     return FIELDS.stream().sorted().toList();
   }
 
-  private static Optional<Event> find(Connection c, String eventId) throws SQLException {
+  static Optional<Event> find(Connection c, String eventId) throws SQLException {
     try (PreparedStatement s =
         c.prepareStatement(
             "SELECT event_id, trace_id, kind, value_text FROM feedback WHERE event_id = ?")) {

@@ -31,7 +31,7 @@ import org.slf4j.LoggerFactory;
 public final class TraceWriter implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(TraceWriter.class);
   private static final ObjectMapper JSON = new ObjectMapper();
-  private static final String INSERT =
+  static final String INSERT =
       "INSERT INTO traces (id, created_at, model_name, model_version, provider_model, input,"
           + " output, latency_ms, prompt_tokens, completion_tokens, cost, status)"
           + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
@@ -247,6 +247,11 @@ public final class TraceWriter implements AutoCloseable {
   }
 
   private Object[] row(Trace t) {
+    return row(t, redactor);
+  }
+
+  /** A trace as the row {@link #INSERT} takes, redacted: also what ingested traces become. */
+  static Object[] row(Trace t, Redactor redactor) {
     String input;
     try {
       input = JSON.writeValueAsString(redactor.redact(t.input()));
@@ -269,7 +274,7 @@ public final class TraceWriter implements AutoCloseable {
     };
   }
 
-  private static void bind(PreparedStatement s, Object[] row) throws SQLException {
+  static void bind(PreparedStatement s, Object[] row) throws SQLException {
     s.setString(1, (String) row[0]);
     s.setLong(2, (Long) row[1]);
     s.setString(3, (String) row[2]);

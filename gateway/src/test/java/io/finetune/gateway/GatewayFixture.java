@@ -137,6 +137,11 @@ final class GatewayFixture implements AutoCloseable {
 
   /** Every row of {@code table}, each column as text (null stays null). */
   List<Map<String, String>> rows(String table) {
+    return rows(db, table);
+  }
+
+  /** Every row of {@code table} in {@code db}, each column as text (null stays null). */
+  static List<Map<String, String>> rows(DataSource db, String table) {
     try (Connection c = db.getConnection();
         ResultSet rs = c.createStatement().executeQuery("SELECT * FROM " + table)) {
       ResultSetMetaData meta = rs.getMetaData();

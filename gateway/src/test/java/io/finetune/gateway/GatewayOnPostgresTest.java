@@ -4,12 +4,22 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.finetune.activities.registry.RegistryActivitiesImpl;
+import io.finetune.activities.store.ArtifactStore;
+import io.finetune.workflows.registry.RegistryActivities.PromoteRequest;
+import io.finetune.workflows.spec.PipelineSpec;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.ResultSet;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Map;
 import org.flywaydb.core.Flyway;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledIfEnvironmentVariable;
+import org.junit.jupiter.api.io.TempDir;
 import org.postgresql.ds.PGSimpleDataSource;
 
 /**
@@ -73,5 +83,43 @@ class GatewayOnPostgresTest {
     assertTrue(tokens.verify(created.token()).isPresent());
     tokens.revoke("app");
     assertTrue(tokens.verify(created.token()).isEmpty());
+  }
+
+  @Test
+  void ingestedCorrectionsBecomeATracesDriftBatchOnPostgres(@TempDir Path dir) throws Exception {
+    ArtifactStore store = new ArtifactStore(dir.resolve("artifacts"));
+    new RegistryActivitiesImpl(db)
+        .promote(
+            new PromoteRequest(
+                "ticket-triage",
+                "run-1",
+                "local-small",
+                "local",
+                "small",
+                Map.of(),
+                TracesToRetrainingTest.spec("ticket-triage", PipelineSpec.Drift.SOURCE_TRACES),
+                TracesToRetrainingTest.training(store),
+                "alice"));
+    Path file =
+        Files.writeString(
+            dir.resolve("export.jsonl"),
+            String.join(
+                "\n",
+                TraceIngestTest.TRACE_1,
+                TraceIngestTest.TRACE_2,
+                TraceIngestTest.FIX_1,
+                TraceIngestTest.LIKE_2));
+    TraceIngest ingest = new TraceIngest(db, new Redactor());
+    assertEquals(new TraceIngest.Result(2, 0, 2, 0), ingest.ingest(file));
+    assertEquals(new TraceIngest.Result(0, 2, 0, 2), ingest.ingest(file));
+
+    TraceDriftSource source =
+        new TraceDriftSource(db, store, new Redactor(), Clock.systemUTC(), Duration.ZERO);
+    var current = new RegistryActivitiesImpl(db).current("ticket-triage");
+    var selected = source.select(current, "check-1/run-a");
+    assertTrue(
+        selected.files().get(0).contains("2 answered, 1 corrected"), selected.files().toString());
+    assertEquals(selected, source.select(current, "check-1/run-a"));
+    assertEquals(null, source.select(current, "check-2/run-b").path());
   }
 }

@@ -11,7 +11,6 @@ import java.time.format.DateTimeFormatter;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
-import javax.sql.DataSource;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -51,7 +50,7 @@ class AuditCommand implements Callable<Integer> {
         WorkerDatabase.with(
             home,
             db -> {
-              Deployments d = new Deployments(db.getBean(DataSource.class));
+              Deployments d = new Deployments(db.dataSource());
               return new Seen(d.get(model), d.audit(model, last));
             });
     PrintWriter out = spec.commandLine().getOut();

@@ -41,7 +41,10 @@ import picocli.CommandLine.Spec;
       "With --every or --cron it creates a Temporal Schedule instead (needs a real Temporal"
           + " server: `./finetune dev` with the Temporal CLI installed, or any cluster); give"
           + " --batch a folder so that each check takes the files that arrived since the"
-          + " previous one. Manage schedules with `./finetune schedules`."
+          + " previous one. Manage schedules with `./finetune schedules`.",
+      "Without --batch, the check reads the gateway's traces of the model since the previous"
+          + " check, when the model's spec says drift.source: traces (corrected traces are its"
+          + " labeled rows)."
     })
 class DriftCheckCommand implements Callable<Integer> {
   @Mixin TemporalOptions temporal;
@@ -53,10 +56,10 @@ class DriftCheckCommand implements Callable<Integer> {
 
   @Option(
       names = "--batch",
-      required = true,
       description =
           "Production batch: a JSONL file (rows with an output are labeled), or a folder whose"
-              + " new *.jsonl files each check takes")
+              + " new *.jsonl files each check takes. Omitted: the gateway's traces, for a model"
+              + " whose spec says drift.source: traces")
   Path batch;
 
   @Option(names = "--no-retrain", description = "Only measure; never start retraining")
@@ -87,7 +90,7 @@ class DriftCheckCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    if (!Files.isRegularFile(batch) && !Files.isDirectory(batch)) {
+    if (batch != null && !Files.isRegularFile(batch) && !Files.isDirectory(batch)) {
       throw new UserError(batch + ": no such batch file or folder");
     }
     if (every != null && cron != null) {
@@ -103,7 +106,11 @@ class DriftCheckCommand implements Callable<Integer> {
 
   private int check(WorkflowClient client, PrintWriter out) {
     DriftCheckInput input =
-        new DriftCheckInput(model, batch.toAbsolutePath().normalize().toString(), !noRetrain);
+        new DriftCheckInput(
+            model,
+            // None: the worker reads where the model's spec says (drift.source: traces).
+            batch == null ? null : batch.toAbsolutePath().normalize().toString(),
+            !noRetrain);
     if (every != null || cron != null) {
       return schedule(client, input, id != null ? id : model + "-drift-check", out);
     }
@@ -138,7 +145,10 @@ class DriftCheckCommand implements Callable<Integer> {
   }
 
   private String summary() {
-    return "Drift check of " + model + " on " + batch.getFileName();
+    return "Drift check of "
+        + model
+        + " on "
+        + (batch == null ? "its traces" : batch.getFileName().toString());
   }
 
   /**
@@ -204,8 +214,8 @@ class DriftCheckCommand implements Callable<Integer> {
             + model
             + (every != null ? " every " + every : " on cron \"" + cron + "\"")
             + " on "
-            + input.batchPath());
-    if (!Files.isDirectory(batch)) {
+            + (batch == null ? "the traces since the previous check" : input.batchPath()));
+    if (batch != null && !Files.isDirectory(batch)) {
       out.println(
           "  note: --batch is one file, so every check sees the same rows; give a folder to check"
               + " only the files that arrived since the previous check.");

@@ -27,6 +27,8 @@ import picocli.CommandLine.Command;
       GenerateExampleCommand.class,
       ServeCommand.class,
       TokensCommand.class,
+      TracesCommand.class,
+      IngestCommand.class,
       RollbackCommand.class,
       AuditCommand.class,
       CommandLine.HelpCommand.class

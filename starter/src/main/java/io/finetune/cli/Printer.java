@@ -585,6 +585,10 @@ final class Printer {
     }
     if (d.batchFiles() != null && d.batchFiles().size() > 1) {
       out.println("  batch files: " + String.join(", ", d.batchFiles()));
+    } else if (d.batchFiles() != null
+        && d.batchFiles().size() == 1
+        && d.batchFiles().get(0).startsWith("traces of ")) {
+      out.println("  batch: " + d.batchFiles().get(0)); // from the gateway's traces
     }
     out.printf(
         Locale.ROOT,

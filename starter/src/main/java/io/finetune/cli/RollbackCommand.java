@@ -10,7 +10,6 @@ import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.Optional;
 import java.util.concurrent.Callable;
-import javax.sql.DataSource;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -65,7 +64,7 @@ class RollbackCommand implements Callable<Integer> {
       done =
           WorkerDatabase.with(
               home,
-              db -> new Deployments(db.getBean(DataSource.class)).rollback(model, to, by, reason));
+              db -> new Deployments(db.dataSource()).rollback(model, to, by, reason));
     } catch (ApplicationFailure refused) {
       throw new UserError(refused.getOriginalMessage());
     }

@@ -45,7 +45,7 @@ class TokensCommand {
     @Spec CommandSpec spec;
 
     <T> T withTokens(Function<ApiTokens, T> action) {
-      return WorkerDatabase.with(home, db -> action.apply(db.getBean(ApiTokens.class)));
+      return WorkerDatabase.with(home, db -> action.apply(db.bean(ApiTokens.class)));
     }
 
     PrintWriter out() {

@@ -1,29 +1,59 @@
 package io.finetune.cli;
 
+import io.finetune.gateway.Redactor;
 import io.finetune.serve.GatewayApplication;
+import io.finetune.worker.FinetuneProperties;
+import io.finetune.worker.Redaction;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.function.Function;
+import javax.sql.DataSource;
 import org.springframework.context.ConfigurableApplicationContext;
 
 /**
- * The worker's database as application.yaml configures it (H2 under the home folder, or
- * PostgreSQL), opened without Temporal for the commands that read or change it directly: tokens,
- * rollback, audit.
+ * The worker's database (application.yaml's DataSource, migrated) and its redaction rules, opened
+ * without Temporal for the commands that read or change it directly (tokens, traces, ingest,
+ * rollback, audit); close it when done.
  */
-final class WorkerDatabase {
-  private WorkerDatabase() {}
+final class WorkerDatabase implements AutoCloseable {
+  private final ConfigurableApplicationContext context;
 
-  /** Runs {@code action} on the database of the worker whose state is in {@code home}. */
-  static <T> T with(Path home, Function<ConfigurableApplicationContext, T> action) {
+  WorkerDatabase(Path home) {
     Map<String, Object> props = new HashMap<>();
     if (home != null) {
       props.put("finetune.home", home.toAbsolutePath().toString());
     }
     props.put("logging.level.root", "ERROR");
-    try (ConfigurableApplicationContext db = GatewayApplication.database(props)) {
+    this.context = GatewayApplication.database(props);
+  }
+
+  /** Runs {@code action} on the database of the worker whose state is in {@code home}. */
+  static <T> T with(Path home, Function<WorkerDatabase, T> action) {
+    try (WorkerDatabase db = new WorkerDatabase(home)) {
       return action.apply(db);
     }
+  }
+
+  <T> T bean(Class<T> type) {
+    return context.getBean(type);
+  }
+
+  DataSource dataSource() {
+    return context.getBean(DataSource.class);
+  }
+
+  /** The built-in patterns plus finetune.gateway.redaction's rules, as the gateway applies them. */
+  Redactor redactor() {
+    try {
+      return Redaction.of(context.getBean(FinetuneProperties.class));
+    } catch (IllegalArgumentException e) {
+      throw new UserError(e.getMessage());
+    }
+  }
+
+  @Override
+  public void close() {
+    context.close();
   }
 }

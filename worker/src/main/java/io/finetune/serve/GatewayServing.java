@@ -9,6 +9,7 @@ import io.finetune.gateway.Redactor;
 import io.finetune.gateway.TraceWriter;
 import io.finetune.worker.ActivitiesConfiguration;
 import io.finetune.worker.FinetuneProperties;
+import io.finetune.worker.Redaction;
 import java.io.IOException;
 import java.util.List;
 import javax.sql.DataSource;
@@ -27,16 +28,13 @@ class GatewayServing {
 
   @Bean
   Redactor redactor(FinetuneProperties props) {
-    List<Redactor.Rule> rules;
+    Redactor redactor;
     try {
-      rules =
-          props.getGateway().getRedaction().entrySet().stream()
-              .map(e -> Redactor.Rule.of(e.getKey(), e.getValue()))
-              .toList();
+      redactor = Redaction.of(props);
     } catch (IllegalArgumentException e) {
-      throw new GatewayApplication.StartFailure("finetune.gateway.redaction: " + e.getMessage(), e);
+      throw new GatewayApplication.StartFailure(e.getMessage(), e);
     }
-    Redactor redactor = new Redactor(rules);
+    List<String> rules = redactor.ruleNames();
     if (!rules.isEmpty()) {
       log.info("Redaction rules besides e-mail, phone and card: {}", redactor.ruleNames());
     }

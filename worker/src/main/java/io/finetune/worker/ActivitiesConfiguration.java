@@ -12,10 +12,13 @@ import io.finetune.activities.registry.RegistryActivitiesImpl;
 import io.finetune.activities.rollout.RolloutActivitiesImpl;
 import io.finetune.activities.store.ArtifactStore;
 import io.finetune.activities.training.TrainingActivitiesImpl;
+import io.finetune.gateway.Redactor;
+import io.finetune.gateway.TraceDriftSource;
 import io.finetune.provider.local.Chaos;
 import io.finetune.provider.local.LocalProvider;
 import io.finetune.provider.local.ServingLatency;
 import java.io.IOException;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -169,9 +172,27 @@ public class ActivitiesConfiguration {
   }
 
   @Bean
-  DriftActivitiesImpl driftActivities(ArtifactStore store, DataSource dataSource) {
-    return new DriftActivitiesImpl(store, dataSource);
+  DriftActivitiesImpl driftActivities(
+      ArtifactStore store,
+      DataSource dataSource,
+      FinetuneProperties props,
+      ObjectProvider<Redactor> redactor) {
+    // A check without a batch reads the gateway's traces when the model's spec says so; a window
+    // ends a little before now, so that traces still in a gateway's write queue are not skipped.
+    return new DriftActivitiesImpl(
+        store,
+        dataSource,
+        new TraceDriftSource(
+            dataSource,
+            store,
+            // The gateway's own when this context serves one (a bad rule is reported there).
+            redactor.getIfAvailable(() -> Redaction.of(props)),
+            Clock.systemUTC(),
+            TRACE_SETTLE));
   }
+
+  /** How long a trace may wait in a gateway's write queue before a drift check reads past it. */
+  static final Duration TRACE_SETTLE = Duration.ofSeconds(10);
 
   @Bean
   RolloutActivitiesImpl rolloutActivities(

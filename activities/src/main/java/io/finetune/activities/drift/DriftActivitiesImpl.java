@@ -5,13 +5,17 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.finetune.activities.dataset.Rows;
 import io.finetune.activities.dataset.Rows.Row;
 import io.finetune.activities.fields.FieldTypes;
+import io.finetune.activities.registry.RegistryActivitiesImpl;
 import io.finetune.activities.store.ArtifactStore;
 import io.finetune.workflows.common.ArtifactRef;
 import io.finetune.workflows.common.DatasetRef;
+import io.finetune.workflows.common.Failures;
 import io.finetune.workflows.drift.DriftActivities;
 import io.finetune.workflows.drift.DriftActivities.FieldDrift;
+import io.finetune.workflows.registry.RegistryActivities.ModelVersion;
 import io.finetune.workflows.spec.EvalSetRole;
 import io.finetune.workflows.spec.FieldType;
+import io.finetune.workflows.spec.PipelineSpec;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -27,15 +31,51 @@ public class DriftActivitiesImpl implements DriftActivities {
   private static final ObjectMapper JSON = new ObjectMapper();
   private final ArtifactStore store;
   private final BatchInbox inbox;
+  private final RegistryActivitiesImpl registry;
+  private final TraceSource traces;
 
+  /** Batches from files and folders only. */
   public DriftActivitiesImpl(ArtifactStore store, DataSource db) {
-    this.store = store;
-    this.inbox = new BatchInbox(store, db);
+    this(store, db, null);
   }
 
+  /** Also from the gateway's traces, for models whose spec says {@code drift.source: traces}. */
+  public DriftActivitiesImpl(ArtifactStore store, DataSource db, TraceSource traces) {
+    this.store = store;
+    this.inbox = new BatchInbox(store, db);
+    this.registry = new RegistryActivitiesImpl(db);
+    this.traces = traces;
+  }
+
+  /**
+   * A check given a file or folder reads it, whatever the spec says; one given none reads where the
+   * current version's spec says ({@code drift.source}). Decided here, in the activity, so that the
+   * workflow code is the same for both sources.
+   */
   @Override
   public BatchSelection selectBatch(SelectBatchRequest request) {
-    return inbox.select(request);
+    if (request.path() != null && !request.path().isBlank()) {
+      return inbox.select(request);
+    }
+    ModelVersion current = registry.current(request.modelName());
+    PipelineSpec.Drift drift = current.spec() == null ? null : current.spec().drift();
+    if (drift == null || !drift.readsTraces()) {
+      throw Failures.invalidInput(
+          "No batch given, and model '"
+              + request.modelName()
+              + "' v"
+              + current.version()
+              + " reads drift batches from a file or folder (its spec has no drift.source:"
+              + " traces): give --batch FILE|FOLDER");
+    }
+    if (traces == null) {
+      throw Failures.invalidInput(
+          "Model '"
+              + request.modelName()
+              + "' reads drift batches from the gateway's traces (drift.source: traces), and this"
+              + " worker has no trace source configured");
+    }
+    return traces.select(current, request.checkKey());
   }
 
   @Override

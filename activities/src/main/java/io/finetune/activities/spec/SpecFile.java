@@ -57,7 +57,8 @@ record SpecFile(
       Double freshHoldoutFraction,
       Double maxOutOfRangeRate,
       Double maxDomainAuc,
-      Integer maxCategories) {}
+      Integer maxCategories,
+      String source) {}
 
   record Rollout(
       Double canaryShare,

@@ -307,7 +307,7 @@ public final class SpecLoader {
             : raw.approval().approvers();
     SpecFile.Drift d =
         raw.drift() == null
-            ? new SpecFile.Drift(null, null, null, null, null, null, null)
+            ? new SpecFile.Drift(null, null, null, null, null, null, null, null)
             : raw.drift();
     PipelineSpec.Drift drift =
         new PipelineSpec.Drift(
@@ -325,7 +325,8 @@ public final class SpecLoader {
                 "drift.maxDomainAuc",
                 d.maxDomainAuc(),
                 PipelineSpec.Drift.DEFAULT_MAX_DOMAIN_AUC),
-            maxCategories(p, d.maxCategories()));
+            maxCategories(p, d.maxCategories()),
+            driftSource(p, d.source()));
     PipelineSpec.Judge judge = judge(p, raw.judge(), baseDir, provider, baseModels, promptModel);
     PipelineSpec.RolloutPolicy rollout = rollout(p, raw.rollout(), judge);
     p.throwIfAny();
@@ -472,6 +473,16 @@ public final class SpecLoader {
               + node);
     }
     return names;
+  }
+
+  /** Null when not given, so that a spec without it is written as before (a folder or file). */
+  private static String driftSource(Problems p, String value) {
+    if (value != null && !PipelineSpec.Drift.SOURCES.contains(value)) {
+      p.add(
+          "drift.source",
+          "must be one of " + String.join(", ", PipelineSpec.Drift.SOURCES) + ", was " + value);
+    }
+    return value;
   }
 
   private static Integer maxCategories(Problems p, Integer value) {

@@ -1,6 +1,7 @@
 package io.finetune.activities.spec;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -102,6 +103,21 @@ class SpecLoaderTest {
       }
     }
     return blocks;
+  }
+
+  @Test
+  void driftChecksReadAFolderUnlessTheSpecSaysTraces() throws IOException {
+    PipelineSpec plain = SpecLoader.load(spec(MINIMAL));
+    assertNull(plain.drift().source(), "not written out: the spec stays as before");
+    assertFalse(plain.drift().readsTraces());
+    assertTrue(SpecLoader.load(spec(MINIMAL + "drift:\n  source: traces\n")).drift().readsTraces());
+    SpecException e =
+        assertThrows(
+            SpecException.class, () -> SpecLoader.load(spec(MINIMAL + "drift:\n  source: logs\n")));
+    assertTrue(
+        e.getMessage().contains("drift.source")
+            && e.getMessage().contains("must be one of folder, traces, was logs"),
+        e.getMessage());
   }
 
   @Test

@@ -177,10 +177,22 @@ public class DriftCheckImpl implements DriftCheck {
   /** A scheduled check of a folder where nothing arrived: recorded as such, nothing measured. */
   private static DriftResult nothingNew(
       ModelVersion current, DriftCheckInput input, BatchSelection selected) {
+    String what = "no batch file arrived in " + input.batchPath();
+    String taken = "files";
+    // Version 1: a check given no batch read the model's traces (drift.source: traces) and says
+    // so. Only such checks reach this call, and none ran before it: older histories never do.
+    if (input.batchPath() == null
+        && Workflow.getVersion("traces-source", Workflow.DEFAULT_VERSION, 1)
+            != Workflow.DEFAULT_VERSION) {
+      what = "no trace of " + input.modelName() + " arrived";
+      taken = "traces";
+    }
     String since =
         selected.lastTakenAtMillis() == 0
             ? "yet"
-            : "since the previous check took files at "
+            : "since the previous check took "
+                + taken
+                + " at "
                 + Instant.ofEpochMilli(selected.lastTakenAtMillis());
     return new DriftResult(
         current.name(),
@@ -194,7 +206,7 @@ public class DriftCheckImpl implements DriftCheck {
         null,
         0,
         Map.of(),
-        "nothing new: no batch file arrived in " + input.batchPath() + " " + since);
+        "nothing new: " + what + " " + since);
   }
 
   /**

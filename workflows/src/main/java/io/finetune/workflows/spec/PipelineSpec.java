@@ -364,10 +364,44 @@ public record PipelineSpec(
       double freshHoldoutFraction,
       Double maxOutOfRangeRate,
       Double maxDomainAuc,
-      Integer maxCategories) {
+      Integer maxCategories,
+      String source) {
     public static final double DEFAULT_MAX_OUT_OF_RANGE_RATE = 0.05;
     public static final double DEFAULT_MAX_DOMAIN_AUC = 0.75;
     public static final int DEFAULT_MAX_CATEGORIES = 50;
+
+    /** A check without a batch path reads nothing: a folder or file must be given (default). */
+    public static final String SOURCE_FOLDER = "folder";
+
+    /** A check without a batch path reads the gateway's traces since the previous check. */
+    public static final String SOURCE_TRACES = "traces";
+
+    public static final List<String> SOURCES = List.of(SOURCE_FOLDER, SOURCE_TRACES);
+
+    /** Without a source (specs written before traces): the folder or file a check is given. */
+    public Drift(
+        double maxNewVocabularyRate,
+        double maxLabelDistance,
+        double minAccuracy,
+        double freshHoldoutFraction,
+        Double maxOutOfRangeRate,
+        Double maxDomainAuc,
+        Integer maxCategories) {
+      this(
+          maxNewVocabularyRate,
+          maxLabelDistance,
+          minAccuracy,
+          freshHoldoutFraction,
+          maxOutOfRangeRate,
+          maxDomainAuc,
+          maxCategories,
+          null);
+    }
+
+    /** Where a check given no batch path reads production rows; null (older specs): folder. */
+    public boolean readsTraces() {
+      return SOURCE_TRACES.equals(source);
+    }
 
     public Drift(
         double maxNewVocabularyRate,
@@ -379,6 +413,7 @@ public record PipelineSpec(
           maxLabelDistance,
           minAccuracy,
           freshHoldoutFraction,
+          null,
           null,
           null,
           null);

@@ -196,6 +196,29 @@ class DriftCheckTest {
   }
 
   @Test
+  void aTracesCheckWithNothingNewSaysNoTraceArrived() throws Exception {
+    activities.nothingNewInBatchFolder = true;
+    DriftCheck check =
+        env.getWorkflowClient()
+            .newWorkflowStub(
+                DriftCheck.class,
+                WorkflowOptions.newBuilder()
+                    .setWorkflowId("quiet-traces")
+                    .setTaskQueue(TaskQueues.FINE_TUNE)
+                    .build());
+    // No batch path: the activity reads where the model's spec says (drift.source: traces).
+    DriftResult r = check.check(new DriftCheckInput("triage", null, true));
+
+    assertNull(r.statistics());
+    assertEquals(
+        "nothing new: no trace of triage arrived since the previous check took traces at"
+            + " 2023-11-14T22:13:20Z",
+        r.note());
+    Histories.replayAndMaybeRecord(
+        env.getWorkflowClient(), "quiet-traces", "drift-check-traces-nothing-new");
+  }
+
+  @Test
   void lowLiveAccuracyAloneIsDrift() {
     activities.exactMatchByModel.put("ft:current", 0.50);
     DriftResult r = check("inaccurate");
