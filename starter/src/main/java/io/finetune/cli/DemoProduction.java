@@ -83,6 +83,9 @@ final class DemoProduction {
                 home.toAbsolutePath().toString(),
                 "finetune.gateway.port",
                 0,
+                // Users call a steady provider: --chaos is the worker's, for training and evals.
+                "finetune.local-provider.chaos.rate",
+                0,
                 "logging.level.root",
                 "WARN"))) {
       GatewayServer server = gateway.getBean(GatewayServer.class);

@@ -63,8 +63,7 @@ class RollbackCommand implements Callable<Integer> {
     try {
       done =
           WorkerDatabase.with(
-              home,
-              db -> new Deployments(db.dataSource()).rollback(model, to, by, reason));
+              home, db -> new Deployments(db.dataSource()).rollback(model, to, by, reason));
     } catch (ApplicationFailure refused) {
       throw new UserError(refused.getOriginalMessage());
     }

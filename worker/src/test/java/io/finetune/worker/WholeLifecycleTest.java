@@ -241,7 +241,7 @@ class WholeLifecycleTest {
   }
 
   private PipelineStatus approveAll(FineTunePipeline pipeline, String who) throws Exception {
-    for (Checkpoint checkpoint : Checkpoint.values()) {
+    for (Checkpoint checkpoint : List.of(Checkpoint.DATA_REVIEW, Checkpoint.PROMOTION)) {
       awaitCheckpoint(pipeline, checkpoint);
       pipeline.decide(Decision.approve(checkpoint, who, "looks good"));
     }

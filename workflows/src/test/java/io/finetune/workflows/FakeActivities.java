@@ -425,7 +425,8 @@ public class FakeActivities
   @Override
   public Deployment startCanary(CanaryRequest r) {
     calls.add("canary v" + r.candidate() + " " + r.share());
-    return new Deployment(r.name(), r.stable(), r.candidate(), r.share(), 0);
+    return new Deployment(
+        r.name(), r.stable(), r.candidate(), r.share(), System.currentTimeMillis());
   }
 
   @Override

@@ -11,6 +11,7 @@ import io.finetune.workflows.pipeline.Stage;
 import io.finetune.workflows.rollout.RolloutActivities.CanaryRequest;
 import io.finetune.workflows.rollout.RolloutActivities.CompleteRequest;
 import io.finetune.workflows.rollout.RolloutActivities.Completion;
+import io.finetune.workflows.rollout.RolloutActivities.Deployment;
 import io.finetune.workflows.rollout.RolloutActivities.OnlineJudgeRequest;
 import io.finetune.workflows.rollout.RolloutActivities.OnlineJudgment;
 import io.finetune.workflows.rollout.RolloutActivities.SlowEval;
@@ -65,15 +66,18 @@ public class RolloutImpl implements Rollout {
   public RolloutResult run(RolloutInput in) {
     PipelineSpec.RolloutPolicy policy = in.policy();
     try {
-      deploy.startCanary(
-          new CanaryRequest(
-              key("canary"),
-              in.name(),
-              in.candidate(),
-              in.stable(),
-              policy.canaryShare(),
-              in.approvedBy()));
-      canaryFrom = Workflow.currentTimeMillis();
+      Deployment started =
+          deploy.startCanary(
+              new CanaryRequest(
+                  key("canary"),
+                  in.name(),
+                  in.candidate(),
+                  in.stable(),
+                  policy.canaryShare(),
+                  in.approvedBy()));
+      // The gateway routes to the canary from the moment the activity wrote it, which may be a
+      // little before this workflow task: its first traces belong to the window.
+      canaryFrom = Math.min(Workflow.currentTimeMillis(), started.updatedAtMillis());
       for (window = 1; ; window++) {
         windowEnds = Workflow.currentTimeMillis() + policy.windowSeconds() * 1000;
         show();
