@@ -4,7 +4,6 @@ import io.finetune.activities.registry.Deployments;
 import io.finetune.activities.registry.Deployments.AuditEntry;
 import io.finetune.workflows.rollout.RolloutActivities.Deployment;
 import java.io.PrintWriter;
-import java.nio.file.Path;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
@@ -12,6 +11,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -34,11 +34,7 @@ class AuditCommand implements Callable<Integer> {
   @Option(names = "--last", description = "How many entries, newest last (default: 50)")
   int last = 50;
 
-  @Option(
-      names = "--home",
-      description =
-          "Worker state folder, holding the database (default: $FINETUNE_HOME or ~/.finetune)")
-  Path home;
+  @Mixin WorkerHome home;
 
   @Spec CommandSpec spec;
 
@@ -47,8 +43,7 @@ class AuditCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     Seen seen =
-        WorkerDatabase.with(
-            home,
+        home.with(
             db -> {
               Deployments d = new Deployments(db.dataSource());
               return new Seen(d.get(model), d.audit(model, last));

@@ -4,8 +4,8 @@ import io.finetune.gateway.TraceIngest;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
@@ -26,18 +26,14 @@ class IngestCommand implements Callable<Integer> {
   @Parameters(paramLabel = "FILE", description = "The JSONL file of traces and feedback")
   Path file;
 
-  @Option(
-      names = "--home",
-      description =
-          "Worker state folder, holding the database (default: $FINETUNE_HOME or ~/.finetune)")
-  Path home;
+  @Mixin WorkerHome home;
 
   @Spec CommandSpec spec;
 
   @Override
   public Integer call() {
     TraceIngest.Result r;
-    try (WorkerDatabase db = new WorkerDatabase(home)) {
+    try (WorkerDatabase db = home.open()) {
       r = new TraceIngest(db.dataSource(), db.redactor()).ingest(file);
     } catch (TraceIngest.Invalid e) {
       throw new UserError(e.getMessage());

@@ -7,7 +7,6 @@ import io.finetune.workflows.rollout.Rollout;
 import io.temporal.client.WorkflowClient;
 import io.temporal.failure.ApplicationFailure;
 import java.io.PrintWriter;
-import java.nio.file.Path;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -48,11 +47,7 @@ class RollbackCommand implements Callable<Integer> {
   @Option(names = "--reason", description = "Why (recorded)")
   String reason;
 
-  @Option(
-      names = "--home",
-      description =
-          "Worker state folder, holding the database (default: $FINETUNE_HOME or ~/.finetune)")
-  Path home;
+  @Mixin WorkerHome home;
 
   @Spec CommandSpec spec;
 
@@ -61,9 +56,7 @@ class RollbackCommand implements Callable<Integer> {
     PrintWriter out = spec.commandLine().getOut();
     AuditEntry done;
     try {
-      done =
-          WorkerDatabase.with(
-              home, db -> new Deployments(db.dataSource()).rollback(model, to, by, reason));
+      done = home.with(db -> new Deployments(db.dataSource()).rollback(model, to, by, reason));
     } catch (ApplicationFailure refused) {
       throw new UserError(refused.getOriginalMessage());
     }

@@ -3,7 +3,6 @@ package io.finetune.cli;
 import io.finetune.gateway.ApiTokens;
 import io.finetune.gateway.ApiTokens.TokenInfo;
 import java.io.PrintWriter;
-import java.nio.file.Path;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
@@ -13,8 +12,8 @@ import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.function.Function;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
@@ -36,16 +35,12 @@ class TokensCommand {
 
   /** The options every tokens command takes. */
   static class Common {
-    @Option(
-        names = "--home",
-        description =
-            "Worker state folder, holding the database (default: $FINETUNE_HOME or ~/.finetune)")
-    Path home;
+    @Mixin WorkerHome home;
 
     @Spec CommandSpec spec;
 
     <T> T withTokens(Function<ApiTokens, T> action) {
-      return WorkerDatabase.with(home, db -> action.apply(db.bean(ApiTokens.class)));
+      return home.with(db -> action.apply(db.bean(ApiTokens.class)));
     }
 
     PrintWriter out() {

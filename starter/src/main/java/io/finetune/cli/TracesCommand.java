@@ -27,6 +27,7 @@ import java.util.concurrent.Callable;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -84,11 +85,7 @@ class TracesCommand {
         description = "Also write the traces nobody corrected, without an answer")
     boolean includeUnlabeled;
 
-    @Option(
-        names = "--home",
-        description =
-            "Worker state folder, holding the database (default: $FINETUNE_HOME or ~/.finetune)")
-    Path home;
+    @Mixin WorkerHome home;
 
     @Spec CommandSpec spec;
 
@@ -106,7 +103,7 @@ class TracesCommand {
       if (!from.isBefore(to)) {
         throw new UserError("--since (" + from + ") must be before --until (" + to + ")");
       }
-      try (WorkerDatabase db = new WorkerDatabase(home)) {
+      try (WorkerDatabase db = home.open()) {
         ModelVersion current = new RegistryActivitiesImpl(db.dataSource()).find(model);
         if (current == null) {
           throw new UserError(

@@ -7,7 +7,6 @@ import io.finetune.worker.Redaction;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.function.Function;
 import javax.sql.DataSource;
 import org.springframework.context.ConfigurableApplicationContext;
 
@@ -26,13 +25,6 @@ final class WorkerDatabase implements AutoCloseable {
     }
     props.put("logging.level.root", "ERROR");
     this.context = GatewayApplication.database(props);
-  }
-
-  /** Runs {@code action} on the database of the worker whose state is in {@code home}. */
-  static <T> T with(Path home, Function<WorkerDatabase, T> action) {
-    try (WorkerDatabase db = new WorkerDatabase(home)) {
-      return action.apply(db);
-    }
   }
 
   <T> T bean(Class<T> type) {
