@@ -67,9 +67,7 @@ public class FineTunePipelineImpl implements FineTunePipeline {
 
   private final PipelineSpec spec;
   private final String trigger;
-  // In the order they came: an early signal comes before the decision it precedes.
-  private final Map<Checkpoint, DecisionRecord> decisions = new LinkedHashMap<>();
-  private final List<IgnoredSignal> ignoredSignals = new ArrayList<>();
+  private final DecisionLog decisions = new DecisionLog();
   private final List<String> notes = new ArrayList<>();
 
   private RunVisibility visibility;
@@ -555,40 +553,30 @@ public class FineTunePipelineImpl implements FineTunePipeline {
   private DecisionRecord awaitDecision(Checkpoint checkpoint) {
     open = checkpoint;
     enter(checkpoint.stage());
-    Workflow.await(() -> decisions.containsKey(checkpoint));
+    Workflow.await(() -> decisions.has(checkpoint));
     open = null;
     DecisionRecord d = decisions.get(checkpoint);
     boolean override = DecisionRules.overridesGate(d, training.gate() == null || gatePassed());
     if (override != d.override()) {
       d = d.asOverride(override);
-      decisions.put(checkpoint, d);
+      decisions.replace(d);
     }
     return d;
   }
 
   @Override
   public void validateDecide(Decision decision) {
-    DecisionRules.problemWith(decision, Channel.UPDATE, runState())
-        .ifPresent(
-            problem -> {
-              throw new IllegalArgumentException(problem);
-            });
+    decisions.validate(decision, runState());
   }
 
   @Override
   public DecisionRecord decide(Decision decision) {
-    return record(decision, Channel.UPDATE);
+    return decisions.update(decision);
   }
 
   @Override
   public void decision(Decision decision) {
-    var problem = DecisionRules.problemWith(decision, Channel.SIGNAL, runState());
-    if (problem.isPresent()) {
-      log.warn("Ignoring decision signal {}: {}", decision, problem.get());
-      ignoredSignals.add(new IgnoredSignal(decision, problem.get(), Workflow.currentTimeMillis()));
-      return;
-    }
-    record(decision, Channel.SIGNAL);
+    decisions.signal(decision, runState());
   }
 
   @Override
@@ -597,18 +585,12 @@ public class FineTunePipelineImpl implements FineTunePipeline {
     return status();
   }
 
-  private DecisionRecord record(Decision d, Channel via) {
-    DecisionRecord r = DecisionRules.record(d, via, Workflow.currentTimeMillis());
-    decisions.put(r.checkpoint(), r);
-    return r;
-  }
-
   private DecisionRules.RunState runState() {
     return new DecisionRules.RunState(
         List.of(Checkpoint.DATA_REVIEW, Checkpoint.PROMOTION),
         stage,
         open,
-        decisions,
+        decisions.decided(),
         ending == null ? null : ending.outcome(),
         spec.approval().approvers());
   }
@@ -701,8 +683,8 @@ public class FineTunePipelineImpl implements FineTunePipeline {
         gate == null ? null : gate.best().modelId(),
         gate == null ? null : gate.passed(),
         gate == null ? null : gate.verdict(),
-        List.copyOf(decisions.values()),
-        List.copyOf(ignoredSignals),
+        decisions.records(),
+        decisions.ignored(),
         List.copyOf(notes),
         ending == null ? null : ending.outcome(),
         ending == null ? null : ending.reason(),

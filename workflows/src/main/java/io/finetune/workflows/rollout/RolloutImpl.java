@@ -1,9 +1,9 @@
 package io.finetune.workflows.rollout;
 
 import io.finetune.workflows.common.ActivityStubs;
-import io.finetune.workflows.pipeline.Channel;
 import io.finetune.workflows.pipeline.Checkpoint;
 import io.finetune.workflows.pipeline.Decision;
+import io.finetune.workflows.pipeline.DecisionLog;
 import io.finetune.workflows.pipeline.DecisionRecord;
 import io.finetune.workflows.pipeline.DecisionRules;
 import io.finetune.workflows.pipeline.Outcome;
@@ -24,10 +24,8 @@ import io.temporal.workflow.Workflow;
 import io.temporal.workflow.WorkflowInit;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import org.slf4j.Logger;
 
 /**
@@ -46,7 +44,7 @@ public class RolloutImpl implements Rollout {
   private final RolloutActivities deploy = ActivityStubs.rollout();
   private final RolloutActivities onlineJudge = ActivityStubs.rolloutJudge();
   private final RolloutInput input;
-  private final Map<Checkpoint, DecisionRecord> decisions = new LinkedHashMap<>();
+  private final DecisionLog decisions = new DecisionLog();
 
   private Phase phase = Phase.CANARY;
   private long canaryFrom;
@@ -119,9 +117,9 @@ public class RolloutImpl implements Rollout {
     open = Checkpoint.ROLLBACK;
     phase = Phase.ROLLBACK_REVIEW;
     show();
-    Workflow.await(() -> decisions.containsKey(Checkpoint.ROLLBACK) || rollbackRequested != null);
+    Workflow.await(() -> decisions.has(Checkpoint.ROLLBACK) || rollbackRequested != null);
     open = null;
-    if (rollbackRequested != null && !decisions.containsKey(Checkpoint.ROLLBACK)) {
+    if (rollbackRequested != null && !decisions.has(Checkpoint.ROLLBACK)) {
       return end(false, rollbackRequested.by(), requestedRollback());
     }
     DecisionRecord d = decisions.get(Checkpoint.ROLLBACK);
@@ -264,26 +262,17 @@ public class RolloutImpl implements Rollout {
 
   @Override
   public void validateDecide(Decision decision) {
-    DecisionRules.problemWith(decision, Channel.UPDATE, runState())
-        .ifPresent(
-            problem -> {
-              throw new IllegalArgumentException(problem);
-            });
+    decisions.validate(decision, runState());
   }
 
   @Override
   public DecisionRecord decide(Decision decision) {
-    return record(decision, Channel.UPDATE);
+    return decisions.update(decision);
   }
 
   @Override
   public void decision(Decision decision) {
-    var problem = DecisionRules.problemWith(decision, Channel.SIGNAL, runState());
-    if (problem.isPresent()) {
-      log.warn("Ignoring decision signal {}: {}", decision, problem.get());
-      return;
-    }
-    record(decision, Channel.SIGNAL);
+    decisions.signal(decision, runState());
   }
 
   @Override
@@ -296,12 +285,6 @@ public class RolloutImpl implements Rollout {
                   : request.by(),
               request == null ? null : request.reason());
     }
-  }
-
-  private DecisionRecord record(Decision d, Channel via) {
-    DecisionRecord r = DecisionRules.record(d, via, Workflow.currentTimeMillis());
-    decisions.put(r.checkpoint(), r);
-    return r;
   }
 
   private DecisionRules.RunState runState() {
@@ -318,7 +301,7 @@ public class RolloutImpl implements Rollout {
                 ? Outcome.PROMOTED
                 : Outcome.ROLLED_BACK;
     return new DecisionRules.RunState(
-        List.of(Checkpoint.ROLLBACK), stage, open, decisions, outcome, input.approvers());
+        List.of(Checkpoint.ROLLBACK), stage, open, decisions.decided(), outcome, input.approvers());
   }
 
   @Override
@@ -334,7 +317,7 @@ public class RolloutImpl implements Rollout {
         window,
         slowEval,
         open,
-        List.copyOf(decisions.values()),
+        decisions.records(),
         result);
   }
 }
