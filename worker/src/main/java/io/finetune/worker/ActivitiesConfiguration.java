@@ -4,6 +4,7 @@ import io.finetune.activities.dataset.DatasetActivitiesImpl;
 import io.finetune.activities.drift.DriftActivitiesImpl;
 import io.finetune.activities.eval.EvalActivitiesImpl;
 import io.finetune.activities.eval.JudgeActivitiesImpl;
+import io.finetune.activities.notify.WebhookNotifier;
 import io.finetune.activities.provider.ProviderConfig;
 import io.finetune.activities.provider.ProviderMetrics;
 import io.finetune.activities.provider.Providers;
@@ -201,6 +202,11 @@ public class ActivitiesConfiguration {
       Providers providers,
       JudgeActivitiesImpl judgeActivities) {
     return new RolloutActivitiesImpl(dataSource, registryActivities, providers, judgeActivities);
+  }
+
+  @Bean
+  WebhookNotifier notificationActivities(FinetuneProperties props) {
+    return new WebhookNotifier(props.getNotifications().getWebhookUrl());
   }
 
   /** Holds the embedded provider, if enabled, so Spring closes it with the context. */

@@ -23,6 +23,8 @@ public class FinetuneProperties {
 
   private final Gateway gateway = new Gateway();
 
+  private final Notifications notifications = new Notifications();
+
   /** Providers by the name specs use; keys are read from the named environment variables. */
   private final Map<String, Provider> providers = new LinkedHashMap<>();
 
@@ -90,6 +92,28 @@ public class FinetuneProperties {
 
   public Metrics getMetrics() {
     return metrics;
+  }
+
+  public Notifications getNotifications() {
+    return notifications;
+  }
+
+  /** Where reminders of waiting checkpoints go. */
+  public static class Notifications {
+    /**
+     * A webhook that takes JSON with {@code text} (e.g. a Slack incoming webhook); empty: no
+     * reminders are sent. A secret: set it from the environment
+     * (FINETUNE_NOTIFICATIONS_WEBHOOKURL), never in a spec.
+     */
+    private String webhookUrl;
+
+    public String getWebhookUrl() {
+      return webhookUrl;
+    }
+
+    public void setWebhookUrl(String webhookUrl) {
+      this.webhookUrl = webhookUrl;
+    }
   }
 
   public Gateway getGateway() {

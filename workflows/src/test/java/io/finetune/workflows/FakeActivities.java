@@ -10,6 +10,7 @@ import io.finetune.workflows.drift.DriftCheckImpl;
 import io.finetune.workflows.eval.EvalActivities;
 import io.finetune.workflows.eval.EvalRunImpl;
 import io.finetune.workflows.eval.JudgeActivities;
+import io.finetune.workflows.notify.NotificationActivities;
 import io.finetune.workflows.pipeline.FineTunePipelineImpl;
 import io.finetune.workflows.registry.RegistryActivities;
 import io.finetune.workflows.rollout.RolloutActivities;
@@ -43,7 +44,8 @@ public class FakeActivities
         RegistryActivities,
         DriftActivities,
         JudgeActivities,
-        RolloutActivities {
+        RolloutActivities,
+        NotificationActivities {
 
   public final Map<String, Double> exactMatchByModel = new LinkedHashMap<>();
 
@@ -453,5 +455,20 @@ public class FakeActivities
       return new Completion(false, r.stable(), "ended by bob (rollback)");
     }
     return new Completion(true, r.rollOut() ? r.candidate() : r.stable(), r.reason());
+  }
+
+  // ---- notifications --------------------------------------------------------------------------
+
+  /** Every reminder asked for, in order. */
+  public final List<Reminder> reminders = Collections.synchronizedList(new ArrayList<>());
+
+  /** Whether the fake has a webhook: false answers "not sent". */
+  public volatile boolean webhook = true;
+
+  @Override
+  public boolean remind(Reminder reminder) {
+    calls.add("remind " + reminder.checkpoint());
+    reminders.add(reminder);
+    return webhook;
   }
 }

@@ -48,7 +48,7 @@ record SpecFile(
 
   record Split(Double testFraction, Long seed, Double validationFraction) {}
 
-  record Approval(List<String> approvers) {}
+  record Approval(List<String> approvers, String remindAfter, String timeout) {}
 
   record Drift(
       Double maxNewVocabularyRate,

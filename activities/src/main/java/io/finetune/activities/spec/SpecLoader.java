@@ -329,6 +329,7 @@ public final class SpecLoader {
             driftSource(p, d.source()));
     PipelineSpec.Judge judge = judge(p, raw.judge(), baseDir, provider, baseModels, promptModel);
     PipelineSpec.RolloutPolicy rollout = rollout(p, raw.rollout(), judge);
+    PipelineSpec.Approval approval = approval(p, raw.approval(), approvers);
     p.throwIfAny();
     // The task is written out only for text, so that a fields spec stays as older workers wrote it.
     return new PipelineSpec(
@@ -347,12 +348,31 @@ public final class SpecLoader {
             model == null ? null : blankToNull(model.promptProvider())),
         provider,
         new PipelineSpec.Split(testFraction, seed, validationFraction),
-        new PipelineSpec.Approval(List.copyOf(approvers)),
+        approval,
         drift,
         judge,
         text ? PipelineSpec.TASK_TEXT : null,
         Map.copyOf(fieldTypes),
         rollout);
+  }
+
+  /** Who approves, and the timers of a waiting checkpoint (each optional). */
+  private static PipelineSpec.Approval approval(
+      Problems p, SpecFile.Approval raw, List<String> approvers) {
+    Long remind =
+        raw == null || raw.remindAfter() == null
+            ? null
+            : durationSeconds(p, "approval.remindAfter", raw.remindAfter());
+    Long timeout =
+        raw == null || raw.timeout() == null
+            ? null
+            : durationSeconds(p, "approval.timeout", raw.timeout());
+    if (remind != null && timeout != null && remind > 0 && remind >= timeout) {
+      p.add(
+          "approval.remindAfter",
+          "must be shorter than approval.timeout, or no reminder is ever sent");
+    }
+    return new PipelineSpec.Approval(List.copyOf(approvers), remind, timeout);
   }
 
   /** Default rollout settings: a tenth of the traffic for a day, judged on 100 outcomes. */
@@ -372,7 +392,8 @@ public final class SpecLoader {
     if (!(share > 0 && share < 1)) {
       p.add("rollout.canaryShare", "must be above 0 and below 1 (e.g. 0.1), was " + share);
     }
-    long window = windowSeconds(p, raw.window() == null ? DEFAULT_WINDOW : raw.window());
+    long window =
+        durationSeconds(p, "rollout.window", raw.window() == null ? DEFAULT_WINDOW : raw.window());
     int minEvents = raw.minEvents() == null ? DEFAULT_MIN_EVENTS : raw.minEvents();
     if (minEvents < 1) {
       p.add("rollout.minEvents", "must be at least 1, was " + minEvents);
@@ -401,7 +422,7 @@ public final class SpecLoader {
   /**
    * {@code 30s}, {@code 15m}, {@code 12h}, {@code 3d}, or ISO-8601 ({@code PT30S}, {@code P3D}).
    */
-  private static long windowSeconds(Problems p, String text) {
+  private static long durationSeconds(Problems p, String field, String text) {
     String t = text.trim();
     Matcher m = Pattern.compile("([0-9]{1,9})\\s*([smhd])").matcher(t);
     long seconds = -1;
@@ -423,7 +444,7 @@ public final class SpecLoader {
     }
     if (seconds < 1) {
       p.add(
-          "rollout.window",
+          field,
           "must be a duration such as 30s, 15m, 12h or 3d (or ISO-8601, P3D), was '" + text + "'");
     }
     return seconds;

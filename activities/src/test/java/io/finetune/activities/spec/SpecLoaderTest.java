@@ -457,4 +457,24 @@ class SpecLoaderTest {
     }
     assertTrue(e.getMessage().contains("needs a judge"), e.getMessage());
   }
+
+  @Test
+  void approvalTimersAreDurationsAndARemindAfterPastTheTimeoutIsRefused() throws IOException {
+    PipelineSpec.Approval a =
+        SpecLoader.load(spec(MINIMAL + "approval:\n  remindAfter: 4h\n  timeout: 3d\n")).approval();
+    assertEquals(4 * 3600L, a.remindAfterSeconds());
+    assertEquals(3 * 86400L, a.timeoutSeconds());
+    assertNull(SpecLoader.load(spec(MINIMAL)).approval().timeoutSeconds());
+
+    SpecException e =
+        assertThrows(
+            SpecException.class,
+            () -> SpecLoader.load(spec(MINIMAL + "approval:\n  remindAfter: 2d\n  timeout: 1d\n")));
+    assertTrue(e.getMessage().contains("approval.remindAfter"), e.getMessage());
+    SpecException bad =
+        assertThrows(
+            SpecException.class,
+            () -> SpecLoader.load(spec(MINIMAL + "approval:\n  timeout: whenever\n")));
+    assertTrue(bad.getMessage().contains("approval.timeout"), bad.getMessage());
+  }
 }

@@ -4,6 +4,7 @@ import io.finetune.workflows.dataset.DatasetActivities;
 import io.finetune.workflows.drift.DriftActivities;
 import io.finetune.workflows.eval.EvalActivities;
 import io.finetune.workflows.eval.JudgeActivities;
+import io.finetune.workflows.notify.NotificationActivities;
 import io.finetune.workflows.registry.RegistryActivities;
 import io.finetune.workflows.rollout.RolloutActivities;
 import io.finetune.workflows.training.TrainingActivities;
@@ -37,7 +38,8 @@ public final class ActivityStubs {
           EvalActivities.class,
           JudgeActivities.class,
           TrainingActivities.class,
-          RolloutActivities.class);
+          RolloutActivities.class,
+          NotificationActivities.class);
 
   /**
    * Transient failures are retried with backoff, for as long as the activity's schedule-to-close
@@ -83,6 +85,19 @@ public final class ActivityStubs {
 
   public static RegistryActivities registry() {
     return Workflow.newActivityStub(RegistryActivities.class, quick(Duration.ofMinutes(1)));
+  }
+
+  /**
+   * Reminders: a post to a webhook. A few attempts only: a reminder that cannot be sent is noted,
+   * not worth holding the checkpoint's timers up.
+   */
+  public static NotificationActivities notifications() {
+    return Workflow.newActivityStub(
+        NotificationActivities.class,
+        ActivityOptions.newBuilder()
+            .setStartToCloseTimeout(Duration.ofSeconds(30))
+            .setRetryOptions(RetryOptions.newBuilder(RETRY).setMaximumAttempts(3).build())
+            .build());
   }
 
   /** The traffic split and the slow eval: database reads and writes. */

@@ -19,6 +19,8 @@ import io.finetune.workflows.eval.JudgeActivities.Alignment;
 import io.finetune.workflows.eval.JudgeActivities.AlignmentRequest;
 import io.finetune.workflows.eval.JudgeActivities.JudgeRequest;
 import io.finetune.workflows.eval.JudgeActivities.JudgeResult;
+import io.finetune.workflows.notify.NotificationActivities;
+import io.finetune.workflows.notify.NotificationActivities.Reminder;
 import io.finetune.workflows.registry.RegistryActivities;
 import io.finetune.workflows.registry.RegistryActivities.ModelVersion;
 import io.finetune.workflows.registry.RegistryActivities.PromoteRequest;
@@ -44,6 +46,7 @@ import io.temporal.workflow.ChildWorkflowOptions;
 import io.temporal.workflow.Promise;
 import io.temporal.workflow.Workflow;
 import io.temporal.workflow.WorkflowInit;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -64,6 +67,7 @@ public class FineTunePipelineImpl implements FineTunePipeline {
   private final EvalActivities eval = ActivityStubs.eval();
   private final RegistryActivities registry = ActivityStubs.registry();
   private final JudgeActivities judges = ActivityStubs.judge();
+  private final NotificationActivities notifications = ActivityStubs.notifications();
 
   private final PipelineSpec spec;
   private final String trigger;
@@ -130,6 +134,11 @@ public class FineTunePipelineImpl implements FineTunePipeline {
     enter(Stage.PROFILING);
     dataReport = profile(data.train());
     DecisionRecord review = awaitDecision(Checkpoint.DATA_REVIEW);
+    if (review == null) {
+      return finish(
+          Outcome.REVIEW_TIMED_OUT,
+          OutcomeReasons.timedOut(spec, Checkpoint.DATA_REVIEW, "nothing was trained"));
+    }
     if (!review.approved()) {
       return finish(Outcome.REJECTED_AT_DATA_REVIEW, OutcomeReasons.rejectedData(review));
     }
@@ -137,6 +146,11 @@ public class FineTunePipelineImpl implements FineTunePipeline {
     enter(Stage.TRAINING);
     training = trainCandidates(data.evalSets());
     DecisionRecord approval = awaitDecision(Checkpoint.PROMOTION);
+    if (approval == null) {
+      return finish(
+          Outcome.REVIEW_TIMED_OUT,
+          OutcomeReasons.timedOut(spec, Checkpoint.PROMOTION, "nothing was promoted"));
+    }
     if (!approval.approved()) {
       return finish(
           Outcome.REJECTED_AT_PROMOTION,
@@ -549,12 +563,18 @@ public class FineTunePipelineImpl implements FineTunePipeline {
 
   // ---- checkpoints -------------------------------------------------------------------------
 
-  /** Opens {@code checkpoint} and waits for a person; a decision sent early is used at once. */
+  /**
+   * Opens {@code checkpoint} and waits for a person; a decision sent early is used at once. Null
+   * when {@code approval.timeout} passed first.
+   */
   private DecisionRecord awaitDecision(Checkpoint checkpoint) {
     open = checkpoint;
     enter(checkpoint.stage());
-    Workflow.await(() -> decisions.has(checkpoint));
+    boolean decided = waitForDecision(checkpoint);
     open = null;
+    if (!decided) {
+      return null;
+    }
     DecisionRecord d = decisions.get(checkpoint);
     boolean override = DecisionRules.overridesGate(d, training.gate() == null || gatePassed());
     if (override != d.override()) {
@@ -562,6 +582,69 @@ public class FineTunePipelineImpl implements FineTunePipeline {
       decisions.replace(d);
     }
     return d;
+  }
+
+  /**
+   * Version 1 of "review-timers": while the checkpoint waits, a reminder every {@code
+   * approval.remindAfter}, and false once {@code approval.timeout} has passed. Only specs with
+   * timers reach it; none had them before it.
+   */
+  private boolean waitForDecision(Checkpoint checkpoint) {
+    PipelineSpec.Approval a = spec.approval();
+    if (!a.timed()
+        || Workflow.getVersion("review-timers", Workflow.DEFAULT_VERSION, 1)
+            == Workflow.DEFAULT_VERSION) {
+      Workflow.await(() -> decisions.has(checkpoint));
+      return true;
+    }
+    long start = Workflow.currentTimeMillis();
+    long deadline = a.timeoutSeconds() == null ? Long.MAX_VALUE : start + a.timeoutSeconds() * 1000;
+    for (int sent = 0; ; sent++) {
+      long nextReminder =
+          a.remindAfterSeconds() == null
+              ? Long.MAX_VALUE
+              : start + (sent + 1) * a.remindAfterSeconds() * 1000;
+      long wait = Math.max(1, Math.min(deadline, nextReminder) - Workflow.currentTimeMillis());
+      if (Workflow.await(Duration.ofMillis(wait), () -> decisions.has(checkpoint))) {
+        return true;
+      }
+      long now = Workflow.currentTimeMillis();
+      if (now >= deadline) {
+        return false;
+      }
+      remind(checkpoint, sent + 1, Math.round((now - start) / 1000.0), deadline, now);
+    }
+  }
+
+  /** A reminder that {@code checkpoint} waits; one that cannot be sent leaves a note. */
+  private void remind(Checkpoint checkpoint, int count, long waited, long deadline, long now) {
+    String id = Workflow.getInfo().getWorkflowId();
+    try {
+      boolean sent =
+          notifications.remind(
+              new Reminder(
+                  id + "/" + Workflow.getInfo().getRunId() + "/" + checkpoint + "/" + count,
+                  id,
+                  spec.name(),
+                  checkpoint.id(),
+                  waited,
+                  deadline == Long.MAX_VALUE ? null : Math.round((deadline - now) / 1000.0),
+                  checkpoint == Checkpoint.DATA_REVIEW && dataReport != null
+                      ? dataReport.markdown().path()
+                      : null,
+                  "./finetune approve "
+                      + id
+                      + " --checkpoint "
+                      + checkpoint.id()
+                      + " --by <you>   (or reject)"));
+      if (!sent && count == 1) {
+        notes.add("reminders not sent: the worker has no webhook (finetune.notifications)");
+      }
+    } catch (ActivityFailure e) {
+      Failures.rethrowIfCancelled(e);
+      notes.add(
+          "reminder " + count + " at " + checkpoint + " not sent: " + Failures.innermostMessage(e));
+    }
   }
 
   @Override

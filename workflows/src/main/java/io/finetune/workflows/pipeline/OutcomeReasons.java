@@ -37,6 +37,15 @@ final class OutcomeReasons {
     return "Data rejected by " + review.by() + comment(review) + ". Nothing was trained.";
   }
 
+  static String timedOut(PipelineSpec spec, Checkpoint checkpoint, String spent) {
+    return String.format(
+        Locale.ROOT,
+        "No decision at %s within approval.timeout (%s): the run ended; %s.",
+        checkpoint,
+        duration(spec.approval().timeoutSeconds()),
+        spent);
+  }
+
   static String rejectedPromotion(CandidateResult best, DecisionRecord approval) {
     return "Promotion of "
         + best.modelId()
@@ -86,6 +95,17 @@ final class OutcomeReasons {
         rollout.serving(),
         rollout.reason(),
         rollout.decidedBy());
+  }
+
+  /** {@code 3d}, {@code 12h}, {@code 15m} or {@code 45s}: as a spec writes it. */
+  static String duration(long seconds) {
+    if (seconds % 86400 == 0) {
+      return seconds / 86400 + "d";
+    }
+    if (seconds % 3600 == 0) {
+      return seconds / 3600 + "h";
+    }
+    return seconds % 60 == 0 ? seconds / 60 + "m" : seconds + "s";
   }
 
   private static String comment(DecisionRecord d) {

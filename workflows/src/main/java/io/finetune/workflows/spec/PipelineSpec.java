@@ -347,9 +347,24 @@ public record PipelineSpec(
     }
   }
 
-  public record Approval(List<String> approvers) {
+  /**
+   * Who may decide at checkpoints (empty: anyone); while a checkpoint waits, a reminder every
+   * {@code remindAfterSeconds} (null: none), and the run ends {@code REVIEW_TIMED_OUT} after {@code
+   * timeoutSeconds} without a decision (null: it waits for ever).
+   */
+  public record Approval(List<String> approvers, Long remindAfterSeconds, Long timeoutSeconds) {
     public Approval {
       approvers = approvers == null ? List.of() : List.copyOf(approvers);
+    }
+
+    /** Approvers only (and histories from before reminders and timeouts). */
+    public Approval(List<String> approvers) {
+      this(approvers, null, null);
+    }
+
+    /** Whether a waiting checkpoint has timers: reminders or a timeout. */
+    public boolean timed() {
+      return remindAfterSeconds != null || timeoutSeconds != null;
     }
   }
 

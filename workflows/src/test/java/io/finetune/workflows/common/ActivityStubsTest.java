@@ -51,7 +51,8 @@ class ActivityStubsTest {
                 "SelectBatch",
                 "StartCanary",
                 "SlowEval",
-                "Complete"));
+                "Complete",
+                "Remind"));
     assertEquals(expected, o.keySet());
     o.values()
         .forEach(
