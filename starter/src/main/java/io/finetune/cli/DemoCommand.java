@@ -124,6 +124,7 @@ class DemoCommand implements Callable<Integer> {
     } catch (SpecException e) {
       throw new UserError(e.getMessage());
     }
+    Preflight.check(loaded); // a file the pipeline would refuse, before a server starts
 
     out.println("== finetune demo ==");
     out.println("Starting a Temporal dev server, the worker and the local provider...");

@@ -39,7 +39,9 @@ import picocli.CommandLine.Spec;
           + " and the spec's judge comparing the two answers pairwise.",
       "Each eval is compared with the previous run of the spec on the same set (run over run):"
           + " the score change with its interval, and the rows that went from right to wrong"
-          + " and back. Waits, then prints the table."
+          + " and back. Waits, then prints the table.",
+      "The dataset and eval sets are checked first, by the rules of the run's import (as"
+          + " `start` does; --no-preflight skips the check)."
     })
 class EvalCommand implements Callable<Integer> {
   @Mixin TemporalOptions temporal;
@@ -70,6 +72,12 @@ class EvalCommand implements Callable<Integer> {
   @Option(names = "--id", description = "Workflow id (default: <name>-eval-<timestamp>)")
   String id;
 
+  @Option(
+      names = "--no-preflight",
+      description =
+          "Start without checking the datasets first (the run's import still checks them)")
+  boolean noPreflight;
+
   @Override
   public Integer call() {
     PipelineSpec loaded;
@@ -81,16 +89,26 @@ class EvalCommand implements Callable<Integer> {
     if (model.equals(against)) {
       throw new UserError("--against names the model being evaluated; name another one.");
     }
+    String checked = noPreflight ? Preflight.SKIPPED : Preflight.summary(Preflight.check(loaded));
     WorkflowClient client = temporal.connect();
     try {
       return run(
-          client, loaded, commandSpec.commandLine().getOut(), commandSpec.commandLine().getErr());
+          client,
+          loaded,
+          checked,
+          commandSpec.commandLine().getOut(),
+          commandSpec.commandLine().getErr());
     } finally {
       client.getWorkflowServiceStubs().shutdown();
     }
   }
 
-  private int run(WorkflowClient client, PipelineSpec loaded, PrintWriter out, PrintWriter err) {
+  private int run(
+      WorkflowClient client,
+      PipelineSpec loaded,
+      String checked,
+      PrintWriter out,
+      PrintWriter err) {
     String workflowId = id != null ? id : TemporalOptions.newWorkflowId(loaded.name() + "-eval");
     String summary =
         "Eval of "
@@ -113,6 +131,7 @@ class EvalCommand implements Callable<Integer> {
             + started.getRunId()
             + ") on "
             + temporal.address());
+    out.println(checked);
     if (TemporalOptions.workerPolling(client).equals(Optional.of(false))) {
       out.println(
           "  note: no worker polls task queue fine-tune right now; the run waits until one does"

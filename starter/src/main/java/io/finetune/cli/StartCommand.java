@@ -30,6 +30,9 @@ import picocli.CommandLine.Spec;
     name = "start",
     description = {
       "Starts a fine-tuning pipeline from a spec file.",
+      "Its dataset and eval sets are checked first, line by line, by the rules of the run's"
+          + " import: a file the run would refuse is refused now, with file, line and reason,"
+          + " and nothing starts (--no-preflight skips the check).",
       "An id that has already run is refused, so that an old run is never taken for a new one;"
           + " --rerun starts a new, separate run of that id."
     })
@@ -54,6 +57,12 @@ class StartCommand implements Callable<Integer> {
   @Option(names = "--wait", description = "Wait for the run to end and print its result")
   boolean await;
 
+  @Option(
+      names = "--no-preflight",
+      description =
+          "Start without checking the datasets first (the run's import still checks them)")
+  boolean noPreflight;
+
   @Override
   public Integer call() {
     PipelineSpec loaded;
@@ -62,15 +71,16 @@ class StartCommand implements Callable<Integer> {
     } catch (SpecException e) {
       throw new UserError(e.getMessage());
     }
+    String checked = noPreflight ? Preflight.SKIPPED : Preflight.summary(Preflight.check(loaded));
     WorkflowClient client = temporal.connect();
     try {
-      return start(client, loaded, commandSpec.commandLine().getOut());
+      return start(client, loaded, checked, commandSpec.commandLine().getOut());
     } finally {
       client.getWorkflowServiceStubs().shutdown();
     }
   }
 
-  private int start(WorkflowClient client, PipelineSpec loaded, PrintWriter out) {
+  private int start(WorkflowClient client, PipelineSpec loaded, String checked, PrintWriter out) {
     String workflowId = id != null ? id : TemporalOptions.newWorkflowId(loaded.name());
     // Ask first, to say what ran; the reuse policy refuses a run that ends or starts meanwhile too.
     Optional<Runs.Run> previous = Runs.latest(client, workflowId);
@@ -95,6 +105,7 @@ class StartCommand implements Callable<Integer> {
             + started.getRunId()
             + ") on "
             + temporal.address());
+    out.println(checked);
     previous.ifPresent(
         p ->
             out.println(

@@ -316,6 +316,39 @@ class CliInProcessTest {
   }
 
   @Test
+  void startSaysWhatThePreflightCheckedAndNoPreflightLetsABadFileThroughToTheServer()
+      throws Exception {
+    Result good = temporal("start", exampleSpec("preflight.yaml").toString(), "--id", "inproc-ok");
+    assertEquals(0, good.exit(), good.all());
+    assertTrue(
+        Pattern.compile(
+                "\n  preflight: dataset \\d+ rows, eval set corner-cases \\d+ rows, all readable\n")
+            .matcher(good.out().replace(System.lineSeparator(), "\n"))
+            .find(),
+        good.out());
+
+    Path bad = StartPreflightTest.malformed("not-json.jsonl");
+    Path spec =
+        Files.writeString(
+            dir.resolve("no-preflight.yaml"),
+            StartPreflightTest.specText(StartPreflightTest.Kind.FIELDS, bad, null));
+    String id = "inproc-no-preflight";
+
+    Result refused = temporal("start", spec.toString(), "--id", id);
+    assertEquals(2, refused.exit(), refused.all());
+    assertTrue(refused.err().contains(bad + ":3: not valid JSON"), refused.all());
+    assertTrue(Runs.latest(client, id).isEmpty(), "nothing started");
+
+    Result skipped = temporal("start", spec.toString(), "--id", id, "--no-preflight");
+    assertEquals(0, skipped.exit(), skipped.all());
+    String run = runId(skipped.out());
+    assertTrue(skipped.out().contains(Preflight.SKIPPED + "\n"), skipped.out());
+    assertEquals(1, Runs.count(client, id, run).getAsInt(), "the run is on the server");
+    temporal("cancel", "inproc-ok");
+    temporal("cancel", id);
+  }
+
+  @Test
   void withoutRerunTheServerRefusesAnIdThatRanEvenPastTheCheck() throws Exception {
     // What a start racing with another one meets: no check first, the reuse policy alone.
     String id = "inproc-policy";

@@ -11,12 +11,8 @@ import io.finetune.workflows.common.Failures;
 import io.finetune.workflows.dataset.DatasetActivities;
 import io.finetune.workflows.spec.DatasetFormat;
 import io.finetune.workflows.spec.EvalSetRole;
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashSet;
@@ -28,7 +24,6 @@ import java.util.Set;
 import java.util.TreeMap;
 
 public class DatasetActivitiesImpl implements DatasetActivities {
-  private static final int MAX_ERRORS_SHOWN = 20;
   private final ArtifactStore store;
 
   public DatasetActivitiesImpl(ArtifactStore store) {
@@ -37,54 +32,10 @@ public class DatasetActivitiesImpl implements DatasetActivities {
 
   @Override
   public DatasetRef importDataset(ImportRequest r) {
-    Path file = Path.of(r.path());
-    if (!Files.isRegularFile(file)) {
-      throw Failures.invalidInput(r.path() + ": no such dataset file (" + r.name() + ")");
-    }
     List<Row> rows = new ArrayList<>();
-    List<String> errors = new ArrayList<>();
-    int errorCount = 0;
-    RowReader reader = new RowReader(r);
-    try (BufferedReader in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
-      int lineNo = 0;
-      for (String line = in.readLine(); line != null; line = in.readLine()) {
-        lineNo++;
-        if (line.isBlank()) {
-          continue;
-        }
-        try {
-          rows.add(reader.read(Rows.JSON.readTree(line), lineNo));
-        } catch (RowProblem e) {
-          if (errorCount++ < MAX_ERRORS_SHOWN) {
-            errors.add(r.path() + ":" + lineNo + ": " + e.getMessage());
-          }
-        } catch (IOException e) {
-          if (errorCount++ < MAX_ERRORS_SHOWN) {
-            errors.add(
-                r.path() + ":" + lineNo + ": not valid JSON (" + firstLine(e.getMessage()) + ")");
-          }
-        }
-      }
-    } catch (java.nio.charset.MalformedInputException e) {
-      throw Failures.invalidInput(r.path() + ": not UTF-8 text");
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-    if (errorCount > 0) {
-      throw Failures.invalidInput(
-          "Dataset "
-              + r.name()
-              + " has "
-              + errorCount
-              + " unreadable row(s); nothing was imported. Fix them (no row is ever dropped"
-              + " silently):\n  "
-              + String.join("\n  ", errors)
-              + (errorCount > errors.size()
-                  ? "\n  ... and " + (errorCount - errors.size()) + " more"
-                  : ""));
-    }
-    if (rows.isEmpty()) {
-      throw Failures.invalidInput(r.path() + ": the dataset has no rows");
+    DatasetCheck.Result read = DatasetCheck.read(r, rows::add);
+    if (!read.ok()) {
+      throw Failures.invalidInput(read.importFailure());
     }
     return Rows.write(store, r.name(), rows);
   }
@@ -118,7 +69,7 @@ public class DatasetActivitiesImpl implements DatasetActivities {
 
     Row read(JsonNode node, int lineNo) throws RowProblem {
       if (!node.isObject()) {
-        throw new RowProblem("expected a JSON object per line");
+        throw new RowProblem("expected a JSON object per line, was " + type(node));
       }
       if (format == null) {
         format = detect(node, r);
@@ -388,13 +339,5 @@ public class DatasetActivitiesImpl implements DatasetActivities {
   @Override
   public DataReport profile(ProfileRequest r) {
     return new DataProfiler(store).profile(r);
-  }
-
-  private static String firstLine(String s) {
-    if (s == null) {
-      return "";
-    }
-    int nl = s.indexOf('\n');
-    return nl < 0 ? s : s.substring(0, nl);
   }
 }
