@@ -265,17 +265,11 @@ class DemoCommand implements Callable<Integer> {
   private void describeCheckpoint(String id, PipelineStatus s) {
     out.println("  Checkpoint '" + s.pendingCheckpoint() + "' is open on " + id + ".");
     if (s.pendingCheckpoint() == Checkpoint.DATA_REVIEW && s.dataReport() != null) {
-      out.printf(
-          Locale.ROOT,
-          "  Data report: %d rows, %d duplicates, %d empty outputs, %d suspicious labels,"
-              + " %d removed by filters, %d baseline failures%n    %s%n",
-          s.dataReport().rows(),
-          s.dataReport().duplicateRows(),
-          s.dataReport().emptyOutputs(),
-          s.dataReport().suspiciousLabels(),
-          s.dataReport().rowsRemovedByFilters(),
-          s.dataReport().baselineFailures(),
-          s.dataReport().markdown().path());
+      out.println(
+          "  Data report: "
+              + Printer.dataReportSummary(s.dataReport())
+              + "\n    "
+              + s.dataReport().markdown().path());
       s.dataReport().warnings().forEach(w -> out.println("    warning: " + w));
     } else if (s.pendingCheckpoint() == Checkpoint.PROMOTION) {
       Printer.scoreTable(s, out);

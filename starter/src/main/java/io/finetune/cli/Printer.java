@@ -1,6 +1,8 @@
 package io.finetune.cli;
 
 import io.finetune.workflows.common.Scores;
+import io.finetune.workflows.dataset.DatasetActivities.DataProblem;
+import io.finetune.workflows.dataset.DatasetActivities.DataReport;
 import io.finetune.workflows.drift.DriftActivities.DriftStatistics;
 import io.finetune.workflows.drift.DriftActivities.FieldDrift;
 import io.finetune.workflows.drift.DriftResult;
@@ -38,6 +40,47 @@ final class Printer {
     return s.name().replace("WORKFLOW_EXECUTION_STATUS_", "");
   }
 
+  /** Plural nouns of the data review's problem counts, in {@link DataProblem#KINDS} order. */
+  private static final Map<String, String> PROBLEM_NOUNS =
+      Map.of(
+          DataProblem.EMPTY_OUTPUT, "empty outputs",
+          DataProblem.MISSING_FIELD, "missing fields",
+          DataProblem.WRONG_TYPE, "wrong types",
+          DataProblem.VALUE_NOT_ALLOWED, "values not allowed",
+          DataProblem.SCHEMA_VIOLATION, "answers not meeting answerSchema",
+          DataProblem.RARE_VALUE, "rare values",
+          DataProblem.CONFLICTING_LABELS, "conflicting labels",
+          DataProblem.EXACT_DUPLICATE, "exact duplicates",
+          DataProblem.NEAR_DUPLICATE, "near duplicates");
+
+  /**
+   * The data review in one line: each problem counted on its own (rows), then the rest; a report
+   * from before the counts were split has the old merged figures.
+   */
+  static String dataReportSummary(DataReport r) {
+    StringBuilder sb = new StringBuilder().append(r.rows()).append(" rows, ");
+    if (r.problems() == null) {
+      sb.append(r.duplicateRows())
+          .append(" duplicates, ")
+          .append(r.emptyOutputs())
+          .append(" empty outputs, ");
+    } else {
+      for (DataProblem p : r.problems()) {
+        sb.append(p.rows())
+            .append(' ')
+            .append(PROBLEM_NOUNS.getOrDefault(p.kind(), p.kind()))
+            .append(", ");
+      }
+    }
+    return sb.append(r.suspiciousLabels())
+        .append(" suspicious labels, ")
+        .append(r.rowsRemovedByFilters())
+        .append(" removed by filters, ")
+        .append(r.baselineFailures())
+        .append(" baseline failures")
+        .toString();
+  }
+
   static void pipeline(String id, PipelineStatus s, PrintWriter out) {
     out.println(
         id
@@ -58,7 +101,8 @@ final class Printer {
           s.split().evalSetLeaks());
     }
     if (s.dataReport() != null) {
-      out.println("  data report: " + s.dataReport().markdown().path());
+      out.println("  data report: " + dataReportSummary(s.dataReport()));
+      out.println("    " + s.dataReport().markdown().path());
       for (String w : s.dataReport().warnings()) {
         out.println("    warning: " + w);
       }

@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.finetune.workflows.common.ArtifactRef;
+import io.finetune.workflows.dataset.DatasetActivities.DataProblem;
+import io.finetune.workflows.dataset.DatasetActivities.DataReport;
 import io.finetune.workflows.eval.EvalActivities.EvalResult;
 import io.finetune.workflows.eval.EvalActivities.RunComparison;
 import io.finetune.workflows.eval.JudgeActivities.Alignment;
@@ -31,6 +33,31 @@ class PrinterTest {
         "judge local-judge: 41 wins, 12 ties, 7 losses of 60 pairs, flip rate 0.15;"
             + " alignment: agreement 0.83, kappa 0.71 (floor 0.60)",
         Printer.judge(j, standing));
+  }
+
+  @Test
+  void theDataReviewLineCountsEachProblemOnItsOwn_andAnOldReportKeepsItsFigures() {
+    ArtifactRef md = new ArtifactRef("/a/reports/r.md", "r", 10);
+    List<DataProblem> problems =
+        List.of(
+            new DataProblem(DataProblem.EMPTY_OUTPUT, 8, List.of(3)),
+            new DataProblem(DataProblem.MISSING_FIELD, 2, List.of(4)),
+            new DataProblem(DataProblem.WRONG_TYPE, 1, List.of(5)),
+            new DataProblem(DataProblem.VALUE_NOT_ALLOWED, 1, List.of(6)),
+            new DataProblem(DataProblem.RARE_VALUE, 0, List.of()),
+            new DataProblem(DataProblem.CONFLICTING_LABELS, 0, List.of()),
+            new DataProblem(DataProblem.EXACT_DUPLICATE, 20, List.of(7)),
+            new DataProblem(DataProblem.NEAR_DUPLICATE, 0, List.of()));
+    assertEquals(
+        "100 rows, 8 empty outputs, 2 missing fields, 1 wrong types, 1 values not allowed,"
+            + " 0 rare values, 0 conflicting labels, 20 exact duplicates, 0 near duplicates,"
+            + " 0 suspicious labels, 0 removed by filters, 5 baseline failures",
+        Printer.dataReportSummary(
+            new DataReport(md, md, 100, 20, 8, 0, 0, 5, List.of(), problems)));
+    assertEquals(
+        "100 rows, 20 duplicates, 10 empty outputs, 0 suspicious labels, 0 removed by filters,"
+            + " 5 baseline failures",
+        Printer.dataReportSummary(new DataReport(md, md, 100, 20, 10, 0, 0, 5, List.of())));
   }
 
   private static final RunComparison WORSE =
@@ -159,7 +186,8 @@ class PrinterTest {
     assertTrue(
         out.contains(
             "    run over run (each eval vs the previous run of this spec on the same set):\n"
-                + "      prompt baseline (local-large) on test: exact_match 0.507 -> 0.443, -0.063"),
+                + "      prompt baseline (local-large) on test: exact_match 0.507 -> 0.443,"
+                + " -0.063"),
         out);
     assertTrue(out.contains("\n        vs triage-1 (run 416d1cdd at "), out);
     assertFalse(out.contains("on corner-cases:"), "no earlier run there: nothing to say\n" + out);

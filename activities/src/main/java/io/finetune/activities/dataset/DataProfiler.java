@@ -2,11 +2,14 @@ package io.finetune.activities.dataset;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.finetune.activities.dataset.Rows.Row;
+import io.finetune.activities.fields.AnswerSchema;
 import io.finetune.activities.fields.FieldSummary;
 import io.finetune.activities.fields.FieldTypes;
 import io.finetune.activities.store.ArtifactStore;
 import io.finetune.workflows.common.ArtifactRef;
+import io.finetune.workflows.common.Failures;
 import io.finetune.workflows.common.Scores;
+import io.finetune.workflows.dataset.DatasetActivities.DataProblem;
 import io.finetune.workflows.dataset.DatasetActivities.DataReport;
 import io.finetune.workflows.dataset.DatasetActivities.ProfileRequest;
 import io.finetune.workflows.spec.FieldType;
@@ -24,13 +27,12 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeMap;
 
 /**
  * The data report of the review checkpoint (rule 3): size, input lengths, label distributions,
- * labels that look like typos, duplicates and conflicting duplicates, empty outputs, rows removed
- * by filters (always none: rule 4) and the rows the prompt baseline got wrong, as JSON for tools
- * and Markdown for people.
+ * labels that look like typos, each kind of problem counted on its own with its first rows ({@link
+ * DataChecks}), rows removed by filters (always none: rule 4) and the rows the prompt baseline got
+ * wrong, as JSON for tools and Markdown for people.
  */
 final class DataProfiler {
   private static final int BASELINE_FAILURES_SHOWN = 25;
@@ -56,7 +58,11 @@ final class DataProfiler {
       List<JsonNode> baselineFailures,
       double baselineScore,
       int baselineFailureCount,
-      List<String> warnings) {}
+      List<String> warnings,
+      List<DataProblem> problems,
+      List<DataChecks.BadValue> badValues,
+      List<DataChecks.RareValue> rareValues,
+      List<DataChecks.SchemaMessage> schemaViolations) {}
 
   /** Input lengths in characters. */
   record InputLength(int min, int p50, int p90, int max) {}
@@ -78,10 +84,12 @@ final class DataProfiler {
     List<Row> rows = Rows.read(store, r.data());
     List<String> fields = r.outputFields();
     Map<String, FieldType> types = FieldTypes.resolve(fields, r.fieldTypes(), rows);
-    // Only categories have labels to count; a name or a date has new values in every row.
-    List<String> categories =
-        fields.stream().filter(f -> types.get(f) == FieldType.CATEGORY).toList();
-    Map<String, Map<String, Integer>> labels = labels(rows, categories);
+    Map<String, List<String>> allowed = r.fieldValues() == null ? Map.of() : r.fieldValues();
+    DataChecks.Result checks =
+        DataChecks.check(rows, fields, types, allowed, answerSchema(r.answerSchema()));
+    // Only categories have labels to count; a name or a date has new values in every row. Values
+    // of the wrong type or not allowed are problems, never new labels.
+    Map<String, Map<String, Integer>> labels = checks.labels();
     Map<String, String> values = new LinkedHashMap<>();
     fields.stream()
         .filter(f -> types.get(f) != FieldType.CATEGORY)
@@ -89,11 +97,11 @@ final class DataProfiler {
     List<SuspiciousLabel> suspicious = suspiciousLabels(labels);
     int suspiciousRows = suspicious.stream().mapToInt(SuspiciousLabel::rows).sum();
     Duplicates duplicates = duplicates(rows);
-    int emptyOutputs = emptyOutputs(rows, fields);
+    int emptyOutputs = checks.count(DataProblem.EMPTY_OUTPUT);
     BaselineFailures baselineFailures = baselineFailures(r.baseline().predictions());
     double baselineScore = Scores.of(r.baseline().metrics(), r.targetMetric());
     List<String> warnings =
-        warnings(r, baselineScore, emptyOutputs, suspiciousRows, duplicates.conflictingInputs());
+        warnings(r, baselineScore, checks, suspiciousRows, duplicates.conflictingInputs());
     Report report =
         new Report(
             r.data().path(),
@@ -115,7 +123,11 @@ final class DataProfiler {
             baselineFailures.first(),
             baselineScore,
             baselineFailures.count(),
-            warnings);
+            warnings,
+            checks.problems(),
+            checks.badValues(),
+            checks.rareValues(),
+            checks.schemaMessages());
 
     ArtifactRef json =
         store.write(
@@ -140,7 +152,20 @@ final class DataProfiler {
         suspiciousRows,
         report.rowsRemovedByFilters(),
         baselineFailures.count(),
-        warnings);
+        warnings,
+        checks.problems());
+  }
+
+  /** The spec's answer schema; a file gone or broken since the spec was loaded is bad input. */
+  private static AnswerSchema answerSchema(String path) {
+    if (path == null) {
+      return null;
+    }
+    try {
+      return AnswerSchema.load(path);
+    } catch (IllegalArgumentException e) {
+      throw Failures.invalidInput("answerSchema: " + e.getMessage());
+    }
   }
 
   private static Map<String, String> typeIds(Map<String, FieldType> types) {
@@ -156,17 +181,6 @@ final class DataProfiler {
         lengths[lengths.length / 2],
         lengths[(int) (lengths.length * 0.9)],
         lengths[lengths.length - 1]);
-  }
-
-  /** Per output field, how many rows carry each value (sorted by value). */
-  private static Map<String, Map<String, Integer>> labels(List<Row> rows, List<String> fields) {
-    Map<String, Map<String, Integer>> labels = new LinkedHashMap<>();
-    for (String f : fields) {
-      Map<String, Integer> counts = new TreeMap<>();
-      rows.forEach(x -> counts.merge(x.value(f), 1, Integer::sum));
-      labels.put(f, counts);
-    }
-    return labels;
   }
 
   /** Labels that differ only in case or spaces from a more common one: likely typos. */
@@ -212,18 +226,6 @@ final class DataProfiler {
     return new Duplicates(rows.size() - outputsByInput.size(), conflicting);
   }
 
-  /** Rows with at least one empty or missing output field, or an empty text answer. */
-  private static int emptyOutputs(List<Row> rows, List<String> fields) {
-    return (int)
-        rows.stream()
-            .filter(
-                row ->
-                    row.output() != null && row.output().isTextual()
-                        ? row.output().asText().isBlank()
-                        : fields.stream().anyMatch(f -> row.value(f).isBlank()))
-            .count();
-  }
-
   /** Where fine-tuning has to earn its keep. */
   private BaselineFailures baselineFailures(ArtifactRef predictions) {
     List<JsonNode> first = new ArrayList<>();
@@ -248,7 +250,7 @@ final class DataProfiler {
   private static List<String> warnings(
       ProfileRequest r,
       double baselineScore,
-      int emptyOutputs,
+      DataChecks.Result checks,
       int suspiciousRows,
       long conflictingInputs) {
     List<String> warnings = new ArrayList<>();
@@ -264,8 +266,11 @@ final class DataProfiler {
     if (Scores.of(r.baseline().metrics(), Scores.INVALID_OUTPUT_RATE) > 0.5) {
       warnings.add("Most baseline answers are not the expected JSON: check the prompt.");
     }
-    if (emptyOutputs > 0) {
-      warnings.add(emptyOutputs + " row(s) have an empty or missing output field: relabel them.");
+    for (DataProblem p : checks.problems()) {
+      String what = PROBLEM_WARNINGS.get(p.kind());
+      if (p.rows() > 0 && what != null) {
+        warnings.add(p.rows() + " row(s) " + what + " (rows " + rowList(p) + ").");
+      }
     }
     if (suspiciousRows > 0) {
       warnings.add(
@@ -290,9 +295,39 @@ final class DataProfiler {
     return warnings;
   }
 
+  /** What a warning says of each kind of problem worth fixing before training. */
+  private static final Map<String, String> PROBLEM_WARNINGS =
+      Map.of(
+          DataProblem.EMPTY_OUTPUT, "have an empty output: relabel them",
+          DataProblem.MISSING_FIELD, "miss an output field: complete them",
+          DataProblem.WRONG_TYPE, "have a value of the wrong type: correct them",
+          DataProblem.VALUE_NOT_ALLOWED,
+              "have a value outside the spec's values: relabel them or extend the values",
+          DataProblem.SCHEMA_VIOLATION, "have an answer that does not meet the answerSchema");
+
+  /** What each kind of problem is, as the Markdown report explains it. */
+  private static final Map<String, String> PROBLEM_NAMES =
+      Map.of(
+          DataProblem.EMPTY_OUTPUT, "empty output",
+          DataProblem.MISSING_FIELD, "missing field",
+          DataProblem.WRONG_TYPE, "wrong type",
+          DataProblem.VALUE_NOT_ALLOWED, "value not allowed",
+          DataProblem.SCHEMA_VIOLATION, "answer not meeting answerSchema",
+          DataProblem.RARE_VALUE,
+              "rare value (< " + DataChecks.RARE_MIN_ROWS + " rows or < 0.5% of the field's rows)",
+          DataProblem.CONFLICTING_LABELS, "conflicting labels (same normalized input)",
+          DataProblem.EXACT_DUPLICATE, "exact duplicate",
+          DataProblem.NEAR_DUPLICATE, "near duplicate (case, spaces, punctuation)");
+
+  private static String rowList(DataProblem p) {
+    String shown = String.join(", ", p.exampleRows().stream().map(String::valueOf).toList());
+    return p.rows() > p.exampleRows().size() ? shown + ", ..." : shown;
+  }
+
   private static String markdown(Report report, List<String> fields) {
     StringBuilder sb = new StringBuilder("# Data report\n\n");
     summaryMarkdown(sb, report);
+    problemsMarkdown(sb, report);
     labelsMarkdown(sb, report, fields);
     baselineMarkdown(sb, report);
     warningsMarkdown(sb, report);
@@ -326,6 +361,57 @@ final class DataProfiler {
             len.p50(),
             len.p90(),
             len.max()));
+  }
+
+  private static void problemsMarkdown(StringBuilder sb, Report report) {
+    sb.append(
+            "## Problems\n\nEach counted on its own; row numbers count the dataset's rows from 1.")
+        .append(" No row was dropped.\n\n| problem | rows | first rows |\n|---|---|---|\n");
+    for (DataProblem p : report.problems()) {
+      sb.append("| ")
+          .append(PROBLEM_NAMES.get(p.kind()))
+          .append(" | ")
+          .append(p.rows())
+          .append(" | ")
+          .append(rowList(p))
+          .append(" |\n");
+    }
+    sb.append('\n');
+    if (!report.badValues().isEmpty()) {
+      sb.append("Values that are not labels (left out of the label counts below):\n\n");
+      for (DataChecks.BadValue b : report.badValues()) {
+        sb.append("- ")
+            .append(b.field())
+            .append(" = `")
+            .append(b.value())
+            .append("`: ")
+            .append(PROBLEM_NAMES.get(b.kind()))
+            .append(", ")
+            .append(b.rows())
+            .append(" row(s)\n");
+      }
+      sb.append('\n');
+    }
+    if (!report.schemaViolations().isEmpty()) {
+      sb.append("What the answer schema's validator said:\n\n");
+      for (DataChecks.SchemaMessage m : report.schemaViolations()) {
+        sb.append("- ").append(m.message()).append(": ").append(m.rows()).append(" row(s)\n");
+      }
+      sb.append('\n');
+    }
+    if (!report.rareValues().isEmpty()) {
+      sb.append("Rare values (few examples to learn from; a typo, or a label to merge?):\n\n");
+      for (DataChecks.RareValue v : report.rareValues()) {
+        sb.append("- ")
+            .append(v.field())
+            .append(" = `")
+            .append(v.value())
+            .append("`: ")
+            .append(v.rows())
+            .append(" row(s)\n");
+      }
+      sb.append('\n');
+    }
   }
 
   private static void labelsMarkdown(StringBuilder sb, Report report, List<String> fields) {

@@ -24,7 +24,8 @@ record SpecFile(
     Drift drift,
     Judge judge,
     String task,
-    Rollout rollout) {
+    Rollout rollout,
+    String answerSchema) {
 
   record Dataset(String path, String inputField, String outputField, String format) {}
 

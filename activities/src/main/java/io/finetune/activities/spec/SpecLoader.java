@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import io.finetune.activities.fields.AnswerSchema;
 import io.finetune.workflows.common.Names;
 import io.finetune.workflows.common.Scores;
 import io.finetune.workflows.eval.JudgeActivities;
@@ -28,6 +29,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
@@ -142,7 +144,8 @@ public final class SpecLoader {
       p.add("dataset.format", "text answers need task: text (task fields wants JSON objects)");
     }
     Map<String, String> fieldTypes = new LinkedHashMap<>();
-    List<String> fields = outputFields(p, raw.outputFields(), fieldTypes);
+    Map<String, List<String>> fieldValues = new LinkedHashMap<>();
+    List<String> fields = outputFields(p, raw.outputFields(), fieldTypes, fieldValues);
     if (text) {
       if (fields != null && !fields.isEmpty()) {
         p.add("outputFields", "task text has no output fields: the answer is the whole text");
@@ -330,6 +333,7 @@ public final class SpecLoader {
     PipelineSpec.Judge judge = judge(p, raw.judge(), baseDir, provider, baseModels, promptModel);
     PipelineSpec.RolloutPolicy rollout = rollout(p, raw.rollout(), judge);
     PipelineSpec.Approval approval = approval(p, raw.approval(), approvers);
+    String answerSchema = answerSchema(p, raw.answerSchema(), baseDir);
     p.throwIfAny();
     // The task is written out only for text, so that a fields spec stays as older workers wrote it.
     return new PipelineSpec(
@@ -353,7 +357,9 @@ public final class SpecLoader {
         judge,
         text ? PipelineSpec.TASK_TEXT : null,
         Map.copyOf(fieldTypes),
-        rollout);
+        rollout,
+        Map.copyOf(fieldValues),
+        answerSchema);
   }
 
   /** Who approves, and the timers of a waiting checkpoint (each optional). */
@@ -453,9 +459,11 @@ public final class SpecLoader {
   /**
    * The output fields as a list of names ({@code [category, priority]}: types detected from the
    * data) or a map from name to type ({@code {caller: text, callback_date: date}}; an empty type is
-   * detected); the types named go into {@code types}.
+   * detected) or to a label schema ({@code {sentiment: {type: category, values: [positive,
+   * negative]}}}); the types named go into {@code types}, the allowed values into {@code values}.
    */
-  private static List<String> outputFields(Problems p, JsonNode node, Map<String, String> types) {
+  private static List<String> outputFields(
+      Problems p, JsonNode node, Map<String, String> types, Map<String, List<String>> values) {
     List<String> names = new ArrayList<>();
     if (node == null || node.isNull()) {
       return null;
@@ -475,15 +483,16 @@ public final class SpecLoader {
           .forEachRemaining(
               e -> {
                 names.add(e.getKey());
-                JsonNode type = e.getValue();
-                if (type == null || type.isNull() || type.asText().isBlank()) {
-                  return;
-                }
-                try {
-                  types.put(e.getKey(), FieldType.of(type.asText()).id());
-                } catch (IllegalArgumentException bad) {
-                  p.add("outputFields." + e.getKey(), "type " + bad.getMessage());
-                }
+                fieldSchema(p, "outputFields." + e.getKey(), e.getValue())
+                    .ifPresent(
+                        schema -> {
+                          if (schema.type() != null) {
+                            types.put(e.getKey(), schema.type());
+                          }
+                          if (!schema.values().isEmpty()) {
+                            values.put(e.getKey(), schema.values());
+                          }
+                        });
               });
     } else {
       p.add(
@@ -494,6 +503,102 @@ public final class SpecLoader {
               + node);
     }
     return names;
+  }
+
+  /**
+   * The absolute path of the JSON Schema every answer must meet, checked to be one; null when the
+   * spec has none.
+   */
+  private static String answerSchema(Problems p, String path, Path baseDir) {
+    if (path == null || path.isBlank()) {
+      return null;
+    }
+    String file = resolve(baseDir, path.trim());
+    try {
+      AnswerSchema.load(file);
+    } catch (IllegalArgumentException e) {
+      p.add("answerSchema", e.getMessage());
+    }
+    return file;
+  }
+
+  /** A field's type (null: detected) and the values it allows (empty: any). */
+  private record FieldSchema(String type, List<String> values) {}
+
+  /**
+   * One field of the {@code outputFields} map: a type name, nothing, or {@code {type: category,
+   * values: [...]}} (values imply a category); empty when it is wrong (the problem is recorded).
+   */
+  private static Optional<FieldSchema> fieldSchema(Problems p, String at, JsonNode v) {
+    if (v == null || v.isNull() || (v.isTextual() && v.asText().isBlank())) {
+      return Optional.of(new FieldSchema(null, List.of()));
+    }
+    if (v.isTextual()) {
+      try {
+        return Optional.of(new FieldSchema(FieldType.of(v.asText()).id(), List.of()));
+      } catch (IllegalArgumentException bad) {
+        p.add(at, "type " + bad.getMessage());
+        return Optional.empty();
+      }
+    }
+    if (!v.isObject()) {
+      p.add(
+          at,
+          "must be a type ("
+              + String.join(", ", FieldType.IDS)
+              + ") or {type: category, values: [...]}, was "
+              + v);
+      return Optional.empty();
+    }
+    List<String> unknown = new ArrayList<>();
+    v.fieldNames()
+        .forEachRemaining(
+            k -> {
+              if (!k.equals("type") && !k.equals("values")) {
+                unknown.add(k);
+              }
+            });
+    if (!unknown.isEmpty()) {
+      p.add(at, "unknown key(s) " + unknown + ": a field has only type and values");
+      return Optional.empty();
+    }
+    JsonNode typeNode = v.get("type");
+    JsonNode valuesNode = v.get("values");
+    FieldType type = null;
+    if (typeNode != null && !typeNode.isNull() && !typeNode.asText().isBlank()) {
+      try {
+        type = FieldType.of(typeNode.asText());
+      } catch (IllegalArgumentException bad) {
+        p.add(at + ".type", bad.getMessage());
+        return Optional.empty();
+      }
+    }
+    List<String> allowed = new ArrayList<>();
+    if (valuesNode != null && !valuesNode.isNull()) {
+      if (!valuesNode.isArray() || valuesNode.isEmpty()) {
+        p.add(at + ".values", "must be a non-empty list of labels, e.g. [positive, negative]");
+        return Optional.empty();
+      }
+      for (JsonNode n : valuesNode) {
+        // YAML reads `yes` or `5` unquoted as other types: a label is compared as text.
+        if (!n.isValueNode() || n.isNull() || n.asText().isBlank()) {
+          p.add(at + ".values", "must list non-empty labels, had " + n);
+          return Optional.empty();
+        }
+        if (allowed.contains(n.asText())) {
+          p.add(at + ".values", "lists '" + n.asText() + "' twice");
+          return Optional.empty();
+        }
+        allowed.add(n.asText());
+      }
+      if (type == null) {
+        type = FieldType.CATEGORY;
+      } else if (type != FieldType.CATEGORY) {
+        p.add(at + ".values", "only a category has a set of values; this field is " + type.id());
+        return Optional.empty();
+      }
+    }
+    return Optional.of(new FieldSchema(type == null ? null : type.id(), List.copyOf(allowed)));
   }
 
   /** Null when not given, so that a spec without it is written as before (a folder or file). */

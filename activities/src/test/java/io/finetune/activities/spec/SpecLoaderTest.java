@@ -329,6 +329,80 @@ class SpecLoaderTest {
   }
 
   @Test
+  void aCategoryMayListItsValues_oldFormsStillLoad() throws IOException {
+    PipelineSpec s =
+        SpecLoader.load(
+            spec(
+                MINIMAL.replace(
+                    "outputFields: [label]",
+                    "outputFields:\n"
+                        + "  label: {type: category, values: [positive, negative, neutral]}\n"
+                        + "  stars: {values: [1, 2, 3]}\n"
+                        + "  due: date\n")));
+    assertEquals(List.of("label", "stars", "due"), s.outputFields());
+    assertEquals(
+        Map.of("label", "category", "stars", "category", "due", "date"),
+        s.fieldTypes(),
+        "values make a category");
+    assertEquals(List.of("positive", "negative", "neutral"), s.allowedValues("label"));
+    assertEquals(List.of("1", "2", "3"), s.allowedValues("stars"), "labels are compared as text");
+    assertEquals(List.of(), s.allowedValues("due"));
+    assertEquals(Map.of(), SpecLoader.load(spec(MINIMAL)).fieldValues());
+  }
+
+  @Test
+  void aWrongLabelSchemaIsNamedField() throws IOException {
+    SpecException e =
+        assertThrows(
+            SpecException.class,
+            () ->
+                SpecLoader.load(
+                    spec(
+                        MINIMAL.replace(
+                            "outputFields: [label]",
+                            "outputFields:\n"
+                                + "  label: {type: category, values: []}\n"
+                                + "  due: {type: date, values: [2024-01-01]}\n"
+                                + "  note: {type: text, allowed: [a]}\n"
+                                + "  tone: {values: [calm, calm]}\n"
+                                + "  size: {type: huge}\n"))));
+    for (String expected :
+        List.of(
+            "outputFields.label.values: must be a non-empty list of labels",
+            "outputFields.due.values: only a category has a set of values; this field is date",
+            "outputFields.note: unknown key(s) [allowed]",
+            "outputFields.tone.values: lists 'calm' twice",
+            "outputFields.size.type: must be one of category, text, date, number, was huge")) {
+      assertTrue(e.getMessage().contains(expected), "missing '" + expected + "' in:\n" + e);
+    }
+  }
+
+  @Test
+  void anAnswerSchemaIsAJsonSchemaFileBesideTheSpec() throws IOException {
+    Files.writeString(
+        dir.resolve("answer.schema.json"), "{\"type\": \"object\", \"required\": [\"label\"]}");
+    PipelineSpec s = SpecLoader.load(spec(MINIMAL + "answerSchema: answer.schema.json\n"));
+    assertEquals(dir.resolve("answer.schema.json").toString(), s.answerSchema());
+    assertNull(SpecLoader.load(spec(MINIMAL)).answerSchema());
+
+    SpecException missing =
+        assertThrows(
+            SpecException.class,
+            () -> SpecLoader.load(spec(MINIMAL + "answerSchema: nowhere.json\n")));
+    assertTrue(
+        missing
+            .getMessage()
+            .contains("answerSchema: file not found: " + dir.resolve("nowhere.json")),
+        missing.getMessage());
+    Files.writeString(dir.resolve("broken.json"), "{\"type\": ");
+    SpecException broken =
+        assertThrows(
+            SpecException.class,
+            () -> SpecLoader.load(spec(MINIMAL + "answerSchema: broken.json\n")));
+    assertTrue(broken.getMessage().contains("broken.json: not valid JSON"), broken.getMessage());
+  }
+
+  @Test
   void aWrongTypeIsNamed() throws IOException {
     SpecException e =
         assertThrows(

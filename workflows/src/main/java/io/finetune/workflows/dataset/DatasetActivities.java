@@ -93,7 +93,11 @@ public interface DatasetActivities {
     }
   }
 
-  /** {@code fieldTypes}: the spec's (a field not named is detected; null in older histories). */
+  /**
+   * {@code fieldTypes}: the spec's (a field not named is detected; null in older histories); {@code
+   * fieldValues}: the values each category field allows (a field not named, or null: any value);
+   * {@code answerSchema}: the path of a JSON Schema every answer must meet (null: none).
+   */
   record ProfileRequest(
       DatasetRef data,
       SplitResult split,
@@ -101,7 +105,41 @@ public interface DatasetActivities {
       EvalResult baseline,
       String targetMetric,
       double targetScore,
-      Map<String, String> fieldTypes) {
+      Map<String, String> fieldTypes,
+      Map<String, List<String>> fieldValues,
+      String answerSchema) {
+    public ProfileRequest(
+        DatasetRef data,
+        SplitResult split,
+        List<String> outputFields,
+        EvalResult baseline,
+        String targetMetric,
+        double targetScore,
+        Map<String, String> fieldTypes,
+        Map<String, List<String>> fieldValues) {
+      this(
+          data,
+          split,
+          outputFields,
+          baseline,
+          targetMetric,
+          targetScore,
+          fieldTypes,
+          fieldValues,
+          null);
+    }
+
+    public ProfileRequest(
+        DatasetRef data,
+        SplitResult split,
+        List<String> outputFields,
+        EvalResult baseline,
+        String targetMetric,
+        double targetScore,
+        Map<String, String> fieldTypes) {
+      this(data, split, outputFields, baseline, targetMetric, targetScore, fieldTypes, null, null);
+    }
+
     public ProfileRequest(
         DatasetRef data,
         SplitResult split,
@@ -113,6 +151,14 @@ public interface DatasetActivities {
     }
   }
 
+  /**
+   * The review's numbers; the reports themselves by reference. {@code duplicateRows}: rows whose
+   * normalized input occurs before (exact and near duplicates and conflicting labels together);
+   * {@code emptyOutputs}: rows whose answer has no value at all (before {@code problems} existed it
+   * also counted rows missing one field). {@code problems}: each kind of problem on its own, in
+   * {@link DataProblem#KINDS} order ({@code schema_violation} only when the spec has an answer
+   * schema); null in histories from before it.
+   */
   record DataReport(
       ArtifactRef json,
       ArtifactRef markdown,
@@ -122,5 +168,93 @@ public interface DatasetActivities {
       int suspiciousLabels,
       int rowsRemovedByFilters,
       int baselineFailures,
-      List<String> warnings) {}
+      List<String> warnings,
+      List<DataProblem> problems) {
+
+    public DataReport(
+        ArtifactRef json,
+        ArtifactRef markdown,
+        int rows,
+        int duplicateRows,
+        int emptyOutputs,
+        int suspiciousLabels,
+        int rowsRemovedByFilters,
+        int baselineFailures,
+        List<String> warnings) {
+      this(
+          json,
+          markdown,
+          rows,
+          duplicateRows,
+          emptyOutputs,
+          suspiciousLabels,
+          rowsRemovedByFilters,
+          baselineFailures,
+          warnings,
+          null);
+    }
+
+    /** The rows with problem {@code kind}; 0 when there are none or the report predates it. */
+    public int count(String kind) {
+      return problems == null
+          ? 0
+          : problems.stream().filter(p -> p.kind().equals(kind)).mapToInt(DataProblem::rows).sum();
+    }
+  }
+
+  /**
+   * One kind of problem the data review found: how many rows have it and the first of them (row
+   * numbers count the dataset's rows from 1, blank lines not counted). A row is counted once per
+   * kind, whatever number of its fields have that problem.
+   */
+  record DataProblem(String kind, int rows, List<Integer> exampleRows) {
+    /** The answer has no value at all: an empty object, every field empty, or blank text. */
+    public static final String EMPTY_OUTPUT = "empty_output";
+
+    /** Some output fields have a value, at least one is absent, null or blank. */
+    public static final String MISSING_FIELD = "missing_field";
+
+    /**
+     * A value not of the field's type: not a JSON string for a category or text, not an ISO date
+     * for a date, not a number for a number.
+     */
+    public static final String WRONG_TYPE = "wrong_type";
+
+    /** A category value outside the spec's {@code values} for that field. */
+    public static final String VALUE_NOT_ALLOWED = "value_not_allowed";
+
+    /** A category value seen in fewer than 3 rows or in less than 0.5% of the rows. */
+    public static final String RARE_VALUE = "rare_value";
+
+    /** A non-empty answer that does not meet the spec's {@code answerSchema} (JSON Schema). */
+    public static final String SCHEMA_VIOLATION = "schema_violation";
+
+    /** The same normalized input as an earlier row, with another answer than its first row's. */
+    public static final String CONFLICTING_LABELS = "conflicting_labels";
+
+    /** The same input text and answer as an earlier row. */
+    public static final String EXACT_DUPLICATE = "exact_duplicate";
+
+    /**
+     * The same answer and normalized input (case, spaces, punctuation ignored) as an earlier row,
+     * but another input text.
+     */
+    public static final String NEAR_DUPLICATE = "near_duplicate";
+
+    public static final List<String> KINDS =
+        List.of(
+            EMPTY_OUTPUT,
+            MISSING_FIELD,
+            WRONG_TYPE,
+            VALUE_NOT_ALLOWED,
+            SCHEMA_VIOLATION,
+            RARE_VALUE,
+            CONFLICTING_LABELS,
+            EXACT_DUPLICATE,
+            NEAR_DUPLICATE);
+
+    public DataProblem {
+      exampleRows = exampleRows == null ? List.of() : List.copyOf(exampleRows);
+    }
+  }
 }

@@ -250,7 +250,10 @@ public class FineTunePipelineImpl implements FineTunePipeline {
             baseline.test(),
             spec.target().metric(),
             spec.target().score(),
-            spec.fieldTypes()));
+            spec.fieldTypes(),
+            // Only the activity's input grows: no new command, so old histories replay as they are.
+            spec.fieldValues(),
+            spec.answerSchema()));
   }
 
   /**

@@ -26,7 +26,9 @@ public record PipelineSpec(
     Judge judge,
     String task,
     Map<String, String> fieldTypes,
-    RolloutPolicy rollout) {
+    RolloutPolicy rollout,
+    Map<String, List<String>> fieldValues,
+    String answerSchema) {
 
   /** The answer is a JSON object with {@code outputFields} (and the task of older histories). */
   public static final String TASK_FIELDS = "fields";
@@ -37,6 +39,81 @@ public record PipelineSpec(
   public PipelineSpec {
     evalSets = evalSets == null ? List.of() : List.copyOf(evalSets);
     fieldTypes = fieldTypes == null ? Map.of() : Map.copyOf(fieldTypes);
+    fieldValues = fieldValues == null ? Map.of() : Map.copyOf(fieldValues);
+  }
+
+  /** A spec without a JSON Schema for its answers (and histories from before answer schemas). */
+  public PipelineSpec(
+      String name,
+      Dataset dataset,
+      List<String> outputFields,
+      List<EvalSet> evalSets,
+      String prompt,
+      Target target,
+      Model model,
+      String provider,
+      Split split,
+      Approval approval,
+      Drift drift,
+      Judge judge,
+      String task,
+      Map<String, String> fieldTypes,
+      RolloutPolicy rollout,
+      Map<String, List<String>> fieldValues) {
+    this(
+        name,
+        dataset,
+        outputFields,
+        evalSets,
+        prompt,
+        target,
+        model,
+        provider,
+        split,
+        approval,
+        drift,
+        judge,
+        task,
+        fieldTypes,
+        rollout,
+        fieldValues,
+        null);
+  }
+
+  /** A spec whose categories take any value (and histories from before label sets). */
+  public PipelineSpec(
+      String name,
+      Dataset dataset,
+      List<String> outputFields,
+      List<EvalSet> evalSets,
+      String prompt,
+      Target target,
+      Model model,
+      String provider,
+      Split split,
+      Approval approval,
+      Drift drift,
+      Judge judge,
+      String task,
+      Map<String, String> fieldTypes,
+      RolloutPolicy rollout) {
+    this(
+        name,
+        dataset,
+        outputFields,
+        evalSets,
+        prompt,
+        target,
+        model,
+        provider,
+        split,
+        approval,
+        drift,
+        judge,
+        task,
+        fieldTypes,
+        rollout,
+        null);
   }
 
   /** A spec whose approved version serves all traffic at once (and histories before rollouts). */
@@ -138,6 +215,11 @@ public record PipelineSpec(
   /** The type the spec gives {@code field}; null: detected from the data. */
   public FieldType fieldType(String field) {
     return FieldType.of(fieldTypes.get(field));
+  }
+
+  /** The values a category field allows (empty: any value; the spec's {@code values}). */
+  public List<String> allowedValues(String field) {
+    return fieldValues.getOrDefault(field, List.of());
   }
 
   /** True when answers are free text; histories from before tasks have none: fields. */
@@ -489,7 +571,9 @@ public record PipelineSpec(
         judge,
         task,
         fieldTypes,
-        rollout);
+        rollout,
+        fieldValues,
+        answerSchema);
   }
 
   /** The same spec training other sizes (none: one recommended from the dataset size). */
@@ -517,7 +601,9 @@ public record PipelineSpec(
         judge,
         task,
         fieldTypes,
-        rollout);
+        rollout,
+        fieldValues,
+        answerSchema);
   }
 
   /**
@@ -560,6 +646,8 @@ public record PipelineSpec(
         judge,
         task,
         fieldTypes,
-        rollout);
+        rollout,
+        fieldValues,
+        answerSchema);
   }
 }
