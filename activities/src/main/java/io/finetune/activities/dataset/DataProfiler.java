@@ -1,5 +1,6 @@
 package io.finetune.activities.dataset;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.finetune.activities.dataset.Rows.Row;
 import io.finetune.activities.fields.FieldSummary;
@@ -34,6 +35,7 @@ import java.util.TreeMap;
  */
 final class DataProfiler {
   private static final int BASELINE_FAILURES_SHOWN = 25;
+  private static final int KEPT_OUT_SHOWN = 25;
 
   /** The JSON report, field for field and in this order. */
   record Report(
@@ -56,7 +58,17 @@ final class DataProfiler {
       List<JsonNode> baselineFailures,
       double baselineScore,
       int baselineFailureCount,
-      List<String> warnings) {}
+      List<String> warnings,
+      // Absent when no row was kept out, so that such reports read as before.
+      @JsonInclude(JsonInclude.Include.NON_NULL) KeptOut keptOutOfTraining) {}
+
+  /**
+   * Rows of the training data kept out of training because an eval set has their input: how many
+   * (in all and per eval set), the file that lists them all, and the first ones.
+   */
+  record KeptOut(int rows, Map<String, Integer> byEvalSet, String file, List<KeptOutRow> first) {}
+
+  record KeptOutRow(String input, List<String> evalSets) {}
 
   /** Input lengths in characters. */
   record InputLength(int min, int p50, int p90, int max) {}
@@ -115,7 +127,8 @@ final class DataProfiler {
             baselineFailures.first(),
             baselineScore,
             baselineFailures.count(),
-            warnings);
+            warnings,
+            keptOut(r));
 
     ArtifactRef json =
         store.write(
@@ -224,6 +237,31 @@ final class DataProfiler {
             .count();
   }
 
+  /** The rows the split kept out of training (null when none: and in older histories). */
+  private KeptOut keptOut(ProfileRequest r) {
+    if (r.split().keptOut() == null) {
+      return null;
+    }
+    List<KeptOutRow> first = new ArrayList<>();
+    try (BufferedReader in =
+        Files.newBufferedReader(
+            store.existing(r.split().keptOut().path()), StandardCharsets.UTF_8)) {
+      for (String line = in.readLine();
+          line != null && first.size() < KEPT_OUT_SHOWN;
+          line = in.readLine()) {
+        JsonNode row = Rows.JSON.readTree(line);
+        List<String> sets = new ArrayList<>();
+        row.path("evalSets").forEach(n -> sets.add(n.asText()));
+        first.add(new KeptOutRow(row.path("input").asText(), sets));
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    Map<String, Integer> bySet = new TreeMap<>(r.split().keptOutOfTraining());
+    bySet.values().removeIf(n -> n == 0);
+    return new KeptOut(r.split().keptOutRows(), bySet, r.split().keptOut().path(), first);
+  }
+
   /** Where fine-tuning has to earn its keep. */
   private BaselineFailures baselineFailures(ArtifactRef predictions) {
     List<JsonNode> first = new ArrayList<>();
@@ -287,12 +325,28 @@ final class DataProfiler {
                     n + " row(s) of eval set '" + set + "' also occur in the training data.");
               }
             });
+    if (r.split().keptOutOfTraining() != null) {
+      r.split()
+          .keptOutOfTraining()
+          .forEach(
+              (set, n) -> {
+                if (n > 0) {
+                  warnings.add(
+                      n
+                          + " row(s) of the training data were kept out of training because they"
+                          + " occur in eval set '"
+                          + set
+                          + "' (listed in the data report; not dropped).");
+                }
+              });
+    }
     return warnings;
   }
 
   private static String markdown(Report report, List<String> fields) {
     StringBuilder sb = new StringBuilder("# Data report\n\n");
     summaryMarkdown(sb, report);
+    keptOutMarkdown(sb, report.keptOutOfTraining());
     labelsMarkdown(sb, report, fields);
     baselineMarkdown(sb, report);
     warningsMarkdown(sb, report);
@@ -326,6 +380,28 @@ final class DataProfiler {
             len.p50(),
             len.p90(),
             len.max()));
+  }
+
+  private static void keptOutMarkdown(StringBuilder sb, KeptOut kept) {
+    if (kept == null) {
+      return;
+    }
+    sb.append("## Kept out of training\n\n")
+        .append(kept.rows())
+        .append(
+            " row(s) of the data have an input (compared in lower case, without punctuation or"
+                + " extra spaces) that occurs in an eval set: they are kept out of training, so"
+                + " that the set still judges unseen inputs. Not dropped: all are in `")
+        .append(kept.file())
+        .append("`. First ones:\n\n");
+    for (KeptOutRow row : kept.first()) {
+      sb.append("- ")
+          .append(row.input())
+          .append(" (occurs in eval set ")
+          .append(String.join(", ", row.evalSets()))
+          .append(")\n");
+    }
+    sb.append('\n');
   }
 
   private static void labelsMarkdown(StringBuilder sb, Report report, List<String> fields) {

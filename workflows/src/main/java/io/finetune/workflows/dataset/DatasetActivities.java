@@ -74,14 +74,24 @@ public interface DatasetActivities {
     }
   }
 
-  /** {@code validation}: null when none was asked for (and in histories from before it). */
+  /**
+   * {@code validation}: null when none was asked for (and in histories from before it). {@code
+   * keptOutOfTraining}: per eval set, the rows of the training data (train and validation) whose
+   * normalized input occurs in it and that were therefore kept out of training; {@code keptOut} is
+   * those rows, each with the names of the eval sets that have its input ({@code evalSets}). Both
+   * null in histories from before the eval sets were sealed, when such rows were trained on and
+   * only counted in {@code evalSetLeaks} (since then always 0: the check stays, on the training
+   * data as written).
+   */
   record SplitResult(
       DatasetRef train,
       DatasetRef test,
       int duplicateRows,
       int trainTestLeaks,
       Map<String, Integer> evalSetLeaks,
-      DatasetRef validation) {
+      DatasetRef validation,
+      Map<String, Integer> keptOutOfTraining,
+      DatasetRef keptOut) {
 
     public SplitResult(
         DatasetRef train,
@@ -90,6 +100,21 @@ public interface DatasetActivities {
         int trainTestLeaks,
         Map<String, Integer> evalSetLeaks) {
       this(train, test, duplicateRows, trainTestLeaks, evalSetLeaks, null);
+    }
+
+    public SplitResult(
+        DatasetRef train,
+        DatasetRef test,
+        int duplicateRows,
+        int trainTestLeaks,
+        Map<String, Integer> evalSetLeaks,
+        DatasetRef validation) {
+      this(train, test, duplicateRows, trainTestLeaks, evalSetLeaks, validation, null, null);
+    }
+
+    /** Rows kept out of training because an eval set has their input (0 in older histories). */
+    public int keptOutRows() {
+      return keptOut == null ? 0 : keptOut.rows();
     }
   }
 
