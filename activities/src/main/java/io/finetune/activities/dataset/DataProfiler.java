@@ -7,6 +7,7 @@ import io.finetune.activities.fields.FieldSummary;
 import io.finetune.activities.fields.FieldTypes;
 import io.finetune.activities.store.ArtifactStore;
 import io.finetune.workflows.common.ArtifactRef;
+import io.finetune.workflows.common.InvalidRows;
 import io.finetune.workflows.common.Scores;
 import io.finetune.workflows.dataset.DatasetActivities.DataReport;
 import io.finetune.workflows.dataset.DatasetActivities.ProfileRequest;
@@ -60,7 +61,14 @@ final class DataProfiler {
       int baselineFailureCount,
       List<String> warnings,
       // Absent when no row was kept out, so that such reports read as before.
-      @JsonInclude(JsonInclude.Include.NON_NULL) KeptOut keptOutOfTraining) {}
+      @JsonInclude(JsonInclude.Include.NON_NULL) KeptOut keptOutOfTraining,
+      // Absent unless dataset.invalidRows: review kept rows out, as for keptOutOfTraining.
+      @JsonInclude(JsonInclude.Include.NON_NULL) Invalid invalidRows) {}
+
+  /** The rows of the dataset file that could not be read: how many, their file, the first ones. */
+  record Invalid(int rows, String file, List<InvalidRow> first) {}
+
+  record InvalidRow(String file, int line, String reason) {}
 
   /**
    * Rows of the training data kept out of training because an eval set has their input: how many
@@ -128,7 +136,8 @@ final class DataProfiler {
             baselineScore,
             baselineFailures.count(),
             warnings,
-            keptOut(r));
+            keptOut(r),
+            invalid(r.data().invalidRows()));
 
     ArtifactRef json =
         store.write(
@@ -262,6 +271,28 @@ final class DataProfiler {
     return new KeptOut(r.split().keptOutRows(), bySet, r.split().keptOut().path(), first);
   }
 
+  /** The rows that could not be read (null when none: or when the import fails on them). */
+  private Invalid invalid(InvalidRows invalid) {
+    if (invalid == null) {
+      return null;
+    }
+    List<InvalidRow> first = new ArrayList<>();
+    try (BufferedReader in =
+        Files.newBufferedReader(store.existing(invalid.path()), StandardCharsets.UTF_8)) {
+      for (String line = in.readLine();
+          line != null && first.size() < KEPT_OUT_SHOWN;
+          line = in.readLine()) {
+        JsonNode row = Rows.JSON.readTree(line);
+        first.add(
+            new InvalidRow(
+                row.path("file").asText(), row.path("line").asInt(), row.path("reason").asText()));
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return new Invalid(invalid.rows(), invalid.path(), first);
+  }
+
   /** Where fine-tuning has to earn its keep. */
   private BaselineFailures baselineFailures(ArtifactRef predictions) {
     List<JsonNode> first = new ArrayList<>();
@@ -325,6 +356,13 @@ final class DataProfiler {
                     n + " row(s) of eval set '" + set + "' also occur in the training data.");
               }
             });
+    if (r.data().invalidRows() != null) {
+      warnings.add(
+          r.data().invalidRows().rows()
+              + " row(s) of the dataset could not be read and were kept out of training"
+              + " (dataset.invalidRows: review): fix them; each is listed in the data report with"
+              + " file, line and reason.");
+    }
     if (r.split().keptOutOfTraining() != null) {
       r.split()
           .keptOutOfTraining()
@@ -347,6 +385,7 @@ final class DataProfiler {
     StringBuilder sb = new StringBuilder("# Data report\n\n");
     summaryMarkdown(sb, report);
     keptOutMarkdown(sb, report.keptOutOfTraining());
+    invalidMarkdown(sb, report.invalidRows());
     labelsMarkdown(sb, report, fields);
     baselineMarkdown(sb, report);
     warningsMarkdown(sb, report);
@@ -400,6 +439,27 @@ final class DataProfiler {
           .append(" (occurs in eval set ")
           .append(String.join(", ", row.evalSets()))
           .append(")\n");
+    }
+    sb.append('\n');
+  }
+
+  private static void invalidMarkdown(StringBuilder sb, Invalid invalid) {
+    if (invalid == null) {
+      return;
+    }
+    sb.append("## Invalid rows (kept out of training)\n\n")
+        .append(invalid.rows())
+        .append(" row(s) could not be read (dataset.invalidRows: review). All are in `")
+        .append(invalid.file())
+        .append("`, each with its text. First ones:\n\n");
+    for (InvalidRow row : invalid.first()) {
+      sb.append("- `")
+          .append(row.file())
+          .append(':')
+          .append(row.line())
+          .append("`: ")
+          .append(row.reason())
+          .append('\n');
     }
     sb.append('\n');
   }

@@ -9,6 +9,7 @@ import io.finetune.activities.store.ArtifactStore;
 import io.finetune.workflows.common.ArtifactRef;
 import io.finetune.workflows.common.DatasetRef;
 import io.finetune.workflows.common.Failures;
+import io.finetune.workflows.common.InvalidRows;
 import io.finetune.workflows.dataset.DatasetActivities;
 import io.finetune.workflows.spec.DatasetFormat;
 import io.finetune.workflows.spec.EvalSetRole;
@@ -44,6 +45,8 @@ public class DatasetActivitiesImpl implements DatasetActivities {
     }
     List<Row> rows = new ArrayList<>();
     List<String> errors = new ArrayList<>();
+    // With dataset.invalidRows: review, every row that cannot be read, for the data review.
+    List<String> invalid = new ArrayList<>();
     int errorCount = 0;
     RowReader reader = new RowReader(r);
     try (BufferedReader in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
@@ -53,16 +56,27 @@ public class DatasetActivitiesImpl implements DatasetActivities {
         if (line.isBlank()) {
           continue;
         }
+        String reason = null;
         try {
           rows.add(reader.read(Rows.JSON.readTree(line), lineNo));
         } catch (RowProblem e) {
-          if (errorCount++ < MAX_ERRORS_SHOWN) {
-            errors.add(r.path() + ":" + lineNo + ": " + e.getMessage());
-          }
+          reason = e.getMessage();
         } catch (IOException e) {
+          reason = "not valid JSON (" + firstLine(e.getMessage()) + ")";
+        }
+        if (reason != null) {
           if (errorCount++ < MAX_ERRORS_SHOWN) {
-            errors.add(
-                r.path() + ":" + lineNo + ": not valid JSON (" + firstLine(e.getMessage()) + ")");
+            errors.add(r.path() + ":" + lineNo + ": " + reason);
+          }
+          if (r.reviewsInvalidRows()) {
+            invalid.add(
+                Rows.json(
+                    Rows.JSON
+                        .createObjectNode()
+                        .put("file", r.path())
+                        .put("line", lineNo)
+                        .put("reason", reason)
+                        .put("text", line)));
           }
         }
       }
@@ -71,7 +85,8 @@ public class DatasetActivitiesImpl implements DatasetActivities {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
-    if (errorCount > 0) {
+    // Reviewing invalid rows needs some valid ones: a file with none is the wrong file.
+    if (errorCount > 0 && (!r.reviewsInvalidRows() || rows.isEmpty())) {
       throw Failures.invalidInput(
           "Dataset "
               + r.name()
@@ -87,7 +102,12 @@ public class DatasetActivitiesImpl implements DatasetActivities {
     if (rows.isEmpty()) {
       throw Failures.invalidInput(r.path() + ": the dataset has no rows");
     }
-    return Rows.write(store, r.name(), rows);
+    DatasetRef written = Rows.write(store, r.name(), rows);
+    if (invalid.isEmpty()) {
+      return written;
+    }
+    ArtifactRef listed = store.writeLines("datasets", "jsonl", invalid);
+    return written.withInvalidRows(new InvalidRows(listed.path(), listed.sha256(), invalid.size()));
   }
 
   /** Why one row cannot be read; the caller adds file and line. */

@@ -26,7 +26,8 @@ record SpecFile(
     String task,
     Rollout rollout) {
 
-  record Dataset(String path, String inputField, String outputField, String format) {}
+  record Dataset(
+      String path, String inputField, String outputField, String format, String invalidRows) {}
 
   record EvalSet(String name, String path) {}
 

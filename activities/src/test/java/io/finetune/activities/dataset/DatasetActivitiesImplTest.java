@@ -310,4 +310,83 @@ class DatasetActivitiesImplTest {
     String json = Files.readString(Path.of(r.json().path()));
     assertTrue(json.contains("\"keptOutOfTraining\""), json);
   }
+
+  @Test
+  void withInvalidRowsReviewedBadRowsAreKeptOutAndListedWithFileLineAndReason() throws IOException {
+    Path p =
+        file(
+            "mixed.jsonl",
+            "{\"text\": \"ok one\", \"label\": {\"category\": \"a\"}}",
+            "{\"text\": \"no label\"}",
+            "not json",
+            "{\"text\": \"ok two\", \"label\": {\"category\": \"b\"}}");
+    ImportRequest fail =
+        new ImportRequest("train", p.toString(), "text", "label", List.of("category"), true);
+    ImportRequest review =
+        new ImportRequest(
+            "train",
+            p.toString(),
+            "text",
+            "label",
+            List.of("category"),
+            true,
+            null,
+            null,
+            "review");
+
+    assertThrows(ApplicationFailure.class, () -> activities.importDataset(fail));
+    DatasetRef data = activities.importDataset(review);
+
+    assertEquals(2, data.rows());
+    assertEquals(2, data.invalidRows().rows());
+    List<String> listed = Files.readAllLines(Path.of(data.invalidRows().path()));
+    assertEquals(2, listed.size());
+    assertTrue(listed.get(0).contains("\"line\":2"), listed.get(0));
+    assertTrue(listed.get(0).contains("field 'label' is missing"), listed.get(0));
+    assertTrue(listed.get(1).contains("\"line\":3") && listed.get(1).contains("not valid JSON"));
+    assertEquals(data, activities.importDataset(review), "the same file, the same result");
+
+    SplitResult split = activities.split(new SplitRequest(data, 0.5, 1, List.of()));
+    assertEquals(2, split.train().rows() + split.test().rows(), "invalid rows are not trained on");
+    ArtifactRef predictions =
+        store.write(
+            "predictions",
+            "jsonl",
+            out ->
+                out.write(
+                    ("{\"input\":\"ok one\",\"expected\":{\"category\":\"a\"},\"answer\":\"{}\","
+                            + "\"scored\":true,\"exact\":false}\n")
+                        .getBytes()));
+    DataReport r =
+        activities.profile(
+            new ProfileRequest(
+                data,
+                split,
+                List.of("category"),
+                new EvalResult("m", "test", 1, 1, Map.of("exact_match", 0.5), predictions),
+                "exact_match",
+                0.9));
+    assertTrue(
+        r.warnings().stream()
+            .anyMatch(w -> w.startsWith("2 row(s) of the dataset could not be read")),
+        r.warnings().toString());
+    String md = Files.readString(Path.of(r.markdown().path()));
+    assertTrue(md.contains("## Invalid rows (kept out of training)"), md);
+    assertTrue(md.contains("- `" + p + ":2`: field 'label' is missing"), md);
+    assertTrue(md.contains("- `" + p + ":3`: not valid JSON"), md);
+
+    Path none = file("none.jsonl", "not json");
+    ImportRequest nothing =
+        new ImportRequest(
+            "train",
+            none.toString(),
+            "text",
+            "label",
+            List.of("category"),
+            true,
+            null,
+            null,
+            "review");
+    assertThrows(ApplicationFailure.class, () -> activities.importDataset(nothing));
+  }
 }

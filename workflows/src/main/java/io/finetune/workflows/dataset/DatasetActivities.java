@@ -1,5 +1,6 @@
 package io.finetune.workflows.dataset;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import io.finetune.workflows.common.ArtifactRef;
 import io.finetune.workflows.common.DatasetRef;
 import io.finetune.workflows.eval.EvalActivities.EvalResult;
@@ -40,7 +41,9 @@ public interface DatasetActivities {
       List<String> outputFields,
       boolean labelsRequired,
       String format,
-      String task) {
+      String task,
+      // Left out when null (fail, the default): such requests are written as before.
+      @JsonInclude(JsonInclude.Include.NON_NULL) String invalidRows) {
 
     public ImportRequest(
         String name,
@@ -50,6 +53,23 @@ public interface DatasetActivities {
         List<String> outputFields,
         boolean labelsRequired) {
       this(name, path, inputField, outputField, outputFields, labelsRequired, null, null);
+    }
+
+    public ImportRequest(
+        String name,
+        String path,
+        String inputField,
+        String outputField,
+        List<String> outputFields,
+        boolean labelsRequired,
+        String format,
+        String task) {
+      this(name, path, inputField, outputField, outputFields, labelsRequired, format, task, null);
+    }
+
+    /** Rows that cannot be read go to the data review instead of failing the import. */
+    public boolean reviewsInvalidRows() {
+      return PipelineSpec.Dataset.INVALID_ROWS_REVIEW.equals(invalidRows);
     }
 
     public boolean textTask() {
