@@ -36,7 +36,7 @@ import java.util.TreeMap;
  */
 final class DataProfiler {
   private static final int BASELINE_FAILURES_SHOWN = 25;
-  private static final int KEPT_OUT_SHOWN = 25;
+  private static final int LISTED_ROWS_SHOWN = 25;
 
   /** The JSON report, field for field and in this order. */
   record Report(
@@ -256,7 +256,7 @@ final class DataProfiler {
         Files.newBufferedReader(
             store.existing(r.split().keptOut().path()), StandardCharsets.UTF_8)) {
       for (String line = in.readLine();
-          line != null && first.size() < KEPT_OUT_SHOWN;
+          line != null && first.size() < LISTED_ROWS_SHOWN;
           line = in.readLine()) {
         JsonNode row = Rows.JSON.readTree(line);
         List<String> sets = new ArrayList<>();
@@ -280,7 +280,7 @@ final class DataProfiler {
     try (BufferedReader in =
         Files.newBufferedReader(store.existing(invalid.path()), StandardCharsets.UTF_8)) {
       for (String line = in.readLine();
-          line != null && first.size() < KEPT_OUT_SHOWN;
+          line != null && first.size() < LISTED_ROWS_SHOWN;
           line = in.readLine()) {
         JsonNode row = Rows.JSON.readTree(line);
         first.add(
