@@ -67,11 +67,23 @@ final class Preflight {
 
   /** One line for a run's output: what was checked. */
   static String summary(List<Checked> results) {
+    boolean invalid = results.stream().anyMatch(c -> c.result().problemCount() > 0);
     return "  preflight: "
         + results.stream()
-            .map(c -> c.label() + " " + c.result().rows() + " rows")
+            .map(
+                c ->
+                    c.label()
+                        + " "
+                        + c.result().rows()
+                        + " rows"
+                        + (c.result().problemCount() == 0
+                            ? ""
+                            : " and "
+                                + c.result().problemCount()
+                                + " that cannot be read (dataset.invalidRows: review: listed at the"
+                                + " data review)"))
             .collect(Collectors.joining(", "))
-        + ", all readable";
+        + (invalid ? "" : ", all readable");
   }
 
   /** What a run's output says instead when the check was skipped. */

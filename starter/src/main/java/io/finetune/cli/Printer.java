@@ -99,6 +99,11 @@ final class Printer {
           s.split().duplicateRows(),
           s.split().trainTestLeaks(),
           s.split().evalSetLeaks());
+      if (s.split().keptOutRows() > 0) {
+        out.printf(
+            "  kept out of training (their input is in an eval set): %d row(s) %s: %s%n",
+            s.split().keptOutRows(), s.split().keptOutOfTraining(), s.split().keptOut().path());
+      }
     }
     if (s.dataReport() != null) {
       out.println("  data report: " + dataReportSummary(s.dataReport()));

@@ -1,12 +1,14 @@
 package io.finetune.worker;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.finetune.activities.dataset.Rows;
 import io.finetune.activities.spec.SpecLoader;
 import io.finetune.workflows.Histories;
 import io.finetune.workflows.TaskQueues;
@@ -31,8 +33,10 @@ import io.temporal.client.WorkflowStub;
 import io.temporal.testing.TestWorkflowEnvironment;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -117,6 +121,13 @@ class WholeLifecycleTest {
         retrained.decisions().stream().map(d -> d.via().id()).toList());
     assertEquals(Outcome.PROMOTED, retrained.outcome());
     assertEquals(2, retrained.promoted().version());
+    assertSealed(done);
+    assertSealed(retrained);
+    assertTrue(
+        retrained.promoted().spec().evalSets().stream()
+            .anyMatch(s -> s.name().equals("fresh-holdout")));
+    // The fresh hold-out is sealed at its source: the retraining data has none of its inputs.
+    assertEquals(0, retrained.split().keptOutOfTraining().get("fresh-holdout"));
     double before = Scores.of(r.currentModelOnFreshHoldout(), Scores.EXACT_MATCH);
     double after =
         Scores.of(
@@ -220,6 +231,42 @@ class WholeLifecycleTest {
     assertEquals(Scores.CHRF, intervals.metric());
     assertTrue(intervals.vsReference().lo() > 0.3, intervals.toString());
     replayAndMaybeRecord("faq", "fine-tune-pipeline-text-task");
+  }
+
+  /**
+   * No normalized input of the test set or of an eval set (the fresh hold-out of a retraining
+   * included) is in the run's training or validation file, and the data report warns of no leak.
+   */
+  private static void assertSealed(PipelineStatus run) throws Exception {
+    Set<String> sealed = inputs(run.split().test().path(), "input");
+    for (PipelineSpec.EvalSet set : run.promoted().spec().evalSets()) {
+      Set<String> inputs =
+          inputs(set.path(), set.inputField() == null ? "input" : set.inputField());
+      assertFalse(inputs.isEmpty(), set.name());
+      sealed.addAll(inputs);
+    }
+    Set<String> trained = inputs(run.split().train().path(), "input");
+    if (run.split().validation() != null) {
+      trained.addAll(inputs(run.split().validation().path(), "input"));
+    }
+    trained.retainAll(sealed);
+    assertEquals(Set.of(), trained, "inputs of the test or an eval set trained on");
+    assertEquals(0, run.split().trainTestLeaks());
+    run.split().evalSetLeaks().forEach((set, n) -> assertEquals(0, n, set));
+    assertTrue(
+        run.dataReport().warnings().stream().noneMatch(w -> w.contains("also occur in")),
+        run.dataReport().warnings().toString());
+  }
+
+  private static Set<String> inputs(String path, String field) throws Exception {
+    ObjectMapper json = new ObjectMapper();
+    Set<String> out = new HashSet<>();
+    for (String line : Files.readAllLines(Path.of(path))) {
+      if (!line.isBlank()) {
+        out.add(Rows.normalize(json.readTree(line).path(field).asText()));
+      }
+    }
+    return out;
   }
 
   private FineTunePipeline start(String id, PipelineSpec spec) {

@@ -1,5 +1,6 @@
 package io.finetune.activities.dataset;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.finetune.activities.dataset.Rows.Row;
 import io.finetune.activities.fields.AnswerSchema;
@@ -8,6 +9,7 @@ import io.finetune.activities.fields.FieldTypes;
 import io.finetune.activities.store.ArtifactStore;
 import io.finetune.workflows.common.ArtifactRef;
 import io.finetune.workflows.common.Failures;
+import io.finetune.workflows.common.InvalidRows;
 import io.finetune.workflows.common.Scores;
 import io.finetune.workflows.dataset.DatasetActivities.DataProblem;
 import io.finetune.workflows.dataset.DatasetActivities.DataReport;
@@ -36,6 +38,7 @@ import java.util.Set;
  */
 final class DataProfiler {
   private static final int BASELINE_FAILURES_SHOWN = 25;
+  private static final int LISTED_ROWS_SHOWN = 25;
 
   /** The JSON report, field for field and in this order. */
   record Report(
@@ -62,7 +65,24 @@ final class DataProfiler {
       List<DataProblem> problems,
       List<DataChecks.BadValue> badValues,
       List<DataChecks.RareValue> rareValues,
-      List<DataChecks.SchemaMessage> schemaViolations) {}
+      List<DataChecks.SchemaMessage> schemaViolations,
+      // Absent when no row was kept out, so that such reports read as before.
+      @JsonInclude(JsonInclude.Include.NON_NULL) KeptOut keptOutOfTraining,
+      // Absent unless dataset.invalidRows: review kept rows out, as for keptOutOfTraining.
+      @JsonInclude(JsonInclude.Include.NON_NULL) Invalid invalidRows) {}
+
+  /** The rows of the dataset file that could not be read: how many, their file, the first ones. */
+  record Invalid(int rows, String file, List<InvalidRow> first) {}
+
+  record InvalidRow(String file, int line, String reason) {}
+
+  /**
+   * Rows of the training data kept out of training because an eval set has their input: how many
+   * (in all and per eval set), the file that lists them all, and the first ones.
+   */
+  record KeptOut(int rows, Map<String, Integer> byEvalSet, String file, List<KeptOutRow> first) {}
+
+  record KeptOutRow(String input, List<String> evalSets) {}
 
   /** Input lengths in characters. */
   record InputLength(int min, int p50, int p90, int max) {}
@@ -127,7 +147,9 @@ final class DataProfiler {
             checks.problems(),
             checks.badValues(),
             checks.rareValues(),
-            checks.schemaMessages());
+            checks.schemaMessages(),
+            keptOut(r),
+            invalid(r.data().invalidRows()));
 
     ArtifactRef json =
         store.write(
@@ -226,6 +248,53 @@ final class DataProfiler {
     return new Duplicates(rows.size() - outputsByInput.size(), conflicting);
   }
 
+  /** The rows the split kept out of training (null when none: and in older histories). */
+  private KeptOut keptOut(ProfileRequest r) {
+    if (r.split().keptOut() == null) {
+      return null;
+    }
+    List<KeptOutRow> first = new ArrayList<>();
+    try (BufferedReader in =
+        Files.newBufferedReader(
+            store.existing(r.split().keptOut().path()), StandardCharsets.UTF_8)) {
+      for (String line = in.readLine();
+          line != null && first.size() < LISTED_ROWS_SHOWN;
+          line = in.readLine()) {
+        JsonNode row = Rows.JSON.readTree(line);
+        List<String> sets = new ArrayList<>();
+        row.path("evalSets").forEach(n -> sets.add(n.asText()));
+        first.add(new KeptOutRow(row.path("input").asText(), sets));
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    Map<String, Integer> bySet = new TreeMap<>(r.split().keptOutOfTraining());
+    bySet.values().removeIf(n -> n == 0);
+    return new KeptOut(r.split().keptOutRows(), bySet, r.split().keptOut().path(), first);
+  }
+
+  /** The rows that could not be read (null when none: or when the import fails on them). */
+  private Invalid invalid(InvalidRows invalid) {
+    if (invalid == null) {
+      return null;
+    }
+    List<InvalidRow> first = new ArrayList<>();
+    try (BufferedReader in =
+        Files.newBufferedReader(store.existing(invalid.path()), StandardCharsets.UTF_8)) {
+      for (String line = in.readLine();
+          line != null && first.size() < LISTED_ROWS_SHOWN;
+          line = in.readLine()) {
+        JsonNode row = Rows.JSON.readTree(line);
+        first.add(
+            new InvalidRow(
+                row.path("file").asText(), row.path("line").asInt(), row.path("reason").asText()));
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return new Invalid(invalid.rows(), invalid.path(), first);
+  }
+
   /** Where fine-tuning has to earn its keep. */
   private BaselineFailures baselineFailures(ArtifactRef predictions) {
     List<JsonNode> first = new ArrayList<>();
@@ -292,6 +361,28 @@ final class DataProfiler {
                     n + " row(s) of eval set '" + set + "' also occur in the training data.");
               }
             });
+    if (r.data().invalidRows() != null) {
+      warnings.add(
+          r.data().invalidRows().rows()
+              + " row(s) of the dataset could not be read and were kept out of training"
+              + " (dataset.invalidRows: review): fix them; each is listed in the data report with"
+              + " file, line and reason.");
+    }
+    if (r.split().keptOutOfTraining() != null) {
+      r.split()
+          .keptOutOfTraining()
+          .forEach(
+              (set, n) -> {
+                if (n > 0) {
+                  warnings.add(
+                      n
+                          + " row(s) of the training data were kept out of training because they"
+                          + " occur in eval set '"
+                          + set
+                          + "' (listed in the data report; not dropped).");
+                }
+              });
+    }
     return warnings;
   }
 
@@ -328,6 +419,8 @@ final class DataProfiler {
     StringBuilder sb = new StringBuilder("# Data report\n\n");
     summaryMarkdown(sb, report);
     problemsMarkdown(sb, report);
+    keptOutMarkdown(sb, report.keptOutOfTraining());
+    invalidMarkdown(sb, report.invalidRows());
     labelsMarkdown(sb, report, fields);
     baselineMarkdown(sb, report);
     warningsMarkdown(sb, report);
@@ -412,6 +505,47 @@ final class DataProfiler {
       }
       sb.append('\n');
     }
+  private static void keptOutMarkdown(StringBuilder sb, KeptOut kept) {
+    if (kept == null) {
+      return;
+    }
+    sb.append("## Kept out of training\n\n")
+        .append(kept.rows())
+        .append(
+            " row(s) of the data have an input (compared in lower case, without punctuation or"
+                + " extra spaces) that occurs in an eval set: they are kept out of training, so"
+                + " that the set still judges unseen inputs. Not dropped: all are in `")
+        .append(kept.file())
+        .append("`. First ones:\n\n");
+    for (KeptOutRow row : kept.first()) {
+      sb.append("- ")
+          .append(row.input())
+          .append(" (occurs in eval set ")
+          .append(String.join(", ", row.evalSets()))
+          .append(")\n");
+    }
+    sb.append('\n');
+  }
+
+  private static void invalidMarkdown(StringBuilder sb, Invalid invalid) {
+    if (invalid == null) {
+      return;
+    }
+    sb.append("## Invalid rows (kept out of training)\n\n")
+        .append(invalid.rows())
+        .append(" row(s) could not be read (dataset.invalidRows: review). All are in `")
+        .append(invalid.file())
+        .append("`, each with its text. First ones:\n\n");
+    for (InvalidRow row : invalid.first()) {
+      sb.append("- `")
+          .append(row.file())
+          .append(':')
+          .append(row.line())
+          .append("`: ")
+          .append(row.reason())
+          .append('\n');
+    }
+    sb.append('\n');
   }
 
   private static void labelsMarkdown(StringBuilder sb, Report report, List<String> fields) {

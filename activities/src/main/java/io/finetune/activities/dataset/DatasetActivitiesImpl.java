@@ -6,8 +6,10 @@ import com.fasterxml.jackson.databind.node.TextNode;
 import io.finetune.activities.dataset.Rows.Row;
 import io.finetune.activities.provider.ChatMessage;
 import io.finetune.activities.store.ArtifactStore;
+import io.finetune.workflows.common.ArtifactRef;
 import io.finetune.workflows.common.DatasetRef;
 import io.finetune.workflows.common.Failures;
+import io.finetune.workflows.common.InvalidRows;
 import io.finetune.workflows.dataset.DatasetActivities;
 import io.finetune.workflows.spec.DatasetFormat;
 import io.finetune.workflows.spec.EvalSetRole;
@@ -33,11 +35,33 @@ public class DatasetActivitiesImpl implements DatasetActivities {
   @Override
   public DatasetRef importDataset(ImportRequest r) {
     List<Row> rows = new ArrayList<>();
-    DatasetCheck.Result read = DatasetCheck.read(r, rows::add);
+    // With dataset.invalidRows: review, every row that cannot be read, for the data review.
+    List<String> invalid = new ArrayList<>();
+    DatasetCheck.Result read =
+        DatasetCheck.read(
+            r,
+            rows::add,
+            bad -> {
+              if (r.reviewsInvalidRows()) {
+                invalid.add(
+                    Rows.json(
+                        Rows.JSON
+                            .createObjectNode()
+                            .put("file", r.path())
+                            .put("line", bad.line())
+                            .put("reason", bad.reason())
+                            .put("text", bad.text())));
+              }
+            });
     if (!read.ok()) {
       throw Failures.invalidInput(read.importFailure());
     }
-    return Rows.write(store, r.name(), rows);
+    DatasetRef written = Rows.write(store, r.name(), rows);
+    if (invalid.isEmpty()) {
+      return written;
+    }
+    ArtifactRef listed = store.writeLines("datasets", "jsonl", invalid);
+    return written.withInvalidRows(new InvalidRows(listed.path(), listed.sha256(), invalid.size()));
   }
 
   /** Why one row cannot be read; the caller adds file and line. */
@@ -304,15 +328,45 @@ public class DatasetActivitiesImpl implements DatasetActivities {
         break;
       }
     }
+    // Sealed eval sets: a training row whose input occurs in an eval set (the fresh hold-out of a
+    // retraining included) is kept out of training and listed, never trained on nor dropped. Taken
+    // out after the test set is chosen, so that the test set is the same as before this rule.
+    Map<String, List<String>> evalSetsByInput = new LinkedHashMap<>();
+    Map<String, Integer> keptOutBySet = new TreeMap<>();
+    for (DatasetRef set : r.evalSets()) {
+      keptOutBySet.put(set.name(), 0);
+      for (Row x : Rows.read(store, set)) {
+        List<String> names =
+            evalSetsByInput.computeIfAbsent(Rows.normalize(x.input()), k -> new ArrayList<>());
+        if (!names.contains(set.name())) {
+          names.add(set.name());
+        }
+      }
+    }
     List<Row> train = new ArrayList<>();
     List<Row> test = new ArrayList<>();
     List<Row> validation = new ArrayList<>();
+    List<Row> keptOut = new ArrayList<>();
+    List<List<String>> keptOutBecause = new ArrayList<>();
     for (Row row : rows) {
       String key = Rows.normalize(row.input());
-      (testKeys.contains(key) ? test : validationKeys.contains(key) ? validation : train).add(row);
+      if (testKeys.contains(key)) {
+        test.add(row);
+        continue;
+      }
+      List<String> sets = evalSetsByInput.get(key);
+      if (sets != null) {
+        keptOut.add(row);
+        keptOutBecause.add(sets);
+        sets.forEach(set -> keptOutBySet.merge(set, 1, Integer::sum));
+      } else {
+        (validationKeys.contains(key) ? validation : train).add(row);
+      }
     }
+    // The leak checks stay, on the rows as written: they hold the sealing above to account.
     Set<String> trainInputs = new HashSet<>();
     train.forEach(row -> trainInputs.add(Rows.normalize(row.input())));
+    validation.forEach(row -> trainInputs.add(Rows.normalize(row.input())));
     int leaks =
         (int) test.stream().filter(x -> trainInputs.contains(Rows.normalize(x.input()))).count();
     Map<String, Integer> evalLeaks = new TreeMap<>();
@@ -330,7 +384,28 @@ public class DatasetActivitiesImpl implements DatasetActivities {
         rows.size() - groups.size(),
         leaks,
         evalLeaks,
-        validation.isEmpty() ? null : Rows.write(store, VALIDATION_NAME, validation));
+        validation.isEmpty() ? null : Rows.write(store, VALIDATION_NAME, validation),
+        keptOutBySet,
+        keptOut.isEmpty() ? null : writeKeptOut(keptOut, keptOutBecause));
+  }
+
+  /** The dataset name of the rows kept out of training because an eval set has their input. */
+  public static final String KEPT_OUT_NAME = "kept-out-of-training";
+
+  /**
+   * The rows kept out of training in the pipeline's own format, each with the eval sets that have
+   * its input ({@code evalSets}), so that the file reads as a dataset and tells why.
+   */
+  private DatasetRef writeKeptOut(List<Row> rows, List<List<String>> because) {
+    List<String> lines = new ArrayList<>(rows.size());
+    for (int i = 0; i < rows.size(); i++) {
+      ObjectNode node = Rows.node(rows.get(i));
+      node.putPOJO("evalSets", because.get(i));
+      lines.add(Rows.json(node));
+    }
+    ArtifactRef ref = store.writeLines("datasets", "jsonl", lines);
+    int labeled = (int) rows.stream().filter(Row::labeled).count();
+    return new DatasetRef(KEPT_OUT_NAME, ref.path(), ref.sha256(), rows.size(), labeled);
   }
 
   /** The validation set's dataset name. */

@@ -55,6 +55,9 @@ public final class DatasetCheck {
   /** A row that cannot be read: its line (1-based) and why. */
   public record Problem(int line, String reason) {}
 
+  /** A row that cannot be read, with its text when it is text (null: not UTF-8). */
+  public record Invalid(int line, String reason, String text) {}
+
   /**
    * What reading {@code path} found: {@code fileProblem} when the file as a whole cannot be read
    * (missing, compressed, UTF-16, no rows), else the first {@value #MAX_PROBLEMS_SHOWN} rows that
@@ -66,14 +69,18 @@ public final class DatasetCheck {
       int rows,
       String fileProblem,
       List<Problem> problems,
-      int problemCount) {
+      int problemCount,
+      boolean reviewsInvalidRows) {
     public Result {
       problems = List.copyOf(problems);
     }
 
-    /** True when the import takes the file. */
+    /**
+     * True when the import takes the file: every row readable, or with {@code dataset.invalidRows:
+     * review} some rows readable (the others go to the data review).
+     */
     public boolean ok() {
-      return fileProblem == null && problemCount == 0;
+      return fileProblem == null && (problemCount == 0 || (reviewsInvalidRows && rows > 0));
     }
 
     /** Each problem shown as {@code path:line: reason}, then how many more there are. */
@@ -110,14 +117,16 @@ public final class DatasetCheck {
 
   /** Checks the file of {@code r} as its import would, keeping no row. */
   public static Result check(ImportRequest r) {
-    return read(r, row -> {});
+    return read(r, row -> {}, invalid -> {});
   }
 
   /**
    * Reads the file of {@code r}, handing each row to {@code rows} until a problem shows (the rows
-   * after it would not be imported, so they are only checked). An I/O error is thrown as such.
+   * after it would not be imported, so they are only checked; with {@code invalidRows: review},
+   * every readable row), and each row that cannot be read to {@code invalid}. An I/O error is
+   * thrown as such.
    */
-  static Result read(ImportRequest r, Consumer<Row> rows) {
+  static Result read(ImportRequest r, Consumer<Row> rows, Consumer<Invalid> invalid) {
     Path file = Path.of(r.path());
     if (!Files.isRegularFile(file)) {
       return fileProblem(r, "no such dataset file (" + r.name() + ")");
@@ -139,20 +148,22 @@ public final class DatasetCheck {
         if (line.number() == 1 && (problem = wholeFileProblem(line.bytes())) != null) {
           return fileProblem(r, problem);
         }
+        String text = null;
         try {
-          String text = text(line, utf8);
+          text = text(line, utf8);
           if (text.isBlank()) {
             continue;
           }
           Row row = reader.read(json(text), line.number());
           count++;
-          if (problemCount == 0) {
+          if (problemCount == 0 || r.reviewsInvalidRows()) {
             rows.accept(row);
           }
         } catch (RowProblem e) {
           if (problemCount++ < MAX_PROBLEMS_SHOWN) {
             problems.add(new Problem(line.number(), e.getMessage()));
           }
+          invalid.accept(new Invalid(line.number(), e.getMessage(), text));
         }
       }
     } catch (IOException e) {
@@ -165,11 +176,12 @@ public final class DatasetCheck {
               + (lines == 0 ? "the file is empty" : "its " + lines + " line(s) are blank")
               + ")");
     }
-    return new Result(r.name(), r.path(), count, null, problems, problemCount);
+    return new Result(
+        r.name(), r.path(), count, null, problems, problemCount, r.reviewsInvalidRows());
   }
 
   private static Result fileProblem(ImportRequest r, String problem) {
-    return new Result(r.name(), r.path(), 0, problem, List.of(), 0);
+    return new Result(r.name(), r.path(), 0, problem, List.of(), 0, r.reviewsInvalidRows());
   }
 
   /** What the first bytes of a file say it is, when that is not text to read line by line. */

@@ -114,32 +114,24 @@ public final class Rows {
   public static DatasetRef write(ArtifactStore store, String name, List<Row> rows) {
     ArtifactRef ref =
         store.writeLines(
-            "datasets",
-            "jsonl",
-            () ->
-                rows.stream()
-                    .map(
-                        r -> {
-                          ObjectNode node = JSON.createObjectNode().put("input", r.input());
-                          if (r.output() != null) {
-                            node.set("output", r.output());
-                          }
-                          // Written only when there is one: other rows stay as they always were.
-                          if (!r.context().isEmpty()) {
-                            ArrayNode context = node.putArray("context");
-                            r.context()
-                                .forEach(
-                                    m ->
-                                        context
-                                            .addObject()
-                                            .put("role", m.role())
-                                            .put("content", m.content()));
-                          }
-                          return json(node);
-                        })
-                    .iterator());
+            "datasets", "jsonl", () -> rows.stream().map(r -> json(node(r))).iterator());
     int labeled = (int) rows.stream().filter(Row::labeled).count();
     return new DatasetRef(name, ref.path(), ref.sha256(), rows.size(), labeled);
+  }
+
+  /** One row as a line of a dataset file: input, output (when labeled), context (when any). */
+  public static ObjectNode node(Row r) {
+    ObjectNode node = JSON.createObjectNode().put("input", r.input());
+    if (r.output() != null) {
+      node.set("output", r.output());
+    }
+    // Written only when there is one: other rows stay as they always were.
+    if (!r.context().isEmpty()) {
+      ArrayNode context = node.putArray("context");
+      r.context()
+          .forEach(m -> context.addObject().put("role", m.role()).put("content", m.content()));
+    }
+    return node;
   }
 
   /** One line of JSON. */

@@ -157,21 +157,31 @@ public class DriftActivitiesImpl implements DriftActivities {
         newVocabularyRate, distance, maxDistance, batch.size(), labeled.size(), ref, fieldDrifts);
   }
 
+  /**
+   * The model's data plus the batch's labeled rows, a seeded share of which is set apart as the
+   * fresh hold-out. The hold-out is sealed: a fresh row whose normalized input is already in the
+   * model's data is not fresh (the current model may have trained on it) and goes to the retraining
+   * data, never to the hold-out; the hold-out is chosen by normalized input, so fresh rows with the
+   * same input land on the same side. No input of the hold-out is then in the retraining data, and
+   * the retraining's split has nothing to keep out for it.
+   */
   @Override
   public RetrainData prepareRetraining(RetrainRequest r) {
     List<Row> rows = new ArrayList<>(Rows.read(store, r.train()));
+    Set<String> seen = new HashSet<>();
+    rows.forEach(row -> seen.add(Rows.normalize(row.input())));
     List<Row> holdout = new ArrayList<>();
     int added = 0;
     for (Row row : Rows.read(store, r.batch())) {
       if (!row.labeled()) {
         continue;
       }
+      String key = Rows.normalize(row.input());
       // Seeded by content, so the same batch always splits the same way.
       String h =
-          ArtifactStore.sha256Hex(
-              (r.seed() + ":fresh:" + Rows.normalize(row.input()))
-                  .getBytes(StandardCharsets.UTF_8));
-      if (Integer.parseInt(h.substring(0, 4), 16) / 65536.0 < r.holdoutFraction()) {
+          ArtifactStore.sha256Hex((r.seed() + ":fresh:" + key).getBytes(StandardCharsets.UTF_8));
+      if (!seen.contains(key)
+          && Integer.parseInt(h.substring(0, 4), 16) / 65536.0 < r.holdoutFraction()) {
         holdout.add(row);
       } else {
         rows.add(row);

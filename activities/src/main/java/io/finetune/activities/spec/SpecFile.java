@@ -27,7 +27,8 @@ record SpecFile(
     Rollout rollout,
     String answerSchema) {
 
-  record Dataset(String path, String inputField, String outputField, String format) {}
+  record Dataset(
+      String path, String inputField, String outputField, String format, String invalidRows) {}
 
   record EvalSet(String name, String path) {}
 

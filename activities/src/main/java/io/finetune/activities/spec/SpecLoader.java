@@ -132,6 +132,20 @@ public final class SpecLoader {
               + task);
     }
     String format = dataset == null ? null : blankToNull(dataset.format());
+    String invalidRows = dataset == null ? null : blankToNull(dataset.invalidRows());
+    if (invalidRows != null
+        && !invalidRows.equals(PipelineSpec.Dataset.INVALID_ROWS_FAIL)
+        && !invalidRows.equals(PipelineSpec.Dataset.INVALID_ROWS_REVIEW)) {
+      p.add(
+          "dataset.invalidRows",
+          "must be fail (a row that cannot be read fails the run) or review (it is kept out of"
+              + " training and listed at the data review), was "
+              + invalidRows);
+    }
+    // The default is written as null, so that a spec without the field stays as it was.
+    if (PipelineSpec.Dataset.INVALID_ROWS_FAIL.equals(invalidRows)) {
+      invalidRows = null;
+    }
     if (format != null && !DatasetFormat.ALL.contains(format)) {
       p.add(
           "dataset.format",
@@ -338,7 +352,7 @@ public final class SpecLoader {
     // The task is written out only for text, so that a fields spec stays as older workers wrote it.
     return new PipelineSpec(
         name,
-        new PipelineSpec.Dataset(datasetPath, inputField, outputField, format),
+        new PipelineSpec.Dataset(datasetPath, inputField, outputField, format, invalidRows),
         List.copyOf(fields),
         List.copyOf(evalSets),
         raw.prompt(),

@@ -162,4 +162,36 @@ class DriftActivitiesImplTest {
     assertEquals(2 + r.freshRowsAdded(), r.dataset().rows());
     assertTrue(r.freshHoldout().rows() > 20 && r.freshHoldout().rows() < 60, "about 20%");
   }
+
+  @Test
+  void theFreshHoldOutIsSealedNoneOfItsInputsIsInTheRetrainingData() {
+    ArtifactStore store = new ArtifactStore(dir);
+    DriftActivitiesImpl drift = new DriftActivitiesImpl(store, db());
+    List<Row> old = new ArrayList<>();
+    List<Row> fresh = new ArrayList<>();
+    for (int i = 0; i < 100; i++) {
+      old.add(new Row("asked before " + i, JSON.createObjectNode().put("category", "a")));
+      // The same input as an old row, in other case, spacing and punctuation: not fresh.
+      fresh.add(new Row("Asked  BEFORE, " + i + "!", JSON.createObjectNode().put("category", "a")));
+      // Each new input twice: both copies land on the same side.
+      fresh.add(new Row("new question " + i, JSON.createObjectNode().put("category", "b")));
+      fresh.add(new Row("New question " + i + ".", JSON.createObjectNode().put("category", "b")));
+    }
+    DatasetRef train = Rows.write(store, "train", old);
+    DatasetRef batch = Rows.write(store, "batch", fresh);
+
+    RetrainData r = drift.prepareRetraining(new RetrainRequest(train, batch, 0.2, 7));
+
+    java.util.Set<String> retraining = new java.util.HashSet<>();
+    Rows.read(store, r.dataset()).forEach(x -> retraining.add(Rows.normalize(x.input())));
+    List<Row> holdout = Rows.read(store, r.freshHoldout());
+    assertTrue(holdout.size() > 20 && holdout.size() < 70, "about 20% of 100 pairs: " + holdout);
+    assertEquals(300, r.freshRowsAdded() + holdout.size(), "no fresh row is dropped");
+    assertEquals(100 + r.freshRowsAdded(), r.dataset().rows());
+    for (Row x : holdout) {
+      assertTrue(x.input().toLowerCase().startsWith("new question"), x.input());
+      assertTrue(!retraining.contains(Rows.normalize(x.input())), "leaks: " + x.input());
+    }
+    assertEquals(0, holdout.size() % 2, "duplicates of a fresh input stay together");
+  }
 }

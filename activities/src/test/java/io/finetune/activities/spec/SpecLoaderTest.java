@@ -242,6 +242,32 @@ class SpecLoaderTest {
   }
 
   @Test
+  void invalidRowsAreFailedByDefaultOrReviewed() throws IOException {
+    assertNull(SpecLoader.load(spec(MINIMAL)).dataset().invalidRows());
+    assertNull(
+        SpecLoader.load(
+                spec(
+                    MINIMAL.replace("path: train.jsonl", "path: train.jsonl\n  invalidRows: fail")))
+            .dataset()
+            .invalidRows());
+    PipelineSpec review =
+        SpecLoader.load(
+            spec(MINIMAL.replace("path: train.jsonl", "path: train.jsonl\n  invalidRows: review")));
+    assertEquals("review", review.dataset().invalidRows());
+    SpecException e =
+        assertThrows(
+            SpecException.class,
+            () ->
+                SpecLoader.load(
+                    spec(
+                        MINIMAL.replace(
+                            "path: train.jsonl", "path: train.jsonl\n  invalidRows: drop"))));
+    assertTrue(
+        e.getMessage().contains("dataset.invalidRows: must be fail (a row that cannot be read"),
+        e.getMessage());
+  }
+
+  @Test
   void theBundledExampleSpecLoads() {
     PipelineSpec s = SpecLoader.load(Path.of("../examples/ticket-triage/spec.yaml"));
     assertEquals("ticket-triage", s.name());

@@ -1,5 +1,6 @@
 package io.finetune.workflows.dataset;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import io.finetune.workflows.common.ArtifactRef;
 import io.finetune.workflows.common.DatasetRef;
 import io.finetune.workflows.eval.EvalActivities.EvalResult;
@@ -40,7 +41,9 @@ public interface DatasetActivities {
       List<String> outputFields,
       boolean labelsRequired,
       String format,
-      String task) {
+      String task,
+      // Left out when null (fail, the default): such requests are written as before.
+      @JsonInclude(JsonInclude.Include.NON_NULL) String invalidRows) {
 
     public ImportRequest(
         String name,
@@ -50,6 +53,23 @@ public interface DatasetActivities {
         List<String> outputFields,
         boolean labelsRequired) {
       this(name, path, inputField, outputField, outputFields, labelsRequired, null, null);
+    }
+
+    public ImportRequest(
+        String name,
+        String path,
+        String inputField,
+        String outputField,
+        List<String> outputFields,
+        boolean labelsRequired,
+        String format,
+        String task) {
+      this(name, path, inputField, outputField, outputFields, labelsRequired, format, task, null);
+    }
+
+    /** Rows that cannot be read go to the data review instead of failing the import. */
+    public boolean reviewsInvalidRows() {
+      return PipelineSpec.Dataset.INVALID_ROWS_REVIEW.equals(invalidRows);
     }
 
     public boolean textTask() {
@@ -74,14 +94,24 @@ public interface DatasetActivities {
     }
   }
 
-  /** {@code validation}: null when none was asked for (and in histories from before it). */
+  /**
+   * {@code validation}: null when none was asked for (and in histories from before it). {@code
+   * keptOutOfTraining}: per eval set, the rows of the training data (train and validation) whose
+   * normalized input occurs in it and that were therefore kept out of training; {@code keptOut} is
+   * those rows, each with the names of the eval sets that have its input ({@code evalSets}). Both
+   * null in histories from before the eval sets were sealed, when such rows were trained on and
+   * only counted in {@code evalSetLeaks} (since then always 0: the check stays, on the training
+   * data as written).
+   */
   record SplitResult(
       DatasetRef train,
       DatasetRef test,
       int duplicateRows,
       int trainTestLeaks,
       Map<String, Integer> evalSetLeaks,
-      DatasetRef validation) {
+      DatasetRef validation,
+      Map<String, Integer> keptOutOfTraining,
+      DatasetRef keptOut) {
 
     public SplitResult(
         DatasetRef train,
@@ -90,6 +120,21 @@ public interface DatasetActivities {
         int trainTestLeaks,
         Map<String, Integer> evalSetLeaks) {
       this(train, test, duplicateRows, trainTestLeaks, evalSetLeaks, null);
+    }
+
+    public SplitResult(
+        DatasetRef train,
+        DatasetRef test,
+        int duplicateRows,
+        int trainTestLeaks,
+        Map<String, Integer> evalSetLeaks,
+        DatasetRef validation) {
+      this(train, test, duplicateRows, trainTestLeaks, evalSetLeaks, validation, null, null);
+    }
+
+    /** Rows kept out of training because an eval set has their input (0 in older histories). */
+    public int keptOutRows() {
+      return keptOut == null ? 0 : keptOut.rows();
     }
   }
 

@@ -18,7 +18,18 @@ public final class SpecImports {
   /** The dataset's import, named {@code train}. */
   public static ImportRequest dataset(PipelineSpec spec) {
     PipelineSpec.Dataset d = spec.dataset();
-    return request(spec, "train", d.path(), d.inputField(), d.outputField(), d.format());
+    ImportRequest r = request(spec, "train", d.path(), d.inputField(), d.outputField(), d.format());
+    // Null unless the spec asks for review: the request is then the same as before the field.
+    return new ImportRequest(
+        r.name(),
+        r.path(),
+        r.inputField(),
+        r.outputField(),
+        r.outputFields(),
+        r.labelsRequired(),
+        r.format(),
+        r.task(),
+        d.invalidRows());
   }
 
   /** Each eval set's import, in the spec's order; its fields default to the dataset's. */

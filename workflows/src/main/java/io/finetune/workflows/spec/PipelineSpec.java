@@ -1,6 +1,7 @@
 package io.finetune.workflows.spec;
 
 import com.fasterxml.jackson.annotation.JsonCreator;
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import java.util.ArrayList;
 import java.util.List;
@@ -231,9 +232,27 @@ public record PipelineSpec(
    * The labeled examples: a JSONL file, one object a line. {@code format} says how a row holds its
    * answer ({@link DatasetFormat}); null: detected from the first row (and in older histories).
    */
-  public record Dataset(String path, String inputField, String outputField, String format) {
+  /**
+   * {@code invalidRows}: what a row of the dataset that cannot be read does: {@link
+   * #INVALID_ROWS_FAIL} (null, the default) fails the import, {@link #INVALID_ROWS_REVIEW} keeps it
+   * out of training and lists it in the data review.
+   */
+  public record Dataset(
+      String path,
+      String inputField,
+      String outputField,
+      String format,
+      // Left out when null, so that a spec without it is written as older workers wrote it.
+      @JsonInclude(JsonInclude.Include.NON_NULL) String invalidRows) {
+    public static final String INVALID_ROWS_FAIL = "fail";
+    public static final String INVALID_ROWS_REVIEW = "review";
+
     public Dataset(String path, String inputField, String outputField) {
       this(path, inputField, outputField, null);
+    }
+
+    public Dataset(String path, String inputField, String outputField, String format) {
+      this(path, inputField, outputField, format, null);
     }
   }
 
