@@ -29,6 +29,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 
 /**
  * The data report of the review checkpoint (rule 3): size, input lengths, label distributions,
@@ -505,6 +506,8 @@ final class DataProfiler {
       }
       sb.append('\n');
     }
+  }
+
   private static void keptOutMarkdown(StringBuilder sb, KeptOut kept) {
     if (kept == null) {
       return;

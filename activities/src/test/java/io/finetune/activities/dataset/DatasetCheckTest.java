@@ -103,7 +103,8 @@ class DatasetCheckTest {
   void noRowReachesTheImportAfterAProblem() throws IOException {
     List<Rows.Row> kept = new ArrayList<>();
     DatasetCheck.Result r =
-        DatasetCheck.read(request(file(ROW + "\nnot json\n" + ROW + "\n" + ROW + "\n")), kept::add);
+        DatasetCheck.read(
+            request(file(ROW + "\nnot json\n" + ROW + "\n" + ROW + "\n")), kept::add, bad -> {});
 
     assertEquals(1, kept.size(), "rows after a problem are checked, not kept");
     assertEquals(3, r.rows());
