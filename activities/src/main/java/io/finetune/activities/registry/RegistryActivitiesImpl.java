@@ -107,54 +107,39 @@ public class RegistryActivitiesImpl implements RegistryActivities {
 
   @Override
   public ModelVersion find(String name) {
-    checkName(name);
-    try (Connection c = db.getConnection()) {
-      Deployment serving = Deployments.get(c, name);
-      if (serving != null) {
-        return one(
-                c,
-                "SELECT " + COLUMNS + " FROM model_versions WHERE name = ? AND version = ?",
-                name,
-                serving.stable())
-            .orElse(null);
-      }
-      return one(
-              c,
-              "SELECT "
-                  + COLUMNS
-                  + " FROM model_versions WHERE name = ?"
-                  + " ORDER BY version DESC LIMIT 1",
-              name)
-          .orElse(null);
-    } catch (SQLException e) {
-      throw new IllegalStateException("Cannot read the registry: " + e, e);
-    }
+    // A canary's share is below 1 (startCanary refuses others): a draw of 1 is never the canary.
+    return route(name, 1.0);
   }
 
   /**
    * The version that answers a call to {@code name}: the canary when a rollout runs and {@code
    * draw} (uniform in [0, 1)) falls in its share, else the current version; null when none was
-   * promoted.
+   * promoted. One connection, one read of what serves: the gateway calls it on every request.
    */
   public ModelVersion route(String name, double draw) {
     checkName(name);
     try (Connection c = db.getConnection()) {
       Deployment d = Deployments.get(c, name);
-      if (d != null && d.canary() != null && draw < d.canaryShare()) {
-        Optional<ModelVersion> canary =
-            one(
+      if (d == null) {
+        return one(
                 c,
-                "SELECT " + COLUMNS + " FROM model_versions WHERE name = ? AND version = ?",
-                name,
-                d.canary());
+                "SELECT "
+                    + COLUMNS
+                    + " FROM model_versions WHERE name = ?"
+                    + " ORDER BY version DESC LIMIT 1",
+                name)
+            .orElse(null);
+      }
+      if (d.canary() != null && draw < d.canaryShare()) {
+        Optional<ModelVersion> canary = version(c, name, d.canary());
         if (canary.isPresent()) {
           return canary.get();
         }
       }
+      return version(c, name, d.stable()).orElse(null);
     } catch (SQLException e) {
       throw new IllegalStateException("Cannot read the registry: " + e, e);
     }
-    return find(name);
   }
 
   /**
@@ -164,15 +149,19 @@ public class RegistryActivitiesImpl implements RegistryActivities {
   public ModelVersion find(String name, int version) {
     checkName(name);
     try (Connection c = db.getConnection()) {
-      return one(
-              c,
-              "SELECT " + COLUMNS + " FROM model_versions WHERE name = ? AND version = ?",
-              name,
-              version)
-          .orElse(null);
+      return version(c, name, version).orElse(null);
     } catch (SQLException e) {
       throw new IllegalStateException("Cannot read the registry: " + e, e);
     }
+  }
+
+  private static Optional<ModelVersion> version(Connection c, String name, int version)
+      throws SQLException {
+    return one(
+        c,
+        "SELECT " + COLUMNS + " FROM model_versions WHERE name = ? AND version = ?",
+        name,
+        version);
   }
 
   private static void checkName(String name) {
