@@ -202,7 +202,11 @@ public interface DatasetActivities {
    * {@code emptyOutputs}: rows whose answer has no value at all (before {@code problems} existed it
    * also counted rows missing one field). {@code problems}: each kind of problem on its own, in
    * {@link DataProblem#KINDS} order ({@code schema_violation} only when the spec has an answer
-   * schema); null in histories from before it.
+   * schema); null in histories from before it. {@code html}: the same report as a self-contained
+   * page with charts; {@code flagged}: every row a reviewer should look at (a problem, or a wrong
+   * baseline answer), one line each in the pipeline's row format plus {@code row} (its number in
+   * the dataset), {@code reasons} and {@code baseline} (the prompt baseline's answer, when it
+   * answered that row). Both null in histories from before them.
    */
   record DataReport(
       ArtifactRef json,
@@ -214,7 +218,36 @@ public interface DatasetActivities {
       int rowsRemovedByFilters,
       int baselineFailures,
       List<String> warnings,
-      List<DataProblem> problems) {
+      List<DataProblem> problems,
+      // Both left out when null (reports from before them), so older payloads read as before.
+      @JsonInclude(JsonInclude.Include.NON_NULL) ArtifactRef html,
+      @JsonInclude(JsonInclude.Include.NON_NULL) DatasetRef flagged) {
+
+    public DataReport(
+        ArtifactRef json,
+        ArtifactRef markdown,
+        int rows,
+        int duplicateRows,
+        int emptyOutputs,
+        int suspiciousLabels,
+        int rowsRemovedByFilters,
+        int baselineFailures,
+        List<String> warnings,
+        List<DataProblem> problems) {
+      this(
+          json,
+          markdown,
+          rows,
+          duplicateRows,
+          emptyOutputs,
+          suspiciousLabels,
+          rowsRemovedByFilters,
+          baselineFailures,
+          warnings,
+          problems,
+          null,
+          null);
+    }
 
     public DataReport(
         ArtifactRef json,
