@@ -20,6 +20,7 @@ import picocli.CommandLine.Command;
       ListCommand.class,
       DecideCommand.Approve.class,
       DecideCommand.Reject.class,
+      ReviewCommand.class,
       CancelCommand.class,
       DriftCheckCommand.class,
       Schedules.class,

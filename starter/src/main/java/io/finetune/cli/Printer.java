@@ -13,6 +13,8 @@ import io.finetune.workflows.eval.EvalActivities.RunComparison;
 import io.finetune.workflows.eval.EvalActivities.Usage;
 import io.finetune.workflows.eval.EvalRunResult;
 import io.finetune.workflows.eval.JudgeActivities.JudgeResult;
+import io.finetune.workflows.pipeline.Checkpoint;
+import io.finetune.workflows.pipeline.CorrectionRecord;
 import io.finetune.workflows.pipeline.DecisionRecord;
 import io.finetune.workflows.pipeline.IgnoredSignal;
 import io.finetune.workflows.pipeline.JudgeStanding;
@@ -81,6 +83,33 @@ final class Printer {
         .toString();
   }
 
+  /** The corrections applied at the data review, and the latest suggestions. */
+  static void corrections(PipelineStatus s, PrintWriter out) {
+    for (CorrectionRecord c : s.corrections()) {
+      out.printf(
+          Locale.ROOT,
+          "  corrections: data version %d by %s%s: %d relabeled, %d excluded; baseline %s %.3f%n"
+              + "    lineage: %s%n",
+          c.version(),
+          c.by(),
+          c.comment() == null ? "" : " (\"" + c.comment() + "\")",
+          c.relabeled(),
+          c.excluded(),
+          s.targetMetric(),
+          c.baselineScore(),
+          c.lineage().path());
+    }
+    if (s.suggestions() != null) {
+      out.println(
+          "  suggestions: "
+              + s.suggestions().model()
+              + " answered "
+              + s.suggestions().flagged().rows()
+              + " flagged row(s), asked by "
+              + s.suggestions().by());
+    }
+  }
+
   static void pipeline(String id, PipelineStatus s, PrintWriter out) {
     out.println(
         id
@@ -111,7 +140,16 @@ final class Printer {
       for (String w : s.dataReport().warnings()) {
         out.println("    warning: " + w);
       }
+      if (s.dataReport().flagged() != null && s.pendingCheckpoint() == Checkpoint.DATA_REVIEW) {
+        out.println(
+            "    flagged rows: "
+                + s.dataReport().flagged().rows()
+                + " (to fix them: ./finetune review "
+                + id
+                + " --export flagged.jsonl)");
+      }
     }
+    corrections(s, out);
     if (s.baseline() != null) {
       out.printf(Locale.ROOT, "  scores (target %s >= %.3f):%n", s.targetMetric(), s.targetScore());
       scoreTable(s, out);

@@ -461,6 +461,28 @@ class CliInProcessTest {
     public void decision(Decision d) {}
 
     @Override
+    public io.finetune.workflows.pipeline.CorrectionRecord correct(
+        io.finetune.workflows.pipeline.Corrections c) {
+      throw new UnsupportedOperationException("not at a data review with data");
+    }
+
+    @Override
+    public void validateCorrect(io.finetune.workflows.pipeline.Corrections c) {
+      throw new IllegalArgumentException("the stub takes no corrections");
+    }
+
+    @Override
+    public io.finetune.workflows.pipeline.Suggestions suggest(
+        io.finetune.workflows.pipeline.SuggestionRequest r) {
+      throw new UnsupportedOperationException("not at a data review with data");
+    }
+
+    @Override
+    public void validateSuggest(io.finetune.workflows.pipeline.SuggestionRequest r) {
+      throw new IllegalArgumentException("the stub takes no suggestions");
+    }
+
+    @Override
     public PipelineStatus waitUntilDecisionNeeded() {
       return status();
     }

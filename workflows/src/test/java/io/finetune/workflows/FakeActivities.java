@@ -186,13 +186,56 @@ public class FakeActivities
     return ref(request.name(), 1000);
   }
 
+  /** The training files asked for, in order. */
+  public final List<TrainingFileRequest> trainingFiles =
+      Collections.synchronizedList(new ArrayList<>());
+
+  /** The corrections applied, in order. */
+  public final List<CorrectionRequest> corrections =
+      Collections.synchronizedList(new ArrayList<>());
+
+  /** A message that refuses the next corrections, as a file with a bad line is refused. */
+  public String refuseCorrections;
+
+  /** Whether corrections change a test row: the split of corrected data has another test set. */
+  public boolean correctionsChangeTestRows;
+
+  @Override
+  public CorrectionResult applyCorrections(CorrectionRequest request) {
+    calls.add("applyCorrections v" + request.version());
+    corrections.add(request);
+    if (refuseCorrections != null) {
+      String why = refuseCorrections;
+      refuseCorrections = null;
+      throw Failures.invalidInput(why);
+    }
+    int excluded = 2;
+    DatasetRef data =
+        new DatasetRef(
+            request.data().name(),
+            "/store/corrected-v" + request.version() + ".jsonl",
+            "sha-corrected-v" + request.version(),
+            request.data().rows() - excluded,
+            request.data().rows() - excluded);
+    return new CorrectionResult(
+        data,
+        artifact("lineage-v" + request.version()),
+        artifact("corrections"),
+        request.version(),
+        3,
+        excluded);
+  }
+
   @Override
   public SplitResult split(SplitRequest request) {
     calls.add("split");
     splitRequests.add(request);
+    boolean corrected = request.data().path().contains("corrected");
     return new SplitResult(
-        ref("train", 900),
-        ref("test", 100),
+        corrected ? ref("train-" + request.data().sha256(), 898) : ref("train", 900),
+        corrected && correctionsChangeTestRows
+            ? ref("test-" + request.data().sha256(), 100)
+            : ref("test", 100),
         3,
         0,
         Map.of("corner-cases", 0),
@@ -203,7 +246,18 @@ public class FakeActivities
   public DataReport profile(ProfileRequest request) {
     calls.add("profile");
     return new DataReport(
-        artifact("report.json"), artifact("report.md"), 1000, 3, 0, 0, 0, 40, List.of());
+        artifact("report.json"),
+        artifact("report.md"),
+        request.data().rows(),
+        3,
+        0,
+        0,
+        0,
+        40,
+        List.of(),
+        List.of(),
+        null,
+        ref("flagged-" + request.data().sha256(), 12));
   }
 
   @Override
@@ -300,6 +354,7 @@ public class FakeActivities
   @Override
   public ArtifactRef prepareTrainingFile(TrainingFileRequest request) {
     calls.add("prepareTrainingFile");
+    trainingFiles.add(request);
     return artifact("train-sft.jsonl");
   }
 

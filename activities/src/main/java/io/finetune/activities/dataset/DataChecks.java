@@ -49,7 +49,24 @@ final class DataChecks {
       Map<String, Map<String, Integer>> labels,
       List<BadValue> badValues,
       List<RareValue> rareValues,
-      List<SchemaMessage> schemaMessages) {
+      List<SchemaMessage> schemaMessages,
+      Map<String, List<Integer>> rowsByKind) {
+
+    /**
+     * The same result with row numbers {@code n} replaced by {@code ids[n - 1]}: a corrected
+     * version of a dataset names its rows by their number in the dataset as imported.
+     */
+    Result renumbered(int[] ids) {
+      List<DataProblem> renumberedProblems = new ArrayList<>();
+      for (DataProblem p : problems) {
+        renumberedProblems.add(
+            new DataProblem(
+                p.kind(), p.rows(), p.exampleRows().stream().map(n -> ids[n - 1]).toList()));
+      }
+      Map<String, List<Integer>> byKind = new LinkedHashMap<>();
+      rowsByKind.forEach((k, rows) -> byKind.put(k, rows.stream().map(n -> ids[n - 1]).toList()));
+      return new Result(renumberedProblems, labels, badValues, rareValues, schemaMessages, byKind);
+    }
 
     int count(String kind) {
       return problems.stream()
@@ -169,7 +186,7 @@ final class DataChecks {
         });
     List<SchemaMessage> messages = new ArrayList<>();
     schemaMessages.forEach((m, n) -> messages.add(new SchemaMessage(m, n)));
-    return new Result(problems, labels, badValues, rare, messages);
+    return new Result(problems, labels, badValues, rare, messages, byKind);
   }
 
   /**

@@ -2,12 +2,14 @@ package io.finetune.activities.dataset;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.finetune.activities.dataset.Rows.Row;
 import io.finetune.activities.fields.AnswerSchema;
 import io.finetune.activities.fields.FieldSummary;
 import io.finetune.activities.fields.FieldTypes;
 import io.finetune.activities.store.ArtifactStore;
 import io.finetune.workflows.common.ArtifactRef;
+import io.finetune.workflows.common.DatasetRef;
 import io.finetune.workflows.common.Failures;
 import io.finetune.workflows.common.InvalidRows;
 import io.finetune.workflows.common.Scores;
@@ -23,6 +25,7 @@ import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -106,8 +109,10 @@ final class DataProfiler {
     List<String> fields = r.outputFields();
     Map<String, FieldType> types = FieldTypes.resolve(fields, r.fieldTypes(), rows);
     Map<String, List<String>> allowed = r.fieldValues() == null ? Map.of() : r.fieldValues();
+    int[] ids = Rows.ids(store, r.data());
     DataChecks.Result checks =
-        DataChecks.check(rows, fields, types, allowed, answerSchema(r.answerSchema()));
+        DataChecks.check(rows, fields, types, allowed, answerSchema(r.answerSchema()))
+            .renumbered(ids);
     // Only categories have labels to count; a name or a date has new values in every row. Values
     // of the wrong type or not allowed are problems, never new labels.
     Map<String, Map<String, Integer>> labels = checks.labels();
@@ -176,8 +181,70 @@ final class DataProfiler {
         report.rowsRemovedByFilters(),
         baselineFailures.count(),
         warnings,
-        checks.problems());
+        checks.problems(),
+        null,
+        flagged(rows, ids, checks, r.baseline().predictions()));
   }
+
+  /** Why a row is flagged when the prompt baseline answered it wrongly. */
+  static final String BASELINE_WRONG = "baseline_wrong";
+
+  /**
+   * Every row worth a reviewer's look, in dataset order: each of its problems and, for a test row
+   * the baseline answered wrongly, {@link #BASELINE_WRONG}; with the baseline's answer whenever it
+   * answered the row. Rows of the pipeline's format, so that the file is also a dataset (the one a
+   * stronger model is asked to label for suggestions).
+   */
+  private DatasetRef flagged(
+      List<Row> rows, int[] ids, DataChecks.Result checks, ArtifactRef predictions) {
+    Map<Integer, List<String>> reasons = new TreeMap<>();
+    checks
+        .rowsByKind()
+        .forEach(
+            (kind, rowIds) ->
+                rowIds.forEach(
+                    id -> reasons.computeIfAbsent(id, k -> new ArrayList<>()).add(kind)));
+    Map<String, JsonNode> baseline = new HashMap<>();
+    try (BufferedReader in =
+        Files.newBufferedReader(store.existing(predictions.path()), StandardCharsets.UTF_8)) {
+      for (String line = in.readLine(); line != null; line = in.readLine()) {
+        JsonNode p = Rows.JSON.readTree(line);
+        baseline.putIfAbsent(Rows.normalize(p.path("input").asText()), p);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    List<String> lines = new ArrayList<>();
+    int labeled = 0;
+    for (int i = 0; i < rows.size(); i++) {
+      Row row = rows.get(i);
+      JsonNode answered = baseline.get(Rows.normalize(row.input()));
+      boolean wrong =
+          answered != null
+              && answered.path("scored").asBoolean()
+              && !answered.path("exact").asBoolean();
+      List<String> why = new ArrayList<>(reasons.getOrDefault(ids[i], List.of()));
+      if (wrong) {
+        why.add(BASELINE_WRONG);
+      }
+      if (why.isEmpty()) {
+        continue;
+      }
+      ObjectNode line = Rows.JSON.createObjectNode().put("row", ids[i]);
+      line.setAll(Rows.node(row));
+      line.putPOJO("reasons", why);
+      if (answered != null) {
+        line.put("baseline", answered.path("answer").asText());
+      }
+      lines.add(Rows.json(line));
+      labeled += row.labeled() ? 1 : 0;
+    }
+    ArtifactRef file = store.writeLines("reports", "jsonl", lines);
+    return new DatasetRef(FLAGGED_NAME, file.path(), file.sha256(), lines.size(), labeled);
+  }
+
+  /** The dataset name of the flagged rows. */
+  static final String FLAGGED_NAME = "flagged";
 
   /** The spec's answer schema; a file gone or broken since the spec was loaded is bad input. */
   private static AnswerSchema answerSchema(String path) {

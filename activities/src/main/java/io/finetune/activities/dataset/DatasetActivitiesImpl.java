@@ -415,4 +415,9 @@ public class DatasetActivitiesImpl implements DatasetActivities {
   public DataReport profile(ProfileRequest r) {
     return new DataProfiler(store).profile(r);
   }
+
+  @Override
+  public CorrectionResult applyCorrections(CorrectionRequest r) {
+    return Corrections.apply(store, r);
+  }
 }

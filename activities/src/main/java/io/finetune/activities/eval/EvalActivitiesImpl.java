@@ -17,6 +17,7 @@ import io.finetune.workflows.eval.EvalActivities.RunComparison;
 import io.finetune.workflows.spec.PipelineSpec;
 import io.temporal.activity.Activity;
 import io.temporal.activity.ActivityExecutionContext;
+import java.io.BufferedReader;
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -25,8 +26,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Future;
 import javax.sql.DataSource;
@@ -63,6 +66,7 @@ public class EvalActivitiesImpl implements EvalActivities {
     ActivityExecutionContext ctx = Activity.getExecutionContext();
     ProviderClient client = providers.client(r.provider());
     List<Row> rows = Rows.read(store, r.data());
+    Map<String, String> earlier = earlierAnswers(r.answersFrom());
 
     // Answers so far live in a work file of this activity execution: the same for each of its
     // retries, apart from any other run evaluating the same model on the same data. The heartbeat
@@ -82,7 +86,7 @@ public class EvalActivitiesImpl implements EvalActivities {
       while (done < rows.size()) {
         int end = Math.min(rows.size(), done + BATCH);
         for (ChatAnswer answer :
-            answerBatch(ctx, client, r, rows.subList(done, end), progress.at(done))) {
+            answerBatch(ctx, client, r, rows.subList(done, end), earlier, progress.at(done))) {
           out.write(JSON.writeValueAsString(answer));
           out.newLine();
         }
@@ -143,6 +147,26 @@ public class EvalActivitiesImpl implements EvalActivities {
         previousRun);
   }
 
+  /** The answers of an earlier eval's predictions by input (none when there is none). */
+  private Map<String, String> earlierAnswers(ArtifactRef predictions) {
+    if (predictions == null) {
+      return Map.of();
+    }
+    Map<String, String> answers = new HashMap<>();
+    try (BufferedReader in =
+        Files.newBufferedReader(store.existing(predictions.path()), StandardCharsets.UTF_8)) {
+      for (String line = in.readLine(); line != null; line = in.readLine()) {
+        JsonNode p = JSON.readTree(line);
+        if (p.path("input").isTextual() && p.path("answer").isTextual()) {
+          answers.putIfAbsent(p.get("input").asText(), p.get("answer").asText());
+        }
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return answers;
+  }
+
   /** Builds the heartbeat for a number of rows answered. */
   private record Progress(int total, int resumedFrom, long startedAtMillis) {
     EvalProgress at(int done) {
@@ -190,11 +214,18 @@ public class EvalActivitiesImpl implements EvalActivities {
       ProviderClient client,
       EvalRequest r,
       List<Row> batch,
+      Map<String, String> earlier,
       EvalProgress done) {
     CallScope calls = new CallScope();
     List<Future<ChatAnswer>> pending = new ArrayList<>(batch.size());
     try {
       for (Row row : batch) {
+        String known = row.context().isEmpty() ? earlier.get(row.input()) : null;
+        if (known != null) {
+          // Answered by an earlier eval of the same model and prompt: not paid for twice.
+          pending.add(CompletableFuture.completedFuture(new ChatAnswer(known, 0, 0, Double.NaN)));
+          continue;
+        }
         // A chat row's context (its system message, earlier turns) goes before its input.
         pending.add(
             inference.submit(

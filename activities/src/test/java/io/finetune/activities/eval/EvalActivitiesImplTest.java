@@ -179,6 +179,42 @@ class EvalActivitiesImplTest {
     assertEquals(2, r.intervals().rows());
   }
 
+  @Test
+  void aCorrectedTestSetReusesTheEarlierAnswersAndAsksOnlyForNewRows() throws Exception {
+    DatasetRef before =
+        Rows.write(
+            store,
+            "test",
+            List.of(
+                new Row("a", JSON.createObjectNode().put("category", "x")),
+                new Row("b", JSON.createObjectNode().put("category", "y"))));
+    EvalResult first =
+        activities.evaluate(new EvalRequest("p", "m", "prompt", before, List.of("category")));
+    assertEquals(List.of("a", "b"), requests.stream().sorted().toList());
+
+    // Row b relabeled, row c new to the test set: only c is asked; b is scored on its new label.
+    DatasetRef after =
+        Rows.write(
+            store,
+            "test",
+            List.of(
+                new Row("a", JSON.createObjectNode().put("category", "x")),
+                new Row("b", JSON.createObjectNode().put("category", "echo:b")),
+                new Row("c", JSON.createObjectNode().put("category", "z"))));
+    answer = user -> chatAnswer("{\"category\": \"echo:" + user + "\"}");
+    EvalResult second =
+        activities.evaluate(
+            new EvalRequest("p", "m", "prompt", after, List.of("category"))
+                .reusingAnswers(first.predictions()));
+
+    assertEquals(
+        List.of("a", "b", "c"), requests.stream().sorted().toList(), "a and b answered once only");
+    List<String> lines = Files.readAllLines(Path.of(second.predictions().path()));
+    assertEquals("echo:a", JSON.readTree(lines.get(0)).get("answer").asText());
+    assertEquals("{\"category\": \"echo:c\"}", JSON.readTree(lines.get(2)).get("answer").asText());
+    assertEquals(3, second.rows());
+  }
+
   private static MockResponse echo(String user) {
     return chatAnswer("echo:" + user);
   }

@@ -30,6 +30,43 @@ public interface DatasetActivities {
   DataReport profile(ProfileRequest request);
 
   /**
+   * A reviewer's corrections file applied to the data under review: every line validated first
+   * (file, line, field and what was expected, or nothing is written), then a new content-addressed
+   * version of the data with the relabeled rows changed and the excluded ones left out, and its
+   * lineage (which rows changed, how, why, by whom). Rows keep their number in the dataset as
+   * imported ({@code row}), so that the next report and the next export name them as before.
+   */
+  CorrectionResult applyCorrections(CorrectionRequest request);
+
+  /**
+   * {@code path}: the corrections file as the reviewer sent it; {@code sha256}: its content as sent
+   * (a file changed since is refused); {@code version}: the version the result is (the data as
+   * imported is version 1).
+   */
+  record CorrectionRequest(
+      DatasetRef data,
+      String path,
+      String sha256,
+      int version,
+      String by,
+      String comment,
+      List<String> outputFields,
+      Map<String, List<String>> fieldValues,
+      String task) {}
+
+  /**
+   * {@code data}: the new version; {@code lineage}: its changes as JSON; {@code corrections}: the
+   * reviewer's file as applied, kept in the artifact store.
+   */
+  record CorrectionResult(
+      DatasetRef data,
+      ArtifactRef lineage,
+      ArtifactRef corrections,
+      int version,
+      int relabeled,
+      int excluded) {}
+
+  /**
    * {@code format}: how rows hold their answer ({@code DatasetFormat}; null: detected from the
    * first row); {@code task}: {@code fields} or {@code text} (null: fields, as in older histories).
    */

@@ -1,5 +1,6 @@
 package io.finetune.workflows.eval;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import io.finetune.workflows.common.ArtifactRef;
 import io.finetune.workflows.common.DatasetRef;
 import io.temporal.activity.ActivityInterface;
@@ -40,7 +41,38 @@ public interface EvalActivities {
       String task,
       Map<String, String> fieldTypes,
       String specName,
-      String label) {
+      String label,
+      // Left out when null, so that requests without it are written as before.
+      @JsonInclude(JsonInclude.Include.NON_NULL) ArtifactRef answersFrom) {
+
+    public EvalRequest(
+        String provider,
+        String model,
+        String prompt,
+        DatasetRef data,
+        List<String> outputFields,
+        String keyMetric,
+        ArtifactRef pairedWith,
+        String pairedModel,
+        String task,
+        Map<String, String> fieldTypes,
+        String specName,
+        String label) {
+      this(
+          provider,
+          model,
+          prompt,
+          data,
+          outputFields,
+          keyMetric,
+          pairedWith,
+          pairedModel,
+          task,
+          fieldTypes,
+          specName,
+          label,
+          null);
+    }
 
     public EvalRequest(
         String provider,
@@ -122,7 +154,8 @@ public interface EvalActivities {
           otherTask,
           fieldTypes,
           specName,
-          label);
+          label,
+          answersFrom);
     }
 
     /**
@@ -142,7 +175,8 @@ public interface EvalActivities {
           task,
           types,
           specName,
-          label);
+          label,
+          answersFrom);
     }
 
     /** The same request, with an interval for {@code metric} and compared with {@code other}. */
@@ -159,7 +193,8 @@ public interface EvalActivities {
           task,
           fieldTypes,
           specName,
-          label);
+          label,
+          answersFrom);
     }
 
     /**
@@ -179,7 +214,30 @@ public interface EvalActivities {
           task,
           fieldTypes,
           spec,
-          what);
+          what,
+          answersFrom);
+    }
+
+    /**
+     * The same request, taking the answer of any row whose input {@code predictions} (an earlier
+     * eval's, of the same model and prompt) answered: only the other rows are sent to the model,
+     * e.g. when a corrected test set is scored again.
+     */
+    public EvalRequest reusingAnswers(ArtifactRef predictions) {
+      return new EvalRequest(
+          provider,
+          model,
+          prompt,
+          data,
+          outputFields,
+          keyMetric,
+          pairedWith,
+          pairedModel,
+          task,
+          fieldTypes,
+          specName,
+          label,
+          predictions);
     }
   }
 

@@ -31,6 +31,24 @@ public interface FineTunePipeline {
   void decision(Decision decision);
 
   /**
+   * At the data review: applies a corrections file (relabel, exclude, each with a reason) as a new
+   * version of the data, splits and profiles it again and returns what changed; the checkpoint
+   * stays open for the next look. Bad lines are refused to the sender with file, line and field.
+   */
+  @UpdateMethod
+  CorrectionRecord correct(Corrections corrections);
+
+  @UpdateValidatorMethod(updateName = "correct")
+  void validateCorrect(Corrections corrections);
+
+  /** At the data review: a stronger model answers the flagged rows, as suggestions to accept. */
+  @UpdateMethod
+  Suggestions suggest(SuggestionRequest request);
+
+  @UpdateValidatorMethod(updateName = "suggest")
+  void validateSuggest(SuggestionRequest request);
+
+  /**
    * Waits until a checkpoint is open or the run has ended, then returns the status: how the CLI
    * (and anything else) waits for a person to be needed, without polling.
    */

@@ -6,6 +6,8 @@ import io.finetune.workflows.common.DatasetRef;
 import io.finetune.workflows.common.Failures;
 import io.finetune.workflows.common.Scores;
 import io.finetune.workflows.dataset.DatasetActivities;
+import io.finetune.workflows.dataset.DatasetActivities.CorrectionRequest;
+import io.finetune.workflows.dataset.DatasetActivities.CorrectionResult;
 import io.finetune.workflows.dataset.DatasetActivities.DataReport;
 import io.finetune.workflows.dataset.DatasetActivities.ImportRequest;
 import io.finetune.workflows.dataset.DatasetActivities.ProfileRequest;
@@ -72,10 +74,12 @@ public class FineTunePipelineImpl implements FineTunePipeline {
   private final PipelineSpec spec;
   private final String trigger;
   private final DecisionLog decisions = new DecisionLog();
+  private final DataCorrections corrections = new DataCorrections();
   private final List<String> notes = new ArrayList<>();
 
   private RunVisibility visibility;
   private DatasetRef trainData;
+  private List<DatasetRef> evalSets = List.of();
   private Stage stage = Stage.IMPORTING;
   private Checkpoint open;
   private SplitResult split;
@@ -123,6 +127,7 @@ public class FineTunePipelineImpl implements FineTunePipeline {
     enter(Stage.IMPORTING);
     Datasets data = importDatasets();
     trainData = data.train();
+    evalSets = data.evalSets();
     enter(Stage.SPLITTING);
     split = splitOffTestSet(data);
     enter(Stage.BASELINE);
@@ -166,8 +171,7 @@ public class FineTunePipelineImpl implements FineTunePipeline {
                     != Workflow.DEFAULT_VERSION
             ? registry.find(spec.name())
             : null;
-    ModelVersion promoted =
-        promote(training.gate().best(), approval, data.train(), serving == null);
+    ModelVersion promoted = promote(training.gate().best(), approval, trainData, serving == null);
     String promotedReason =
         OutcomeReasons.promoted(spec, training.gate(), promoted, score(), approval);
     if (serving == null) {
@@ -597,7 +601,7 @@ public class FineTunePipelineImpl implements FineTunePipeline {
     if (!a.timed()
         || Workflow.getVersion("review-timers", Workflow.DEFAULT_VERSION, 1)
             == Workflow.DEFAULT_VERSION) {
-      Workflow.await(() -> decisions.has(checkpoint));
+      Workflow.await(() -> decided(checkpoint));
       return true;
     }
     long start = Workflow.currentTimeMillis();
@@ -608,7 +612,7 @@ public class FineTunePipelineImpl implements FineTunePipeline {
               ? Long.MAX_VALUE
               : start + (sent + 1) * a.remindAfterSeconds() * 1000;
       long wait = Math.max(1, Math.min(deadline, nextReminder) - Workflow.currentTimeMillis());
-      if (Workflow.await(Duration.ofMillis(wait), () -> decisions.has(checkpoint))) {
+      if (Workflow.await(Duration.ofMillis(wait), () -> decided(checkpoint))) {
         return true;
       }
       long now = Workflow.currentTimeMillis();
@@ -617,6 +621,11 @@ public class FineTunePipelineImpl implements FineTunePipeline {
       }
       remind(checkpoint, sent + 1, Math.round((now - start) / 1000.0), deadline, now);
     }
+  }
+
+  /** Decided, and no corrections are being applied (a signal may decide while they are). */
+  private boolean decided(Checkpoint checkpoint) {
+    return decisions.has(checkpoint) && corrections.busy() == null;
   }
 
   /** A reminder that {@code checkpoint} waits; one that cannot be sent leaves a note. */
@@ -653,6 +662,155 @@ public class FineTunePipelineImpl implements FineTunePipeline {
   @Override
   public void validateDecide(Decision decision) {
     decisions.validate(decision, runState());
+    if (corrections.busy() != null) {
+      throw new IllegalArgumentException(
+          corrections.busy() + " are being applied: decide once the data report is new");
+    }
+  }
+
+  @Override
+  public void validateCorrect(Corrections c) {
+    DataCorrections.problemWith(
+            "corrections", c == null ? null : c.by(), runState(), corrections.busy())
+        .or(
+            () ->
+                c.path() == null || c.path().isBlank() || !c.path().startsWith("/")
+                    ? java.util.Optional.of(
+                        "'path' must be the corrections file's absolute path (the worker reads"
+                            + " it)")
+                    : java.util.Optional.empty())
+        .ifPresent(
+            problem -> {
+              throw new IllegalArgumentException(problem);
+            });
+  }
+
+  /**
+   * Rule 4, relabel instead of drop: the corrections make a new version of the data, which is split
+   * with the same seed (a relabeled row stays on its side) and profiled again. The prompt baseline
+   * is scored again only when a test row changed, reusing its answers: nothing is asked twice.
+   */
+  @Override
+  public CorrectionRecord correct(Corrections c) {
+    corrections.begin("corrections");
+    try {
+      CorrectionResult applied =
+          dataset.applyCorrections(
+              new CorrectionRequest(
+                  trainData,
+                  c.path(),
+                  c.sha256(),
+                  corrections.nextVersion(),
+                  c.by(),
+                  c.comment(),
+                  spec.outputFields(),
+                  spec.fieldValues(),
+                  spec.task()));
+      SplitResult resplit =
+          dataset.split(
+              SpecImports.split(
+                  spec,
+                  applied.data(),
+                  evalSets,
+                  sweepsAndCheckpoints ? spec.split().validationFraction() : 0));
+      EvalResult test = baseline.test();
+      if (!resplit.test().sha256().equals(split.test().sha256())) {
+        test =
+            eval.evaluate(
+                evalRequest(spec.model().promptModel(), resplit.test())
+                    .comparedWith(spec.target().metric(), null, null)
+                    .reusingAnswers(baseline.test().predictions()));
+      }
+      trainData = applied.data();
+      split = resplit;
+      baseline = new Baseline(test, baseline.evalSets());
+      dataReport = profile(trainData);
+      CorrectionRecord record =
+          new CorrectionRecord(
+              applied.version(),
+              c.by(),
+              c.comment(),
+              Workflow.currentTimeMillis(),
+              applied.relabeled(),
+              applied.excluded(),
+              applied.data(),
+              applied.lineage(),
+              applied.corrections(),
+              score());
+      corrections.add(record);
+      if (score() >= spec.target().score()) {
+        notes.add(
+            OutcomeReasons.promptMeetsTargetAfterCorrections(spec, score(), record.version()));
+      }
+      return record;
+    } catch (ActivityFailure e) {
+      Failures.rethrowIfCancelled(e);
+      throw ApplicationFailure.newNonRetryableFailure(
+          Failures.innermostMessage(e), Failures.INVALID_INPUT);
+    } finally {
+      corrections.end();
+      enter(stage); // the search attributes and details show the new report
+    }
+  }
+
+  @Override
+  public void validateSuggest(SuggestionRequest r) {
+    DataCorrections.problemWith(
+            "suggestions", r == null ? null : r.by(), runState(), corrections.busy())
+        .or(
+            () -> {
+              if (r.model() == null || r.model().isBlank()) {
+                return java.util.Optional.of("'model' is required: the model that suggests");
+              }
+              if (dataReport.flagged() == null || dataReport.flagged().rows() == 0) {
+                return java.util.Optional.of("the data report flags no row: nothing to suggest");
+              }
+              return java.util.Optional.empty();
+            })
+        .ifPresent(
+            problem -> {
+              throw new IllegalArgumentException(problem);
+            });
+  }
+
+  /**
+   * The talk's "train on a larger model's outputs", with a person in between: a stronger model
+   * answers the flagged rows, as suggestions a reviewer may accept line by line.
+   */
+  @Override
+  public Suggestions suggest(SuggestionRequest r) {
+    corrections.begin("suggestions");
+    try {
+      String provider =
+          r.provider() != null
+              ? r.provider()
+              : spec.model().promptProvider() != null
+                  ? spec.model().promptProvider()
+                  : spec.provider();
+      DatasetRef flagged = dataReport.flagged();
+      EvalResult answers =
+          eval.evaluate(
+              new EvalRequest(provider, r.model(), spec.prompt(), flagged, spec.outputFields())
+                  .forTask(spec.task())
+                  .withFieldTypes(spec.fieldTypes()));
+      Suggestions s =
+          new Suggestions(
+              r.model(),
+              provider,
+              r.by(),
+              Workflow.currentTimeMillis(),
+              flagged,
+              answers.predictions(),
+              answers.metrics());
+      corrections.suggested(s);
+      return s;
+    } catch (ActivityFailure e) {
+      Failures.rethrowIfCancelled(e);
+      throw ApplicationFailure.newNonRetryableFailure(
+          Failures.innermostMessage(e), Failures.INVALID_INPUT);
+    } finally {
+      corrections.end();
+    }
   }
 
   @Override
@@ -777,6 +935,8 @@ public class FineTunePipelineImpl implements FineTunePipeline {
         ending == null ? rollingOut : ending.promoted(),
         judgeStanding,
         production,
-        rollout);
+        rollout,
+        corrections.applied(),
+        corrections.suggestions());
   }
 }

@@ -22,6 +22,17 @@ final class OutcomeReasons {
         spec.target().reason());
   }
 
+  static String promptMeetsTargetAfterCorrections(PipelineSpec spec, double baseline, int version) {
+    return String.format(
+        Locale.ROOT,
+        "On the corrected data (version %d) the prompt alone scores %s %.3f, meeting the target"
+            + " %.3f: fine-tuning may not be needed (reject at data-review to ship the prompt).",
+        version,
+        spec.target().metric(),
+        baseline,
+        spec.target().score());
+  }
+
   static String promptMeetsTargetButGoesOn(PipelineSpec spec, double baseline) {
     return String.format(
         Locale.ROOT,

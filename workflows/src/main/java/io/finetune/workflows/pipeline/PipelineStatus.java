@@ -1,5 +1,6 @@
 package io.finetune.workflows.pipeline;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import io.finetune.workflows.dataset.DatasetActivities.DataReport;
 import io.finetune.workflows.dataset.DatasetActivities.SplitResult;
 import io.finetune.workflows.eval.EvalActivities.EvalResult;
@@ -45,7 +46,71 @@ public record PipelineStatus(
     ModelVersion promoted,
     JudgeStanding judge,
     EvalResult production,
-    RolloutResult rollout) {
+    RolloutResult rollout,
+    // Left out when empty or null, so that statuses without them are written as before.
+    @JsonInclude(JsonInclude.Include.NON_EMPTY) List<CorrectionRecord> corrections,
+    @JsonInclude(JsonInclude.Include.NON_NULL) Suggestions suggestions) {
+
+  public PipelineStatus {
+    corrections = corrections == null ? List.of() : corrections;
+  }
+
+  /** A status from before corrections at the data review. */
+  public PipelineStatus(
+      String name,
+      String trigger,
+      Stage stage,
+      Checkpoint pendingCheckpoint,
+      String targetMetric,
+      double targetScore,
+      SplitResult split,
+      EvalResult baseline,
+      Map<String, EvalResult> baselineEvalSets,
+      DataReport dataReport,
+      List<Size> sizes,
+      List<CandidateResult> candidates,
+      Map<String, String> failedCandidates,
+      String bestModel,
+      Boolean gatePassed,
+      String gateVerdict,
+      List<DecisionRecord> decisions,
+      List<IgnoredSignal> ignoredSignals,
+      List<String> notes,
+      Outcome outcome,
+      String outcomeReason,
+      ModelVersion promoted,
+      JudgeStanding judge,
+      EvalResult production,
+      RolloutResult rollout) {
+    this(
+        name,
+        trigger,
+        stage,
+        pendingCheckpoint,
+        targetMetric,
+        targetScore,
+        split,
+        baseline,
+        baselineEvalSets,
+        dataReport,
+        sizes,
+        candidates,
+        failedCandidates,
+        bestModel,
+        gatePassed,
+        gateVerdict,
+        decisions,
+        ignoredSignals,
+        notes,
+        outcome,
+        outcomeReason,
+        promoted,
+        judge,
+        production,
+        rollout,
+        List.of(),
+        null);
+  }
 
   /** A status from before rollouts. */
   public PipelineStatus(
