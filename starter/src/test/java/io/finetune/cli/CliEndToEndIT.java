@@ -6,6 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.finetune.devserver.TemporalCli;
 import io.finetune.workflows.pipeline.Checkpoint;
 import io.finetune.workflows.pipeline.FineTunePipeline;
@@ -24,7 +27,11 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
@@ -49,6 +56,7 @@ import org.junit.jupiter.api.io.TempDir;
 @Timeout(value = 15, unit = TimeUnit.MINUTES)
 class CliEndToEndIT {
   private static final Path REPO = Path.of("..").toAbsolutePath().normalize();
+  private static final ObjectMapper JSON = new ObjectMapper();
 
   /** Which server `dev` runs for this execution of the suite. */
   static final boolean REAL_SERVER =
@@ -324,6 +332,8 @@ class CliEndToEndIT {
         early.out());
     assertFalse(early.out().contains("\tat "), "no stack trace:\n" + early.out());
 
+    Corrected corrected = correctAtTheReview("e2e-run");
+
     Result review =
         cli(
             "approve",
@@ -340,7 +350,7 @@ class CliEndToEndIT {
     Result promote = cli("approve", "e2e-run", "--checkpoint", "promotion", "--by", "bob");
     assertEquals(0, promote.exit(), promote.out());
 
-    awaitStatus("e2e-run", s -> s.outcome() != null);
+    assertTrainedOnTheCorrections(awaitStatus("e2e-run", s -> s.outcome() != null), corrected);
     Result done = cli("status", "e2e-run");
     assertTrue(done.out().contains("outcome: PROMOTED"), done.out());
     assertTrue(done.out().contains("data-review  approve  by alice via update"), done.out());
@@ -437,6 +447,125 @@ class CliEndToEndIT {
     if (REAL_SERVER) {
       theRealServerFindsRunsAndSchedulesDriftChecks();
     }
+  }
+
+  /** What the corrections changed: a relabeled training row and its new answer, a row excluded. */
+  record Corrected(String relabeled, JsonNode label, String excluded, String accepted) {}
+
+  /**
+   * The review's round trip as a person does it: export the flagged rows with a stronger model's
+   * suggestions, edit the file (relabel a training row, exclude one, accept one suggestion), send a
+   * broken file first (refused with its line, nothing applied), then the right one.
+   */
+  private Corrected correctAtTheReview(String id) throws Exception {
+    Path export = home.resolve(id + "-flagged.jsonl");
+    Result exported =
+        cli(
+            "review",
+            id,
+            "--export",
+            export.toString(),
+            "--suggest-with",
+            "local-large",
+            "--by",
+            "alice");
+    assertEquals(0, exported.exit(), exported.out());
+    assertTrue(exported.out().contains("with local-large's suggestions"), exported.out());
+    Result again = cli("review", id, "--export", export.toString());
+    assertEquals(2, again.exit(), again.out());
+    assertTrue(again.out().contains("exists: it may hold your edits"), again.out());
+
+    PipelineStatus atReview = awaitStatus(id, s -> true);
+    Set<String> training = new HashSet<>();
+    for (String line : Files.readAllLines(Path.of(atReview.split().train().path()))) {
+      training.add(JSON.readTree(line).get("input").asText());
+    }
+    List<ObjectNode> lines = new ArrayList<>();
+    for (String line : Files.readAllLines(export)) {
+      ObjectNode row = (ObjectNode) JSON.readTree(line);
+      assertEquals("keep", row.get("action").asText(), line);
+      assertTrue(row.get("row").isInt() && row.get("flagged").isArray(), line);
+      lines.add(row);
+    }
+    assertTrue(lines.size() >= 3, "flagged rows: " + lines.size());
+    ObjectNode relabel =
+        lines.stream()
+            .filter(l -> l.get("output").isObject() && training.contains(l.get("input").asText()))
+            .findFirst()
+            .orElseThrow();
+    String category =
+        relabel.at("/output/category").asText().equals("account") ? "shipping" : "account";
+    relabel.put("action", "relabel").put("reason", "it is about the " + category);
+    ObjectNode label = ((ObjectNode) relabel.get("output")).put("category", category);
+    if (label.path("priority").asText().isBlank()) {
+      label.put("priority", "medium"); // a flagged row may miss it: every field needs a value
+    }
+    ObjectNode accept =
+        lines.stream()
+            .filter(l -> l != relabel && l.path("suggested").isObject())
+            .findFirst()
+            .orElseThrow();
+    accept.put("action", "accept").put("reason", "the suggestion is right");
+    ObjectNode exclude =
+        lines.stream().filter(l -> l != relabel && l != accept).findFirst().orElseThrow();
+    exclude.put("action", "exclude").put("reason", "not a support ticket");
+
+    Path broken = home.resolve(id + "-broken.jsonl");
+    Files.writeString(broken, exclude.deepCopy().put("action", "drop") + "\n");
+    Result refused = cli("review", id, "--corrections", broken.toString(), "--by", "alice");
+    assertEquals(2, refused.exit(), refused.out());
+    assertTrue(
+        refused.out().contains(broken + ":1: field 'action': expected one of keep, relabel"),
+        refused.out());
+    assertFalse(refused.out().contains("\tat "), "no stack trace:\n" + refused.out());
+
+    Path fixed = home.resolve(id + "-fixed.jsonl");
+    StringBuilder edited = new StringBuilder();
+    lines.forEach(l -> edited.append(l).append('\n'));
+    Files.writeString(fixed, edited);
+    Result applied =
+        cli("review", id, "--corrections", fixed.toString(), "--by", "alice", "--comment", "v2");
+    assertEquals(0, applied.exit(), applied.out());
+    assertTrue(
+        applied.out().contains("as data version 2: 2 relabeled, 1 excluded (by alice)"),
+        applied.out());
+    assertTrue(applied.out().contains("corrections: data version 2 by alice"), applied.out());
+    Result status = cli("status", id);
+    assertTrue(status.out().contains("waiting for: data-review"), status.out());
+    assertTrue(status.out().contains("2 relabeled, 1 excluded"), status.out());
+    return new Corrected(
+        relabel.get("input").asText(),
+        relabel.get("output"),
+        exclude.get("input").asText(),
+        accept.get("input").asText());
+  }
+
+  /** The trained data is the corrected version's, and its lineage says who changed what. */
+  private static void assertTrainedOnTheCorrections(PipelineStatus done, Corrected corrected)
+      throws Exception {
+    assertEquals(Outcome.PROMOTED, done.outcome(), done.outcomeReason());
+    assertEquals(1, done.corrections().size());
+    assertEquals(done.corrections().get(0).data().sha256(), done.promoted().dataset().sha256());
+    Map<String, JsonNode> trained = new HashMap<>();
+    for (String line : Files.readAllLines(Path.of(done.split().train().path()))) {
+      JsonNode row = JSON.readTree(line);
+      trained.put(row.get("input").asText(), row.get("output"));
+    }
+    assertEquals(corrected.label(), trained.get(corrected.relabeled()), "trained on the new label");
+    for (var set : List.of(done.split().train(), done.split().test())) {
+      assertFalse(
+          Files.readString(Path.of(set.path()))
+              .contains(JSON.writeValueAsString(corrected.excluded())),
+          "the excluded row is in no split");
+    }
+    JsonNode lineage =
+        JSON.readTree(Files.readString(Path.of(done.corrections().get(0).lineage().path())));
+    assertEquals("alice", lineage.get("by").asText());
+    assertEquals(2, lineage.get("version").asInt());
+    List<String> actions = new ArrayList<>();
+    lineage.get("changes").forEach(c -> actions.add(c.get("action").asText()));
+    assertEquals(3, actions.size(), lineage.toString());
+    assertTrue(actions.containsAll(List.of("relabel", "accept", "exclude")), actions.toString());
   }
 
   /**

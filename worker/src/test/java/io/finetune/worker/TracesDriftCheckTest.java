@@ -99,6 +99,24 @@ class TracesDriftCheckTest {
     public void decision(Decision decision) {}
 
     @Override
+    public io.finetune.workflows.pipeline.CorrectionRecord correct(
+        io.finetune.workflows.pipeline.Corrections corrections) {
+      return null;
+    }
+
+    @Override
+    public void validateCorrect(io.finetune.workflows.pipeline.Corrections corrections) {}
+
+    @Override
+    public io.finetune.workflows.pipeline.Suggestions suggest(
+        io.finetune.workflows.pipeline.SuggestionRequest request) {
+      return null;
+    }
+
+    @Override
+    public void validateSuggest(io.finetune.workflows.pipeline.SuggestionRequest request) {}
+
+    @Override
     public PipelineStatus waitUntilDecisionNeeded() {
       return null;
     }
