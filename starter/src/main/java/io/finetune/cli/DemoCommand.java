@@ -96,6 +96,12 @@ class DemoCommand implements Callable<Integer> {
       description = "Use the embedded in-memory server even when the Temporal CLI is installed")
   boolean embedded;
 
+  @Option(
+      names = "--no-production",
+      description =
+          "Stop after the drift check and retraining: no gateway, users or canaries (step 4)")
+  boolean noProduction;
+
   private PrintWriter out;
   private String webUi;
 
@@ -198,7 +204,10 @@ class DemoCommand implements Callable<Integer> {
       }
       List<RolloutResult> canaries = List.of();
       out.println();
-      if (first.outcome() == Outcome.PROMOTED) {
+      if (noProduction) {
+        canaries = null; // the summary says it was skipped
+        out.println("== 4. In production: skipped (--no-production) ==");
+      } else if (first.outcome() == Outcome.PROMOTED) {
         out.println("== 4. In production: the gateway, users' feedback, two canaries ==");
         canaries = new DemoProduction(client, demoHome, loaded, out, stamp).run();
       } else {
@@ -317,8 +326,9 @@ class DemoCommand implements Callable<Integer> {
   /**
    * The demo's summary and whether every stage did its job: a promoted candidate that beats the
    * prompt baseline; with a production batch ({@code batchExpected}), drift detected, a retraining
-   * promoted, and the retrained model better on the fresh hold-out than the model in production.
-   * Returns the exit code.
+   * promoted, and the retrained model better on the fresh hold-out than the model in production;
+   * the canaries of the production step as they should end ({@code canaries} null: the step was
+   * skipped). Returns the exit code.
    */
   static int summary(
       PipelineSpec spec,
@@ -410,7 +420,12 @@ class DemoCommand implements Callable<Integer> {
     } else if (batchExpected) {
       ok = false;
     }
-    ok &= productionSummary(first, canaries, out);
+    if (canaries == null) {
+      out.println();
+      out.println("production: skipped (--no-production)");
+    } else {
+      ok &= productionSummary(first, canaries, out);
+    }
     ok &= onePerCandidate(providerJobs, first, retrained, out);
     out.println();
     out.println(

@@ -108,6 +108,24 @@ class DemoCommandTest {
         text.toString().contains("do NOT beat the model in production on the fresh hold-out"));
   }
 
+  @Test
+  void aSkippedProductionStepIsSaidAndDoesNotFailTheDemo() {
+    int exit =
+        DemoCommand.summary(
+            spec("ticket-triage"),
+            pipeline("exact_match", 0.5, 0.94),
+            true,
+            drift(List.of(), List.of("new-vocabulary rate 0.176 > 0.050"), Map.of()),
+            retrained("exact_match", 1.0),
+            null,
+            -1,
+            out);
+    String s = text.toString();
+    assertTrue(s.contains("production: skipped (--no-production)"), s);
+    assertFalse(s.contains("canary v"), s);
+    assertEquals(0, exit, "skipped is no failure: " + s);
+  }
+
   /** An older server's statistics: no per-field lines, one label distance as before. */
   @Test
   void statisticsWithoutFieldsShowTheLabelDistance() {
