@@ -410,6 +410,29 @@ class CliInProcessTest {
   }
 
   @Test
+  void reviewMistakesAreNamedBeforeAnythingIsSent() throws Exception {
+    Path exists = Files.writeString(dir.resolve("edited.jsonl"), "{}\n");
+
+    Result noExport = cli("review", "any", "--suggest-with", "gpt-4o", "--by", "a");
+    Result noBy = cli("review", "any", "--corrections", exists.toString());
+    Result overwrite = cli("review", "any", "--export", exists.toString());
+    Result missing =
+        cli("review", "any", "--corrections", dir.resolve("nope.jsonl").toString(), "--by", "a");
+    Result both = cli("review", "any", "--export", "a.jsonl", "--corrections", exists.toString());
+
+    assertTrue(noExport.err().contains("--suggest-with goes with --export FILE"), noExport.all());
+    assertTrue(noBy.err().contains("--by NAME is required"), noBy.all());
+    assertTrue(overwrite.err().contains("exists: it may hold your edits"), overwrite.all());
+    assertTrue(missing.err().contains("nope.jsonl: no such file"), missing.all());
+    assertTrue(both.err().contains("mutually exclusive"), both.all());
+    for (Result r : List.of(noExport, noBy, overwrite, missing, both)) {
+      assertEquals(2, r.exit(), r.all());
+    }
+    Result neverRan = temporal("review", "inproc-never", "--export", "x.jsonl");
+    assertTrue(neverRan.err().contains("No run with id 'inproc-never'"), neverRan.all());
+  }
+
+  @Test
   void anIdThatNeverRanIsNamed() {
     for (String command : List.of("status", "cancel")) {
       Result r = temporal(command, "inproc-never");
