@@ -35,7 +35,8 @@ import java.util.TreeMap;
  * The data report of the review checkpoint (rule 3): size, input lengths, label distributions,
  * labels that look like typos, each kind of problem counted on its own with its first rows ({@link
  * DataChecks}), rows removed by filters (always none: rule 4) and the rows the prompt baseline got
- * wrong, as JSON for tools and Markdown for people.
+ * wrong, as JSON for tools and Markdown for people, and as a page with charts ({@link
+ * HtmlDataReport}).
  */
 final class DataProfiler {
   private static final int BASELINE_FAILURES_SHOWN = 25;
@@ -166,6 +167,17 @@ final class DataProfiler {
               md.write(markdown(report, fields));
               md.flush();
             });
+    List<HtmlDataReport.Confusion> confusions =
+        HtmlDataReport.confusions(store, r.baseline().predictions(), labels.keySet());
+    ArtifactRef html =
+        store.write(
+            "reports",
+            "html",
+            out -> {
+              Writer page = new OutputStreamWriter(out, StandardCharsets.UTF_8);
+              page.write(HtmlDataReport.render(report, fields, rows, confusions));
+              page.flush();
+            });
     return new DataReport(
         json,
         markdown,
@@ -176,7 +188,9 @@ final class DataProfiler {
         report.rowsRemovedByFilters(),
         baselineFailures.count(),
         warnings,
-        checks.problems());
+        checks.problems(),
+        html,
+        null);
   }
 
   /** The spec's answer schema; a file gone or broken since the spec was loaded is bad input. */
@@ -397,8 +411,8 @@ final class DataProfiler {
               "have a value outside the spec's values: relabel them or extend the values",
           DataProblem.SCHEMA_VIOLATION, "have an answer that does not meet the answerSchema");
 
-  /** What each kind of problem is, as the Markdown report explains it. */
-  private static final Map<String, String> PROBLEM_NAMES =
+  /** What each kind of problem is, as the Markdown and HTML reports explain it. */
+  static final Map<String, String> PROBLEM_NAMES =
       Map.of(
           DataProblem.EMPTY_OUTPUT, "empty output",
           DataProblem.MISSING_FIELD, "missing field",
@@ -411,7 +425,7 @@ final class DataProfiler {
           DataProblem.EXACT_DUPLICATE, "exact duplicate",
           DataProblem.NEAR_DUPLICATE, "near duplicate (case, spaces, punctuation)");
 
-  private static String rowList(DataProblem p) {
+  static String rowList(DataProblem p) {
     String shown = String.join(", ", p.exampleRows().stream().map(String::valueOf).toList());
     return p.rows() > p.exampleRows().size() ? shown + ", ..." : shown;
   }
