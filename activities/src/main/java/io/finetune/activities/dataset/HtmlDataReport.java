@@ -46,7 +46,7 @@ final class HtmlDataReport {
 
   private static final int HISTOGRAM_BINS = 20;
   private static final int TEXT_SHOWN = 300;
-  private static final int SVG_LABEL_SHOWN = 28;
+  private static final int SVG_LABEL_SHOWN = 16;
 
   private HtmlDataReport() {}
 
@@ -141,10 +141,14 @@ final class HtmlDataReport {
         .append("</style>\n</head>\n<body>\n<h1>Data report</h1>\n");
     summary(h, report);
     warnings(h, report);
-    problems(h, report, rows);
+    h.append("<h2>Labels and input lengths</h2>\n<div class=\"grid\">\n");
     labels(h, report, fields);
     inputLengths(h, report, rows);
+    h.append("</div>\n");
+    values(h, report, fields);
     baseline(h, report, confusions);
+    problems(h, report, rows);
+    baselineFailures(h, report);
     keptOut(h, report.keptOutOfTraining());
     invalid(h, report.invalidRows());
     return h.append("</body>\n</html>\n").toString();
@@ -264,21 +268,29 @@ final class HtmlDataReport {
     h.append("</ul>\n");
   }
 
+  /** A chart per category field. */
   private static void labels(StringBuilder h, Report report, List<String> fields) {
     for (String f : fields) {
       Map<String, Integer> counts = report.labels().get(f);
-      String type = report.fieldTypes().get(f);
-      if (counts == null) {
-        h.append("<h2>Values: ")
+      if (counts != null) {
+        h.append("<figure><figcaption>Labels: ").append(esc(f)).append("</figcaption>\n");
+        labelChart(h, f, counts);
+        h.append("</figure>\n");
+      }
+    }
+  }
+
+  /** What the other fields hold (a name or a date has new values in every row: no chart). */
+  private static void values(StringBuilder h, Report report, List<String> fields) {
+    for (String f : fields) {
+      if (!report.labels().containsKey(f)) {
+        h.append("<h3>Values: ")
             .append(esc(f))
             .append(" (")
-            .append(esc(type))
-            .append(")</h2>\n<p>")
+            .append(esc(report.fieldTypes().get(f)))
+            .append(")</h3>\n<p>")
             .append(esc(report.values().get(f)))
             .append("</p>\n");
-      } else {
-        h.append("<h2>Labels: ").append(esc(f)).append(" (").append(esc(type)).append(")</h2>\n");
-        labelChart(h, f, counts);
       }
     }
   }
@@ -292,9 +304,9 @@ final class HtmlDataReport {
             .thenComparing(Map.Entry.comparingByKey()));
     int max = bars.stream().mapToInt(Map.Entry::getValue).max().orElse(0);
     int rowHeight = 22;
-    int labelWidth = 200;
-    int barWidth = 440;
-    svgOpen(h, "labels", field, labelWidth + barWidth + 60, bars.size() * rowHeight + 8);
+    int labelWidth = 110;
+    int barWidth = 210;
+    svgOpen(h, "labels", field, labelWidth + barWidth + 40, bars.size() * rowHeight + 8);
     for (int i = 0; i < bars.size(); i++) {
       String label = bars.get(i).getKey();
       int count = bars.get(i).getValue();
@@ -325,7 +337,7 @@ final class HtmlDataReport {
   /** Input lengths in characters, in up to {@link #HISTOGRAM_BINS} bins of equal width. */
   private static void inputLengths(StringBuilder h, Report report, List<Row> rows) {
     DataProfiler.InputLength len = report.inputLength();
-    h.append("<h2>Input lengths (characters)</h2>\n<p>")
+    h.append("<figure><figcaption>Input lengths (characters)</figcaption>\n<div class=\"note\">")
         .append(
             String.format(
                 Locale.ROOT,
@@ -334,7 +346,7 @@ final class HtmlDataReport {
                 len.p50(),
                 len.p90(),
                 len.max()))
-        .append("</p>\n");
+        .append("</div>\n");
     int min = len.min();
     int span = len.max() - min + 1;
     int binWidth = (span + HISTOGRAM_BINS - 1) / HISTOGRAM_BINS;
@@ -342,7 +354,7 @@ final class HtmlDataReport {
     rows.forEach(r -> bins[(r.input().length() - min) / binWidth]++);
     int max = Arrays.stream(bins).max().orElse(0);
     int plotHeight = 160;
-    int barWidth = 600 / bins.length;
+    int barWidth = 340 / bins.length;
     svgOpen(h, "histogram", "input length", bins.length * barWidth + 20, plotHeight + 40);
     for (int i = 0; i < bins.length; i++) {
       int from = min + i * binWidth;
@@ -370,7 +382,8 @@ final class HtmlDataReport {
             Locale.ROOT,
             "<text x=\"10\" y=\"%d\">%d</text>"
                 + "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">%d</text>"
-                + "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">characters</text>%n</svg>%n",
+                + "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">characters</text>%n"
+                + "</svg>%n</figure>%n",
             plotHeight + 28,
             min,
             10 + bins.length * barWidth,
@@ -389,15 +402,20 @@ final class HtmlDataReport {
                 report.baselineScore(),
                 report.baselineFailureCount()))
         .append("</p>\n");
+    h.append("<div class=\"grid\">\n");
     for (Confusion c : confusions) {
       confusionTable(h, c, report.labels().getOrDefault(c.field(), Map.of()));
     }
+    h.append("</div>\n");
+  }
+
+  private static void baselineFailures(StringBuilder h, Report report) {
     if (report.baselineFailures().isEmpty()) {
       return;
     }
-    h.append("<h3>Answered wrongly (first ")
+    h.append("<h2>Answered wrongly by the prompt baseline (first ")
         .append(report.baselineFailures().size())
-        .append(")</h3>\n<table class=\"baseline-failures\">\n")
+        .append(")</h2>\n<table class=\"baseline-failures\">\n")
         .append("<tr><th>input</th><th>expected</th><th>answer</th></tr>\n");
     for (JsonNode p : report.baselineFailures()) {
       h.append("<tr><td>")
@@ -423,9 +441,9 @@ final class HtmlDataReport {
             .thenComparing(Comparator.naturalOrder());
     List<String> expected = c.counts().keySet().stream().sorted(order).toList();
     List<String> predicted = c.predicted().stream().sorted(order).toList();
-    h.append("<h3>Confusion matrix: ")
+    h.append("<figure><figcaption>Confusion matrix: ")
         .append(esc(c.field()))
-        .append("</h3>\n<table class=\"confusion\" data-field=\"")
+        .append("</figcaption>\n<table class=\"confusion\" data-field=\"")
         .append(esc(c.field()))
         .append("\">\n<tr><th>expected \\ predicted</th>");
     predicted.forEach(p -> h.append("<th>").append(esc(shown(p))).append("</th>"));
@@ -455,7 +473,7 @@ final class HtmlDataReport {
       }
       h.append("</tr>\n");
     }
-    h.append("</table>\n");
+    h.append("</table>\n</figure>\n");
   }
 
   private static void keptOut(StringBuilder h, KeptOut kept) {
@@ -558,21 +576,27 @@ final class HtmlDataReport {
   private static final String CSS =
       """
       body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif;
-        color: #1d2330; margin: 24px auto; max-width: 1100px; padding: 0 16px; }
+        color: #1d2330; margin: 24px auto; max-width: 1240px; padding: 0 16px; }
       h1 { font-size: 24px; margin: 0 0 8px; }
       h2 { font-size: 18px; margin: 28px 0 8px; border-bottom: 1px solid #dde1e8; }
       h3 { font-size: 15px; margin: 18px 0 6px; }
       code { font: 12px/1.4 ui-monospace, Menlo, Consolas, monospace; word-break: break-all; }
       table { border-collapse: collapse; margin: 6px 0 12px; }
+      figure table { margin: 4px 0; }
       th, td { border: 1px solid #dde1e8; padding: 3px 8px; text-align: left;
         vertical-align: top; }
       th { background: #f3f5f8; font-weight: 600; }
       table.summary td, table.confusion td { text-align: right; font-variant-numeric: tabular-nums; }
       table.confusion td { min-width: 44px; }
       ul.warnings li { color: #8a4b00; }
+      div.grid { display: flex; flex-wrap: wrap; gap: 12px 16px; align-items: flex-start; }
+      figure { margin: 0; padding: 8px 10px; border: 1px solid #dde1e8; border-radius: 6px; }
+      figcaption { font-weight: 600; margin-bottom: 4px; }
+      div.note { font-size: 12px; color: #555d6b; }
+      table.problems td:last-child, table.baseline-failures td:first-child { max-width: 520px; }
       details.flagged { margin: 4px 0; }
       details.flagged summary { cursor: pointer; font-weight: 600; }
-      svg.chart { display: block; margin: 6px 0 12px; font-size: 12px; }
+      svg.chart { display: block; margin: 4px 0; font-size: 12px; }
       svg.chart rect { fill: #3b6fd8; }
       svg.chart g:hover rect { fill: #27509f; }
       svg.chart text { fill: #1d2330; }
