@@ -1,12 +1,14 @@
 // The Temporal Web UI (2.54.x, served by `./finetune dev`) driven by a real headless Chromium:
 // find a pipeline by our search attributes, read its current details, decide a checkpoint with the
-// UI's own "Send a Signal" dialog, and screenshot the runs list, a run at its checkpoint and a
-// finished run. Started by run.sh, which provides the environment below and the dev server.
+// UI's own "Send a Signal" dialog, open the HTML data report the review names, and screenshot the
+// runs list, a run at its checkpoint, the data report and a finished run. Started by run.sh, which
+// provides the environment below and the dev server.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { chromium } from 'playwright-core';
 
 const env = (name) => {
@@ -113,6 +115,7 @@ async function openCurrentDetails() {
 }
 
 let baselineFromCli;
+let htmlReport; // the HTML data report's path, as `status` prints it
 
 // The steps build on each other: once one fails, the rest are skipped rather than failing after it.
 let failed = false;
@@ -138,6 +141,8 @@ step('a pipeline started from the CLI waits at data-review', async () => {
   assert.match(status, /stage DATA_REVIEW, waiting for: data-review/);
   baselineFromCli = status.match(/prompt baseline \([^)]*\)\s+test\s+(\d\.\d{3})/)?.[1];
   assert.ok(baselineFromCli, `no baseline score in:\n${status}`);
+  htmlReport = status.match(/^ {4}(\/\S+\.html) \(open in a browser: charts\)$/m)?.[1];
+  assert.ok(htmlReport, `no HTML data report in:\n${status}`);
 });
 
 step('the runs list finds it by a query on our search attributes', async () => {
@@ -170,7 +175,65 @@ step('the run page shows its current details at the checkpoint', async () => {
   assert.match(text, new RegExp(`Prompt baseline: exact_match ${baselineFromCli.replace('.', '\\.')} \\(target 0\\.900\\)`));
   assert.match(text, new RegExp(`Decide with \\./finetune approve ${RUN_ID} --checkpoint data-review --by <you>`));
   assert.match(text, /send the signal decision with \{"checkpoint": "data-review", "action": "approve"/);
+  assert.ok(text.includes(`with charts: ${htmlReport}`), `no HTML data report in:\n${text}`);
   await page.screenshot({ path: path.join(shots, 'web-ui-run-at-checkpoint.png') });
+});
+
+/** The numbers a chart or table carries on its elements (data-count), added up. */
+const dataCounts = (locator) =>
+  locator.evaluateAll((els) => els.reduce((sum, el) => sum + Number(el.dataset.count), 0));
+
+step('the HTML data report renders its charts and the confusion matrices, offline', async () => {
+  // Taller than the other pages: the screenshot shows the summary, warnings and charts.
+  const report = await browser.newPage({ viewport: { width: 1280, height: 1100 } });
+  const problems = [];
+  report.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') problems.push(`console ${m.type()}: ${m.text()}`); });
+  report.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  report.on('requestfailed', (r) => problems.push(`request failed: ${r.url()}`));
+  report.on('request', (r) => { if (!r.url().startsWith('file:')) problems.push(`request to ${r.url()}`); });
+  try {
+    await report.goto(pathToFileURL(htmlReport).href);
+    await report.getByRole('heading', { name: 'Data report', level: 1 }).waitFor();
+
+    // The summary: rows, then train and test (rows kept out of training in neither).
+    const summary = await report.locator('table.summary tr').nth(1).locator('td').allInnerTexts();
+    const [rows, train, test] = summary.slice(0, 3).map(Number);
+    assert.ok(rows > 0 && test > 0 && train + test <= rows, `summary ${summary}`);
+
+    // One bar chart per category field of the spec (category, priority), each bar's count the rows
+    // with that label: they add up to the rows; all drawn and visible.
+    for (const field of ['category', 'priority']) {
+      const chart = report.locator(`svg.chart.labels[data-field="${field}"]`);
+      await chart.waitFor({ state: 'visible' });
+      const box = await chart.boundingBox();
+      assert.ok(box.width > 100 && box.height > 20, `${field} chart ${JSON.stringify(box)}`);
+      const bars = chart.locator('g.bar');
+      assert.ok((await bars.count()) >= 2, `${field}: fewer than 2 labels`);
+      assert.ok((await dataCounts(bars)) <= rows);
+      assert.ok((await bars.first().locator('rect').boundingBox()).width > 0);
+    }
+    // The input-length histogram: every row in one bin.
+    const histogram = report.locator('svg.chart.histogram');
+    await histogram.waitFor({ state: 'visible' });
+    assert.equal(await dataCounts(histogram.locator('g.bin')), rows);
+
+    // The prompt baseline's confusion matrix per category field: the same test rows in each.
+    const matrices = report.locator('table.confusion');
+    assert.equal(await matrices.count(), 2);
+    const cells = await Promise.all(['category', 'priority'].map(async (field) => {
+      const m = report.locator(`table.confusion[data-field="${field}"]`);
+      await m.waitFor({ state: 'visible' });
+      return dataCounts(m.locator('td[data-count]'));
+    }));
+    assert.ok(cells[0] > 0 && cells[0] === cells[1], `confusion matrices hold ${cells} rows`);
+
+    // Nothing loaded from anywhere, no script error, no CSP complaint.
+    assert.equal(await report.locator('script').count(), 0);
+    assert.deepEqual(problems, []);
+    await report.screenshot({ path: path.join(shots, 'data-report.png') });
+  } finally {
+    await report.close();
+  }
 });
 
 step("the UI's Send a Signal dialog approves the data review", async () => {

@@ -278,7 +278,10 @@ class DemoCommand implements Callable<Integer> {
           "  Data report: "
               + Printer.dataReportSummary(s.dataReport())
               + "\n    "
-              + s.dataReport().markdown().path());
+              + s.dataReport().markdown().path()
+              + (s.dataReport().html() == null
+                  ? ""
+                  : "\n    " + s.dataReport().html().path() + " (open in a browser: charts)"));
       s.dataReport().warnings().forEach(w -> out.println("    warning: " + w));
     } else if (s.pendingCheckpoint() == Checkpoint.PROMOTION) {
       Printer.scoreTable(s, out);

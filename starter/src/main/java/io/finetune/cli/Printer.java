@@ -137,6 +137,9 @@ final class Printer {
     if (s.dataReport() != null) {
       out.println("  data report: " + dataReportSummary(s.dataReport()));
       out.println("    " + s.dataReport().markdown().path());
+      if (s.dataReport().html() != null) {
+        out.println("    " + s.dataReport().html().path() + " (open in a browser: charts)");
+      }
       for (String w : s.dataReport().warnings()) {
         out.println("    warning: " + w);
       }

@@ -60,6 +60,52 @@ class PrinterTest {
         Printer.dataReportSummary(new DataReport(md, md, 100, 20, 10, 0, 0, 5, List.of())));
   }
 
+  @Test
+  void statusNamesTheHtmlDataReportBesideTheMarkdownOneWhenThereIsOne() {
+    ArtifactRef md = new ArtifactRef("/a/reports/r.md", "r", 10);
+    ArtifactRef html = new ArtifactRef("/a/reports/r.html", "h", 10);
+    String withHtml =
+        status(new DataReport(md, md, 100, 20, 8, 0, 0, 5, List.of(), List.of(), html, null));
+    assertTrue(
+        withHtml.contains(
+            "    /a/reports/r.md\n    /a/reports/r.html (open in a browser: charts)\n"),
+        withHtml);
+    String older = status(new DataReport(md, md, 100, 20, 8, 0, 0, 5, List.of(), List.of()));
+    assertTrue(older.contains("    /a/reports/r.md\n"), older);
+    assertFalse(older.contains(".html"), older);
+  }
+
+  private static String status(DataReport report) {
+    PipelineStatus s =
+        new PipelineStatus(
+            "triage",
+            "cli",
+            Stage.DATA_REVIEW,
+            null,
+            "exact_match",
+            0.9,
+            null,
+            null,
+            Map.of(),
+            report,
+            List.of(),
+            List.of(),
+            Map.of(),
+            null,
+            null,
+            null,
+            List.of(),
+            List.of(),
+            List.of(),
+            null,
+            null,
+            null,
+            null);
+    StringWriter text = new StringWriter();
+    Printer.pipeline("triage-2", s, new PrintWriter(text, true));
+    return text.toString();
+  }
+
   private static final RunComparison WORSE =
       new RunComparison(
           "triage-1",

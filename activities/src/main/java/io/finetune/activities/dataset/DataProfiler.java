@@ -38,7 +38,8 @@ import java.util.TreeMap;
  * The data report of the review checkpoint (rule 3): size, input lengths, label distributions,
  * labels that look like typos, each kind of problem counted on its own with its first rows ({@link
  * DataChecks}), rows removed by filters (always none: rule 4) and the rows the prompt baseline got
- * wrong, as JSON for tools and Markdown for people.
+ * wrong, as JSON for tools and Markdown for people, and as a page with charts ({@link
+ * HtmlDataReport}).
  */
 final class DataProfiler {
   private static final int BASELINE_FAILURES_SHOWN = 25;
@@ -171,6 +172,17 @@ final class DataProfiler {
               md.write(markdown(report, fields));
               md.flush();
             });
+    List<HtmlDataReport.Confusion> confusions =
+        HtmlDataReport.confusions(store, r.baseline().predictions(), labels.keySet());
+    ArtifactRef html =
+        store.write(
+            "reports",
+            "html",
+            out -> {
+              Writer page = new OutputStreamWriter(out, StandardCharsets.UTF_8);
+              page.write(HtmlDataReport.render(report, fields, rows, confusions));
+              page.flush();
+            });
     return new DataReport(
         json,
         markdown,
@@ -182,7 +194,7 @@ final class DataProfiler {
         baselineFailures.count(),
         warnings,
         checks.problems(),
-        null,
+        html,
         flagged(rows, ids, checks, r.baseline().predictions()));
   }
 
@@ -464,8 +476,8 @@ final class DataProfiler {
               "have a value outside the spec's values: relabel them or extend the values",
           DataProblem.SCHEMA_VIOLATION, "have an answer that does not meet the answerSchema");
 
-  /** What each kind of problem is, as the Markdown report explains it. */
-  private static final Map<String, String> PROBLEM_NAMES =
+  /** What each kind of problem is, as the Markdown and HTML reports explain it. */
+  static final Map<String, String> PROBLEM_NAMES =
       Map.of(
           DataProblem.EMPTY_OUTPUT, "empty output",
           DataProblem.MISSING_FIELD, "missing field",
@@ -478,7 +490,7 @@ final class DataProfiler {
           DataProblem.EXACT_DUPLICATE, "exact duplicate",
           DataProblem.NEAR_DUPLICATE, "near duplicate (case, spaces, punctuation)");
 
-  private static String rowList(DataProblem p) {
+  static String rowList(DataProblem p) {
     String shown = String.join(", ", p.exampleRows().stream().map(String::valueOf).toList());
     return p.rows() > p.exampleRows().size() ? shown + ", ..." : shown;
   }

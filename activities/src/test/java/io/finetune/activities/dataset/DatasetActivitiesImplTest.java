@@ -309,6 +309,11 @@ class DatasetActivitiesImplTest {
     assertTrue(md.contains(split.keptOut().path()), md);
     String json = Files.readString(Path.of(r.json().path()));
     assertTrue(json.contains("\"keptOutOfTraining\""), json);
+    String html = Files.readString(Path.of(r.html().path()));
+    assertTrue(html.contains("<h2>Kept out of training</h2>"), html);
+    assertTrue(
+        html.contains("<tr><td>" + HtmlDataReport.esc(trained) + "</td><td>fresh-holdout</td>"),
+        html);
   }
 
   @Test
@@ -374,6 +379,12 @@ class DatasetActivitiesImplTest {
     assertTrue(md.contains("## Invalid rows (kept out of training)"), md);
     assertTrue(md.contains("- `" + p + ":2`: field 'label' is missing"), md);
     assertTrue(md.contains("- `" + p + ":3`: not valid JSON"), md);
+    String html = Files.readString(Path.of(r.html().path()));
+    assertTrue(html.contains("<h2>Invalid rows (kept out of training)</h2>"), html);
+    assertTrue(
+        html.contains(
+            "<tr><td><code>" + HtmlDataReport.esc(p.toString()) + "</code></td><td>3</td>"),
+        html);
 
     Path none = file("none.jsonl", "not json");
     ImportRequest nothing =

@@ -26,7 +26,7 @@ public interface DatasetActivities {
    */
   SplitResult split(SplitRequest request);
 
-  /** The data report for the review checkpoint (JSON + Markdown in the artifact store). */
+  /** The data report for the review checkpoint (JSON, Markdown and HTML in the artifact store). */
   DataReport profile(ProfileRequest request);
 
   /**

@@ -48,7 +48,11 @@ final class CurrentDetails {
       md.append("Gate: ").append(s.gateVerdict()).append("\n\n");
     }
     if (s.dataReport() != null && s.pendingCheckpoint() != null) {
-      md.append("Data report: `").append(s.dataReport().markdown().path()).append("`\n\n");
+      md.append("Data report: `").append(s.dataReport().markdown().path()).append('`');
+      if (s.dataReport().html() != null) {
+        md.append(", with charts: `").append(s.dataReport().html().path()).append('`');
+      }
+      md.append("\n\n");
     }
     if (s.pendingCheckpoint() != null) {
       md.append("Decide with `./finetune approve ")
