@@ -12,18 +12,10 @@ import io.finetune.workflows.common.Failures;
 import io.finetune.workflows.common.InvalidRows;
 import io.finetune.workflows.dataset.DatasetActivities;
 import io.finetune.workflows.spec.DatasetFormat;
-import io.finetune.workflows.spec.EvalSetRole;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.Comparator;
-import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
-import java.util.Set;
-import java.util.TreeMap;
 
 public class DatasetActivitiesImpl implements DatasetActivities {
   private final ArtifactStore store;
@@ -34,34 +26,37 @@ public class DatasetActivitiesImpl implements DatasetActivities {
 
   @Override
   public DatasetRef importDataset(ImportRequest r) {
-    List<Row> rows = new ArrayList<>();
+    // Streamed: each row goes to the store as it is read; a file refused leaves nothing behind.
     // With dataset.invalidRows: review, every row that cannot be read, for the data review.
-    List<String> invalid = new ArrayList<>();
-    DatasetCheck.Result read =
-        DatasetCheck.read(
-            r,
-            rows::add,
-            bad -> {
-              if (r.reviewsInvalidRows()) {
-                invalid.add(
-                    Rows.json(
-                        Rows.JSON
-                            .createObjectNode()
-                            .put("file", r.path())
-                            .put("line", bad.line())
-                            .put("reason", bad.reason())
-                            .put("text", bad.text())));
-              }
-            });
-    if (!read.ok()) {
-      throw Failures.invalidInput(read.importFailure());
+    try (Rows.Sink rows = new Rows.Sink(store, r.name());
+        ArtifactStore.LineSink invalid = store.lines("datasets", "jsonl")) {
+      DatasetCheck.Result read =
+          DatasetCheck.read(
+              r,
+              rows::add,
+              bad -> {
+                if (r.reviewsInvalidRows()) {
+                  invalid.line(
+                      Rows.json(
+                          Rows.JSON
+                              .createObjectNode()
+                              .put("file", r.path())
+                              .put("line", bad.line())
+                              .put("reason", bad.reason())
+                              .put("text", bad.text())));
+                }
+              });
+      if (!read.ok()) {
+        throw Failures.invalidInput(read.importFailure());
+      }
+      DatasetRef written = rows.commit();
+      if (invalid.lines() == 0) {
+        return written;
+      }
+      ArtifactRef listed = invalid.commit();
+      return written.withInvalidRows(
+          new InvalidRows(listed.path(), listed.sha256(), (int) invalid.lines()));
     }
-    DatasetRef written = Rows.write(store, r.name(), rows);
-    if (invalid.isEmpty()) {
-      return written;
-    }
-    ArtifactRef listed = store.writeLines("datasets", "jsonl", invalid);
-    return written.withInvalidRows(new InvalidRows(listed.path(), listed.sha256(), invalid.size()));
   }
 
   /** Why one row cannot be read; the caller adds file and line. */
@@ -300,113 +295,11 @@ public class DatasetActivitiesImpl implements DatasetActivities {
 
   @Override
   public SplitResult split(SplitRequest r) {
-    List<Row> rows = Rows.read(store, r.data());
-    // Group rows by normalized input so that duplicates land on one side: no train/test leakage.
-    Map<String, List<Row>> groups = new LinkedHashMap<>();
-    for (Row row : rows) {
-      groups.computeIfAbsent(Rows.normalize(row.input()), k -> new ArrayList<>()).add(row);
-    }
-    List<String> keys = new ArrayList<>(groups.keySet());
-    keys.sort(
-        Comparator.comparing(
-            k -> ArtifactStore.sha256Hex((r.seed() + ":" + k).getBytes(StandardCharsets.UTF_8))));
-    // The first groups in that seeded order are the test set, the next ones the validation set.
-    long wanted = Math.round(rows.size() * r.testFraction());
-    long validationWanted = Math.round(rows.size() * r.validationFraction());
-    Set<String> testKeys = new HashSet<>();
-    Set<String> validationKeys = new HashSet<>();
-    int testRows = 0;
-    int validationRows = 0;
-    for (String k : keys) {
-      if (testRows < wanted) {
-        testKeys.add(k);
-        testRows += groups.get(k).size();
-      } else if (validationRows < validationWanted) {
-        validationKeys.add(k);
-        validationRows += groups.get(k).size();
-      } else {
-        break;
-      }
-    }
-    // Sealed eval sets: a training row whose input occurs in an eval set (the fresh hold-out of a
-    // retraining included) is kept out of training and listed, never trained on nor dropped. Taken
-    // out after the test set is chosen, so that the test set is the same as before this rule.
-    Map<String, List<String>> evalSetsByInput = new LinkedHashMap<>();
-    Map<String, Integer> keptOutBySet = new TreeMap<>();
-    for (DatasetRef set : r.evalSets()) {
-      keptOutBySet.put(set.name(), 0);
-      for (Row x : Rows.read(store, set)) {
-        List<String> names =
-            evalSetsByInput.computeIfAbsent(Rows.normalize(x.input()), k -> new ArrayList<>());
-        if (!names.contains(set.name())) {
-          names.add(set.name());
-        }
-      }
-    }
-    List<Row> train = new ArrayList<>();
-    List<Row> test = new ArrayList<>();
-    List<Row> validation = new ArrayList<>();
-    List<Row> keptOut = new ArrayList<>();
-    List<List<String>> keptOutBecause = new ArrayList<>();
-    for (Row row : rows) {
-      String key = Rows.normalize(row.input());
-      if (testKeys.contains(key)) {
-        test.add(row);
-        continue;
-      }
-      List<String> sets = evalSetsByInput.get(key);
-      if (sets != null) {
-        keptOut.add(row);
-        keptOutBecause.add(sets);
-        sets.forEach(set -> keptOutBySet.merge(set, 1, Integer::sum));
-      } else {
-        (validationKeys.contains(key) ? validation : train).add(row);
-      }
-    }
-    // The leak checks stay, on the rows as written: they hold the sealing above to account.
-    Set<String> trainInputs = new HashSet<>();
-    train.forEach(row -> trainInputs.add(Rows.normalize(row.input())));
-    validation.forEach(row -> trainInputs.add(Rows.normalize(row.input())));
-    int leaks =
-        (int) test.stream().filter(x -> trainInputs.contains(Rows.normalize(x.input()))).count();
-    Map<String, Integer> evalLeaks = new TreeMap<>();
-    for (DatasetRef set : r.evalSets()) {
-      evalLeaks.put(
-          set.name(),
-          (int)
-              Rows.read(store, set).stream()
-                  .filter(x -> trainInputs.contains(Rows.normalize(x.input())))
-                  .count());
-    }
-    return new SplitResult(
-        Rows.write(store, "train", train),
-        Rows.write(store, EvalSetRole.TEST_NAME, test),
-        rows.size() - groups.size(),
-        leaks,
-        evalLeaks,
-        validation.isEmpty() ? null : Rows.write(store, VALIDATION_NAME, validation),
-        keptOutBySet,
-        keptOut.isEmpty() ? null : writeKeptOut(keptOut, keptOutBecause));
+    return new HoldOut(store, r).split();
   }
 
   /** The dataset name of the rows kept out of training because an eval set has their input. */
   public static final String KEPT_OUT_NAME = "kept-out-of-training";
-
-  /**
-   * The rows kept out of training in the pipeline's own format, each with the eval sets that have
-   * its input ({@code evalSets}), so that the file reads as a dataset and tells why.
-   */
-  private DatasetRef writeKeptOut(List<Row> rows, List<List<String>> because) {
-    List<String> lines = new ArrayList<>(rows.size());
-    for (int i = 0; i < rows.size(); i++) {
-      ObjectNode node = Rows.node(rows.get(i));
-      node.putPOJO("evalSets", because.get(i));
-      lines.add(Rows.json(node));
-    }
-    ArtifactRef ref = store.writeLines("datasets", "jsonl", lines);
-    int labeled = (int) rows.stream().filter(Row::labeled).count();
-    return new DatasetRef(KEPT_OUT_NAME, ref.path(), ref.sha256(), rows.size(), labeled);
-  }
 
   /** The validation set's dataset name. */
   static final String VALIDATION_NAME = "validation";

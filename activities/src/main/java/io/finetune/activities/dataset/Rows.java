@@ -71,6 +71,135 @@ public final class Rows {
     }
   }
 
+  /**
+   * The rows of a dataset one at a time, read as they are iterated (once): for datasets of any
+   * size. Each comes with its number in the dataset as imported ({@link #ROW_ID}, else its position
+   * from 1).
+   */
+  public static RowStream each(ArtifactStore store, DatasetRef ref) {
+    try {
+      return new RowStream(
+          Files.newBufferedReader(store.existing(ref.path()), StandardCharsets.UTF_8));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** A row and its number in the dataset as imported. */
+  public record Numbered(int id, Row row) {}
+
+  /** See {@link #each}. */
+  public static final class RowStream implements Iterable<Numbered>, AutoCloseable {
+    private final BufferedReader in;
+    private boolean iterated;
+
+    private RowStream(BufferedReader in) {
+      this.in = in;
+    }
+
+    @Override
+    public java.util.Iterator<Numbered> iterator() {
+      if (iterated) {
+        throw new IllegalStateException("a row stream is read once");
+      }
+      iterated = true;
+      return new java.util.Iterator<>() {
+        private int position;
+        private String next = readLine();
+
+        @Override
+        public boolean hasNext() {
+          return next != null;
+        }
+
+        @Override
+        public Numbered next() {
+          if (next == null) {
+            throw new java.util.NoSuchElementException();
+          }
+          try {
+            JsonNode node = JSON.readTree(next);
+            position++;
+            next = readLine();
+            JsonNode id = node.get(ROW_ID);
+            return new Numbered(
+                id != null && id.canConvertToInt() ? id.asInt() : position, row(node));
+          } catch (IOException e) {
+            throw new UncheckedIOException(e);
+          }
+        }
+
+        private String readLine() {
+          try {
+            return in.readLine();
+          } catch (IOException e) {
+            throw new UncheckedIOException(e);
+          }
+        }
+      };
+    }
+
+    @Override
+    public void close() {
+      try {
+        in.close();
+      } catch (IOException ignored) {
+        // read only
+      }
+    }
+  }
+
+  /** A dataset written row by row; {@link #commit} gives its reference. */
+  public static final class Sink implements AutoCloseable {
+    private final String name;
+    private final ArtifactStore.LineSink lines;
+    private int rows;
+    private int labeled;
+
+    public Sink(ArtifactStore store, String name) {
+      this.name = name;
+      this.lines = store.lines("datasets", "jsonl");
+    }
+
+    public void add(Row row) {
+      add(node(row));
+      labeled += row.labeled() ? 1 : 0;
+    }
+
+    /** A line of the pipeline's format with fields of its own (e.g. {@link #ROW_ID}). */
+    public void add(ObjectNode line, boolean isLabeled) {
+      add(line);
+      labeled += isLabeled ? 1 : 0;
+    }
+
+    private void add(ObjectNode line) {
+      lines.line(json(line));
+      rows++;
+    }
+
+    public int rows() {
+      return rows;
+    }
+
+    public DatasetRef commit() {
+      ArtifactRef ref = lines.commit();
+      return new DatasetRef(name, ref.path(), ref.sha256(), rows, labeled);
+    }
+
+    @Override
+    public void close() {
+      lines.close();
+    }
+  }
+
+  private static Row row(JsonNode node) {
+    JsonNode out = node.get("output");
+    return new Row(
+        node.get("input").asText(),
+        out != null && (out.isObject() || out.isTextual()) ? out : null,
+        context(node.get("context")));
+  }
+
   public static List<Row> read(ArtifactStore store, DatasetRef ref) {
     List<Row> rows = new ArrayList<>(ref.rows());
     try (BufferedReader in =

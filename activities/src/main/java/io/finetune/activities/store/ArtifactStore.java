@@ -104,6 +104,92 @@ public final class ArtifactStore {
     }
   }
 
+  /**
+   * A file written line by line, several at once if need be (a split writes train, test and more in
+   * one pass over its data): {@link #close} stores it under its sha256, {@link #abort} (or a close
+   * without {@link #commit}) leaves nothing behind.
+   */
+  public final class LineSink implements AutoCloseable {
+    private final String kind;
+    private final String extension;
+    private final Path tmp = temporaryFile();
+    private final MessageDigest digest = sha256();
+    private final java.io.Writer out;
+    private long lines;
+    private ArtifactRef stored;
+
+    private LineSink(String kind, String extension) {
+      this.kind = kind;
+      this.extension = extension;
+      try {
+        out =
+            new java.io.BufferedWriter(
+                new java.io.OutputStreamWriter(
+                    new DigestOutputStream(Files.newOutputStream(tmp), digest),
+                    java.nio.charset.StandardCharsets.UTF_8),
+                1 << 16);
+      } catch (IOException e) {
+        throw new UncheckedIOException("Cannot write " + kind + " artifact", e);
+      }
+    }
+
+    public void line(String text) {
+      try {
+        out.write(text);
+        out.write('\n');
+        lines++;
+      } catch (IOException e) {
+        throw new UncheckedIOException("Cannot write " + kind + " artifact", e);
+      }
+    }
+
+    public long lines() {
+      return lines;
+    }
+
+    /** Stores the file; its reference. */
+    public ArtifactRef commit() {
+      try {
+        out.close();
+        String hash = HexFormat.of().formatHex(digest.digest());
+        Path target = Files.createDirectories(root.resolve(kind)).resolve(hash + "." + extension);
+        long size = Files.size(tmp);
+        if (Files.exists(target)) {
+          Files.delete(tmp);
+        } else {
+          Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
+        }
+        stored = new ArtifactRef(target.toString(), hash, size);
+        return stored;
+      } catch (IOException e) {
+        throw new UncheckedIOException("Cannot write " + kind + " artifact", e);
+      }
+    }
+
+    /** Leaves nothing behind unless committed. */
+    @Override
+    public void close() {
+      if (stored != null) {
+        return;
+      }
+      try {
+        out.close();
+      } catch (IOException ignored) {
+        // the file goes anyway
+      }
+      try {
+        Files.deleteIfExists(tmp);
+      } catch (IOException ignored) {
+        // best effort: a leftover .part file is never read
+      }
+    }
+  }
+
+  /** A new file to write line by line ({@code <root>/<kind>/<sha256>.<extension>} once stored). */
+  public LineSink lines(String kind, String extension) {
+    return new LineSink(kind, extension);
+  }
+
   /** Writes one line per item (JSONL and the like), each followed by a newline. */
   public ArtifactRef writeLines(String kind, String extension, Iterable<String> lines) {
     return write(
