@@ -7,13 +7,13 @@ import io.finetune.activities.fields.AnswerSchema;
 import io.finetune.activities.fields.FieldValues;
 import io.finetune.workflows.dataset.DatasetActivities.DataProblem;
 import io.finetune.workflows.spec.FieldType;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
@@ -52,22 +52,6 @@ final class DataChecks {
       List<SchemaMessage> schemaMessages,
       Map<String, List<Integer>> rowsByKind) {
 
-    /**
-     * The same result with row numbers {@code n} replaced by {@code ids[n - 1]}: a corrected
-     * version of a dataset names its rows by their number in the dataset as imported.
-     */
-    Result renumbered(int[] ids) {
-      List<DataProblem> renumberedProblems = new ArrayList<>();
-      for (DataProblem p : problems) {
-        renumberedProblems.add(
-            new DataProblem(
-                p.kind(), p.rows(), p.exampleRows().stream().map(n -> ids[n - 1]).toList()));
-      }
-      Map<String, List<Integer>> byKind = new LinkedHashMap<>();
-      rowsByKind.forEach((k, rows) -> byKind.put(k, rows.stream().map(n -> ids[n - 1]).toList()));
-      return new Result(renumberedProblems, labels, badValues, rareValues, schemaMessages, byKind);
-    }
-
     int count(String kind) {
       return problems.stream()
           .filter(p -> p.kind().equals(kind))
@@ -84,91 +68,131 @@ final class DataChecks {
     NOT_ALLOWED
   }
 
-  private DataChecks() {}
+  private final List<String> fields;
+  private final Map<String, FieldType> types;
+  private final Map<String, List<String>> allowed;
+  private final AnswerSchema schema;
+  private final Map<String, JsonNodeType> usualKind;
+  private final Map<String, List<Integer>> byKind = new LinkedHashMap<>();
+  private final Map<String, Map<String, Integer>> labels = new LinkedHashMap<>();
+  private final Map<String, Map<String, Integer>> bad = new TreeMap<>();
+  private final Map<String, Integer> schemaMessages = new TreeMap<>();
 
-  static Result check(
-      List<Row> rows,
+  /**
+   * Checks rows one at a time ({@link #add}), then the rows with rare values ({@link #addRare},
+   * once {@link #rareValues} are known) and the repeated inputs ({@link #duplicates}): a dataset of
+   * any size in a few streamed passes. {@code usualKind}: per field, the JSON kind most of its
+   * values have ({@link UsualKinds}, a pass before).
+   */
+  DataChecks(
       List<String> fields,
       Map<String, FieldType> types,
       Map<String, List<String>> allowed,
-      AnswerSchema schema) {
-    Map<String, List<Integer>> byKind = new LinkedHashMap<>();
+      AnswerSchema schema,
+      Map<String, JsonNodeType> usualKind) {
+    this.fields = fields;
+    this.types = types;
+    this.allowed = allowed;
+    this.schema = schema;
+    this.usualKind = usualKind;
     // Without a schema nothing was checked against one: no count, rather than a reassuring 0.
     DataProblem.KINDS.stream()
         .filter(k -> schema != null || !k.equals(DataProblem.SCHEMA_VIOLATION))
         .forEach(k -> byKind.put(k, new ArrayList<>()));
-    Map<String, JsonNodeType> usualKind = usualKinds(rows, fields);
-    Map<String, Map<String, Integer>> labels = new LinkedHashMap<>();
-    Map<String, Map<String, Integer>> bad = new TreeMap<>();
-    Map<String, Integer> schemaMessages = new TreeMap<>();
     for (String f : fields) {
       if (types.get(f) == FieldType.CATEGORY) {
         labels.put(f, new TreeMap<>());
       }
     }
-    for (int i = 0; i < rows.size(); i++) {
-      int rowNo = i + 1;
-      Row row = rows.get(i);
-      JsonNode out = row.output();
-      if (out == null || (out.isTextual() && out.asText().isBlank())) {
-        byKind.get(DataProblem.EMPTY_OUTPUT).add(rowNo);
-        continue;
-      }
-      if (!out.isObject()) {
-        checkSchema(schema, out, rowNo, byKind, schemaMessages);
-        continue; // a text answer with something in it: nothing more to check
-      }
-      int missing = 0;
-      boolean wrongType = false;
-      boolean notAllowed = false;
-      for (String f : fields) {
-        JsonNode v = out.get(f);
-        Verdict verdict =
-            verdict(v, types.get(f), allowed.getOrDefault(f, List.of()), usualKind.get(f));
-        Map<String, Integer> counts = labels.get(f);
-        switch (verdict) {
-          case MISSING -> {
-            missing++;
-            if (counts != null) {
-              counts.merge("", 1, Integer::sum);
-            }
+  }
+
+  /** The checks of one row, {@code rowNo} its number in the dataset. */
+  void add(int rowNo, Row row) {
+    JsonNode out = row.output();
+    if (out == null || (out.isTextual() && out.asText().isBlank())) {
+      byKind.get(DataProblem.EMPTY_OUTPUT).add(rowNo);
+      return;
+    }
+    if (!out.isObject()) {
+      checkSchema(schema, out, rowNo, byKind, schemaMessages);
+      return; // a text answer with something in it: nothing more to check
+    }
+    int missing = 0;
+    boolean wrongType = false;
+    boolean notAllowed = false;
+    for (String f : fields) {
+      JsonNode v = out.get(f);
+      Verdict verdict =
+          verdict(v, types.get(f), allowed.getOrDefault(f, List.of()), usualKind.get(f));
+      Map<String, Integer> counts = labels.get(f);
+      switch (verdict) {
+        case MISSING -> {
+          missing++;
+          if (counts != null) {
+            counts.merge("", 1, Integer::sum);
           }
-          case WRONG_TYPE -> {
-            wrongType = true;
-            bad.computeIfAbsent(DataProblem.WRONG_TYPE + "\u0000" + f, k -> new TreeMap<>())
-                .merge(v.toString(), 1, Integer::sum);
-          }
-          case NOT_ALLOWED -> {
-            notAllowed = true;
-            bad.computeIfAbsent(DataProblem.VALUE_NOT_ALLOWED + "\u0000" + f, k -> new TreeMap<>())
-                .merge(v.asText(), 1, Integer::sum);
-          }
-          case OK -> {
-            if (counts != null) {
-              counts.merge(v.asText(), 1, Integer::sum);
-            }
+        }
+        case WRONG_TYPE -> {
+          wrongType = true;
+          bad.computeIfAbsent(DataProblem.WRONG_TYPE + "\u0000" + f, k -> new TreeMap<>())
+              .merge(v.toString(), 1, Integer::sum);
+        }
+        case NOT_ALLOWED -> {
+          notAllowed = true;
+          bad.computeIfAbsent(DataProblem.VALUE_NOT_ALLOWED + "\u0000" + f, k -> new TreeMap<>())
+              .merge(v.asText(), 1, Integer::sum);
+        }
+        case OK -> {
+          if (counts != null) {
+            counts.merge(v.asText(), 1, Integer::sum);
           }
         }
       }
-      if (!fields.isEmpty() && missing == fields.size()) {
-        byKind.get(DataProblem.EMPTY_OUTPUT).add(rowNo);
-        continue; // nothing to check against the schema: empty is the one problem
-      }
-      if (missing > 0) {
-        byKind.get(DataProblem.MISSING_FIELD).add(rowNo);
-      }
-      checkSchema(schema, out, rowNo, byKind, schemaMessages);
-      if (wrongType) {
-        byKind.get(DataProblem.WRONG_TYPE).add(rowNo);
-      }
-      if (notAllowed) {
-        byKind.get(DataProblem.VALUE_NOT_ALLOWED).add(rowNo);
+    }
+    if (!fields.isEmpty() && missing == fields.size()) {
+      byKind.get(DataProblem.EMPTY_OUTPUT).add(rowNo);
+      return; // nothing to check against the schema: empty is the one problem
+    }
+    if (missing > 0) {
+      byKind.get(DataProblem.MISSING_FIELD).add(rowNo);
+    }
+    checkSchema(schema, out, rowNo, byKind, schemaMessages);
+    if (wrongType) {
+      byKind.get(DataProblem.WRONG_TYPE).add(rowNo);
+    }
+    if (notAllowed) {
+      byKind.get(DataProblem.VALUE_NOT_ALLOWED).add(rowNo);
+    }
+  }
+
+  /** The category values too rare to learn from; known once every row was added. */
+  List<RareValue> rareValues() {
+    return rareValues(labels);
+  }
+
+  /** Whether the row carries one of {@code rare} (and if so, counts it). */
+  boolean addRare(int rowNo, Row row, List<RareValue> rare) {
+    JsonNode o = row.output();
+    if (rare.isEmpty() || o == null || !o.isObject()) {
+      return false;
+    }
+    for (RareValue r : rare) {
+      JsonNode v = o.get(r.field());
+      // Only the valid value counted in the distribution, not e.g. a number with the same text.
+      if (v != null && v.isValueNode() && !v.isNull() && v.asText().equals(r.value())) {
+        byKind.get(DataProblem.RARE_VALUE).add(rowNo);
+        return true;
       }
     }
-    List<RareValue> rare = rareValues(labels);
-    byKind.get(DataProblem.RARE_VALUE).addAll(rareRows(rows, rare));
-    duplicates(rows, byKind);
+    return false;
+  }
 
+  /** The repeated inputs' rows, by kind ({@link RepeatedInputs}). */
+  void duplicates(Map<String, List<Integer>> repeated) {
+    repeated.forEach((kind, rows) -> byKind.get(kind).addAll(rows));
+  }
+
+  Result result(List<RareValue> rare) {
     List<DataProblem> problems = new ArrayList<>();
     byKind.forEach(
         (kind, rowNos) ->
@@ -187,6 +211,29 @@ final class DataChecks {
     List<SchemaMessage> messages = new ArrayList<>();
     schemaMessages.forEach((m, n) -> messages.add(new SchemaMessage(m, n)));
     return new Result(problems, labels, badValues, rare, messages, byKind);
+  }
+
+  /** For datasets small enough to hold: every check in one call. */
+  static Result check(
+      List<Row> rows,
+      List<String> fields,
+      Map<String, FieldType> types,
+      Map<String, List<String>> allowed,
+      AnswerSchema schema) {
+    UsualKinds kinds = new UsualKinds(fields);
+    rows.forEach(kinds::add);
+    DataChecks checks = new DataChecks(fields, types, allowed, schema, kinds.result());
+    RepeatedInputs repeated = new RepeatedInputs(null);
+    for (int i = 0; i < rows.size(); i++) {
+      checks.add(i + 1, rows.get(i));
+      repeated.add(i + 1, rows.get(i));
+    }
+    List<RareValue> rare = checks.rareValues();
+    for (int i = 0; i < rows.size(); i++) {
+      checks.addRare(i + 1, rows.get(i), rare);
+    }
+    checks.duplicates(repeated.byKind());
+    return checks.result(rare);
   }
 
   /**
@@ -236,27 +283,43 @@ final class DataChecks {
     }
   }
 
-  /** Per field, the JSON kind most of its present values have (ties: string). */
-  private static Map<String, JsonNodeType> usualKinds(List<Row> rows, List<String> fields) {
-    Map<String, JsonNodeType> usual = new HashMap<>();
-    for (String f : fields) {
-      Map<JsonNodeType, Integer> kinds = new TreeMap<>();
-      for (Row row : rows) {
-        JsonNode v = row.output() != null && row.output().isObject() ? row.output().get(f) : null;
-        if (v != null && v.isValueNode() && !v.isNull()) {
-          kinds.merge(v.getNodeType(), 1, Integer::sum);
-        }
-      }
-      int strings = kinds.getOrDefault(JsonNodeType.STRING, 0);
-      JsonNodeType most = JsonNodeType.STRING;
-      for (Map.Entry<JsonNodeType, Integer> k : kinds.entrySet()) {
-        if (k.getValue() > strings && k.getValue() > kinds.getOrDefault(most, 0)) {
-          most = k.getKey();
-        }
-      }
-      usual.put(f, most);
+  /** Per field, the JSON kind most of its present values have (ties: string), row by row. */
+  static final class UsualKinds {
+    private final List<String> fields;
+    private final Map<String, Map<JsonNodeType, Integer>> kinds = new HashMap<>();
+
+    UsualKinds(List<String> fields) {
+      this.fields = fields;
+      fields.forEach(f -> kinds.put(f, new TreeMap<>()));
     }
-    return usual;
+
+    void add(Row row) {
+      if (row.output() == null || !row.output().isObject()) {
+        return;
+      }
+      for (String f : fields) {
+        JsonNode v = row.output().get(f);
+        if (v != null && v.isValueNode() && !v.isNull()) {
+          kinds.get(f).merge(v.getNodeType(), 1, Integer::sum);
+        }
+      }
+    }
+
+    Map<String, JsonNodeType> result() {
+      Map<String, JsonNodeType> usual = new HashMap<>();
+      kinds.forEach(
+          (f, counts) -> {
+            int strings = counts.getOrDefault(JsonNodeType.STRING, 0);
+            JsonNodeType most = JsonNodeType.STRING;
+            for (Map.Entry<JsonNodeType, Integer> k : counts.entrySet()) {
+              if (k.getValue() > strings && k.getValue() > counts.getOrDefault(most, 0)) {
+                most = k.getKey();
+              }
+            }
+            usual.put(f, most);
+          });
+      return usual;
+    }
   }
 
   private static List<RareValue> rareValues(Map<String, Map<String, Integer>> labels) {
@@ -278,53 +341,113 @@ final class DataChecks {
     return rare;
   }
 
-  private static List<Integer> rareRows(List<Row> rows, List<RareValue> rare) {
-    List<Integer> out = new ArrayList<>();
-    if (rare.isEmpty()) {
-      return out;
-    }
-    for (int i = 0; i < rows.size(); i++) {
-      JsonNode o = rows.get(i).output();
-      if (o == null || !o.isObject()) {
-        continue;
-      }
-      for (RareValue r : rare) {
-        JsonNode v = o.get(r.field());
-        // Only the valid value counted in the distribution, not e.g. a number with the same text.
-        if (v != null && v.isValueNode() && !v.isNull() && v.asText().equals(r.value())) {
-          out.add(i + 1);
-          break;
-        }
-      }
-    }
-    return out;
-  }
-
-  private record Example(String input, JsonNode answer) {}
-
   /**
    * Rows whose normalized input occurs before: conflicting when the answer differs from the first
    * such row's, else an exact duplicate when the same input text came with the same answer before,
-   * else a near duplicate (case, spaces or punctuation differ).
+   * else a near duplicate (case, spaces or punctuation differ). Each row goes to disk as a few
+   * hashes ({@link HashSpill}), grouped by input afterwards: memory does not grow with the data.
+   * Also counts the rows whose input occurs before and the inputs with more than one answer.
    */
-  private static void duplicates(List<Row> rows, Map<String, List<Integer>> byKind) {
-    Map<String, JsonNode> firstAnswer = new HashMap<>();
-    Set<Example> seen = new HashSet<>();
-    for (int i = 0; i < rows.size(); i++) {
-      Row row = rows.get(i);
-      String key = Rows.normalize(row.input());
-      Example example = new Example(row.input(), row.output());
-      boolean before = firstAnswer.containsKey(key);
-      if (!before) {
-        firstAnswer.put(key, row.output());
-      } else if (!Objects.equals(firstAnswer.get(key), row.output())) {
-        byKind.get(DataProblem.CONFLICTING_LABELS).add(i + 1);
-      } else if (seen.contains(example)) {
-        byKind.get(DataProblem.EXACT_DUPLICATE).add(i + 1);
-      } else {
-        byKind.get(DataProblem.NEAR_DUPLICATE).add(i + 1);
+  static final class RepeatedInputs implements AutoCloseable {
+    private final HashSpill spill;
+
+    /** {@code scratch}: where the spill goes (null: the system's temporary folder). */
+    RepeatedInputs(Path scratch) {
+      spill =
+          new HashSpill(
+              scratch != null ? scratch : Path.of(System.getProperty("java.io.tmpdir")), 4);
+    }
+
+    void add(int rowNo, Row row) {
+      spill.add(
+          HashSpill.hash(Rows.normalize(row.input())),
+          rowNo,
+          HashSpill.hash(canonical(row.output())),
+          HashSpill.hash(row.input()));
+    }
+
+    /** An answer as text with every object's keys in order: equal answers, equal texts. */
+    private static String canonical(JsonNode n) {
+      if (n == null) {
+        return "null";
       }
-      seen.add(example);
+      if (n.isObject()) {
+        TreeMap<String, String> fields = new TreeMap<>();
+        n.fields().forEachRemaining(e -> fields.put(e.getKey(), canonical(e.getValue())));
+        StringBuilder sb = new StringBuilder("{");
+        fields.forEach((k, v) -> sb.append(Rows.json(k)).append(':').append(v).append(','));
+        return sb.append('}').toString();
+      }
+      if (n.isArray()) {
+        StringBuilder sb = new StringBuilder("[");
+        n.forEach(x -> sb.append(canonical(x)).append(','));
+        return sb.append(']').toString();
+      }
+      return n.toString();
+    }
+
+    private int repeatedRows;
+    private int conflictingInputs;
+
+    /**
+     * The repeated rows by kind, each list in row order; then {@link #rows}, {@link #conflicts}.
+     */
+    Map<String, List<Integer>> byKind() {
+      Map<String, List<Integer>> out = new LinkedHashMap<>();
+      out.put(DataProblem.CONFLICTING_LABELS, new ArrayList<>());
+      out.put(DataProblem.EXACT_DUPLICATE, new ArrayList<>());
+      out.put(DataProblem.NEAR_DUPLICATE, new ArrayList<>());
+      spill.forEachPartition(
+          sorted -> {
+            int start = 0;
+            while (start < sorted.length) {
+              int end = start + 1;
+              while (end < sorted.length && sorted[end][0] == sorted[start][0]) {
+                end++;
+              }
+              // One input's rows, in row order: the first is the original.
+              long firstAnswer = sorted[start][2];
+              Set<Long> answers = new HashSet<>();
+              Set<String> seen = new HashSet<>();
+              for (int i = start; i < end; i++) {
+                long[] r = sorted[i];
+                answers.add(r[2]);
+                String example = r[3] + ":" + r[2];
+                if (i > start) {
+                  repeatedRows++;
+                  String kind =
+                      r[2] != firstAnswer
+                          ? DataProblem.CONFLICTING_LABELS
+                          : seen.contains(example)
+                              ? DataProblem.EXACT_DUPLICATE
+                              : DataProblem.NEAR_DUPLICATE;
+                  out.get(kind).add((int) r[1]);
+                }
+                seen.add(example);
+              }
+              if (answers.size() > 1) {
+                conflictingInputs++;
+              }
+              start = end;
+            }
+          });
+      out.values().forEach(list -> list.sort(null));
+      return out;
+    }
+
+    /** Rows whose normalized input occurs before (after {@link #byKind}). */
+    int rows() {
+      return repeatedRows;
+    }
+
+    /** Inputs that occur with more than one answer (after {@link #byKind}). */
+    int conflicts() {
+      return conflictingInputs;
+    }
+
+    @Override
+    public void close() {
+      spill.close();
     }
   }
 }

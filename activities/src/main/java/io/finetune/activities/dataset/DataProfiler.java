@@ -25,6 +25,7 @@ import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.util.ArrayList;
+import java.util.BitSet;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -106,24 +107,72 @@ final class DataProfiler {
   }
 
   DataReport profile(ProfileRequest r) {
-    List<Row> rows = Rows.read(store, r.data());
     List<String> fields = r.outputFields();
-    Map<String, FieldType> types = FieldTypes.resolve(fields, r.fieldTypes(), rows);
     Map<String, List<String>> allowed = r.fieldValues() == null ? Map.of() : r.fieldValues();
-    int[] ids = Rows.ids(store, r.data());
-    DataChecks.Result checks =
-        DataChecks.check(rows, fields, types, allowed, answerSchema(r.answerSchema()))
-            .renumbered(ids);
+    AnswerSchema schema = answerSchema(r.answerSchema());
+    // Streamed in three passes, so that no stage holds the dataset: what needs every row first
+    // (field types, each field's usual JSON kind, input lengths, repeated inputs to disk), then
+    // each row's checks, then the rows with rare values and the flagged rows.
+    FieldTypes.Detector detector = new FieldTypes.Detector(fields, r.fieldTypes());
+    DataChecks.UsualKinds kinds = new DataChecks.UsualKinds(fields);
+    TreeMap<Integer, Integer> lengths = new TreeMap<>();
+    int rowCount = 0;
+    try (DataChecks.RepeatedInputs repeated =
+        new DataChecks.RepeatedInputs(store.root().resolve("work"))) {
+      try (Rows.RowStream rows = Rows.each(store, r.data())) {
+        for (Rows.Numbered x : rows) {
+          detector.add(x.row());
+          kinds.add(x.row());
+          lengths.merge(x.row().input().length(), 1, Integer::sum);
+          repeated.add(x.id(), x.row());
+          rowCount++;
+        }
+      }
+      Map<String, FieldType> types = detector.types();
+      DataChecks checks = new DataChecks(fields, types, allowed, schema, kinds.result());
+      Map<String, FieldSummary.Builder> summaries = new LinkedHashMap<>();
+      fields.stream()
+          .filter(f -> types.get(f) != FieldType.CATEGORY)
+          .forEach(f -> summaries.put(f, new FieldSummary.Builder(types.get(f), f)));
+      try (Rows.RowStream rows = Rows.each(store, r.data())) {
+        for (Rows.Numbered x : rows) {
+          checks.add(x.id(), x.row());
+          summaries.values().forEach(b -> b.add(x.row()));
+        }
+      }
+      checks.duplicates(repeated.byKind());
+      List<DataChecks.RareValue> rare = checks.rareValues();
+      Flagged flagged = flagged(r, checks, rare);
+      return report(
+          r,
+          fields,
+          types,
+          checks.result(rare),
+          summaries,
+          new Duplicates(repeated.rows(), repeated.conflicts()),
+          rowCount,
+          lengths,
+          flagged);
+    }
+  }
+
+  private DataReport report(
+      ProfileRequest r,
+      List<String> fields,
+      Map<String, FieldType> types,
+      DataChecks.Result checks,
+      Map<String, FieldSummary.Builder> summaries,
+      Duplicates duplicates,
+      int rowCount,
+      TreeMap<Integer, Integer> lengths,
+      Flagged flagged) {
     // Only categories have labels to count; a name or a date has new values in every row. Values
     // of the wrong type or not allowed are problems, never new labels.
     Map<String, Map<String, Integer>> labels = checks.labels();
     Map<String, String> values = new LinkedHashMap<>();
-    fields.stream()
-        .filter(f -> types.get(f) != FieldType.CATEGORY)
-        .forEach(f -> values.put(f, FieldSummary.of(types.get(f), rows, f)));
+    summaries.forEach((f, b) -> values.put(f, b.summary()));
     List<SuspiciousLabel> suspicious = suspiciousLabels(labels);
     int suspiciousRows = suspicious.stream().mapToInt(SuspiciousLabel::rows).sum();
-    Duplicates duplicates = duplicates(rows);
     int emptyOutputs = checks.count(DataProblem.EMPTY_OUTPUT);
     BaselineFailures baselineFailures = baselineFailures(r.baseline().predictions());
     double baselineScore = Scores.of(r.baseline().metrics(), r.targetMetric());
@@ -133,11 +182,11 @@ final class DataProfiler {
         new Report(
             r.data().path(),
             r.data().sha256(),
-            rows.size(),
+            rowCount,
             r.split().train().rows(),
             r.split().test().rows(),
             0, // rule 4: the pipeline never drops a row
-            inputLength(rows),
+            inputLength(lengths),
             typeIds(types),
             labels,
             values,
@@ -180,13 +229,18 @@ final class DataProfiler {
             "html",
             out -> {
               Writer page = new OutputStreamWriter(out, StandardCharsets.UTF_8);
-              page.write(HtmlDataReport.render(report, fields, rows, confusions));
+              page.write(
+                  HtmlDataReport.render(
+                      report,
+                      fields,
+                      new HtmlDataReport.Sample(lengths, flagged.examples()),
+                      confusions));
               page.flush();
             });
     return new DataReport(
         json,
         markdown,
-        rows.size(),
+        rowCount,
         duplicates.rows(),
         emptyOutputs,
         suspiciousRows,
@@ -195,64 +249,97 @@ final class DataProfiler {
         warnings,
         checks.problems(),
         html,
-        flagged(rows, ids, checks, r.baseline().predictions()));
+        flagged.rows());
   }
 
   /** Why a row is flagged when the prompt baseline answered it wrongly. */
   static final String BASELINE_WRONG = "baseline_wrong";
 
+  /** The flagged rows, and the rows the report shows as examples of each problem, by number. */
+  private record Flagged(DatasetRef rows, Map<Integer, Row> examples) {}
+
   /**
-   * Every row worth a reviewer's look, in dataset order: each of its problems and, for a test row
-   * the baseline answered wrongly, {@link #BASELINE_WRONG}; with the baseline's answer whenever it
-   * answered the row. Rows of the pipeline's format, so that the file is also a dataset (the one a
-   * stronger model is asked to label for suggestions).
+   * Every row worth a reviewer's look, in dataset order: each of its problems (a rare value found
+   * here, in this last pass) and, for a test row the baseline answered wrongly, {@link
+   * #BASELINE_WRONG} with the baseline's answer. Rows of the pipeline's format, so that the file is
+   * also a dataset (the one a stronger model is asked to label for suggestions).
    */
-  private DatasetRef flagged(
-      List<Row> rows, int[] ids, DataChecks.Result checks, ArtifactRef predictions) {
-    Map<Integer, List<String>> reasons = new TreeMap<>();
-    checks
+  private Flagged flagged(ProfileRequest r, DataChecks checks, List<DataChecks.RareValue> rare) {
+    // Known so far: every kind but rare values, each row once per kind.
+    DataChecks.Result before = checks.result(List.of());
+    Map<String, BitSet> byKind = new LinkedHashMap<>();
+    before
         .rowsByKind()
         .forEach(
-            (kind, rowIds) ->
-                rowIds.forEach(
-                    id -> reasons.computeIfAbsent(id, k -> new ArrayList<>()).add(kind)));
-    Map<String, JsonNode> baseline = new HashMap<>();
+            (kind, ids) -> {
+              BitSet set = new BitSet();
+              ids.forEach(set::set);
+              byKind.put(kind, set);
+            });
+    Set<Integer> examples = new HashSet<>();
+    before.problems().forEach(p -> examples.addAll(p.exampleRows()));
+    Map<String, String> wrongAnswers = wrongAnswers(r.baseline().predictions());
+    Map<Integer, Row> shown = new HashMap<>();
+    int rareShown = 0;
+    try (Rows.Sink out = new Rows.Sink(store, FLAGGED_NAME);
+        Rows.RowStream rows = Rows.each(store, r.data())) {
+      for (Rows.Numbered x : rows) {
+        Row row = x.row();
+        boolean isRare = checks.addRare(x.id(), row, rare);
+        if (isRare && rareShown++ < DataChecks.EXAMPLE_ROWS) {
+          shown.put(x.id(), row);
+        }
+        if (examples.contains(x.id())) {
+          shown.put(x.id(), row);
+        }
+        List<String> why = new ArrayList<>();
+        for (String kind : DataProblem.KINDS) {
+          if (kind.equals(DataProblem.RARE_VALUE) ? isRare : has(byKind, kind, x.id())) {
+            why.add(kind);
+          }
+        }
+        String wrong = wrongAnswers.get(Rows.normalize(row.input()));
+        if (wrong != null) {
+          why.add(BASELINE_WRONG);
+        }
+        if (why.isEmpty()) {
+          continue;
+        }
+        ObjectNode line = Rows.JSON.createObjectNode().put(Rows.ROW_ID, x.id());
+        line.setAll(Rows.node(row));
+        line.putPOJO("reasons", why);
+        if (wrong != null) {
+          line.put("baseline", wrong);
+        }
+        out.add(line, row.labeled());
+      }
+      return new Flagged(out.commit(), shown);
+    }
+  }
+
+  private static boolean has(Map<String, BitSet> byKind, String kind, int id) {
+    BitSet set = byKind.get(kind);
+    return set != null && set.get(id);
+  }
+
+  /**
+   * The prompt baseline's wrong answers by normalized input: the test rows it failed (a share of
+   * the test set, which is itself a share of the data).
+   */
+  private Map<String, String> wrongAnswers(ArtifactRef predictions) {
+    Map<String, String> wrong = new HashMap<>();
     try (BufferedReader in =
         Files.newBufferedReader(store.existing(predictions.path()), StandardCharsets.UTF_8)) {
       for (String line = in.readLine(); line != null; line = in.readLine()) {
         JsonNode p = Rows.JSON.readTree(line);
-        baseline.putIfAbsent(Rows.normalize(p.path("input").asText()), p);
+        if (p.path("scored").asBoolean() && !p.path("exact").asBoolean()) {
+          wrong.putIfAbsent(Rows.normalize(p.path("input").asText()), p.path("answer").asText());
+        }
       }
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
-    List<String> lines = new ArrayList<>();
-    int labeled = 0;
-    for (int i = 0; i < rows.size(); i++) {
-      Row row = rows.get(i);
-      JsonNode answered = baseline.get(Rows.normalize(row.input()));
-      boolean wrong =
-          answered != null
-              && answered.path("scored").asBoolean()
-              && !answered.path("exact").asBoolean();
-      List<String> why = new ArrayList<>(reasons.getOrDefault(ids[i], List.of()));
-      if (wrong) {
-        why.add(BASELINE_WRONG);
-      }
-      if (why.isEmpty()) {
-        continue;
-      }
-      ObjectNode line = Rows.JSON.createObjectNode().put("row", ids[i]);
-      line.setAll(Rows.node(row));
-      line.putPOJO("reasons", why);
-      if (answered != null) {
-        line.put("baseline", answered.path("answer").asText());
-      }
-      lines.add(Rows.json(line));
-      labeled += row.labeled() ? 1 : 0;
-    }
-    ArtifactRef file = store.writeLines("reports", "jsonl", lines);
-    return new DatasetRef(FLAGGED_NAME, file.path(), file.sha256(), lines.size(), labeled);
+    return wrong;
   }
 
   /** The dataset name of the flagged rows. */
@@ -276,13 +363,26 @@ final class DataProfiler {
     return ids;
   }
 
-  private static InputLength inputLength(List<Row> rows) {
-    int[] lengths = rows.stream().mapToInt(x -> x.input().length()).sorted().toArray();
+  /** Exact quantiles from the count of rows per input length. */
+  private static InputLength inputLength(TreeMap<Integer, Integer> lengths) {
+    long total = lengths.values().stream().mapToLong(Integer::intValue).sum();
     return new InputLength(
-        lengths[0],
-        lengths[lengths.length / 2],
-        lengths[(int) (lengths.length * 0.9)],
-        lengths[lengths.length - 1]);
+        lengths.firstKey(),
+        nth(lengths, total / 2),
+        nth(lengths, (long) (total * 0.9)),
+        lengths.lastKey());
+  }
+
+  /** The length of the {@code n}th row (from 0) in order of length. */
+  private static int nth(TreeMap<Integer, Integer> lengths, long n) {
+    long seen = 0;
+    for (Map.Entry<Integer, Integer> e : lengths.entrySet()) {
+      seen += e.getValue();
+      if (seen > n) {
+        return e.getKey();
+      }
+    }
+    return lengths.lastKey();
   }
 
   /** Labels that differ only in case or spaces from a more common one: likely typos. */
@@ -314,18 +414,6 @@ final class DataProfiler {
 
   private static String canonical(String label) {
     return label.trim().toLowerCase(Locale.ROOT);
-  }
-
-  /** Rows whose normalized input occurs before, and inputs that occur with different labels. */
-  private static Duplicates duplicates(List<Row> rows) {
-    Map<String, Set<String>> outputsByInput = new LinkedHashMap<>();
-    for (Row row : rows) {
-      outputsByInput
-          .computeIfAbsent(Rows.normalize(row.input()), k -> new HashSet<>())
-          .add(String.valueOf(row.output()));
-    }
-    long conflicting = outputsByInput.values().stream().filter(s -> s.size() > 1).count();
-    return new Duplicates(rows.size() - outputsByInput.size(), conflicting);
   }
 
   /** The rows the split kept out of training (null when none: and in older histories). */

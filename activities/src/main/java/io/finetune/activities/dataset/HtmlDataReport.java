@@ -127,8 +127,14 @@ final class HtmlDataReport {
     return value.isTextual() ? value.asText() : value.toString();
   }
 
+  /**
+   * What the page shows of the rows themselves: the number of rows per input length, and the rows
+   * each problem names first, by their number in the dataset.
+   */
+  record Sample(Map<Integer, Integer> lengths, Map<Integer, Row> rows) {}
+
   static String render(
-      Report report, List<String> fields, List<Row> rows, List<Confusion> confusions) {
+      Report report, List<String> fields, Sample rows, List<Confusion> confusions) {
     StringBuilder h = new StringBuilder();
     h.append("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n")
         .append("<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none';")
@@ -189,7 +195,7 @@ final class HtmlDataReport {
     h.append("</ul>\n");
   }
 
-  private static void problems(StringBuilder h, Report report, List<Row> rows) {
+  private static void problems(StringBuilder h, Report report, Sample rows) {
     h.append("<h2>Problems</h2>\n<p>Each counted on its own; row numbers count the dataset's")
         .append(" rows from 1. No row was dropped.</p>\n<table class=\"problems\">\n")
         .append("<tr><th>problem</th><th>rows</th><th>first rows</th></tr>\n");
@@ -215,7 +221,7 @@ final class HtmlDataReport {
           .append(": first rows</summary>\n<table>\n")
           .append("<tr><th>row</th><th>input</th><th>output</th></tr>\n");
       for (int n : p.exampleRows()) {
-        Row row = n >= 1 && n <= rows.size() ? rows.get(n - 1) : null;
+        Row row = rows.rows().get(n);
         h.append("<tr><td>").append(n).append("</td><td>");
         h.append(row == null ? "" : esc(shorten(row.input())));
         h.append("</td><td><code>");
@@ -335,7 +341,7 @@ final class HtmlDataReport {
   }
 
   /** Input lengths in characters, in up to {@link #HISTOGRAM_BINS} bins of equal width. */
-  private static void inputLengths(StringBuilder h, Report report, List<Row> rows) {
+  private static void inputLengths(StringBuilder h, Report report, Sample rows) {
     DataProfiler.InputLength len = report.inputLength();
     h.append("<figure><figcaption>Input lengths (characters)</figcaption>\n<div class=\"note\">")
         .append(
@@ -351,7 +357,7 @@ final class HtmlDataReport {
     int span = len.max() - min + 1;
     int binWidth = (span + HISTOGRAM_BINS - 1) / HISTOGRAM_BINS;
     int[] bins = new int[(span + binWidth - 1) / binWidth];
-    rows.forEach(r -> bins[(r.input().length() - min) / binWidth]++);
+    rows.lengths().forEach((length, n) -> bins[(length - min) / binWidth] += n);
     int max = Arrays.stream(bins).max().orElse(0);
     int plotHeight = 160;
     int barWidth = 340 / bins.length;

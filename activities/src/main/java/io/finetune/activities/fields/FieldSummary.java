@@ -4,7 +4,6 @@ import io.finetune.activities.dataset.Rows.Row;
 import io.finetune.workflows.spec.FieldType;
 import java.math.BigDecimal;
 import java.time.LocalDate;
-import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
@@ -22,89 +21,122 @@ public final class FieldSummary {
   private FieldSummary() {}
 
   public static String of(FieldType type, List<Row> rows, String field) {
-    List<String> values = new ArrayList<>();
-    int empty = 0;
-    for (Row row : rows) {
+    Builder b = new Builder(type, field);
+    rows.forEach(b::add);
+    return b.summary();
+  }
+
+  /**
+   * The summary of rows seen one at a time: for a date its distinct dates, for a number its range,
+   * for text its count, distinct values up to {@link #DISTINCT_KEPT} and the first examples.
+   */
+  public static final class Builder {
+    private final FieldType type;
+    private final String field;
+    private final TreeSet<LocalDate> dates = new TreeSet<>();
+    private final Set<String> distinct = new LinkedHashSet<>();
+    private BigDecimal min;
+    private BigDecimal max;
+    private int values;
+    private int malformed;
+    private int empty;
+
+    public Builder(FieldType type, String field) {
+      this.type = type;
+      this.field = field;
+    }
+
+    public void add(Row row) {
       if (!row.labeled()) {
-        continue;
+        return;
       }
       String v = row.value(field);
       if (v.isBlank()) {
         empty++;
-      } else {
-        values.add(v);
+        return;
+      }
+      values++;
+      switch (type) {
+        case DATE -> {
+          LocalDate d = FieldValues.date(v);
+          if (d == null) {
+            malformed++;
+          } else {
+            dates.add(d);
+          }
+        }
+        case NUMBER -> {
+          BigDecimal n = FieldValues.number(v);
+          if (n == null) {
+            malformed++;
+          } else {
+            min = min == null || n.compareTo(min) < 0 ? n : min;
+            max = max == null || n.compareTo(max) > 0 ? n : max;
+          }
+        }
+        default -> {
+          if (distinct.size() < DISTINCT_KEPT) {
+            distinct.add(v);
+          }
+        }
       }
     }
-    String emptyNote = empty == 0 ? "" : "; " + empty + " empty";
-    return switch (type) {
-      case DATE -> dates(values) + emptyNote;
-      case NUMBER -> numbers(values) + emptyNote;
-      default -> text(values) + emptyNote;
-    };
-  }
 
-  private static String dates(List<String> values) {
-    TreeSet<LocalDate> dates = new TreeSet<>();
-    int malformed = 0;
-    for (String v : values) {
-      LocalDate d = FieldValues.date(v);
-      if (d == null) {
-        malformed++;
-      } else {
-        dates.add(d);
+    public String summary() {
+      String emptyNote = empty == 0 ? "" : "; " + empty + " empty";
+      return switch (type) {
+            case DATE -> dates();
+            case NUMBER -> numbers();
+            default -> text();
+          }
+          + emptyNote;
+    }
+
+    private String dates() {
+      if (dates.isEmpty()) {
+        return "no yyyy-MM-dd dates among " + values + " values";
       }
+      Set<Integer> years =
+          dates.stream().map(LocalDate::getYear).collect(Collectors.toCollection(TreeSet::new));
+      return String.format(
+          Locale.ROOT,
+          "%d dates from %s to %s, in %s %s%s",
+          values - malformed,
+          dates.first(),
+          dates.last(),
+          years.size() == 1 ? "year" : "years",
+          years.stream().map(String::valueOf).collect(Collectors.joining(", ")),
+          malformed == 0 ? "" : "; " + malformed + " not yyyy-MM-dd");
     }
-    if (dates.isEmpty()) {
-      return "no yyyy-MM-dd dates among " + values.size() + " values";
-    }
-    Set<Integer> years =
-        dates.stream().map(LocalDate::getYear).collect(Collectors.toCollection(TreeSet::new));
-    return String.format(
-        Locale.ROOT,
-        "%d dates from %s to %s, in %s %s%s",
-        values.size() - malformed,
-        dates.first(),
-        dates.last(),
-        years.size() == 1 ? "year" : "years",
-        years.stream().map(String::valueOf).collect(Collectors.joining(", ")),
-        malformed == 0 ? "" : "; " + malformed + " not yyyy-MM-dd");
-  }
 
-  private static String numbers(List<String> values) {
-    BigDecimal min = null;
-    BigDecimal max = null;
-    int malformed = 0;
-    for (String v : values) {
-      BigDecimal n = FieldValues.number(v);
-      if (n == null) {
-        malformed++;
-        continue;
+    private String numbers() {
+      if (min == null) {
+        return "no numbers among " + values + " values";
       }
-      min = min == null || n.compareTo(min) < 0 ? n : min;
-      max = max == null || n.compareTo(max) > 0 ? n : max;
+      return String.format(
+          Locale.ROOT,
+          "%d numbers from %s to %s%s",
+          values - malformed,
+          min.toPlainString(),
+          max.toPlainString(),
+          malformed == 0 ? "" : "; " + malformed + " not numbers");
     }
-    if (min == null) {
-      return "no numbers among " + values.size() + " values";
+
+    private String text() {
+      return String.format(
+          Locale.ROOT,
+          "%d values, %s distinct, e.g. %s",
+          values,
+          distinct.size() < DISTINCT_KEPT
+              ? String.valueOf(distinct.size())
+              : "at least " + DISTINCT_KEPT,
+          distinct.stream()
+              .limit(EXAMPLES)
+              .map(v -> "`" + v + "`")
+              .collect(Collectors.joining(", ")));
     }
-    return String.format(
-        Locale.ROOT,
-        "%d numbers from %s to %s%s",
-        values.size() - malformed,
-        min.toPlainString(),
-        max.toPlainString(),
-        malformed == 0 ? "" : "; " + malformed + " not numbers");
   }
 
-  private static String text(List<String> values) {
-    Set<String> distinct = new LinkedHashSet<>(values);
-    return String.format(
-        Locale.ROOT,
-        "%d values, %d distinct, e.g. %s",
-        values.size(),
-        distinct.size(),
-        distinct.stream()
-            .limit(EXAMPLES)
-            .map(v -> "`" + v + "`")
-            .collect(Collectors.joining(", ")));
-  }
+  /** Distinct text values counted exactly up to this many: enough to tell, bounded in memory. */
+  public static final int DISTINCT_KEPT = 100_000;
 }

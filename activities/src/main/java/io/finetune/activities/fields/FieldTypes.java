@@ -26,47 +26,84 @@ public final class FieldTypes {
 
   /** Every field's type, the spec's where it names one (null or empty map: detect all). */
   public static Map<String, FieldType> resolve(
-      List<String> fields, Map<String, String> declared, List<Row> rows) {
-    Map<String, FieldType> types = new LinkedHashMap<>();
-    for (String f : fields) {
-      String named = declared == null ? null : declared.get(f);
-      types.put(f, named != null ? FieldType.of(named) : detect(f, rows));
-    }
-    return types;
+      List<String> fields, Map<String, String> declared, Iterable<Row> rows) {
+    Detector d = new Detector(fields, declared);
+    rows.forEach(d::add);
+    return d.types();
   }
 
   /** The type {@code field}'s values in {@code rows} look like; category when there are none. */
-  public static FieldType detect(String field, List<Row> rows) {
-    int values = 0;
-    boolean dates = true;
-    boolean numbers = true;
-    Set<String> distinct = new HashSet<>();
-    for (Row row : rows) {
-      if (!row.labeled() || !row.output().isObject()) {
-        continue;
+  public static FieldType detect(String field, Iterable<Row> rows) {
+    return resolve(List.of(field), null, rows).get(field);
+  }
+
+  /**
+   * The types of several fields from rows seen one at a time, in one pass: memory bounded by the
+   * {@link #MAX_DETECTED_CATEGORIES} distinct values that tell a category from text.
+   */
+  public static final class Detector {
+    private final Map<String, FieldType> named = new LinkedHashMap<>();
+    private final Map<String, Values> seen = new LinkedHashMap<>();
+
+    private static final class Values {
+      int count;
+      boolean dates = true;
+      boolean numbers = true;
+      final Set<String> distinct = new HashSet<>();
+    }
+
+    public Detector(List<String> fields, Map<String, String> declared) {
+      for (String f : fields) {
+        String type = declared == null ? null : declared.get(f);
+        if (type != null) {
+          named.put(f, FieldType.of(type));
+        } else {
+          named.put(f, null);
+          seen.put(f, new Values());
+        }
       }
-      String v = row.value(field);
-      if (v.isBlank()) {
-        continue;
+    }
+
+    public void add(Row row) {
+      if (seen.isEmpty() || !row.labeled() || !row.output().isObject()) {
+        return;
       }
-      values++;
-      dates &= FieldValues.date(v) != null;
-      numbers &= FieldValues.number(v) != null;
-      distinct.add(v);
+      seen.forEach(
+          (f, v) -> {
+            String value = row.value(f);
+            if (value.isBlank()) {
+              return;
+            }
+            v.count++;
+            v.dates &= FieldValues.date(value) != null;
+            v.numbers &= FieldValues.number(value) != null;
+            if (v.distinct.size() <= MAX_DETECTED_CATEGORIES) {
+              v.distinct.add(value); // one past the limit is enough to know it is text
+            }
+          });
     }
-    if (values == 0) {
-      return FieldType.CATEGORY;
+
+    public Map<String, FieldType> types() {
+      Map<String, FieldType> types = new LinkedHashMap<>();
+      named.forEach((f, t) -> types.put(f, t != null ? t : type(seen.get(f))));
+      return types;
     }
-    if (dates) {
-      return FieldType.DATE;
+
+    private static FieldType type(Values v) {
+      if (v.count == 0) {
+        return FieldType.CATEGORY;
+      }
+      if (v.dates) {
+        return FieldType.DATE;
+      }
+      if (v.numbers) {
+        return FieldType.NUMBER;
+      }
+      // A handful of rows (a small eval set) cannot show repetition: few distinct values suffice.
+      boolean repeats = v.distinct.size() * 2 <= v.count || v.count < SMALL_SAMPLE;
+      return v.distinct.size() <= MAX_DETECTED_CATEGORIES && repeats
+          ? FieldType.CATEGORY
+          : FieldType.TEXT;
     }
-    if (numbers) {
-      return FieldType.NUMBER;
-    }
-    // A handful of rows (a small eval set) cannot show repetition: few distinct values suffice.
-    boolean repeats = distinct.size() * 2 <= values || values < SMALL_SAMPLE;
-    return distinct.size() <= MAX_DETECTED_CATEGORIES && repeats
-        ? FieldType.CATEGORY
-        : FieldType.TEXT;
   }
 }
