@@ -21,9 +21,11 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * A reviewer's corrections file, one JSON object per line, as {@code ./finetune review --export}
@@ -62,42 +64,39 @@ public final class Corrections {
               + r.sha256().substring(0, Math.min(12, r.sha256().length()))
               + "): send it again");
     }
-    List<Row> rows = Rows.read(store, r.data());
-    int[] ids = Rows.ids(store, r.data());
-    Map<Integer, Integer> positionOf = new HashMap<>();
-    for (int i = 0; i < ids.length; i++) {
-      positionOf.put(ids[i], i);
-    }
-    Map<Integer, Change> changes = parse(r, text(r.path(), bytes), rows, positionOf);
+    String text = text(r.path(), bytes);
+    // Streamed: the rows the file names are looked up in one pass, the new version written in a
+    // second; memory grows with the corrections, not with the data.
+    Map<Integer, Row> named = named(store, r.data(), text);
+    Map<Integer, Change> changes = parse(r, text, named);
 
-    List<String> lines = new ArrayList<>(rows.size());
     List<ObjectNode> changed = new ArrayList<>();
-    int labeled = 0;
     int relabeled = 0;
     int excluded = 0;
-    for (int i = 0; i < rows.size(); i++) {
-      Row row = rows.get(i);
-      Change c = changes.get(ids[i]);
-      if (c != null) {
-        changed.add(lineageEntry(c, row));
+    DatasetRef version;
+    try (Rows.Sink out = new Rows.Sink(store, r.data().name());
+        Rows.RowStream rows = Rows.each(store, r.data())) {
+      for (Rows.Numbered x : rows) {
+        Row row = x.row();
+        Change c = changes.get(x.id());
+        if (c != null) {
+          changed.add(lineageEntry(c, row));
+        }
+        if (c != null && c.action().equals(EXCLUDE)) {
+          excluded++;
+          continue;
+        }
+        if (c != null) {
+          relabeled++;
+          row = new Row(row.input(), c.output(), row.context());
+        }
+        ObjectNode line = Rows.JSON.createObjectNode().put(Rows.ROW_ID, x.id());
+        line.setAll(Rows.node(row));
+        out.add(line, row.labeled());
       }
-      if (c != null && c.action().equals(EXCLUDE)) {
-        excluded++;
-        continue;
-      }
-      if (c != null) {
-        relabeled++;
-        row = new Row(row.input(), c.output(), row.context());
-      }
-      ObjectNode line = Rows.JSON.createObjectNode().put(Rows.ROW_ID, ids[i]);
-      line.setAll(Rows.node(row));
-      lines.add(Rows.json(line));
-      labeled += row.labeled() ? 1 : 0;
+      version = out.commit();
     }
-    ArtifactRef data = store.writeLines("datasets", "jsonl", lines);
     ArtifactRef kept = store.write("corrections", "jsonl", out -> out.write(bytes));
-    DatasetRef version =
-        new DatasetRef(r.data().name(), data.path(), data.sha256(), lines.size(), labeled);
     ObjectNode lineage = Rows.JSON.createObjectNode();
     lineage.put("dataset", r.data().name()).put("version", r.version());
     lineage.set("parent", ref(r.data()));
@@ -160,9 +159,32 @@ public final class Corrections {
     }
   }
 
+  /** The rows of {@code data} whose number a line of {@code text} names, by number. */
+  private static Map<Integer, Row> named(ArtifactStore store, DatasetRef data, String text) {
+    Set<Integer> wanted = new HashSet<>();
+    for (String line : text.split("\r?\n")) {
+      try {
+        JsonNode row = line.isBlank() ? null : Rows.JSON.readTree(line).get("row");
+        if (row != null && row.isIntegralNumber() && row.canConvertToInt()) {
+          wanted.add(row.asInt());
+        }
+      } catch (JsonProcessingException notJson) {
+        // said with its line by parse
+      }
+    }
+    Map<Integer, Row> named = new HashMap<>();
+    try (Rows.RowStream rows = Rows.each(store, data)) {
+      for (Rows.Numbered x : rows) {
+        if (wanted.contains(x.id())) {
+          named.put(x.id(), x.row());
+        }
+      }
+    }
+    return named;
+  }
+
   /** Every line checked; the changes by row, or every problem found (file, line, field). */
-  static Map<Integer, Change> parse(
-      CorrectionRequest r, String text, List<Row> rows, Map<Integer, Integer> positionOf) {
+  static Map<Integer, Change> parse(CorrectionRequest r, String text, Map<Integer, Row> named) {
     Map<Integer, Change> changes = new LinkedHashMap<>();
     Map<Integer, Integer> lineOf = new HashMap<>();
     List<String> problems = new ArrayList<>();
@@ -175,7 +197,7 @@ public final class Corrections {
       }
       nonBlank++;
       try {
-        Change c = change(r, line, n, rows, positionOf);
+        Change c = change(r, line, n, named);
         Integer earlier = lineOf.putIfAbsent(c.row(), n);
         if (earlier != null) {
           throw new LineProblem("row " + c.row() + " is already corrected on line " + earlier);
@@ -221,8 +243,7 @@ public final class Corrections {
     }
   }
 
-  private static Change change(
-      CorrectionRequest r, String text, int n, List<Row> rows, Map<Integer, Integer> positionOf)
+  private static Change change(CorrectionRequest r, String text, int n, Map<Integer, Row> named)
       throws LineProblem {
     JsonNode line;
     try {
@@ -239,14 +260,13 @@ public final class Corrections {
           "field 'row': expected the row's number (as in the export), was " + shown(rowField));
     }
     int row = rowField.asInt();
-    Integer position = positionOf.get(row);
-    if (position == null) {
+    Row current = named.get(row);
+    if (current == null) {
       throw new LineProblem(
           "field 'row': no row "
               + row
               + " in the data under review (rows of the dataset as imported, excluded ones gone)");
     }
-    Row current = rows.get(position);
     JsonNode input = line.get("input");
     if (input != null && !(input.isTextual() && input.asText().equals(current.input()))) {
       throw new LineProblem(

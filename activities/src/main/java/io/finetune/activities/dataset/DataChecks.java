@@ -213,29 +213,6 @@ final class DataChecks {
     return new Result(problems, labels, badValues, rare, messages, byKind);
   }
 
-  /** For datasets small enough to hold: every check in one call. */
-  static Result check(
-      List<Row> rows,
-      List<String> fields,
-      Map<String, FieldType> types,
-      Map<String, List<String>> allowed,
-      AnswerSchema schema) {
-    UsualKinds kinds = new UsualKinds(fields);
-    rows.forEach(kinds::add);
-    DataChecks checks = new DataChecks(fields, types, allowed, schema, kinds.result());
-    RepeatedInputs repeated = new RepeatedInputs(null);
-    for (int i = 0; i < rows.size(); i++) {
-      checks.add(i + 1, rows.get(i));
-      repeated.add(i + 1, rows.get(i));
-    }
-    List<RareValue> rare = checks.rareValues();
-    for (int i = 0; i < rows.size(); i++) {
-      checks.addRare(i + 1, rows.get(i), rare);
-    }
-    checks.duplicates(repeated.byKind());
-    return checks.result(rare);
-  }
-
   /**
    * What a value is: missing (absent, null, blank), of the wrong type, outside the field's allowed
    * values, or fine. A category is a JSON string unless most of its values are of another JSON kind

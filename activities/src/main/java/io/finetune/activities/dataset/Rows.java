@@ -219,26 +219,6 @@ public final class Rows {
     return rows;
   }
 
-  /**
-   * Each row's number in the dataset as imported: a corrected version of a dataset carries it as
-   * {@code row} (its rows excluded, its numbers kept); any other dataset numbers its rows from 1.
-   */
-  public static int[] ids(ArtifactStore store, DatasetRef ref) {
-    int[] ids = new int[ref.rows()];
-    int i = 0;
-    try (BufferedReader in =
-        Files.newBufferedReader(store.existing(ref.path()), StandardCharsets.UTF_8)) {
-      for (String line = in.readLine(); line != null && i < ids.length; line = in.readLine()) {
-        JsonNode id = JSON.readTree(line).get(ROW_ID);
-        ids[i] = id != null && id.canConvertToInt() ? id.asInt() : i + 1;
-        i++;
-      }
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-    return ids;
-  }
-
   /** The field of a corrected dataset's rows that keeps their number in the dataset as imported. */
   public static final String ROW_ID = "row";
 

@@ -50,11 +50,16 @@ public class TrainingActivitiesImpl implements TrainingActivities {
 
   @Override
   public ArtifactRef prepareTrainingFile(TrainingFileRequest r) {
-    List<Row> rows = Rows.read(store, r.train());
-    return store.writeLines(
-        "training-files",
-        "jsonl",
-        () -> rows.stream().filter(Row::labeled).map(row -> Rows.json(sftLine(r, row))).iterator());
+    // Streamed: a training file of any size, one example at a time.
+    try (ArtifactStore.LineSink out = store.lines("training-files", "jsonl");
+        Rows.RowStream rows = Rows.each(store, r.train())) {
+      for (Rows.Numbered x : rows) {
+        if (x.row().labeled()) {
+          out.line(Rows.json(sftLine(r, x.row())));
+        }
+      }
+      return out.commit();
+    }
   }
 
   /**
