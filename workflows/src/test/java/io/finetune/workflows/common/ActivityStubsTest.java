@@ -39,6 +39,7 @@ class ActivityStubsTest {
                 "ImportDataset",
                 "Split",
                 "Profile",
+                "ApplyCorrections",
                 "PrepareTrainingFile",
                 "UploadTrainingFile",
                 "StartJob",
