@@ -84,15 +84,7 @@ public final class ArtifactStore {
               new java.io.BufferedOutputStream(Files.newOutputStream(tmp)), digest)) {
         writer.write(out);
       }
-      String hash = HexFormat.of().formatHex(digest.digest());
-      Path target = Files.createDirectories(root.resolve(kind)).resolve(hash + "." + extension);
-      long size = Files.size(tmp);
-      if (Files.exists(target)) {
-        Files.delete(tmp);
-      } else {
-        Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
-      }
-      return new ArtifactRef(target.toString(), hash, size);
+      return store(tmp, digest, kind, extension);
     } catch (IOException e) {
       throw new UncheckedIOException("Cannot write " + kind + " artifact", e);
     } finally {
@@ -151,15 +143,7 @@ public final class ArtifactStore {
     public ArtifactRef commit() {
       try {
         out.close();
-        String hash = HexFormat.of().formatHex(digest.digest());
-        Path target = Files.createDirectories(root.resolve(kind)).resolve(hash + "." + extension);
-        long size = Files.size(tmp);
-        if (Files.exists(target)) {
-          Files.delete(tmp);
-        } else {
-          Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
-        }
-        stored = new ArtifactRef(target.toString(), hash, size);
+        stored = store(tmp, digest, kind, extension);
         return stored;
       } catch (IOException e) {
         throw new UncheckedIOException("Cannot write " + kind + " artifact", e);
@@ -188,6 +172,20 @@ public final class ArtifactStore {
   /** A new file to write line by line ({@code <root>/<kind>/<sha256>.<extension>} once stored). */
   public LineSink lines(String kind, String extension) {
     return new LineSink(kind, extension);
+  }
+
+  /** Moves a complete temporary file to its content's address (unless it is there already). */
+  private ArtifactRef store(Path tmp, MessageDigest digest, String kind, String extension)
+      throws IOException {
+    String hash = HexFormat.of().formatHex(digest.digest());
+    Path target = Files.createDirectories(root.resolve(kind)).resolve(hash + "." + extension);
+    long size = Files.size(tmp);
+    if (Files.exists(target)) {
+      Files.delete(tmp);
+    } else {
+      Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
+    }
+    return new ArtifactRef(target.toString(), hash, size);
   }
 
   /** Writes one line per item (JSONL and the like), each followed by a newline. */

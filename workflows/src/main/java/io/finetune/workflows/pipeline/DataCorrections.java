@@ -1,5 +1,9 @@
 package io.finetune.workflows.pipeline;
 
+import io.finetune.workflows.common.Failures;
+import io.finetune.workflows.dataset.DatasetActivities.DataReport;
+import io.temporal.failure.ActivityFailure;
+import io.temporal.failure.ApplicationFailure;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -48,6 +52,53 @@ final class DataCorrections {
 
   void suggested(Suggestions s) {
     suggestions = s;
+  }
+
+  /** The Update {@code correct}'s validator: a refusal is thrown to the sender. */
+  static void validate(Corrections c, DecisionRules.RunState run, String busy) {
+    refuse(
+        problemWith("corrections", c == null ? null : c.by(), run, busy)
+            .or(
+                () ->
+                    c.path() == null || !c.path().startsWith("/")
+                        ? Optional.of(
+                            "'path' must be the corrections file's absolute path (the worker"
+                                + " reads it)")
+                        : Optional.empty()));
+  }
+
+  /** The Update {@code suggest}'s validator. */
+  static void validate(
+      SuggestionRequest r, DecisionRules.RunState run, String busy, DataReport report) {
+    refuse(
+        problemWith("suggestions", r == null ? null : r.by(), run, busy)
+            .or(
+                () -> {
+                  if (r.model() == null || r.model().isBlank()) {
+                    return Optional.of("'model' is required: the model that suggests");
+                  }
+                  if (report.flagged() == null || report.flagged().rows() == 0) {
+                    return Optional.of("the data report flags no row: nothing to suggest");
+                  }
+                  return Optional.empty();
+                }));
+  }
+
+  private static void refuse(Optional<String> problem) {
+    problem.ifPresent(
+        p -> {
+          throw new IllegalArgumentException(p);
+        });
+  }
+
+  /**
+   * What the sender of corrections or suggestions is told when an activity refused them (a bad
+   * line, an unknown model): its reason, as the Update's failure; a cancellation goes on.
+   */
+  static ApplicationFailure refused(ActivityFailure e) {
+    Failures.rethrowIfCancelled(e);
+    return ApplicationFailure.newNonRetryableFailure(
+        Failures.innermostMessage(e), Failures.INVALID_INPUT);
   }
 
   /** Why corrections or suggestions ({@code what}) cannot be taken now, or empty when they can. */

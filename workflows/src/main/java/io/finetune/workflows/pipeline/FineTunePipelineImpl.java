@@ -670,19 +670,7 @@ public class FineTunePipelineImpl implements FineTunePipeline {
 
   @Override
   public void validateCorrect(Corrections c) {
-    DataCorrections.problemWith(
-            "corrections", c == null ? null : c.by(), runState(), corrections.busy())
-        .or(
-            () ->
-                c.path() == null || c.path().isBlank() || !c.path().startsWith("/")
-                    ? java.util.Optional.of(
-                        "'path' must be the corrections file's absolute path (the worker reads"
-                            + " it)")
-                    : java.util.Optional.empty())
-        .ifPresent(
-            problem -> {
-              throw new IllegalArgumentException(problem);
-            });
+    DataCorrections.validate(c, runState(), corrections.busy());
   }
 
   /**
@@ -744,9 +732,7 @@ public class FineTunePipelineImpl implements FineTunePipeline {
       }
       return record;
     } catch (ActivityFailure e) {
-      Failures.rethrowIfCancelled(e);
-      throw ApplicationFailure.newNonRetryableFailure(
-          Failures.innermostMessage(e), Failures.INVALID_INPUT);
+      throw DataCorrections.refused(e);
     } finally {
       corrections.end();
       enter(stage); // the search attributes and details show the new report
@@ -755,22 +741,7 @@ public class FineTunePipelineImpl implements FineTunePipeline {
 
   @Override
   public void validateSuggest(SuggestionRequest r) {
-    DataCorrections.problemWith(
-            "suggestions", r == null ? null : r.by(), runState(), corrections.busy())
-        .or(
-            () -> {
-              if (r.model() == null || r.model().isBlank()) {
-                return java.util.Optional.of("'model' is required: the model that suggests");
-              }
-              if (dataReport.flagged() == null || dataReport.flagged().rows() == 0) {
-                return java.util.Optional.of("the data report flags no row: nothing to suggest");
-              }
-              return java.util.Optional.empty();
-            })
-        .ifPresent(
-            problem -> {
-              throw new IllegalArgumentException(problem);
-            });
+    DataCorrections.validate(r, runState(), corrections.busy(), dataReport);
   }
 
   /**
@@ -805,9 +776,7 @@ public class FineTunePipelineImpl implements FineTunePipeline {
       corrections.suggested(s);
       return s;
     } catch (ActivityFailure e) {
-      Failures.rethrowIfCancelled(e);
-      throw ApplicationFailure.newNonRetryableFailure(
-          Failures.innermostMessage(e), Failures.INVALID_INPUT);
+      throw DataCorrections.refused(e);
     } finally {
       corrections.end();
     }
