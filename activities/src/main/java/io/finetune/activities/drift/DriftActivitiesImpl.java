@@ -8,7 +8,6 @@ import io.finetune.activities.fields.FieldTypes;
 import io.finetune.activities.registry.RegistryActivitiesImpl;
 import io.finetune.activities.store.ArtifactStore;
 import io.finetune.workflows.common.ArtifactRef;
-import io.finetune.workflows.common.DatasetRef;
 import io.finetune.workflows.common.Failures;
 import io.finetune.workflows.drift.DriftActivities;
 import io.finetune.workflows.drift.DriftActivities.FieldDrift;
@@ -22,6 +21,7 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Random;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.stream.Collectors;
@@ -78,12 +78,35 @@ public class DriftActivitiesImpl implements DriftActivities {
     return traces.select(current, request.checkKey());
   }
 
+  /**
+   * Training rows the field statistics compare with the batch: all of them up to this many, else a
+   * seeded sample of this many (a label distribution or a classifier's AUC changes little).
+   */
+  static final int TRAIN_SAMPLE = 50_000;
+
   @Override
   public DriftStatistics compare(CompareRequest r) {
-    List<Row> train = Rows.read(store, r.train());
-    List<Row> batch = Rows.read(store, r.batch());
+    // The training data streams: its vocabulary (bounded by the language, not the rows) and a
+    // seeded sample of its rows for the field statistics (all of them up to TRAIN_SAMPLE rows).
     Set<String> vocabulary = new HashSet<>();
-    train.forEach(row -> vocabulary.addAll(Rows.words(row.input())));
+    List<Row> train = new ArrayList<>();
+    Random sampler = new Random(seed(r));
+    long seen = 0;
+    try (Rows.RowStream rows = Rows.each(store, r.train())) {
+      for (Rows.Numbered x : rows) {
+        vocabulary.addAll(Rows.words(x.row().input()));
+        seen++;
+        if (train.size() < TRAIN_SAMPLE) {
+          train.add(x.row());
+        } else {
+          long slot = (long) (sampler.nextDouble() * seen);
+          if (slot < TRAIN_SAMPLE) {
+            train.set((int) slot, x.row()); // reservoir sampling: each row kept alike
+          }
+        }
+      }
+    }
+    List<Row> batch = Rows.read(store, r.batch());
     Map<String, Integer> newWords = new TreeMap<>();
     int words = 0;
     int unseen = 0;
@@ -167,30 +190,51 @@ public class DriftActivitiesImpl implements DriftActivities {
    */
   @Override
   public RetrainData prepareRetraining(RetrainRequest r) {
-    List<Row> rows = new ArrayList<>(Rows.read(store, r.train()));
-    Set<String> seen = new HashSet<>();
-    rows.forEach(row -> seen.add(Rows.normalize(row.input())));
-    List<Row> holdout = new ArrayList<>();
-    int added = 0;
-    for (Row row : Rows.read(store, r.batch())) {
-      if (!row.labeled()) {
-        continue;
-      }
-      String key = Rows.normalize(row.input());
-      // Seeded by content, so the same batch always splits the same way.
-      String h =
-          ArtifactStore.sha256Hex((r.seed() + ":fresh:" + key).getBytes(StandardCharsets.UTF_8));
-      if (!seen.contains(key)
-          && Integer.parseInt(h.substring(0, 4), 16) / 65536.0 < r.holdoutFraction()) {
-        holdout.add(row);
-      } else {
-        rows.add(row);
-        added++;
+    // Streamed: the batch's inputs are held (a batch is a share of the traffic), the model's data
+    // is copied row by row, noting which of the batch's inputs it has.
+    Set<String> batchInputs = new HashSet<>();
+    try (Rows.RowStream rows = Rows.each(store, r.batch())) {
+      for (Rows.Numbered x : rows) {
+        if (x.row().labeled()) {
+          batchInputs.add(Rows.normalize(x.row().input()));
+        }
       }
     }
-    DatasetRef dataset = Rows.write(store, "retrain", rows);
-    DatasetRef fresh = Rows.write(store, EvalSetRole.FRESH_HOLDOUT_NAME, holdout);
-    return new RetrainData(dataset, fresh, added);
+    Set<String> inModelData = new HashSet<>();
+    try (Rows.Sink data = new Rows.Sink(store, "retrain");
+        Rows.Sink holdout = new Rows.Sink(store, EvalSetRole.FRESH_HOLDOUT_NAME)) {
+      try (Rows.RowStream rows = Rows.each(store, r.train())) {
+        for (Rows.Numbered x : rows) {
+          data.add(x.row());
+          String key = Rows.normalize(x.row().input());
+          if (batchInputs.contains(key)) {
+            inModelData.add(key);
+          }
+        }
+      }
+      int added = 0;
+      try (Rows.RowStream rows = Rows.each(store, r.batch())) {
+        for (Rows.Numbered x : rows) {
+          Row row = x.row();
+          if (!row.labeled()) {
+            continue;
+          }
+          String key = Rows.normalize(row.input());
+          // Seeded by content, so the same batch always splits the same way.
+          String h =
+              ArtifactStore.sha256Hex(
+                  (r.seed() + ":fresh:" + key).getBytes(StandardCharsets.UTF_8));
+          if (!inModelData.contains(key)
+              && Integer.parseInt(h.substring(0, 4), 16) / 65536.0 < r.holdoutFraction()) {
+            holdout.add(row);
+          } else {
+            data.add(row);
+            added++;
+          }
+        }
+      }
+      return new RetrainData(data.commit(), holdout.commit(), added);
+    }
   }
 
   /** The share of each value among {@code values}. */
