@@ -3,8 +3,6 @@ package io.finetune.gateway;
 import io.finetune.activities.drift.TraceSource;
 import io.finetune.activities.store.ArtifactStore;
 import io.finetune.gateway.TraceRows.Line;
-import io.finetune.gateway.TraceRows.TraceRow;
-import io.finetune.workflows.common.ArtifactRef;
 import io.finetune.workflows.drift.DriftActivities.BatchSelection;
 import io.finetune.workflows.registry.RegistryActivities.ModelVersion;
 import java.sql.Connection;
@@ -14,7 +12,6 @@ import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 import javax.sql.DataSource;
 
@@ -57,22 +54,30 @@ public final class TraceDriftSource implements TraceSource {
           c.commit();
           return nothingNew(model);
         }
-        List<TraceRow> rows = TraceRows.read(db, redactor, model, from, until);
-        int labeled = 0;
-        int unusable = 0;
-        List<String> lines = new ArrayList<>(rows.size());
-        for (TraceRow row : rows) {
-          Line line = TraceRows.inModelFormat(row, current.spec());
-          lines.add(line.json().toString());
-          labeled += line.labeled() ? 1 : 0;
-          unusable += line.unusableFix() ? 1 : 0;
-        }
+        // Streamed into the batch file: a window of any size.
+        int[] labeled = {0};
+        int[] unusable = {0};
+        int traces;
         String path = null;
-        if (!rows.isEmpty()) {
-          ArtifactRef batch = store.writeLines("batches", "jsonl", lines);
-          path = batch.path();
+        try (ArtifactStore.LineSink batch = store.lines("batches", "jsonl")) {
+          traces =
+              TraceRows.each(
+                  db,
+                  redactor,
+                  model,
+                  from,
+                  until,
+                  row -> {
+                    Line line = TraceRows.inModelFormat(row, current.spec());
+                    batch.line(line.json().toString());
+                    labeled[0] += line.labeled() ? 1 : 0;
+                    unusable[0] += line.unusableFix() ? 1 : 0;
+                  });
+          if (traces > 0) {
+            path = batch.commit().path();
+          }
         }
-        String summary = summary(model, from, until, rows.size(), labeled, unusable);
+        String summary = summary(model, from, until, traces, labeled[0], unusable[0]);
         try (PreparedStatement s =
             c.prepareStatement(
                 "INSERT INTO drift_trace_windows (check_key, model_name, from_ms, until_ms,"
@@ -82,8 +87,8 @@ public final class TraceDriftSource implements TraceSource {
           s.setString(2, model);
           s.setLong(3, from);
           s.setLong(4, until);
-          s.setInt(5, rows.size());
-          s.setInt(6, labeled);
+          s.setInt(5, traces);
+          s.setInt(6, labeled[0]);
           s.setString(7, path);
           s.setString(8, summary);
           s.setLong(9, clock.millis());

@@ -17,6 +17,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 import javax.sql.DataSource;
 
 /**
@@ -56,11 +57,32 @@ public final class TraceRows {
    * The answered ({@code ok}) traces of {@code model} created in {@code [fromMillis, untilMillis)},
    * oldest first. A trace with no user message (nothing to learn an input from) is left out.
    */
+  private static final int FETCH_SIZE = 1000;
+
   public static List<TraceRow> read(
       DataSource db, Redactor redactor, String model, long fromMillis, long untilMillis) {
+    List<TraceRow> rows = new ArrayList<>();
+    each(db, redactor, model, fromMillis, untilMillis, rows::add);
+    return rows;
+  }
+
+  /**
+   * The same traces one at a time, as the database returns them (in batches of {@value
+   * #FETCH_SIZE}): an export or a drift batch of any size. Returns how many there were.
+   */
+  public static int each(
+      DataSource db,
+      Redactor redactor,
+      String model,
+      long fromMillis,
+      long untilMillis,
+      Consumer<TraceRow> rows) {
     try (Connection c = db.getConnection()) {
       Map<String, String> fixes = corrections(c, model, fromMillis, untilMillis);
-      List<TraceRow> rows = new ArrayList<>();
+      int count = 0;
+      // PostgreSQL streams a result in batches only inside a transaction.
+      boolean autoCommit = c.getAutoCommit();
+      c.setAutoCommit(false);
       try (PreparedStatement s =
           c.prepareStatement(
               "SELECT id, created_at, model_version, input FROM traces"
@@ -70,6 +92,7 @@ public final class TraceRows {
         s.setLong(2, fromMillis);
         s.setLong(3, untilMillis);
         s.setString(4, Trace.OK);
+        s.setFetchSize(FETCH_SIZE);
         try (ResultSet rs = s.executeQuery()) {
           while (rs.next()) {
             List<ChatMessage> messages = untilLastUser(rs.getString("input"), redactor);
@@ -77,17 +100,21 @@ public final class TraceRows {
               continue;
             }
             String id = rs.getString("id");
-            rows.add(
+            rows.accept(
                 new TraceRow(
                     id,
                     rs.getLong("created_at"),
                     rs.getInt("model_version"),
                     messages,
                     redactor.redact(fixes.get(id))));
+            count++;
           }
         }
+      } finally {
+        c.commit();
+        c.setAutoCommit(autoCommit);
       }
-      return rows;
+      return count;
     } catch (SQLException e) {
       throw new IllegalStateException("Cannot read the traces: " + e.getMessage(), e);
     }

@@ -21,7 +21,6 @@ import java.time.LocalDateTime;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeParseException;
-import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.regex.Matcher;
@@ -114,42 +113,62 @@ class TracesCommand {
         if (format.equals("fields") && current.spec() == null) {
           throw new UserError(model + " has no spec in the registry: use --format chat");
         }
-        List<TraceRow> rows =
-            TraceRows.read(
-                db.dataSource(), db.redactor(), model, from.toEpochMilli(), to.toEpochMilli());
-        return write(rows, current, from, to);
+        return write(
+            rows ->
+                TraceRows.each(
+                    db.dataSource(),
+                    db.redactor(),
+                    model,
+                    from.toEpochMilli(),
+                    to.toEpochMilli(),
+                    rows),
+            current,
+            from,
+            to);
       }
     }
 
-    private int write(List<TraceRow> rows, ModelVersion current, Instant from, Instant to) {
-      int labeled = 0;
-      int unlabeled = 0;
-      int left = 0;
-      int unusable = 0;
+    /** The traces, streamed: {@code source} hands each to its argument and returns the count. */
+    private int write(
+        java.util.function.ToIntFunction<java.util.function.Consumer<TraceRow>> source,
+        ModelVersion current,
+        Instant from,
+        Instant to) {
+      int[] labeled = {0};
+      int[] unlabeled = {0};
+      int[] left = {0};
+      int[] unusable = {0};
+      int read;
       Path target = out.toAbsolutePath();
       try {
         Files.createDirectories(target.getParent());
         Path tmp =
             Files.createTempFile(target.getParent(), target.getFileName().toString(), ".part");
         try (BufferedWriter w = Files.newBufferedWriter(tmp, StandardCharsets.UTF_8)) {
-          for (TraceRow row : rows) {
-            Line line =
-                format.equals("chat")
-                    ? TraceRows.inChatFormat(row)
-                    : TraceRows.inModelFormat(row, current.spec());
-            unusable += line.unusableFix() ? 1 : 0;
-            if (!line.labeled() && !includeUnlabeled) {
-              left++;
-              continue;
-            }
-            if (line.labeled()) {
-              labeled++;
-            } else {
-              unlabeled++;
-            }
-            w.write(line.json().toString());
-            w.write('\n');
-          }
+          read =
+              source.applyAsInt(
+                  row -> {
+                    Line line =
+                        format.equals("chat")
+                            ? TraceRows.inChatFormat(row)
+                            : TraceRows.inModelFormat(row, current.spec());
+                    unusable[0] += line.unusableFix() ? 1 : 0;
+                    if (!line.labeled() && !includeUnlabeled) {
+                      left[0]++;
+                      return;
+                    }
+                    if (line.labeled()) {
+                      labeled[0]++;
+                    } else {
+                      unlabeled[0]++;
+                    }
+                    try {
+                      w.write(line.json().toString());
+                      w.write('\n');
+                    } catch (IOException e) {
+                      throw new UncheckedIOException(e);
+                    }
+                  });
         } catch (IOException | RuntimeException e) {
           Files.deleteIfExists(tmp);
           throw e;
@@ -164,31 +183,31 @@ class TracesCommand {
       o.printf(
           Locale.ROOT,
           "Wrote %d rows to %s (%s): %d corrected traces as labeled rows%s.%n",
-          labeled + unlabeled,
+          labeled[0] + unlabeled[0],
           target,
           format.equals("chat") ? "chat" : "the dataset format of " + current.name(),
-          labeled,
-          includeUnlabeled ? ", " + unlabeled + " uncorrected traces without an answer" : "");
+          labeled[0],
+          includeUnlabeled ? ", " + unlabeled[0] + " uncorrected traces without an answer" : "");
       o.printf(
           Locale.ROOT,
           "  from %d answered traces of %s (every version) from %s to %s, redacted again%n",
-          rows.size(),
+          read,
           current.name(),
           from,
           to);
-      if (left > 0) {
+      if (left[0] > 0) {
         o.printf(
             Locale.ROOT,
             "  %d traces nobody corrected were left out (--include-unlabeled writes them without"
                 + " an answer)%n",
-            left);
+            left[0]);
       }
-      if (unusable > 0) {
+      if (unusable[0] > 0) {
         o.printf(
             Locale.ROOT,
             "  %d corrections are not a JSON object of the answer's fields: those traces are"
                 + " unlabeled%n",
-            unusable);
+            unusable[0]);
       }
       return 0;
     }
