@@ -53,22 +53,13 @@ public final class TraceRows {
     }
   }
 
-  /**
-   * The answered ({@code ok}) traces of {@code model} created in {@code [fromMillis, untilMillis)},
-   * oldest first. A trace with no user message (nothing to learn an input from) is left out.
-   */
   private static final int FETCH_SIZE = 1000;
 
-  public static List<TraceRow> read(
-      DataSource db, Redactor redactor, String model, long fromMillis, long untilMillis) {
-    List<TraceRow> rows = new ArrayList<>();
-    each(db, redactor, model, fromMillis, untilMillis, rows::add);
-    return rows;
-  }
-
   /**
-   * The same traces one at a time, as the database returns them (in batches of {@value
-   * #FETCH_SIZE}): an export or a drift batch of any size. Returns how many there were.
+   * The answered ({@code ok}) traces of {@code model} created in {@code [fromMillis, untilMillis)},
+   * oldest first, one at a time as the database returns them (in batches of {@value #FETCH_SIZE}):
+   * an export or a drift batch of any size. A trace with no user message (nothing to learn an input
+   * from) is left out. Returns how many were handed on.
    */
   public static int each(
       DataSource db,
