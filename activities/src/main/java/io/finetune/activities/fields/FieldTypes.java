@@ -26,7 +26,7 @@ public final class FieldTypes {
 
   /** Every field's type, the spec's where it names one (null or empty map: detect all). */
   public static Map<String, FieldType> resolve(
-      List<String> fields, Map<String, String> declared, List<Row> rows) {
+      List<String> fields, Map<String, String> declared, Iterable<Row> rows) {
     Map<String, FieldType> types = new LinkedHashMap<>();
     for (String f : fields) {
       String named = declared == null ? null : declared.get(f);
@@ -35,8 +35,12 @@ public final class FieldTypes {
     return types;
   }
 
-  /** The type {@code field}'s values in {@code rows} look like; category when there are none. */
-  public static FieldType detect(String field, List<Row> rows) {
+  /**
+   * The type {@code field}'s values in {@code rows} look like; category when there are none. One
+   * pass, in memory that does not grow with the rows: past {@link #MAX_DETECTED_CATEGORIES}
+   * distinct values, more are not kept (they could only make it text).
+   */
+  public static FieldType detect(String field, Iterable<Row> rows) {
     int values = 0;
     boolean dates = true;
     boolean numbers = true;
@@ -52,7 +56,9 @@ public final class FieldTypes {
       values++;
       dates &= FieldValues.date(v) != null;
       numbers &= FieldValues.number(v) != null;
-      distinct.add(v);
+      if (distinct.size() <= MAX_DETECTED_CATEGORIES) {
+        distinct.add(v);
+      }
     }
     if (values == 0) {
       return FieldType.CATEGORY;
