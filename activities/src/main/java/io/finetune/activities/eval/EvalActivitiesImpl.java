@@ -136,15 +136,14 @@ public class EvalActivitiesImpl implements EvalActivities {
           "The shards' answers end at row " + next + " of " + r.data().rows());
     }
     ProviderClient client = providers.client(r.provider());
-    long started = System.currentTimeMillis();
-    int rows = next;
     return scoring.score(
         r,
         ctx.getInfo().getWorkflowId(),
         ctx.getInfo().getRunId(),
         files,
         client.config().price(r.model()).orElse(null),
-        () -> ctx.heartbeat(new EvalProgress(rows, rows, rows, started)));
+        // Alive, nothing to resume: a retry scores again from the shards' answers.
+        () -> ctx.heartbeat(null));
   }
 
   /**
