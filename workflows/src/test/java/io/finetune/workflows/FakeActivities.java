@@ -281,6 +281,9 @@ public class FakeActivities
   /** When set, shards heartbeat until it opens (or they are cancelled). */
   public volatile java.util.concurrent.CountDownLatch shardGate;
 
+  /** The first row of a shard that fails for good (-1: none). */
+  public volatile int failingShard = -1;
+
   /** Shards that learned of their cancellation. */
   public final java.util.concurrent.atomic.AtomicInteger cancelledShards =
       new java.util.concurrent.atomic.AtomicInteger();
@@ -299,6 +302,11 @@ public class FakeActivities
             + r.to());
     shards.add(r);
     refuseUnknown(request);
+    if (r.from() == failingShard) {
+      throw io.temporal.failure.ApplicationFailure.newNonRetryableFailure(
+          "Provider '" + request.provider() + "' refused row " + r.from(),
+          Failures.PROVIDER_REJECTED);
+    }
     java.util.concurrent.CountDownLatch gate = shardGate;
     while (gate != null) {
       try {

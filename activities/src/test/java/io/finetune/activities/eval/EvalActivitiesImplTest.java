@@ -20,6 +20,7 @@ import io.finetune.workflows.common.Scores;
 import io.finetune.workflows.eval.EvalActivities;
 import io.finetune.workflows.eval.EvalActivities.EvalRequest;
 import io.finetune.workflows.eval.EvalActivities.EvalResult;
+import io.finetune.workflows.eval.Evals;
 import io.temporal.activity.ActivityOptions;
 import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowOptions;
@@ -538,6 +539,33 @@ class EvalActivitiesImplTest {
   }
 
   @Test
+  void aLargeEvalInAWorkflowRunsInShardsSideBySideAndScoresAsOneEval() throws Exception {
+    answer = EvalActivitiesImplTest::mixed;
+    DatasetRef d = data(250); // shards of 100 rows here: [0, 100), [100, 200), [200, 250)
+    EvalRequest r = request(d).comparedWith("exact_match", null, null);
+    WorkflowClient client = startWorkflowEnv();
+
+    EvalResult sharded =
+        client.newWorkflowStub(ShardedEvalWorkflow.class, options("sharded")).run(r);
+
+    assertEquals(250, requests.size(), "every row asked once");
+    assertEquals(250, java.util.Set.copyOf(requests).size());
+    List<String> activityTypes =
+        client.fetchHistory("sharded").getEvents().stream()
+            .filter(e -> e.hasActivityTaskScheduledEventAttributes())
+            .map(e -> e.getActivityTaskScheduledEventAttributes().getActivityType().getName())
+            .toList();
+    assertEquals(
+        List.of("AnswerShard", "AnswerShard", "AnswerShard", "ScoreShards"), activityTypes);
+    EvalResult whole = activities.evaluate(r);
+    assertEquals(whole.predictions().sha256(), sharded.predictions().sha256());
+    assertEquals(whole.metrics(), sharded.metrics());
+    assertEquals(whole.intervals(), sharded.intervals());
+    assertEquals(250, sharded.rows());
+    assertTrue(Files.list(dir.resolve("work")).findAny().isEmpty(), "work files removed");
+  }
+
+  @Test
   void textShardsScoredTogetherGiveWhatOneEvalGives() throws Exception {
     answer = user -> chatAnswer(user.length() % 2 == 0 ? user : user.toUpperCase() + "!");
     List<Row> rows = new ArrayList<>();
@@ -670,7 +698,8 @@ class EvalActivitiesImplTest {
         TestWorkflowEnvironment.newInstance(
             TestEnvironmentOptions.newBuilder().setUseTimeskipping(false).build());
     Worker worker = workflowEnv.newWorker("eval");
-    worker.registerWorkflowImplementationTypes(EvalWorkflowImpl.class, ShardWorkflowImpl.class);
+    worker.registerWorkflowImplementationTypes(
+        EvalWorkflowImpl.class, ShardWorkflowImpl.class, ShardedEvalWorkflowImpl.class);
     worker.registerActivitiesImplementations(impl);
     workflowEnv.start();
     return workflowEnv.getWorkflowClient();
@@ -678,6 +707,26 @@ class EvalActivitiesImplTest {
 
   private static WorkflowOptions options(String workflowId) {
     return WorkflowOptions.newBuilder().setWorkflowId(workflowId).setTaskQueue("eval").build();
+  }
+
+  /** Runs one eval as the pipeline does, through {@link Evals}: in shards when it is large. */
+  @WorkflowInterface
+  public interface ShardedEvalWorkflow {
+    @WorkflowMethod
+    EvalResult run(EvalRequest request);
+  }
+
+  public static class ShardedEvalWorkflowImpl implements ShardedEvalWorkflow {
+    @Override
+    public EvalResult run(EvalRequest request) {
+      ActivityOptions options =
+          ActivityOptions.newBuilder()
+              .setStartToCloseTimeout(Duration.ofMinutes(1))
+              .setHeartbeatTimeout(Duration.ofSeconds(10))
+              .build();
+      return new Evals(Workflow.newActivityStub(EvalActivities.class, options), 100)
+          .evaluate(request);
+    }
   }
 
   /** Runs one shard as an activity of its own workflow run. */

@@ -42,12 +42,25 @@ public final class Evals {
   public static final int MAX_SHARDS = 40;
 
   private final EvalActivities eval;
+  private final int shardRows;
 
   /**
    * @param eval the eval activities' stub ({@code ActivityStubs.eval()})
    */
   public Evals(EvalActivities eval) {
+    this(eval, SHARD_ROWS);
+  }
+
+  /**
+   * With shards of {@code shardRows} rows instead of {@link #SHARD_ROWS} (tests and benchmarks;
+   * workflows keep the constant, which their histories depend on).
+   */
+  public Evals(EvalActivities eval, int shardRows) {
+    if (shardRows < 1) {
+      throw new IllegalArgumentException("shards need at least one row, not " + shardRows);
+    }
     this.eval = eval;
+    this.shardRows = shardRows;
   }
 
   /** Evaluates as the request says, in shards when its data is large; blocks until scored. */
@@ -66,16 +79,21 @@ public final class Evals {
    * Whether the request's data is answered in shards. Asks for the version only when it matters, so
    * that small evals leave no marker in history.
    */
-  private static boolean sharded(EvalRequest r) {
+  private boolean sharded(EvalRequest r) {
     return r.data() != null
-        && r.data().rows() > SHARD_ROWS
+        && r.data().rows() > shardRows
         && Workflow.getVersion(CHANGE_ID, Workflow.DEFAULT_VERSION, 1) >= 1;
   }
 
   /** The shards of a request: consecutive row ranges that cover its data, in row order. */
   public static List<ShardRequest> shards(EvalRequest r) {
+    return shards(r, SHARD_ROWS);
+  }
+
+  /** The same, with shards of {@code shardRows} while there are fewer than {@link #MAX_SHARDS}. */
+  public static List<ShardRequest> shards(EvalRequest r, int shardRows) {
     int rows = r.data().rows();
-    int size = shardRows(rows);
+    int size = shardRows(rows, shardRows);
     List<ShardRequest> out = new ArrayList<>();
     for (int from = 0; from < rows; from += size) {
       out.add(new ShardRequest(r, from, Math.min(rows, from + size)));
@@ -87,7 +105,11 @@ public final class Evals {
    * Rows per shard for a set of {@code rows}: {@link #SHARD_ROWS}, more past {@link #MAX_SHARDS}.
    */
   public static int shardRows(int rows) {
-    return Math.max(SHARD_ROWS, (rows + MAX_SHARDS - 1) / MAX_SHARDS);
+    return shardRows(rows, SHARD_ROWS);
+  }
+
+  private static int shardRows(int rows, int shardRows) {
+    return Math.max(shardRows, (rows + MAX_SHARDS - 1) / MAX_SHARDS);
   }
 
   private EvalResult evaluateInShards(EvalRequest r) {
@@ -95,7 +117,7 @@ public final class Evals {
     CancellationScope shards =
         Workflow.newCancellationScope(
             () -> {
-              for (ShardRequest s : shards(r)) {
+              for (ShardRequest s : shards(r, shardRows)) {
                 running.add(Async.function(eval::answerShard, s));
               }
             });

@@ -21,6 +21,7 @@ import io.temporal.client.WorkflowFailedException;
 import io.temporal.client.WorkflowOptions;
 import io.temporal.client.WorkflowStub;
 import io.temporal.common.WorkflowExecutionHistory;
+import io.temporal.failure.ApplicationFailure;
 import io.temporal.failure.CanceledFailure;
 import io.temporal.testing.TestWorkflowEnvironment;
 import io.temporal.testing.WorkflowReplayer;
@@ -180,6 +181,25 @@ class ShardedEvalTest {
     Exception e = assertThrows(Exception.class, () -> result.get(10, TimeUnit.SECONDS));
     assertTrue(e.getCause() instanceof WorkflowFailedException, e.toString());
     assertTrue(e.getCause().getCause() instanceof CanceledFailure, e.getCause().toString());
+    assertTrue(calls("scoreShards ").isEmpty(), "nothing scored");
+  }
+
+  @Test
+  void aShardThatFailsForGoodCancelsTheOthersAndFailsTheEvalWithItsMessage() throws Exception {
+    activities.testRows = 10_000;
+    activities.shardGate = new CountDownLatch(1); // the other shards run until cancelled
+    activities.failingShard = 3000;
+
+    WorkflowFailedException e =
+        assertThrows(WorkflowFailedException.class, () -> stub("one-fails").run(input()));
+
+    ApplicationFailure cause = (ApplicationFailure) e.getCause().getCause();
+    assertEquals("Provider 'local' refused row 3000", cause.getOriginalMessage());
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+    while (activities.cancelledShards.get() < 9 && System.nanoTime() < deadline) {
+      Thread.sleep(20);
+    }
+    assertEquals(9, activities.cancelledShards.get(), "the nine others stopped");
     assertTrue(calls("scoreShards ").isEmpty(), "nothing scored");
   }
 
