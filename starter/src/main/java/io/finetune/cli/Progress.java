@@ -32,6 +32,7 @@ final class Progress {
   private static void collect(WorkflowClient client, String id, String runId, List<String> out) {
     DescribeWorkflowExecutionResponse d = Runs.describe(client, id, runId);
     long now = System.currentTimeMillis();
+    List<EvalProgress> shards = new ArrayList<>();
     for (PendingActivityInfo a : d.getPendingActivitiesList()) {
       String step = a.getActivityType().getName();
       if (a.getAttempt() > 1 && a.hasLastFailure()) {
@@ -45,7 +46,12 @@ final class Progress {
                 + "): "
                 + a.getLastFailure().getMessage());
       }
-      if (a.hasHeartbeatDetails()) {
+      if (a.hasHeartbeatDetails() && step.equals(SHARD)) {
+        // A large eval's shards run side by side: one line for them all.
+        decode(a.getHeartbeatDetails(), EvalProgress.class)
+            .filter(p -> p.total() > 0)
+            .ifPresent(shards::add);
+      } else if (a.hasHeartbeatDetails()) {
         decode(a.getHeartbeatDetails(), EvalProgress.class)
             .filter(p -> p.total() > 0)
             .ifPresent(p -> out.add("  " + step + " in " + id + ": " + describe(p, now)));
@@ -54,9 +60,42 @@ final class Progress {
             .ifPresent(p -> out.add("  " + step + " in " + id + ": " + describe(p)));
       }
     }
+    if (!shards.isEmpty()) {
+      out.add(
+          "  "
+              + SHARD
+              + " in "
+              + id
+              + " ("
+              + shards.size()
+              + (shards.size() == 1 ? " shard" : " shards")
+              + " running): "
+              + describe(summed(shards), now));
+    }
     for (PendingChildExecutionInfo c : d.getPendingChildrenList()) {
       collect(client, c.getWorkflowId(), c.getRunId(), out);
     }
+  }
+
+  /** The activity that answers one shard of a large eval. */
+  static final String SHARD = "AnswerShard";
+
+  /**
+   * The running shards of an eval as one: their rows summed, timed from the earliest attempt's
+   * start (so the rate is theirs together).
+   */
+  static EvalProgress summed(List<EvalProgress> shards) {
+    int done = 0;
+    int total = 0;
+    int resumed = 0;
+    long start = Long.MAX_VALUE;
+    for (EvalProgress p : shards) {
+      done += p.done();
+      total += p.total();
+      resumed += p.resumedFrom();
+      start = Math.min(start, p.attemptStartedAtMillis());
+    }
+    return new EvalProgress(done, total, resumed, start);
   }
 
   static String describe(EvalProgress p, long nowMillis) {

@@ -22,6 +22,20 @@ class ProgressTest {
   }
 
   @Test
+  void theRunningShardsOfAnEvalAddUpToOneLine() {
+    long start = 1_000_000;
+    EvalProgress sum =
+        Progress.summed(
+            java.util.List.of(
+                new EvalProgress(500, 1000, 0, start + 2_000),
+                new EvalProgress(300, 1000, 100, start)));
+    assertEquals(new EvalProgress(800, 2000, 100, start), sum);
+    assertEquals(
+        "800/2000 rows evaluated (40%), 70.0 rows/s, about 17 s left (resumed at row 100)",
+        Progress.describe(sum, start + 10_000));
+  }
+
+  @Test
   void aTrainingPollShowsTheJobAndItsLatestEvent() {
     assertEquals(
         "provider job ftjob-1 running: epoch 2/3",

@@ -119,6 +119,9 @@ public class FakeActivities
 
   public ModelVersion current;
 
+  /** How many rows the split's test set has (large ones are evaluated in shards). */
+  public int testRows = 100;
+
   /**
    * A time-skipping test environment whose worker runs every workflow of the pipeline on the
    * fine-tune task queue, with these activities. Started; close it after the test.
@@ -234,8 +237,8 @@ public class FakeActivities
     return new SplitResult(
         corrected ? ref("train-" + request.data().sha256(), 898) : ref("train", 900),
         corrected && correctionsChangeTestRows
-            ? ref("test-" + request.data().sha256(), 100)
-            : ref("test", 100),
+            ? ref("test-" + request.data().sha256(), testRows)
+            : ref("test", testRows),
         3,
         0,
         Map.of("corner-cases", 0),
@@ -264,6 +267,86 @@ public class FakeActivities
   public EvalResult evaluate(EvalRequest request) {
     calls.add("evaluate " + request.model() + " " + request.data().name());
     evals.add(request);
+    return result(request);
+  }
+
+  /** Every shard asked for, in the order they started. */
+  public final List<EvalActivities.ShardRequest> shards =
+      new java.util.concurrent.CopyOnWriteArrayList<>();
+
+  /** Every scoring of shards. */
+  public final List<EvalActivities.ScoreRequest> scorings =
+      new java.util.concurrent.CopyOnWriteArrayList<>();
+
+  /** When set, shards heartbeat until it opens (or they are cancelled). */
+  public volatile java.util.concurrent.CountDownLatch shardGate;
+
+  /** The first row of a shard that fails for good (-1: none). */
+  public volatile int failingShard = -1;
+
+  /** Shards that learned of their cancellation. */
+  public final java.util.concurrent.atomic.AtomicInteger cancelledShards =
+      new java.util.concurrent.atomic.AtomicInteger();
+
+  @Override
+  public EvalActivities.ShardAnswers answerShard(EvalActivities.ShardRequest r) {
+    EvalRequest request = r.eval();
+    calls.add(
+        "answerShard "
+            + request.model()
+            + " "
+            + request.data().name()
+            + " "
+            + r.from()
+            + "-"
+            + r.to());
+    shards.add(r);
+    refuseUnknown(request);
+    if (r.from() == failingShard) {
+      throw io.temporal.failure.ApplicationFailure.newNonRetryableFailure(
+          "Provider '" + request.provider() + "' refused row " + r.from(),
+          Failures.PROVIDER_REJECTED);
+    }
+    java.util.concurrent.CountDownLatch gate = shardGate;
+    while (gate != null) {
+      try {
+        if (gate.await(50, java.util.concurrent.TimeUnit.MILLISECONDS)) {
+          break;
+        }
+        io.temporal.activity.Activity.getExecutionContext().heartbeat(r.from());
+      } catch (io.temporal.client.ActivityCompletionException e) {
+        // Cancelled, or its run has ended: either way, nobody waits for its answers.
+        cancelledShards.incrementAndGet();
+        throw e;
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException(e);
+      }
+    }
+    return new EvalActivities.ShardAnswers(
+        r.from(), r.to(), artifact("answers-" + request.model() + "-" + r.from()));
+  }
+
+  @Override
+  public EvalResult scoreShards(EvalActivities.ScoreRequest r) {
+    calls.add("scoreShards " + r.eval().model() + " " + r.eval().data().name());
+    scorings.add(r);
+    evals.add(r.eval());
+    EvalResult one = result(r.eval());
+    return new EvalResult(
+        one.model(),
+        one.dataset(),
+        r.eval().data().rows(),
+        r.eval().data().labeledRows(),
+        one.metrics(),
+        one.predictions(),
+        one.usage(),
+        one.intervals(),
+        one.labelReport(),
+        one.previousRun());
+  }
+
+  private void refuseUnknown(EvalRequest request) {
     if (unknownModels.contains(request.model())) {
       throw io.temporal.failure.ApplicationFailure.newNonRetryableFailure(
           "Provider '"
@@ -273,6 +356,10 @@ public class FakeActivities
               + "' does not exist",
           Failures.PROVIDER_REJECTED);
     }
+  }
+
+  private EvalResult result(EvalRequest request) {
+    refuseUnknown(request);
     double score = exactMatchByModel.getOrDefault(request.model(), 0.5);
     return new EvalResult(
         request.model(),

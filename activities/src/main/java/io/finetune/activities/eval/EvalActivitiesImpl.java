@@ -2,22 +2,18 @@ package io.finetune.activities.eval;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.finetune.activities.dataset.Rows;
 import io.finetune.activities.dataset.Rows.Row;
-import io.finetune.activities.fields.FieldTypes;
 import io.finetune.activities.provider.CallScope;
 import io.finetune.activities.provider.ProviderClient;
 import io.finetune.activities.provider.ProviderClient.ChatAnswer;
 import io.finetune.activities.provider.Providers;
 import io.finetune.activities.store.ArtifactStore;
 import io.finetune.workflows.common.ArtifactRef;
+import io.finetune.workflows.common.Failures;
 import io.finetune.workflows.eval.EvalActivities;
 import io.finetune.workflows.eval.EvalActivities.EvalProgress;
-import io.finetune.workflows.eval.EvalActivities.RunComparison;
-import io.finetune.workflows.spec.PipelineSpec;
 import io.temporal.activity.Activity;
 import io.temporal.activity.ActivityExecutionContext;
-import java.io.BufferedReader;
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -26,9 +22,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Future;
@@ -41,7 +40,7 @@ public class EvalActivitiesImpl implements EvalActivities {
   private final ArtifactStore store;
   private final Providers providers;
   private final ExecutorService inference;
-  private final RunOverRun runOverRun;
+  private final EvalScoring scoring;
 
   /**
    * @param inference bounds how many requests go to providers at once (shared by all evals)
@@ -53,7 +52,7 @@ public class EvalActivitiesImpl implements EvalActivities {
     this.store = store;
     this.providers = providers;
     this.inference = inference;
-    this.runOverRun = db == null ? null : new RunOverRun(db, store);
+    this.scoring = new EvalScoring(store, db == null ? null : new RunOverRun(db, store));
   }
 
   /** Evals that are not compared with earlier runs. */
@@ -65,104 +64,161 @@ public class EvalActivitiesImpl implements EvalActivities {
   public EvalResult evaluate(EvalRequest r) {
     ActivityExecutionContext ctx = Activity.getExecutionContext();
     ProviderClient client = providers.client(r.provider());
-    List<Row> rows = Rows.read(store, r.data());
-    Map<String, String> earlier = earlierAnswers(r.answersFrom());
 
     // Answers so far live in a work file of this activity execution: the same for each of its
     // retries, apart from any other run evaluating the same model on the same data. The heartbeat
     // says how many of its lines are complete, so a retry resumes there instead of paying again.
     WorkFile work = WorkFile.of(store, "eval", ctx.getInfo());
-    Path partial = work.path;
-    int done = work.resume(lastHeartbeat(ctx)).size();
-    Progress progress = new Progress(rows.size(), done, System.currentTimeMillis());
+    Progress progress = answer(ctx, client, r, 0, Long.MAX_VALUE, r.data().rows(), work);
+    EvalResult result =
+        scoring.score(
+            r,
+            ctx.getInfo().getWorkflowId(),
+            ctx.getInfo().getRunId(),
+            List.of(work.path),
+            client.config().price(r.model()).orElse(null),
+            () -> ctx.heartbeat(progress.at(progress.total())));
+    // Only once scored and recorded: should that fail, a retry rescores without paying again.
+    work.delete();
+    return result;
+  }
 
+  @Override
+  public ShardAnswers answerShard(ShardRequest s) {
+    ActivityExecutionContext ctx = Activity.getExecutionContext();
+    EvalRequest r = s.eval();
+    if (s.from() < 0 || s.to() <= s.from() || s.to() > r.data().rows()) {
+      throw Failures.invalidInput(
+          "Rows ["
+              + s.from()
+              + ", "
+              + s.to()
+              + ") are not a shard of "
+              + r.data().rows()
+              + " rows");
+    }
+    ProviderClient client = providers.client(r.provider());
+    // The shard's own work file (its activity id is its own): a retry resumes there.
+    WorkFile work = WorkFile.of(store, "eval", ctx.getInfo());
+    Progress progress = answer(ctx, client, r, s.from(), s.to(), s.to() - s.from(), work);
+    if (progress.total() != s.to() - s.from()) {
+      throw Failures.invalidInput(
+          "The data "
+              + r.data().name()
+              + " ends before row "
+              + s.to()
+              + " of its "
+              + r.data().rows());
+    }
+    ArtifactRef answers = store.write("eval-answers", "jsonl", out -> Files.copy(work.path, out));
+    work.delete();
+    return new ShardAnswers(s.from(), s.to(), answers);
+  }
+
+  @Override
+  public EvalResult scoreShards(ScoreRequest request) {
+    ActivityExecutionContext ctx = Activity.getExecutionContext();
+    EvalRequest r = request.eval();
+    List<ShardAnswers> shards = new ArrayList<>(request.shards());
+    shards.sort(Comparator.comparingInt(ShardAnswers::from));
+    int next = 0;
+    List<Path> files = new ArrayList<>(shards.size());
+    for (ShardAnswers shard : shards) {
+      if (shard.from() != next) {
+        throw Failures.invalidInput(
+            "The shards' answers do not cover rows [" + next + ", " + shard.from() + ")");
+      }
+      files.add(store.existing(shard.answers().path()));
+      next = shard.to();
+    }
+    if (next != r.data().rows()) {
+      throw Failures.invalidInput(
+          "The shards' answers end at row " + next + " of " + r.data().rows());
+    }
+    ProviderClient client = providers.client(r.provider());
+    return scoring.score(
+        r,
+        ctx.getInfo().getWorkflowId(),
+        ctx.getInfo().getRunId(),
+        files,
+        client.config().price(r.model()).orElse(null),
+        // Alive, nothing to resume: a retry scores again from the shards' answers.
+        () -> ctx.heartbeat(null));
+  }
+
+  /**
+   * Answers rows {@code [from, to)} of the data (to its end when it has fewer) into the work file,
+   * in order, after the lines an earlier attempt vouched for; returns the progress at the end,
+   * whose total is the number of rows answered.
+   */
+  private Progress answer(
+      ActivityExecutionContext ctx,
+      ProviderClient client,
+      EvalRequest r,
+      long from,
+      long to,
+      int expected,
+      WorkFile work) {
+    int done = work.resumeCount(lastHeartbeat(ctx));
+    Progress progress = new Progress(expected, done, System.currentTimeMillis());
+    Map<String, String> earlier = earlierAnswers(r, from, to);
     try (BufferedWriter out =
-        Files.newBufferedWriter(
-            partial,
-            StandardCharsets.UTF_8,
-            StandardOpenOption.CREATE,
-            StandardOpenOption.WRITE,
-            StandardOpenOption.APPEND)) {
-      while (done < rows.size()) {
-        int end = Math.min(rows.size(), done + BATCH);
-        for (ChatAnswer answer :
-            answerBatch(ctx, client, r, rows.subList(done, end), earlier, progress.at(done))) {
+            Files.newBufferedWriter(
+                work.path,
+                StandardCharsets.UTF_8,
+                StandardOpenOption.CREATE,
+                StandardOpenOption.WRITE,
+                StandardOpenOption.APPEND);
+        JsonLines<Row> rows = EvalRows.read(store, r.data(), from + done, to)) {
+      List<Row> batch = new ArrayList<>(BATCH);
+      while (rows.hasNext()) {
+        batch.clear();
+        while (batch.size() < BATCH && rows.hasNext()) {
+          batch.add(rows.next());
+        }
+        for (ChatAnswer answer : answerBatch(ctx, client, r, batch, earlier, progress.at(done))) {
           out.write(JSON.writeValueAsString(answer));
           out.newLine();
         }
         out.flush();
-        done = end;
+        done += batch.size();
         ctx.heartbeat(progress.at(done));
       }
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
-
-    List<ChatAnswer> answers = readAnswers(partial, rows.size());
-    boolean text = PipelineSpec.TASK_TEXT.equals(r.task());
-    AnswerScorer scorer =
-        text ? null : new AnswerScorer(FieldTypes.resolve(r.outputFields(), r.fieldTypes(), rows));
-    TextAnswerScorer textScorer = text ? new TextAnswerScorer() : null;
-    ArtifactRef predictions =
-        store.writeLines(
-            "predictions",
-            "jsonl",
-            () ->
-                java.util.stream.IntStream.range(0, rows.size())
-                    .mapToObj(
-                        i ->
-                            Rows.json(
-                                text
-                                    ? textScorer.add(rows.get(i), answers.get(i).text())
-                                    : scorer.add(rows.get(i), answers.get(i).text())))
-                    .iterator());
-    // Written after the predictions: the scorer counts labels as their lines are written. Text
-    // answers have no labels.
-    ArtifactRef labelReport =
-        text
-            ? null
-            : store.write(
-                "reports",
-                "json",
-                out -> JSON.writerWithDefaultPrettyPrinter().writeValue(out, scorer.labelReport()));
-    Map<String, Double> metrics = text ? textScorer.metrics() : scorer.metrics();
-    // Before the work file goes: should recording fail, a retry rescores without paying again.
-    RunComparison previousRun =
-        runOverRun == null
-            ? null
-            : runOverRun.recordAndCompare(
-                r, ctx.getInfo().getWorkflowId(), ctx.getInfo().getRunId(), predictions, metrics);
-    work.delete();
-    return new EvalResult(
-        r.model(),
-        r.data().name(),
-        rows.size(),
-        text ? textScorer.scored() : scorer.scored(),
-        metrics,
-        predictions,
-        UsageSummary.of(answers, client.config().price(r.model()).orElse(null)),
-        ScoreIntervals.of(
-            store, r.keyMetric(), predictions, r.pairedWith(), r.pairedModel(), r.data().sha256()),
-        labelReport,
-        previousRun);
+    return new Progress(done, progress.resumedFrom(), progress.startedAtMillis());
   }
 
-  /** The answers of an earlier eval's predictions by input (none when there is none). */
-  private Map<String, String> earlierAnswers(ArtifactRef predictions) {
+  /**
+   * The answers of an earlier eval's predictions (none when there is none) to the inputs of rows
+   * {@code [from, to)}: only those are kept, so that memory follows the rows answered at once.
+   */
+  private Map<String, String> earlierAnswers(EvalRequest r, long from, long to) {
+    ArtifactRef predictions = r.answersFrom();
     if (predictions == null) {
       return Map.of();
     }
+    Set<String> inputs = new HashSet<>();
+    try (JsonLines<Row> rows = EvalRows.read(store, r.data(), from, to)) {
+      rows.forEachRemaining(
+          row -> {
+            if (row.context().isEmpty()) {
+              inputs.add(row.input());
+            }
+          });
+    }
     Map<String, String> answers = new HashMap<>();
-    try (BufferedReader in =
-        Files.newBufferedReader(store.existing(predictions.path()), StandardCharsets.UTF_8)) {
-      for (String line = in.readLine(); line != null; line = in.readLine()) {
-        JsonNode p = JSON.readTree(line);
-        if (p.path("input").isTextual() && p.path("answer").isTextual()) {
+    try (JsonLines<JsonNode> lines =
+        JsonLines.of(List.of(store.existing(predictions.path())), EvalRows::tree)) {
+      while (lines.hasNext()) {
+        JsonNode p = lines.next();
+        if (p.path("input").isTextual()
+            && p.path("answer").isTextual()
+            && inputs.contains(p.get("input").asText())) {
           answers.putIfAbsent(p.get("input").asText(), p.get("answer").asText());
         }
       }
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
     }
     return answers;
   }
@@ -180,27 +236,6 @@ public class EvalActivitiesImpl implements EvalActivities {
       return ctx.getHeartbeatDetails(EvalProgress.class).map(EvalProgress::done).orElse(0);
     } catch (RuntimeException notAProgressRecord) {
       return ctx.getHeartbeatDetails(Integer.class).orElse(0);
-    }
-  }
-
-  /** The work file's answers; workers before usage was measured wrote bare strings. */
-  private static List<ChatAnswer> readAnswers(Path partial, int expected) {
-    try {
-      List<ChatAnswer> answers = new ArrayList<>(expected);
-      for (String line : Files.readAllLines(partial, StandardCharsets.UTF_8)) {
-        JsonNode node = JSON.readTree(line);
-        answers.add(
-            node.isTextual()
-                ? new ChatAnswer(node.asText(), 0, 0, Double.NaN)
-                : JSON.treeToValue(node, ChatAnswer.class));
-      }
-      if (answers.size() != expected) {
-        throw new IllegalStateException(
-            "work file " + partial + " has " + answers.size() + " answers, expected " + expected);
-      }
-      return answers;
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
     }
   }
 

@@ -9,8 +9,6 @@ import io.finetune.workflows.common.Scores;
 import io.finetune.workflows.eval.EvalActivities.EvalRequest;
 import io.finetune.workflows.eval.EvalActivities.RunComparison;
 import io.finetune.workflows.spec.PipelineSpec;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,6 +17,7 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -230,14 +229,55 @@ final class RunOverRun {
     }
   }
 
-  /** One scored row of a prediction file. */
-  private record Scored(int row, JsonNode line, double value, boolean right) {}
-
   private Optional<RunComparison> compare(
       EvalRequest r, String metric, String promptSha, Recorded earlier, ArtifactRef predictions) {
-    List<Scored> before = read(Path.of(earlier.predictions().path()), metric);
-    List<Scored> now = read(store.existing(predictions.path()), metric);
-    if (before == null || now == null || now.isEmpty() || !aligned(before, now)) {
+    Path beforeFile = Path.of(earlier.predictions().path());
+    Path nowFile = store.existing(predictions.path());
+    // First pass, both files side by side: aligned rows, their values, the changes counted. Only
+    // the values are kept (primitives, for the bootstrap), not the lines.
+    double[] a = new double[256];
+    double[] b = new double[256];
+    int n = 0;
+    double sumA = 0;
+    double sumB = 0;
+    int rightToWrong = 0;
+    int wrongToRight = 0;
+    boolean aligned = true;
+    try (ScoreIntervals.ScoredLines was = ScoreIntervals.scored(beforeFile);
+        ScoreIntervals.ScoredLines is = ScoreIntervals.scored(nowFile)) {
+      while (aligned && was.hasNext() && is.hasNext()) {
+        ScoreIntervals.Scored before = was.next();
+        ScoreIntervals.Scored now = is.next();
+        Double valueBefore = ScoreIntervals.value(before.line(), metric);
+        Double valueNow = ScoreIntervals.value(now.line(), metric);
+        if (valueBefore == null
+            || valueNow == null
+            || before.row() != now.row()
+            || !before.line().path("input").equals(now.line().path("input"))) {
+          aligned = false;
+          break;
+        }
+        if (n == a.length) {
+          a = Arrays.copyOf(a, n * 2);
+          b = Arrays.copyOf(b, n * 2);
+        }
+        a[n] = valueNow;
+        b[n] = valueBefore;
+        sumA += valueNow;
+        sumB += valueBefore;
+        n++;
+        boolean wasRight = right(before.line(), metric, valueBefore);
+        if (wasRight != right(now.line(), metric, valueNow)) {
+          if (wasRight) {
+            rightToWrong++;
+          } else {
+            wrongToRight++;
+          }
+        }
+      }
+      aligned &= !was.hasNext() && !is.hasNext();
+    }
+    if (!aligned || n == 0) {
       log.warn(
           "Run over run: not compared with {} run {}: its predictions are not of the same rows"
               + " or not scored by {}",
@@ -246,33 +286,14 @@ final class RunOverRun {
           metric);
       return Optional.empty();
     }
-    int n = now.size();
-    double[] a = new double[n];
-    double[] b = new double[n];
-    double sumA = 0;
-    double sumB = 0;
-    int rightToWrong = 0;
-    int wrongToRight = 0;
-    List<String> changed = new ArrayList<>();
-    for (int i = 0; i < n; i++) {
-      Scored was = before.get(i);
-      Scored is = now.get(i);
-      a[i] = is.value();
-      b[i] = was.value();
-      sumA += a[i];
-      sumB += b[i];
-      if (was.right() != is.right()) {
-        if (was.right()) {
-          rightToWrong++;
-        } else {
-          wrongToRight++;
-        }
-        changed.add(changedRow(was, is));
-      }
-    }
-    Bootstrap.Interval d = Bootstrap.paired(a, b, ScoreIntervals.seed(r.data().sha256()));
+    Bootstrap.Interval d =
+        Bootstrap.paired(
+            Arrays.copyOf(a, n), Arrays.copyOf(b, n), ScoreIntervals.seed(r.data().sha256()));
     ArtifactRef changedRows =
-        changed.isEmpty() ? null : store.writeLines("run-over-run", "jsonl", changed);
+        rightToWrong + wrongToRight == 0
+            ? null
+            : store.writeLines(
+                "run-over-run", "jsonl", () -> changedRows(beforeFile, nowFile, metric));
     return Optional.of(
         new RunComparison(
             earlier.workflowId(),
@@ -292,41 +313,54 @@ final class RunOverRun {
             changedRows));
   }
 
+  /** Second pass over two aligned files: the rows that changed, as listed, one at a time. */
+  private static java.util.Iterator<String> changedRows(
+      Path beforeFile, Path nowFile, String metric) {
+    ScoreIntervals.ScoredLines was = ScoreIntervals.scored(beforeFile);
+    ScoreIntervals.ScoredLines is = ScoreIntervals.scored(nowFile);
+    return new java.util.Iterator<>() {
+      private String next = advance();
+
+      private String advance() {
+        while (was.hasNext() && is.hasNext()) {
+          ScoreIntervals.Scored before = was.next();
+          ScoreIntervals.Scored now = is.next();
+          boolean wasRight =
+              right(before.line(), metric, ScoreIntervals.value(before.line(), metric));
+          if (wasRight != right(now.line(), metric, ScoreIntervals.value(now.line(), metric))) {
+            return changedRow(before, now, wasRight);
+          }
+        }
+        was.close();
+        is.close();
+        return null;
+      }
+
+      @Override
+      public boolean hasNext() {
+        return next != null;
+      }
+
+      @Override
+      public String next() {
+        String line = next;
+        next = advance();
+        return line;
+      }
+    };
+  }
+
   /** A changed row as listed: which way, the row's place, input, reference and both answers. */
-  private static String changedRow(Scored was, Scored is) {
+  private static String changedRow(
+      ScoreIntervals.Scored was, ScoreIntervals.Scored is, boolean wasRight) {
     ObjectNode line = JSON.createObjectNode();
-    line.put("change", was.right() ? "right->wrong" : "wrong->right");
+    line.put("change", wasRight ? "right->wrong" : "wrong->right");
     line.put("row", is.row());
     line.set("input", is.line().get("input"));
     line.set("expected", is.line().get("expected"));
     line.set("previousAnswer", was.line().get("answer"));
     line.set("answer", is.line().get("answer"));
     return line.toString();
-  }
-
-  /**
-   * The scored rows of a prediction file with their value for {@code metric} and whether they are
-   * right; null when the metric is not a mean over rows.
-   */
-  private static List<Scored> read(Path file, String metric) {
-    List<Scored> out = new ArrayList<>();
-    try {
-      List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);
-      for (int i = 0; i < lines.size(); i++) {
-        JsonNode p = JSON.readTree(lines.get(i));
-        if (!p.path("scored").asBoolean(false)) {
-          continue;
-        }
-        Double v = ScoreIntervals.value(p, metric);
-        if (v == null) {
-          return null;
-        }
-        out.add(new Scored(i, p, v, right(p, metric, v)));
-      }
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-    return out;
   }
 
   /**
@@ -341,19 +375,6 @@ final class RunOverRun {
       return value == 0;
     }
     return value == 1;
-  }
-
-  private static boolean aligned(List<Scored> a, List<Scored> b) {
-    if (a.size() != b.size()) {
-      return false;
-    }
-    for (int i = 0; i < a.size(); i++) {
-      if (a.get(i).row() != b.get(i).row()
-          || !a.get(i).line().path("input").equals(b.get(i).line().path("input"))) {
-        return false;
-      }
-    }
-    return true;
   }
 
   private static void setScore(PreparedStatement s, int index, Double score) throws SQLException {

@@ -1,18 +1,14 @@
 package io.finetune.activities.eval;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.finetune.activities.store.ArtifactStore;
 import io.finetune.workflows.common.ArtifactRef;
 import io.finetune.workflows.common.Scores;
 import io.finetune.workflows.eval.EvalActivities.Comparison;
 import io.finetune.workflows.eval.EvalActivities.Intervals;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Iterator;
 import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -24,7 +20,6 @@ import org.slf4j.LoggerFactory;
  */
 final class ScoreIntervals {
   private static final Logger log = LoggerFactory.getLogger(ScoreIntervals.class);
-  private static final ObjectMapper JSON = new ObjectMapper();
 
   private ScoreIntervals() {}
 
@@ -42,18 +37,19 @@ final class ScoreIntervals {
     if (metric == null) {
       return null;
     }
-    List<Scored> mine = read(store, predictions, metric);
-    if (mine == null) {
+    Path mineFile = store.existing(predictions.path());
+    double[] values = values(mineFile, metric);
+    if (values == null) {
       return null;
     }
     long seed = seed(dataSha256);
-    double[] values = values(mine);
     Bootstrap.Interval score = Bootstrap.mean(values, seed);
     Comparison vs = null;
     if (other != null) {
-      List<Scored> theirs = read(store, other, metric);
-      if (theirs != null && sameRows(mine, theirs)) {
-        Bootstrap.Interval d = Bootstrap.paired(values, values(theirs), seed);
+      Path theirsFile = store.existing(other.path());
+      double[] theirs = values(theirsFile, metric);
+      if (theirs != null && theirs.length == values.length && sameRows(mineFile, theirsFile)) {
+        Bootstrap.Interval d = Bootstrap.paired(values, theirs, seed);
         vs = new Comparison(otherModel, d.estimate(), d.lo(), d.hi());
       } else {
         log.warn("Not compared with {}: its predictions are not of the same rows", otherModel);
@@ -62,28 +58,93 @@ final class ScoreIntervals {
     return new Intervals(metric, values.length, score.lo(), score.hi(), vs);
   }
 
-  /** One scored row: its input (to check the pairing) and its value for the metric. */
-  private record Scored(String input, double value) {}
+  /** The scored lines of a prediction file, one at a time, with their 0-based line numbers. */
+  static ScoredLines scored(Path predictions) {
+    return new ScoredLines(predictions);
+  }
 
-  private static List<Scored> read(ArtifactStore store, ArtifactRef predictions, String metric) {
-    Path file = store.existing(predictions.path());
-    List<Scored> out = new ArrayList<>();
-    try {
-      for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
-        JsonNode p = JSON.readTree(line);
-        if (!p.path("scored").asBoolean(false)) {
-          continue;
+  /** The scored lines of a prediction file; close it when not read to the end. */
+  static final class ScoredLines implements Iterator<Scored>, java.io.Closeable {
+    private final JsonLines<JsonNode> lines;
+    private Scored next;
+
+    private ScoredLines(Path file) {
+      lines = JsonLines.of(List.of(file), EvalRows::tree);
+      next = advance();
+    }
+
+    private Scored advance() {
+      while (lines.hasNext()) {
+        long row = lines.position();
+        JsonNode p = lines.next();
+        if (p.path("scored").asBoolean(false)) {
+          return new Scored((int) row, p);
         }
-        Double v = value(p, metric);
+      }
+      return null;
+    }
+
+    @Override
+    public boolean hasNext() {
+      return next != null;
+    }
+
+    @Override
+    public Scored next() {
+      if (next == null) {
+        throw new java.util.NoSuchElementException();
+      }
+      Scored s = next;
+      next = advance();
+      return s;
+    }
+
+    @Override
+    public void close() {
+      lines.close();
+    }
+  }
+
+  /** A scored line of a prediction file and its place in it. */
+  record Scored(int row, JsonNode line) {}
+
+  /**
+   * Each scored row's value for the metric, read one line at a time; null when the metric is not a
+   * mean over rows.
+   */
+  private static double[] values(Path file, String metric) {
+    double[] out = new double[256];
+    int n = 0;
+    try (ScoredLines it = scored(file)) {
+      while (it.hasNext()) {
+        Double v = value(it.next().line(), metric);
         if (v == null) {
           return null;
         }
-        out.add(new Scored(p.path("input").asText(), v));
+        if (n == out.length) {
+          out = Arrays.copyOf(out, n * 2);
+        }
+        out[n++] = v;
       }
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
     }
-    return out;
+    return Arrays.copyOf(out, n);
+  }
+
+  /** Whether two prediction files score the same inputs in the same order (read side by side). */
+  private static boolean sameRows(Path a, Path b) {
+    try (ScoredLines x = scored(a);
+        ScoredLines y = scored(b)) {
+      while (x.hasNext() && y.hasNext()) {
+        if (!x.next()
+            .line()
+            .path("input")
+            .asText()
+            .equals(y.next().line().path("input").asText())) {
+          return false;
+        }
+      }
+      return !x.hasNext() && !y.hasNext();
+    }
   }
 
   /** A row's value for the metric: 1 or 0; null for a metric that is not a mean over rows. */
@@ -107,22 +168,6 @@ final class ScoreIntervals {
       return hit.asBoolean(false) ? 1.0 : 0.0;
     }
     return null;
-  }
-
-  private static boolean sameRows(List<Scored> a, List<Scored> b) {
-    if (a.size() != b.size()) {
-      return false;
-    }
-    for (int i = 0; i < a.size(); i++) {
-      if (!a.get(i).input().equals(b.get(i).input())) {
-        return false;
-      }
-    }
-    return true;
-  }
-
-  private static double[] values(List<Scored> rows) {
-    return rows.stream().mapToDouble(Scored::value).toArray();
   }
 
   /** The bootstrap's seed from a data hash: the same data, the same resamples. */

@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.finetune.activities.dataset.Rows.Row;
 import io.finetune.workflows.common.Scores;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
@@ -16,8 +15,9 @@ import java.util.Map;
  */
 final class TextAnswerScorer {
   private static final ObjectMapper JSON = new ObjectMapper();
-  private final List<String> expected = new ArrayList<>();
-  private final List<String> answers = new ArrayList<>();
+
+  /** Counts only: the texts are not kept. */
+  private final TextScorer.Corpus corpus = new TextScorer.Corpus();
 
   /** Scores one answer and returns the prediction line to store. */
   ObjectNode add(Row row, String answer) {
@@ -30,8 +30,7 @@ final class TextAnswerScorer {
       return line;
     }
     String want = row.answerText();
-    expected.add(want);
-    answers.add(answer);
+    corpus.add(want, answer);
     Map<String, Double> one =
         TextScorer.score(List.of(want), List.of(answer == null ? "" : answer));
     line.put("exact", one.get(Scores.TEXT_EXACT_MATCH) == 1.0);
@@ -40,11 +39,11 @@ final class TextAnswerScorer {
   }
 
   int scored() {
-    return expected.size();
+    return corpus.rows();
   }
 
   /** {@link Scores#TEXT_EXACT_MATCH} and corpus-level {@link Scores#CHRF} over labeled rows. */
   Map<String, Double> metrics() {
-    return TextScorer.score(expected, answers);
+    return corpus.metrics();
   }
 }

@@ -45,21 +45,45 @@ public final class TextScorer {
       throw new IllegalArgumentException(
           expected.size() + " expected texts but " + answers.size() + " answers");
     }
-    int exact = 0;
-    // hypothesis n-grams, reference n-grams and matches for each order, summed over all rows
-    long[] stats = new long[3 * CHAR_ORDER];
+    Corpus corpus = new Corpus();
     for (int i = 0; i < expected.size(); i++) {
-      String want = expected.get(i) == null ? "" : expected.get(i);
-      String got = answers.get(i) == null ? "" : answers.get(i);
+      corpus.add(expected.get(i), answers.get(i));
+    }
+    return corpus.metrics();
+  }
+
+  /**
+   * The same scores, rows added one at a time: only counts are kept (the exact matches and the
+   * n-gram statistics summed over rows), so a corpus of any size takes the same memory.
+   */
+  public static final class Corpus {
+    private int rows;
+    private int exact;
+    // hypothesis n-grams, reference n-grams and matches for each order, summed over all rows
+    private final long[] stats = new long[3 * CHAR_ORDER];
+
+    /** Adds a row; null texts are scored as empty. */
+    public void add(String expected, String answer) {
+      String want = expected == null ? "" : expected;
+      String got = answer == null ? "" : answer;
+      rows++;
       if (normalize(want).equals(normalize(got))) {
         exact++;
       }
       addChrfStatistics(got, want, stats);
     }
-    Map<String, Double> m = new LinkedHashMap<>();
-    m.put(Scores.TEXT_EXACT_MATCH, expected.isEmpty() ? 0.0 : (double) exact / expected.size());
-    m.put(Scores.CHRF, chrf(stats));
-    return m;
+
+    public int rows() {
+      return rows;
+    }
+
+    /** {@link Scores#TEXT_EXACT_MATCH} and {@link Scores#CHRF}, each 0 when there are no rows. */
+    public Map<String, Double> metrics() {
+      Map<String, Double> m = new LinkedHashMap<>();
+      m.put(Scores.TEXT_EXACT_MATCH, rows == 0 ? 0.0 : (double) exact / rows);
+      m.put(Scores.CHRF, chrf(stats));
+      return m;
+    }
   }
 
   /**

@@ -51,6 +51,39 @@ final class WorkFile {
     }
   }
 
+  /**
+   * As {@link #resume}, without reading the lines into memory: keeps the first {@code vouched}
+   * complete lines (fewer when the file has fewer), cuts off what follows, and returns how many it
+   * kept. For work files of any length.
+   */
+  int resumeCount(int vouched) {
+    try {
+      if (vouched <= 0 || !Files.exists(path)) {
+        Files.deleteIfExists(path);
+        return 0;
+      }
+      int kept = 0;
+      long end = 0;
+      try (java.io.InputStream in = new java.io.BufferedInputStream(Files.newInputStream(path))) {
+        long at = 0;
+        for (int b = in.read(); b >= 0 && kept < vouched; b = in.read()) {
+          at++;
+          if (b == '\n') {
+            kept++;
+            end = at;
+          }
+        }
+      }
+      try (java.nio.channels.FileChannel f =
+          java.nio.channels.FileChannel.open(path, StandardOpenOption.WRITE)) {
+        f.truncate(end);
+      }
+      return kept;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
   /** Adds finished lines; the caller heartbeats their new count afterwards. */
   void append(List<String> lines) {
     try {

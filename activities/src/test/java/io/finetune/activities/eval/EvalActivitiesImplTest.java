@@ -20,6 +20,7 @@ import io.finetune.workflows.common.Scores;
 import io.finetune.workflows.eval.EvalActivities;
 import io.finetune.workflows.eval.EvalActivities.EvalRequest;
 import io.finetune.workflows.eval.EvalActivities.EvalResult;
+import io.finetune.workflows.eval.Evals;
 import io.temporal.activity.ActivityOptions;
 import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowOptions;
@@ -475,6 +476,210 @@ class EvalActivitiesImplTest {
     assertTrue(requests.size() <= POOL_SIZE + 1, "requests sent: " + requests.size());
   }
 
+  /** A fake model that is right on some rows, wrong or not JSON on others, by the row's number. */
+  private static MockResponse mixed(String user) {
+    int n = Integer.parseInt(user.substring(user.indexOf(' ') + 1));
+    String answer =
+        n % 3 == 0
+            ? "{\"category\":\"" + (n % 2 == 0 ? "billing" : "account") + "\"}"
+            : n % 3 == 1 ? "{\"category\":\"billing\"}" : "no idea";
+    var body = JSON.createObjectNode();
+    body.putArray("choices")
+        .addObject()
+        .putObject("message")
+        .put("role", "assistant")
+        .put("content", answer);
+    body.putObject("usage").put("prompt_tokens", 7).put("completion_tokens", n % 5);
+    return new MockResponse().setBody(body.toString());
+  }
+
+  private static List<EvalActivities.ShardRequest> shardsOf(EvalRequest r, int... bounds) {
+    List<EvalActivities.ShardRequest> out = new ArrayList<>();
+    for (int i = 0; i + 1 < bounds.length; i++) {
+      out.add(new EvalActivities.ShardRequest(r, bounds[i], bounds[i + 1]));
+    }
+    return out;
+  }
+
+  @Test
+  void shardsScoredTogetherGiveWhatOneEvalGivesByteForByte() throws Exception {
+    answer = EvalActivitiesImplTest::mixed;
+    DatasetRef d = data(250);
+    EvalRequest r = request(d).comparedWith("exact_match", null, null);
+    EvalResult whole = activities.evaluate(r);
+    assertEquals(250, requests.size());
+
+    List<EvalActivities.ShardAnswers> answers = new ArrayList<>();
+    for (EvalActivities.ShardRequest s : shardsOf(r, 0, 100, 200, 250)) {
+      answers.add(activities.answerShard(s));
+    }
+    assertEquals(500, requests.size(), "every row asked once more, in one shard or another");
+    assertEquals(
+        100, Files.readAllLines(Path.of(answers.get(0).answers().path())).size(), "a line a row");
+    // Handed over in any order: merged by row.
+    java.util.Collections.reverse(answers);
+    EvalResult sharded =
+        activities.scoreShards(new EvalActivities.ScoreRequest(r, List.copyOf(answers)));
+
+    assertEquals(whole.predictions().sha256(), sharded.predictions().sha256(), "same bytes");
+    assertEquals(
+        Files.readString(Path.of(whole.predictions().path())),
+        Files.readString(Path.of(sharded.predictions().path())));
+    assertEquals(whole.metrics(), sharded.metrics());
+    assertTrue(whole.metrics().get("exact_match") > 0 && whole.metrics().get("exact_match") < 1);
+    assertEquals(whole.rows(), sharded.rows());
+    assertEquals(whole.scoredRows(), sharded.scoredRows());
+    assertEquals(whole.labelReport().sha256(), sharded.labelReport().sha256());
+    assertEquals(whole.intervals(), sharded.intervals());
+    assertEquals(whole.usage().requests(), sharded.usage().requests());
+    assertEquals(whole.usage().inputTokens(), sharded.usage().inputTokens());
+    assertEquals(whole.usage().outputTokens(), sharded.usage().outputTokens());
+    assertEquals(whole.usage().costPer1kRequests(), sharded.usage().costPer1kRequests());
+    assertTrue(Files.list(dir.resolve("work")).findAny().isEmpty(), "work files removed");
+  }
+
+  @Test
+  void aLargeEvalInAWorkflowRunsInShardsSideBySideAndScoresAsOneEval() throws Exception {
+    answer = EvalActivitiesImplTest::mixed;
+    DatasetRef d = data(250); // shards of 100 rows here: [0, 100), [100, 200), [200, 250)
+    EvalRequest r = request(d).comparedWith("exact_match", null, null);
+    WorkflowClient client = startWorkflowEnv();
+
+    EvalResult sharded =
+        client.newWorkflowStub(ShardedEvalWorkflow.class, options("sharded")).run(r);
+
+    assertEquals(250, requests.size(), "every row asked once");
+    assertEquals(250, java.util.Set.copyOf(requests).size());
+    List<String> activityTypes =
+        client.fetchHistory("sharded").getEvents().stream()
+            .filter(e -> e.hasActivityTaskScheduledEventAttributes())
+            .map(e -> e.getActivityTaskScheduledEventAttributes().getActivityType().getName())
+            .toList();
+    assertEquals(
+        List.of("AnswerShard", "AnswerShard", "AnswerShard", "ScoreShards"), activityTypes);
+    EvalResult whole = activities.evaluate(r);
+    assertEquals(whole.predictions().sha256(), sharded.predictions().sha256());
+    assertEquals(whole.metrics(), sharded.metrics());
+    assertEquals(whole.intervals(), sharded.intervals());
+    assertEquals(250, sharded.rows());
+    assertTrue(Files.list(dir.resolve("work")).findAny().isEmpty(), "work files removed");
+  }
+
+  @Test
+  void textShardsScoredTogetherGiveWhatOneEvalGives() throws Exception {
+    answer = user -> chatAnswer(user.length() % 2 == 0 ? user : user.toUpperCase() + "!");
+    List<Row> rows = new ArrayList<>();
+    for (int i = 0; i < 60; i++) {
+      rows.add(
+          new Row("say " + i, i == 7 ? null : TextNode.valueOf("say " + (i % 4 == 0 ? i : 0))));
+    }
+    DatasetRef d = Rows.write(store, "text", rows);
+    EvalRequest r =
+        new EvalRequest("p", "m", "prompt", d, List.of())
+            .forTask("text")
+            .comparedWith(Scores.CHRF, null, null);
+    EvalResult whole = activities.evaluate(r);
+    List<EvalActivities.ShardAnswers> answers = new ArrayList<>();
+    for (EvalActivities.ShardRequest s : shardsOf(r, 0, 25, 50, 60)) {
+      answers.add(activities.answerShard(s));
+    }
+    EvalResult sharded = activities.scoreShards(new EvalActivities.ScoreRequest(r, answers));
+
+    assertEquals(whole.predictions().sha256(), sharded.predictions().sha256());
+    assertEquals(whole.metrics(), sharded.metrics());
+    assertEquals(59, sharded.scoredRows());
+    assertEquals(whole.intervals(), sharded.intervals());
+    assertEquals(null, sharded.labelReport());
+  }
+
+  @Test
+  void aShardReadsOnlyItsOwnRowsAndReusesEarlierAnswersOfThem() throws Exception {
+    DatasetRef d = data(10);
+    EvalResult first = activities.evaluate(request(d));
+    requests.clear();
+    EvalActivities.ShardAnswers shard =
+        activities.answerShard(
+            new EvalActivities.ShardRequest(request(d).reusingAnswers(first.predictions()), 4, 8));
+    assertTrue(requests.isEmpty(), "all four answered before: " + requests);
+    List<String> lines = Files.readAllLines(Path.of(shard.answers().path()));
+    assertEquals(4, lines.size());
+    assertEquals("echo:refund 4", JSON.readTree(lines.get(0)).get("text").asText());
+    assertEquals("echo:login 7", JSON.readTree(lines.get(3)).get("text").asText());
+
+    activities.answerShard(new EvalActivities.ShardRequest(request(d), 8, 10));
+    assertEquals(List.of("login 9", "refund 8"), requests.stream().sorted().toList());
+  }
+
+  @Test
+  void shardsThatDoNotCoverTheDataAreRefused() {
+    DatasetRef d = data(10);
+    EvalActivities.ShardAnswers a =
+        activities.answerShard(new EvalActivities.ShardRequest(request(d), 0, 5));
+    ActivityFailure gap =
+        assertThrows(
+            ActivityFailure.class,
+            () ->
+                activities.scoreShards(
+                    new EvalActivities.ScoreRequest(
+                        request(d),
+                        List.of(a, new EvalActivities.ShardAnswers(6, 10, a.answers())))));
+    assertTrue(gap.getCause().getMessage().contains("do not cover rows [5, 6)"), gap.toString());
+    ActivityFailure outside =
+        assertThrows(
+            ActivityFailure.class,
+            () -> activities.answerShard(new EvalActivities.ShardRequest(request(d), 5, 11)));
+    assertEquals(Failures.INVALID_INPUT, ((ApplicationFailure) outside.getCause()).getType());
+  }
+
+  @Test
+  void aRetriedShardResumesFromItsLastHeartbeatWithoutAskingAgain() throws Exception {
+    // Row 170 (the third batch of the shard [100, 200)) fails once: the retry must not ask for
+    // the shard's first two batches again, nor ever for rows outside the shard.
+    Map<String, Boolean> failedOnce = new ConcurrentHashMap<>();
+    answer =
+        user ->
+            user.equals("login 170") && failedOnce.putIfAbsent(user, true) == null
+                ? new MockResponse().setResponseCode(500)
+                : echo(user);
+    DatasetRef d = data(300);
+
+    EvalActivities.ShardAnswers shard =
+        startWorkflowEnv()
+            .newWorkflowStub(ShardWorkflow.class, options("shard"))
+            .run(new EvalActivities.ShardRequest(request(d), 100, 200), 2);
+
+    assertEquals(Boolean.TRUE, failedOnce.get("login 170"), "the first attempt failed");
+    for (int i = 100; i < 164; i++) {
+      String input = (i % 4 == 0 ? "refund " : "login ") + i;
+      assertEquals(1, requests.stream().filter(input::equals).count(), input);
+    }
+    assertTrue(
+        requests.stream()
+            .mapToInt(u -> Integer.parseInt(u.substring(u.indexOf(' ') + 1)))
+            .allMatch(n -> n >= 100 && n < 200),
+        "only the shard's rows");
+    List<String> lines = Files.readAllLines(Path.of(shard.answers().path()));
+    assertEquals(100, lines.size());
+    for (int i = 0; i < 100; i++) {
+      String input = ((100 + i) % 4 == 0 ? "refund " : "login ") + (100 + i);
+      assertEquals("echo:" + input, JSON.readTree(lines.get(i)).get("text").asText());
+    }
+  }
+
+  @Test
+  void aWorkFileKeepsOnlyTheLinesTheHeartbeatVouchedFor() throws Exception {
+    Path file = dir.resolve("work-test.jsonl");
+    Files.writeString(file, "a\nb\nc\nhalf");
+    var ctor = WorkFile.class.getDeclaredConstructor(Path.class);
+    ctor.setAccessible(true);
+    WorkFile work = ctor.newInstance(file);
+    assertEquals(2, work.resumeCount(2));
+    assertEquals("a\nb\n", Files.readString(file));
+    assertEquals(2, work.resumeCount(5), "no more than there are");
+    assertEquals(0, work.resumeCount(0));
+    assertTrue(!Files.exists(file), "a first attempt starts afresh");
+  }
+
   private void awaitRequests(int n) {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
     while (requests.size() < n && System.nanoTime() < deadline) {
@@ -493,7 +698,8 @@ class EvalActivitiesImplTest {
         TestWorkflowEnvironment.newInstance(
             TestEnvironmentOptions.newBuilder().setUseTimeskipping(false).build());
     Worker worker = workflowEnv.newWorker("eval");
-    worker.registerWorkflowImplementationTypes(EvalWorkflowImpl.class);
+    worker.registerWorkflowImplementationTypes(
+        EvalWorkflowImpl.class, ShardWorkflowImpl.class, ShardedEvalWorkflowImpl.class);
     worker.registerActivitiesImplementations(impl);
     workflowEnv.start();
     return workflowEnv.getWorkflowClient();
@@ -501,6 +707,50 @@ class EvalActivitiesImplTest {
 
   private static WorkflowOptions options(String workflowId) {
     return WorkflowOptions.newBuilder().setWorkflowId(workflowId).setTaskQueue("eval").build();
+  }
+
+  /** Runs one eval as the pipeline does, through {@link Evals}: in shards when it is large. */
+  @WorkflowInterface
+  public interface ShardedEvalWorkflow {
+    @WorkflowMethod
+    EvalResult run(EvalRequest request);
+  }
+
+  public static class ShardedEvalWorkflowImpl implements ShardedEvalWorkflow {
+    @Override
+    public EvalResult run(EvalRequest request) {
+      ActivityOptions options =
+          ActivityOptions.newBuilder()
+              .setStartToCloseTimeout(Duration.ofMinutes(1))
+              .setHeartbeatTimeout(Duration.ofSeconds(10))
+              .build();
+      return new Evals(Workflow.newActivityStub(EvalActivities.class, options), 100)
+          .evaluate(request);
+    }
+  }
+
+  /** Runs one shard as an activity of its own workflow run. */
+  @WorkflowInterface
+  public interface ShardWorkflow {
+    @WorkflowMethod
+    EvalActivities.ShardAnswers run(EvalActivities.ShardRequest request, int maxAttempts);
+  }
+
+  public static class ShardWorkflowImpl implements ShardWorkflow {
+    @Override
+    public EvalActivities.ShardAnswers run(EvalActivities.ShardRequest request, int maxAttempts) {
+      ActivityOptions options =
+          ActivityOptions.newBuilder()
+              .setStartToCloseTimeout(Duration.ofMinutes(1))
+              .setHeartbeatTimeout(Duration.ofSeconds(10))
+              .setRetryOptions(
+                  RetryOptions.newBuilder()
+                      .setInitialInterval(Duration.ofMillis(100))
+                      .setMaximumAttempts(maxAttempts)
+                      .build())
+              .build();
+      return Workflow.newActivityStub(EvalActivities.class, options).answerShard(request);
+    }
   }
 
   /** Runs one eval as an activity of its own workflow run, as the pipeline does. */

@@ -14,6 +14,7 @@ import io.finetune.workflows.drift.DriftActivities.RetrainRequest;
 import io.finetune.workflows.drift.DriftActivities.SelectBatchRequest;
 import io.finetune.workflows.eval.EvalActivities;
 import io.finetune.workflows.eval.EvalActivities.EvalRequest;
+import io.finetune.workflows.eval.Evals;
 import io.finetune.workflows.pipeline.FineTunePipeline;
 import io.finetune.workflows.pipeline.PipelineInput;
 import io.finetune.workflows.registry.RegistryActivities;
@@ -40,6 +41,9 @@ public class DriftCheckImpl implements DriftCheck {
   private final DriftActivities drift = ActivityStubs.drift();
 
   private final EvalActivities eval = ActivityStubs.eval();
+
+  /** Evals of large sets in shards (see {@link Evals}). */
+  private final Evals evals = new Evals(eval);
 
   @Override
   public DriftResult check(DriftCheckInput input) {
@@ -80,7 +84,8 @@ public class DriftCheckImpl implements DriftCheck {
     Map<String, Double> live =
         batch.labeledRows() == 0
             ? Map.of()
-            : eval.evaluate(
+            : evals
+                .evaluate(
                     new EvalRequest(
                             current.provider(),
                             current.modelId(),
@@ -239,7 +244,8 @@ public class DriftCheckImpl implements DriftCheck {
                 spec.drift().freshHoldoutFraction(),
                 spec.split().seed()));
     Map<String, Double> currentOnHoldout =
-        eval.evaluate(
+        evals
+            .evaluate(
                 new EvalRequest(
                         current.provider(),
                         current.modelId(),

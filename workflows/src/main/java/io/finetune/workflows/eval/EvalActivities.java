@@ -20,6 +20,30 @@ public interface EvalActivities {
   EvalResult evaluate(EvalRequest request);
 
   /**
+   * Answers rows {@code [from, to)} of the request's data (as {@link #evaluate} does: batched,
+   * bounded concurrency, heartbeating its offset so that a retry resumes without asking again) and
+   * stores the answers, one JSON line per row in row order, as an artifact. Scored by {@link
+   * #scoreShards} together with the other shards of the same eval; see {@link Evals}.
+   */
+  ShardAnswers answerShard(ShardRequest request);
+
+  /**
+   * Scores the answers of every shard of an eval, merged in row order, exactly as {@link #evaluate}
+   * scores its own: the same metrics, predictions file, intervals, label report and run-over-run
+   * comparison for the same answers.
+   */
+  EvalResult scoreShards(ScoreRequest request);
+
+  /** Rows {@code [from, to)} of {@code eval}'s data, to answer as one activity. */
+  record ShardRequest(EvalRequest eval, int from, int to) {}
+
+  /** A shard's answers: one JSON line per row of {@code [from, to)}, in row order. */
+  record ShardAnswers(int from, int to, ArtifactRef answers) {}
+
+  /** The answers of all shards of {@code eval}, which together cover its data's rows. */
+  record ScoreRequest(EvalRequest eval, List<ShardAnswers> shards) {}
+
+  /**
    * {@code keyMetric}: the metric to give a 95% interval for (null: none); {@code pairedWith}: the
    * predictions of {@code pairedModel} on the same data, to compare with row by row (null: none);
    * {@code task}: {@code text} scores free-text answers, null or {@code fields} JSON answers.

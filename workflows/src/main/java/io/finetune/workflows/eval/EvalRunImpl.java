@@ -17,7 +17,6 @@ import io.finetune.workflows.pipeline.JudgeStanding;
 import io.finetune.workflows.spec.PipelineSpec;
 import io.temporal.failure.ActivityFailure;
 import io.temporal.failure.ApplicationFailure;
-import io.temporal.workflow.Async;
 import io.temporal.workflow.Promise;
 import io.temporal.workflow.Workflow;
 import io.temporal.workflow.WorkflowInit;
@@ -35,6 +34,10 @@ import java.util.Random;
 public class EvalRunImpl implements EvalRun {
   private final DatasetActivities dataset = ActivityStubs.dataset();
   private final EvalActivities eval = ActivityStubs.eval();
+
+  /** Evals of large sets in shards (see {@link Evals}). */
+  private final Evals evals = new Evals(eval);
+
   private final JudgeActivities judges = ActivityStubs.judge();
 
   private final EvalRunInput input;
@@ -94,7 +97,7 @@ public class EvalRunImpl implements EvalRun {
                   metric,
                   other == null ? null : other.predictions(),
                   other == null ? null : other.model());
-      running.put(set.name(), Async.function(eval::evaluate, request));
+      running.put(set.name(), evals.evaluateAsync(request));
     }
     for (Map.Entry<String, Promise<EvalResult>> r : running.entrySet()) {
       into.put(r.getKey(), r.getValue().get());

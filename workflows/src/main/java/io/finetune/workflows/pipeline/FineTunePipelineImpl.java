@@ -16,6 +16,7 @@ import io.finetune.workflows.dataset.SpecImports;
 import io.finetune.workflows.eval.EvalActivities;
 import io.finetune.workflows.eval.EvalActivities.EvalRequest;
 import io.finetune.workflows.eval.EvalActivities.EvalResult;
+import io.finetune.workflows.eval.Evals;
 import io.finetune.workflows.eval.JudgeActivities;
 import io.finetune.workflows.eval.JudgeActivities.Alignment;
 import io.finetune.workflows.eval.JudgeActivities.AlignmentRequest;
@@ -67,6 +68,10 @@ public class FineTunePipelineImpl implements FineTunePipeline {
 
   private final DatasetActivities dataset = ActivityStubs.dataset();
   private final EvalActivities eval = ActivityStubs.eval();
+
+  /** Evals of large sets in shards (see {@link Evals}). */
+  private final Evals evals = new Evals(eval);
+
   private final RegistryActivities registry = ActivityStubs.registry();
   private final JudgeActivities judges = ActivityStubs.judge();
   private final NotificationActivities notifications = ActivityStubs.notifications();
@@ -218,12 +223,12 @@ public class FineTunePipelineImpl implements FineTunePipeline {
   private Baseline runPromptBaseline(List<DatasetRef> evalSets) {
     String promptModel = spec.model().promptModel();
     EvalResult test =
-        eval.evaluate(
+        evals.evaluate(
             evalRequest(promptModel, split.test())
                 .comparedWith(spec.target().metric(), null, null));
     Map<String, EvalResult> sets = new LinkedHashMap<>();
     for (DatasetRef set : evalSets) {
-      sets.put(set.name(), eval.evaluate(evalRequest(promptModel, set)));
+      sets.put(set.name(), evals.evaluate(evalRequest(promptModel, set)));
     }
     return new Baseline(test, sets);
   }
@@ -385,7 +390,7 @@ public class FineTunePipelineImpl implements FineTunePipeline {
     }
     try {
       production =
-          eval.evaluate(
+          evals.evaluate(
               new EvalRequest(
                       current.provider(),
                       current.modelId(),
@@ -704,7 +709,7 @@ public class FineTunePipelineImpl implements FineTunePipeline {
       EvalResult test = baseline.test();
       if (!resplit.test().sha256().equals(split.test().sha256())) {
         test =
-            eval.evaluate(
+            evals.evaluate(
                 evalRequest(spec.model().promptModel(), resplit.test())
                     .comparedWith(spec.target().metric(), null, null)
                     .reusingAnswers(baseline.test().predictions()));
@@ -760,7 +765,7 @@ public class FineTunePipelineImpl implements FineTunePipeline {
                   : spec.provider();
       DatasetRef flagged = dataReport.flagged();
       EvalResult answers =
-          eval.evaluate(
+          evals.evaluate(
               new EvalRequest(provider, r.model(), spec.prompt(), flagged, spec.outputFields())
                   .forTask(spec.task())
                   .withFieldTypes(spec.fieldTypes()));

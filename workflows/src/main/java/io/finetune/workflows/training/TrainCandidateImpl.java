@@ -7,6 +7,7 @@ import io.finetune.workflows.common.Scores;
 import io.finetune.workflows.eval.EvalActivities;
 import io.finetune.workflows.eval.EvalActivities.EvalRequest;
 import io.finetune.workflows.eval.EvalActivities.EvalResult;
+import io.finetune.workflows.eval.Evals;
 import io.finetune.workflows.training.CandidateResult.CheckpointChoice;
 import io.finetune.workflows.training.TrainingActivities.AwaitJobRequest;
 import io.finetune.workflows.training.TrainingActivities.Checkpoint;
@@ -29,6 +30,9 @@ public class TrainCandidateImpl implements TrainCandidate {
   private final TrainingActivities trainingPoll = ActivityStubs.trainingPoll();
 
   private final EvalActivities eval = ActivityStubs.eval();
+
+  /** Evals of large sets in shards (see {@link Evals}). */
+  private final Evals evals = new Evals(eval);
 
   @Override
   public CandidateResult train(CandidateRequest r) {
@@ -80,14 +84,14 @@ public class TrainCandidateImpl implements TrainCandidate {
     // model, so the model id cannot be what lines its evals up with the previous run's.
     String tracked = "candidate " + label(r);
     EvalResult test =
-        eval.evaluate(
+        evals.evaluate(
             evalRequest(r, modelId, r.test())
                 .comparedWith(r.selectionMetric(), r.baselinePredictions(), r.baselineModel())
                 .trackedAs(r.name(), tracked));
     Map<String, EvalResult> sets = new LinkedHashMap<>();
     for (DatasetRef set : r.evalSets()) {
       sets.put(
-          set.name(), eval.evaluate(evalRequest(r, modelId, set).trackedAs(r.name(), tracked)));
+          set.name(), evals.evaluate(evalRequest(r, modelId, set).trackedAs(r.name(), tracked)));
     }
     return new CandidateResult(
         r.size(),
@@ -119,7 +123,7 @@ public class TrainCandidateImpl implements TrainCandidate {
     double bestScore = Double.NEGATIVE_INFINITY;
     for (Checkpoint c : kept) {
       double score =
-          Scores.of(eval.evaluate(evalRequest(r, c.modelId(), r.validation())).metrics(), metric);
+          Scores.of(evals.evaluate(evalRequest(r, c.modelId(), r.validation())).metrics(), metric);
       log.info(
           "Checkpoint {} at step {}: {} {} on validation", c.modelId(), c.step(), metric, score);
       if (score > bestScore || (score == bestScore && c.step() > best.step())) {

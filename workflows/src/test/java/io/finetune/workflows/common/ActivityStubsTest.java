@@ -14,7 +14,14 @@ import org.junit.jupiter.api.Test;
 
 class ActivityStubsTest {
   private static final Set<String> HEARTBEATING =
-      Set.of("Evaluate", "Judge", "Alignment", "AwaitJob", "JudgeCanary");
+      Set.of(
+          "Evaluate",
+          "AnswerShard",
+          "ScoreShards",
+          "Judge",
+          "Alignment",
+          "AwaitJob",
+          "JudgeCanary");
 
   @Test
   void heartbeatTimeoutGoesToTheActivitiesThatHeartbeatOnly() {
@@ -37,9 +44,9 @@ class ActivityStubsTest {
         new TreeSet<>(
             Set.of(
                 "ImportDataset",
+                "ApplyCorrections",
                 "Split",
                 "Profile",
-                "ApplyCorrections",
                 "PrepareTrainingFile",
                 "UploadTrainingFile",
                 "StartJob",
