@@ -36,8 +36,13 @@ public record RunHistory(
    * recording of its completion.
    */
   public double[] meanWorkflowTaskMillis() {
-    double wait = workflowTaskTimes.stream().mapToLong(t -> t[0]).average().orElse(0);
-    double work = workflowTaskTimes.stream().mapToLong(t -> t[1]).average().orElse(0);
+    return meanTimes(workflowTaskTimes);
+  }
+
+  /** {@link #meanWorkflowTaskMillis} over the tasks of several runs. */
+  public static double[] meanTimes(List<long[]> times) {
+    double wait = times.stream().mapToLong(t -> t[0]).average().orElse(0);
+    double work = times.stream().mapToLong(t -> t[1]).average().orElse(0);
     return new double[] {wait, work};
   }
 

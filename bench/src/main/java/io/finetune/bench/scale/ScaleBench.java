@@ -35,6 +35,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Collectors;
 
 /**
  * Issue 11's scale figures, each a ratio or a count from one run (these machines are noisy), with
@@ -50,7 +51,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * eval.concurrency} (8,32,128), {@code eval.workers} (2), {@code eval.large} (100000), {@code
  * history.rows} (1000,100000), {@code many.runs} (200), {@code stage.millis} (1000), {@code
  * worker.pollers} (unset: the SDK's default of 5 workflow-task and 5 activity-task pollers, as the
- * production worker has them), {@code skip} (overhead,many,eval,history).
+ * production worker has them), {@code skip} (overhead,many,eval,history), {@code server.memory}
+ * (true: the CLI's dev server without its SQLite file), {@code worker.jvm} (more options for the
+ * worker JVMs, space-separated).
  */
 public final class ScaleBench {
   private static final String BY = "bench";
@@ -98,7 +101,44 @@ public final class ScaleBench {
     long started = System.nanoTime();
     TemporalCliDevServer cliServer = null;
     String target;
-    if (temporalCli != null && Files.isExecutable(temporalCli)) {
+    if (temporalCli != null
+        && Files.isExecutable(temporalCli)
+        && Boolean.getBoolean("server.memory")) {
+      // An experiment: the same CLI dev server keeping its state in memory (no SQLite file).
+      int port = TemporalCliDevServer.freeDevPort();
+      List<String> command =
+          new ArrayList<>(
+              List.of(
+                  temporalCli.toString(),
+                  "server",
+                  "start-dev",
+                  "--ip",
+                  "127.0.0.1",
+                  "--port",
+                  String.valueOf(port),
+                  "--ui-port",
+                  String.valueOf(port + 1000),
+                  "--headless",
+                  "--log-level",
+                  "warn"));
+      FinetuneSearchAttributes.definitions()
+          .forEach(
+              (name, type) ->
+                  command.addAll(
+                      List.of(
+                          "--search-attribute",
+                          name + "=" + io.finetune.devserver.SearchAttributeTypes.name(type))));
+      Process p =
+          new ProcessBuilder(command)
+              .redirectErrorStream(true)
+              .redirectOutput(work.resolve("temporal-memory.log").toFile())
+              .start();
+      processes.add(p);
+      target = "127.0.0.1:" + port;
+      serverProcess = p.toHandle();
+      server = "Temporal CLI dev server (" + version(temporalCli) + ", in memory)";
+      awaitServer(target);
+    } else if (temporalCli != null && Files.isExecutable(temporalCli)) {
       cliServer =
           TemporalCliDevServer.start(
               temporalCli, 0, 0, work.resolve("temporal"), FinetuneSearchAttributes.definitions());
@@ -136,8 +176,9 @@ public final class ScaleBench {
       }
       rows.add(
           new Row(
-              "Memory and rate: 1 GB JSONL at -Xmx256m (peak heap, rows/s)",
-              "not measured here",
+              "Memory and rate: 1 GB JSONL through import, split and profiling with the worker at"
+                  + " -Xmx256m (peak heap, rows/s)",
+              "not measured here (left to the streaming work; TriageJsonl writes the file)",
               "≥ 100k rows/s, fits -Xmx256m",
               "—"));
     } catch (Exception e) {
@@ -169,40 +210,71 @@ public final class ScaleBench {
     }
     int n = RunHistory.of(client, last).activities().size();
     log("overhead: %d activities per pipeline run, %d ms each", n, stage);
-    String id = "overhead-sleep" + stage + "-pipeline";
-    Map<String, Double> m0 = metrics("worker-stub");
-    long t0 = System.nanoTime();
-    pipeline(spec, id, "bench-stub");
-    double pipelineWall = (System.nanoTime() - t0) / 1e9;
-    Map<String, Double> m1 = metrics("worker-stub");
-    RunHistory h = RunHistory.of(client, id);
-    n = h.activities().size();
-    t0 = System.nanoTime();
-    bare("overhead-sleep" + stage + "-bare", n, "bench-stub");
-    double bareWall = (System.nanoTime() - t0) / 1e9;
-    Map<String, Double> m2 = metrics("worker-stub");
+    // Pipeline and bare workflow in turns, so that both see the same moments of a shared machine;
+    // the medians are reported.
+    int repeats = Integer.getInteger("overhead.repeats", quick ? 1 : 3);
+    List<Double> pipelineWalls = new ArrayList<>();
+    List<Double> bareWalls = new ArrayList<>();
+    List<Double> perStageRatios = new ArrayList<>();
     String exec = "workflow_task_execution_latency";
-    double ourExec = mean(m1, m0, exec);
-    double bareExec = mean(m2, m1, exec);
-    double ourWfts = diff(m1, m0, exec + ".count");
-    double[] ourTasks = h.meanWorkflowTaskMillis();
-    double[] bareTasks =
-        RunHistory.of(client, "overhead-sleep" + stage + "-bare").meanWorkflowTaskMillis();
+    double ourExecMs = 0;
+    double ourWfts = 0;
+    double bareExecMs = 0;
+    double bareWfts = 0;
+    List<long[]> ourTaskTimes = new ArrayList<>();
+    List<long[]> bareTaskTimes = new ArrayList<>();
+    RunHistory h = null;
+    for (int r = 0; r < repeats; r++) {
+      String id = "overhead-sleep" + stage + "-pipeline-" + r;
+      Map<String, Double> m0 = metrics("worker-stub");
+      long t0 = System.nanoTime();
+      pipeline(spec, id, "bench-stub");
+      double wall = (System.nanoTime() - t0) / 1e9;
+      Map<String, Double> m1 = metrics("worker-stub");
+      h = RunHistory.of(client, id);
+      n = h.activities().size();
+      String bareId = "overhead-sleep" + stage + "-bare-" + r;
+      t0 = System.nanoTime();
+      bare(bareId, n, "bench-stub");
+      double bareWallR = (System.nanoTime() - t0) / 1e9;
+      Map<String, Double> m2 = metrics("worker-stub");
+      ourExecMs += diff(m1, m0, exec + ".ms");
+      ourWfts += diff(m1, m0, exec + ".count");
+      bareExecMs += diff(m2, m1, exec + ".ms");
+      bareWfts += diff(m2, m1, exec + ".count");
+      ourTaskTimes.addAll(h.workflowTaskTimes());
+      bareTaskTimes.addAll(RunHistory.of(client, bareId).workflowTaskTimes());
+      double at = n * stage / 1000.0;
+      pipelineWalls.add(wall);
+      bareWalls.add(bareWallR);
+      perStageRatios.add((wall - at) / (bareWallR - at));
+      log(
+          "overhead %d: pipeline %.3f s, bare %.3f s for %d x %d ms; %.1f vs %.1f ms per activity",
+          r, wall, bareWallR, n, stage, (wall - at) / n * 1000, (bareWallR - at) / n * 1000);
+    }
+    double pipelineWall = median(pipelineWalls);
+    double bareWall = median(bareWalls);
+    double ourExec = ourExecMs / ourWfts;
+    double bareExec = bareExecMs / bareWfts;
+    double[] ourTasks = RunHistory.meanTimes(ourTaskTimes);
+    double[] bareTasks = RunHistory.meanTimes(bareTaskTimes);
     double activityTime = n * stage / 1000.0;
     double ratio = pipelineWall / activityTime;
     double ours = (pipelineWall - activityTime) / n * 1000;
     double floor = (bareWall - activityTime) / n * 1000;
     log(
-        "overhead: pipeline %.3f s, bare %.3f s for %d x %d ms; %.1f vs %.1f ms per activity",
-        pipelineWall, bareWall, n, stage, ours, floor);
+        "overhead, medians: pipeline %.3f s, bare %.3f s; %.1f vs %.1f ms per activity",
+        pipelineWall, bareWall, ours, floor);
     rows.add(
         timed(
             String.format(
                 Locale.ROOT,
-                "Overhead: pipeline wall time / activity time (%d stub stages of %d ms, %d workflows)",
+                "Overhead: pipeline wall time / activity time (%d stub stages of %d ms, %d"
+                    + " workflows; median of %d)",
                 n,
                 stage,
-                h.workflows()),
+                h.workflows(),
+                repeats),
             String.format(
                 Locale.ROOT,
                 "%.3f (%.2f s / %.2f s; the bare SDK workflow: %.3f)",
@@ -214,9 +286,20 @@ public final class ScaleBench {
             ratio <= 1.02));
     rows.add(
         timed(
-            "Overhead per stage vs a bare SDK workflow of as many activities (same run)",
             String.format(
-                Locale.ROOT, "%.2f× (%.1f ms vs %.1f ms per activity)", ours / floor, ours, floor),
+                Locale.ROOT,
+                "Overhead per stage vs a bare SDK workflow of as many activities (same run;"
+                    + " median of %d turns)",
+                repeats),
+            String.format(
+                Locale.ROOT,
+                "%.2f× (%.1f ms vs %.1f ms per activity; turns: %s)",
+                ours / floor,
+                ours,
+                floor,
+                perStageRatios.stream()
+                    .map(x -> String.format(Locale.ROOT, "%.2f×", x))
+                    .collect(Collectors.joining(", "))),
             "≤ 1.5× the bare floor",
             ours <= 1.5 * floor));
     notes.add(
@@ -230,7 +313,7 @@ public final class ScaleBench {
                 + " waited %.1f ms for the worker and took %.1f ms from its start to its recorded"
                 + " completion on average (bare: %.1f and %.1f ms), from the histories; of that,"
                 + " the worker's own work on a task (SDK metric %s) was %.1f ms over %.0f"
-                + " tasks (bare: %.1f ms).",
+                + " tasks a run (bare: %.1f ms).",
             stage,
             n,
             warmups,
@@ -243,14 +326,14 @@ public final class ScaleBench {
             bareTasks[1],
             exec,
             ourExec,
-            ourWfts,
+            ourWfts / repeats,
             bareExec));
   }
 
   // ---- 4. many runs -----------------------------------------------------------------------------
 
   private void manyRuns(Process worker) throws Exception {
-    int runs = Integer.getInteger("many.runs", quick ? 20 : 200);
+    int runs = Integer.getInteger("many.runs", quick ? 10 : 200);
     Path spec = pipelineSpec("many", 100, List.of());
     log("many runs: %d pipelines at once on one worker, stages of 10 ms", runs);
     Path out = work.resolve("worker-stub.out");
@@ -296,13 +379,7 @@ public final class ScaleBench {
     double serverCpu = (cpuMillis(serverProcess.pid()) - cpuServer0) / 1000.0;
     double clientCpu = (cpuMillis(ProcessHandle.current().pid()) - cpuClient0) / 1000.0;
     double machineBusy = (machineBusyMillis() - machineBusy0) / 1000.0;
-    long peakHeap =
-        Files.readAllLines(out).stream()
-            .skip(heapLinesBefore)
-            .filter(l -> l.startsWith("heap "))
-            .mapToLong(l -> Long.parseLong(l.split(" ")[2]))
-            .max()
-            .orElse(0);
+    long peakHeap = peakHeap("worker-stub", heapLinesBefore);
     RunHistory one = RunHistory.of(client, "many-sleep10-0");
     Map<String, Double> m1 = metrics("worker-stub");
     notes.add(
@@ -383,7 +460,7 @@ public final class ScaleBench {
     long latency = 50;
     Process stub = start("stub-50ms", StubProvider.class, List.of(), String.valueOf(latency));
     String url = "http://127.0.0.1:" + firstLine(stub, "stub-50ms", "port ").split(" ")[1] + "/v1";
-    Path warmSpec = evalSpec("eval-warm", 500);
+    Path warmSpec = evalSpec("eval-warm", quick ? 200 : 500);
     Path spec = evalSpec("eval-" + examples, examples);
     Map<Integer, double[]> byConcurrency = new LinkedHashMap<>();
     RunHistory events10k = null;
@@ -510,8 +587,8 @@ public final class ScaleBench {
             + " StubProvider answering after 50 ms; the examples are an eval set of the spec, the"
             + " training file has 40 rows (4 test rows evaluated alongside). The rate is the"
             + " examples over the time from the first evaluate activity's start to the last one's"
-            + " completion, from the run's history (its child workflows included); one warm-up"
-            + " eval of 500 examples per worker first.");
+            + " completion, from the run's history (its child workflows included); one small warm-up"
+            + " eval per worker first.");
   }
 
   // ---- 3. history and payloads ------------------------------------------------------------------
@@ -529,8 +606,25 @@ public final class ScaleBench {
     for (long n : sizes) {
       Path spec = pipelineSpec("history-" + n, n, List.of());
       String id = "history-" + n;
+      int linesBefore = Files.readAllLines(work.resolve("worker-history.out")).size();
+      AtomicLong peakRss = new AtomicLong();
+      Thread rss =
+          new Thread(
+              () -> {
+                while (!Thread.currentThread().isInterrupted()) {
+                  peakRss.accumulateAndGet(rssBytes(w.pid()), Math::max);
+                  try {
+                    Thread.sleep(200);
+                  } catch (InterruptedException e) {
+                    return;
+                  }
+                }
+              });
+      rss.start();
       long t0 = System.nanoTime();
       PipelineStatus s = pipeline(spec, id, "bench-history");
+      rss.interrupt();
+      long heap = peakHeap("worker-history", linesBefore);
       RunHistory h = RunHistory.of(client, id);
       hs.add(h);
       log(
@@ -547,10 +641,13 @@ public final class ScaleBench {
               String.format(Locale.ROOT, "History of a whole pipeline run, %,d rows", n),
               String.format(
                   Locale.ROOT,
-                  "%d events, %,d bytes; largest payload %,d bytes",
+                  "%d events, %,d bytes; largest payload %,d bytes (worker: heap peak %,d MB,"
+                      + " RSS %,d MB at -Xmx4g)",
                   h.events(),
                   h.bytes(),
-                  h.largestPayload()),
+                  h.largestPayload(),
+                  heap >> 20,
+                  peakRss.get() >> 20),
               "flat; no payload over 64 KB",
               h.largestPayload() <= 64 * 1024));
     }
@@ -739,6 +836,10 @@ public final class ScaleBench {
     if (pollers != null) {
       jvm.add("-Dworker.pollers=" + pollers);
     }
+    String extra = System.getProperty("worker.jvm"); // e.g. a flight recording
+    if (extra != null && !extra.isBlank()) {
+      jvm.addAll(List.of(extra.trim().split("\\s+")));
+    }
     Process p = start(name, BenchWorker.class, jvm, args.toArray(String[]::new));
     firstLine(p, name, "ready");
     return p;
@@ -800,7 +901,7 @@ public final class ScaleBench {
 
   /** The worker's last metrics line ({@link BenchWorker#metrics}), after the SDK reported. */
   private Map<String, Double> metrics(String worker) throws IOException {
-    sleep(600);
+    sleep(1500);
     List<String> lines = Files.readAllLines(work.resolve(worker + ".out"));
     for (int i = lines.size() - 1; i >= 0; i--) {
       if (lines.get(i).startsWith("metrics")) {
@@ -821,6 +922,22 @@ public final class ScaleBench {
     return m;
   }
 
+  private static double median(List<Double> xs) {
+    List<Double> sorted = xs.stream().sorted().toList();
+    int n = sorted.size();
+    return n % 2 == 1 ? sorted.get(n / 2) : (sorted.get(n / 2 - 1) + sorted.get(n / 2)) / 2;
+  }
+
+  /** The most heap a worker had in use in its lines from {@code fromLine} on (bytes). */
+  private long peakHeap(String worker, int fromLine) throws IOException {
+    return Files.readAllLines(work.resolve(worker + ".out")).stream()
+        .skip(fromLine)
+        .filter(l -> l.startsWith("heap "))
+        .mapToLong(l -> Long.parseLong(l.split(" ")[2]))
+        .max()
+        .orElse(0);
+  }
+
   private static double diff(Map<String, Double> after, Map<String, Double> before, String key) {
     return after.getOrDefault(key, 0.0) - before.getOrDefault(key, 0.0);
   }
@@ -829,6 +946,24 @@ public final class ScaleBench {
   private static double mean(Map<String, Double> after, Map<String, Double> before, String timer) {
     double n = diff(after, before, timer + ".count");
     return n == 0 ? Double.NaN : diff(after, before, timer + ".ms") / n;
+  }
+
+  private static void awaitServer(String target) {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (System.nanoTime() < deadline) {
+      WorkflowServiceStubs stubs =
+          WorkflowServiceStubs.newServiceStubs(
+              WorkflowServiceStubsOptions.newBuilder().setTarget(target).build());
+      try {
+        stubs.healthCheck();
+        return;
+      } catch (RuntimeException notYet) {
+        sleep(200);
+      } finally {
+        stubs.shutdownNow();
+      }
+    }
+    throw new IllegalStateException("no Temporal server on " + target + " within 60 s");
   }
 
   private static String version(Path cli) {
