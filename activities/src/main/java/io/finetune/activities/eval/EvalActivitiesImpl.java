@@ -21,6 +21,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -31,15 +32,26 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Future;
+import java.util.concurrent.ThreadPoolExecutor;
 import javax.sql.DataSource;
 
 public class EvalActivitiesImpl implements EvalActivities {
   private static final ObjectMapper JSON = new ObjectMapper();
+
+  /** The heartbeat vouches for the answers written every this many rows. */
   private static final int BATCH = 32;
 
   private final ArtifactStore store;
   private final Providers providers;
   private final ExecutorService inference;
+
+  /**
+   * How many of one eval's requests are in flight at once: twice the inference pool's threads, so
+   * that the pool (which bounds the provider's concurrency, shared by every eval) always has the
+   * next request queued.
+   */
+  private final int window;
+
   private final EvalScoring scoring;
 
   /**
@@ -52,6 +64,10 @@ public class EvalActivitiesImpl implements EvalActivities {
     this.store = store;
     this.providers = providers;
     this.inference = inference;
+    this.window =
+        inference instanceof ThreadPoolExecutor pool
+            ? Math.max(BATCH, 2 * pool.getMaximumPoolSize())
+            : 4 * BATCH;
     this.scoring = new EvalScoring(store, db == null ? null : new RunOverRun(db, store));
   }
 
@@ -170,19 +186,30 @@ public class EvalActivitiesImpl implements EvalActivities {
                 StandardOpenOption.WRITE,
                 StandardOpenOption.APPEND);
         JsonLines<Row> rows = EvalRows.read(store, r.data(), from + done, to)) {
-      List<Row> batch = new ArrayList<>(BATCH);
-      while (rows.hasNext()) {
-        batch.clear();
-        while (batch.size() < BATCH && rows.hasNext()) {
-          batch.add(rows.next());
-        }
-        for (ChatAnswer answer : answerBatch(ctx, client, r, batch, earlier, progress.at(done))) {
+      // A window of requests in flight across batch boundaries, so that the inference pool never
+      // idles while the slowest answer of a batch comes; answers are written in row order and the
+      // heartbeat vouches for every BATCH of them.
+      CallScope calls = new CallScope();
+      ArrayDeque<Future<ChatAnswer>> pending = new ArrayDeque<>();
+      try {
+        while (rows.hasNext() || !pending.isEmpty()) {
+          while (pending.size() < window && rows.hasNext()) {
+            pending.add(ask(client, r, rows.next(), earlier, calls));
+          }
+          ChatAnswer answer = Heartbeating.await(ctx, pending.peek(), progress.at(done));
+          pending.remove();
           out.write(JSON.writeValueAsString(answer));
           out.newLine();
+          done++;
+          if (done % BATCH == 0 || (pending.isEmpty() && !rows.hasNext())) {
+            out.flush();
+            ctx.heartbeat(progress.at(done));
+          }
         }
-        out.flush();
-        done += batch.size();
-        ctx.heartbeat(progress.at(done));
+      } catch (RuntimeException | Error e) {
+        pending.forEach(f -> f.cancel(true)); // the queued ones never start
+        calls.cancel(); // the running ones are aborted at the socket
+        throw e;
       }
     } catch (IOException e) {
       throw new UncheckedIOException(e);
@@ -240,44 +267,20 @@ public class EvalActivitiesImpl implements EvalActivities {
   }
 
   /**
-   * Asks for a batch's answers at once. When one request fails or the eval is cancelled, the
-   * requests not yet answered are cancelled too: nobody would read their answers, and each one
-   * costs.
+   * One row's answer, asked of the provider through the inference pool (a chat row's context, its
+   * system message and earlier turns, before its input), or the earlier eval's when it had one: not
+   * paid for twice.
    */
-  private List<ChatAnswer> answerBatch(
-      ActivityExecutionContext ctx,
-      ProviderClient client,
-      EvalRequest r,
-      List<Row> batch,
-      Map<String, String> earlier,
-      EvalProgress done) {
-    CallScope calls = new CallScope();
-    List<Future<ChatAnswer>> pending = new ArrayList<>(batch.size());
-    try {
-      for (Row row : batch) {
-        String known = row.context().isEmpty() ? earlier.get(row.input()) : null;
-        if (known != null) {
-          // Answered by an earlier eval of the same model and prompt: not paid for twice.
-          pending.add(CompletableFuture.completedFuture(new ChatAnswer(known, 0, 0, Double.NaN)));
-          continue;
-        }
-        // A chat row's context (its system message, earlier turns) goes before its input.
-        pending.add(
-            inference.submit(
-                () ->
-                    row.context().isEmpty()
-                        ? client.complete(r.model(), r.prompt(), row.input(), calls)
-                        : client.complete(r.model(), row.messages(r.prompt()), calls)));
-      }
-      List<ChatAnswer> answers = new ArrayList<>(batch.size());
-      for (Future<ChatAnswer> f : pending) {
-        answers.add(Heartbeating.await(ctx, f, done));
-      }
-      return answers;
-    } catch (RuntimeException | Error e) {
-      pending.forEach(f -> f.cancel(true)); // the queued ones never start
-      calls.cancel(); // the running ones are aborted at the socket
-      throw e;
+  private Future<ChatAnswer> ask(
+      ProviderClient client, EvalRequest r, Row row, Map<String, String> earlier, CallScope calls) {
+    String known = row.context().isEmpty() ? earlier.get(row.input()) : null;
+    if (known != null) {
+      return CompletableFuture.completedFuture(new ChatAnswer(known, 0, 0, Double.NaN));
     }
+    return inference.submit(
+        () ->
+            row.context().isEmpty()
+                ? client.complete(r.model(), r.prompt(), row.input(), calls)
+                : client.complete(r.model(), row.messages(r.prompt()), calls));
   }
 }
