@@ -49,6 +49,33 @@ public final class TemporalCliDevServer implements DevServer {
       int uiPort,
       Path stateDir,
       Map<String, IndexedValueType> searchAttributes) {
+    // A free port may be taken by another process before the server binds it (the server also
+    // binds ports of its own): with ports of our choosing, try again on others.
+    boolean chosen = port == 0 && uiPort == 0;
+    for (int attempt = 1; ; attempt++) {
+      try {
+        return startOnce(cli, port, uiPort, stateDir, searchAttributes);
+      } catch (PortTaken e) {
+        if (!chosen || attempt == 3) {
+          throw e;
+        }
+      }
+    }
+  }
+
+  /** The server exited at start, its log saying an address is in use. */
+  static final class PortTaken extends IllegalStateException {
+    PortTaken(String message) {
+      super(message);
+    }
+  }
+
+  private static TemporalCliDevServer startOnce(
+      Path cli,
+      int port,
+      int uiPort,
+      Path stateDir,
+      Map<String, IndexedValueType> searchAttributes) {
     int grpc = port == 0 ? freePort() : port;
     int ui = uiPort == 0 ? freePort() : uiPort;
     Path database = stateDir.resolve("temporal-dev.db");
@@ -100,7 +127,8 @@ public final class TemporalCliDevServer implements DevServer {
     long deadline = System.nanoTime() + READY_TIMEOUT.toNanos();
     while (System.nanoTime() < deadline) {
       if (!process.isAlive()) {
-        throw new IllegalStateException(
+        String tail = tail();
+        String message =
             "The Temporal dev server exited at start (code "
                 + process.exitValue()
                 + "); is port "
@@ -110,7 +138,10 @@ public final class TemporalCliDevServer implements DevServer {
                 + " on 127.0.0.1 taken? Its log, "
                 + log
                 + ", ends with:\n"
-                + tail());
+                + tail;
+        throw tail.contains("address already in use")
+            ? new PortTaken(message)
+            : new IllegalStateException(message);
       }
       WorkflowServiceStubs stubs =
           WorkflowServiceStubs.newServiceStubs(

@@ -68,9 +68,14 @@ public record RunHistory(
     return activities.stream().filter(a -> type == null || a.type().equals(type)).toList();
   }
 
-  /** From the first start to the last completion of activities of {@code type}, in seconds. */
-  public double span(String type) {
-    List<Activity> of = activities(type);
+  /** The activities of any of {@code types}. */
+  public List<Activity> activities(java.util.Set<String> types) {
+    return activities.stream().filter(a -> types.contains(a.type())).toList();
+  }
+
+  /** From the first start to the last completion of activities of {@code types}, in seconds. */
+  public double span(java.util.Set<String> types) {
+    List<Activity> of = activities(types);
     long first = of.stream().mapToLong(Activity::startedMillis).min().orElse(0);
     long last = of.stream().mapToLong(Activity::completedMillis).max().orElse(0);
     return (last - first) / 1000.0;

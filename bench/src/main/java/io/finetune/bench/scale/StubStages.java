@@ -184,6 +184,18 @@ public final class StubStages
       throw new UnsupportedOperationException("not benchmarked");
     }
 
+    /** Not reached: the stub's data sets are under one shard. */
+    @Override
+    public ShardAnswers answerShard(ShardRequest request) {
+      stage();
+      return new ShardAnswers(request.from(), request.to(), artifact("answers.jsonl"));
+    }
+
+    @Override
+    public EvalResult scoreShards(ScoreRequest request) {
+      return evaluate(request.eval());
+    }
+
     @Override
     public EvalResult evaluate(EvalRequest request) {
       stage();
