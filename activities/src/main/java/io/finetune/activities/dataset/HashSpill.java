@@ -128,10 +128,14 @@ final class HashSpill implements AutoCloseable {
 
   /** A 64-bit hash of a text (the first 8 bytes of its sha256): equal texts, equal hashes. */
   static long hash(String text) {
-    byte[] d = sha256(text);
+    return first8(sha256(text));
+  }
+
+  /** The first 8 bytes of a digest as a long: its order (unsigned) is the digest's order. */
+  static long first8(byte[] digest) {
     long h = 0;
     for (int i = 0; i < 8; i++) {
-      h = (h << 8) | (d[i] & 0xff);
+      h = (h << 8) | (digest[i] & 0xff);
     }
     return h;
   }

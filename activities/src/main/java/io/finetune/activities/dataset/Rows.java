@@ -192,7 +192,8 @@ public final class Rows {
     }
   }
 
-  private static Row row(JsonNode node) {
+  /** One line of a dataset file, parsed, as a row. */
+  public static Row row(JsonNode node) {
     JsonNode out = node.get("output");
     return new Row(
         node.get("input").asText(),
@@ -205,13 +206,7 @@ public final class Rows {
     try (BufferedReader in =
         Files.newBufferedReader(store.existing(ref.path()), StandardCharsets.UTF_8)) {
       for (String line = in.readLine(); line != null; line = in.readLine()) {
-        JsonNode node = JSON.readTree(line);
-        JsonNode out = node.get("output");
-        rows.add(
-            new Row(
-                node.get("input").asText(),
-                out != null && (out.isObject() || out.isTextual()) ? out : null,
-                context(node.get("context"))));
+        rows.add(row(JSON.readTree(line)));
       }
     } catch (IOException e) {
       throw new UncheckedIOException(e);

@@ -2,16 +2,13 @@ package io.finetune.activities.eval;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.finetune.activities.dataset.Rows;
 import io.finetune.activities.dataset.Rows.Row;
-import io.finetune.activities.provider.ChatMessage;
 import io.finetune.activities.provider.ProviderClient.ChatAnswer;
 import io.finetune.activities.store.ArtifactStore;
 import io.finetune.workflows.common.DatasetRef;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.util.ArrayList;
-import java.util.Iterator;
-import java.util.List;
 
 /**
  * A dataset's rows and an eval's answers, streamed line by line from their files (as {@code
@@ -34,12 +31,7 @@ final class EvalRows {
 
   /** As {@code Rows.read} reads a line of a normalized dataset file. */
   static Row row(String line) {
-    JsonNode node = tree(line);
-    JsonNode out = node.get("output");
-    return new Row(
-        node.get("input").asText(),
-        out != null && (out.isObject() || out.isTextual()) ? out : null,
-        context(node.get("context")));
+    return Rows.row(tree(line));
   }
 
   /** An answer line; workers before usage was measured wrote bare strings. */
@@ -61,24 +53,5 @@ final class EvalRows {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
-  }
-
-  /** As {@code Rows.context}: the chat turns before the input, none unless every one is a turn. */
-  private static List<ChatMessage> context(JsonNode array) {
-    List<ChatMessage> out = new ArrayList<>();
-    if (array == null || !array.isArray()) {
-      return out;
-    }
-    for (Iterator<JsonNode> it = array.elements(); it.hasNext(); ) {
-      JsonNode m = it.next();
-      if (!m.isObject()
-          || !List.of(ChatMessage.SYSTEM, ChatMessage.USER, ChatMessage.ASSISTANT)
-              .contains(m.path("role").asText())
-          || !m.path("content").isTextual()) {
-        return new ArrayList<>();
-      }
-      out.add(new ChatMessage(m.path("role").asText(), m.path("content").asText()));
-    }
-    return out;
   }
 }
