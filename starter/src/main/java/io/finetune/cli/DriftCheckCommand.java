@@ -157,7 +157,7 @@ class DriftCheckCommand implements Callable<Integer> {
    */
   private int schedule(
       WorkflowClient client, DriftCheckInput input, String scheduleId, PrintWriter out) {
-    ScheduleClient schedules = ScheduleClient.newInstance(client.getWorkflowServiceStubs());
+    ScheduleClient schedules = TemporalOptions.schedules(client);
     ScheduleSpec.Builder when = ScheduleSpec.newBuilder();
     if (every != null) {
       when.setIntervals(List.of(new ScheduleIntervalSpec(every)));

@@ -3,11 +3,13 @@ package io.finetune.cli;
 import io.finetune.workflows.eval.EvalActivities.EvalProgress;
 import io.finetune.workflows.training.TrainingActivities.JobProgress;
 import io.temporal.api.common.v1.Payloads;
+import io.temporal.api.failure.v1.Failure;
 import io.temporal.api.workflow.v1.PendingActivityInfo;
 import io.temporal.api.workflow.v1.PendingChildExecutionInfo;
 import io.temporal.api.workflowservice.v1.DescribeWorkflowExecutionResponse;
 import io.temporal.client.WorkflowClient;
 import io.temporal.common.converter.DataConverter;
+import io.temporal.failure.TemporalFailure;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -32,6 +34,7 @@ final class Progress {
   private static void collect(WorkflowClient client, String id, String runId, List<String> out) {
     DescribeWorkflowExecutionResponse d = Runs.describe(client, id, runId);
     long now = System.currentTimeMillis();
+    DataConverter converter = client.getOptions().getDataConverter();
     List<EvalProgress> shards = new ArrayList<>();
     for (PendingActivityInfo a : d.getPendingActivitiesList()) {
       String step = a.getActivityType().getName();
@@ -44,18 +47,18 @@ final class Progress {
                 + " (attempt "
                 + a.getAttempt()
                 + "): "
-                + a.getLastFailure().getMessage());
+                + message(converter, a.getLastFailure()));
       }
       if (a.hasHeartbeatDetails() && step.equals(SHARD)) {
         // A large eval's shards run side by side: one line for them all.
-        decode(a.getHeartbeatDetails(), EvalProgress.class)
+        decode(converter, a.getHeartbeatDetails(), EvalProgress.class)
             .filter(p -> p.total() > 0)
             .ifPresent(shards::add);
       } else if (a.hasHeartbeatDetails()) {
-        decode(a.getHeartbeatDetails(), EvalProgress.class)
+        decode(converter, a.getHeartbeatDetails(), EvalProgress.class)
             .filter(p -> p.total() > 0)
             .ifPresent(p -> out.add("  " + step + " in " + id + ": " + describe(p, now)));
-        decode(a.getHeartbeatDetails(), JobProgress.class)
+        decode(converter, a.getHeartbeatDetails(), JobProgress.class)
             .filter(p -> p.jobId() != null)
             .ifPresent(p -> out.add("  " + step + " in " + id + ": " + describe(p)));
       }
@@ -132,11 +135,20 @@ final class Progress {
         + (p.latestEvent() == null ? "" : ": " + p.latestEvent());
   }
 
-  /** The heartbeat as {@code type}, or empty when it is something else. */
-  private static <T> Optional<T> decode(Payloads details, Class<T> type) {
+  /** A failure's message, decrypted when payloads are encrypted (failure messages are too). */
+  private static String message(DataConverter converter, Failure failure) {
     try {
-      return Optional.ofNullable(
-          DataConverter.getDefaultInstance().fromPayloads(0, Optional.of(details), type, type));
+      RuntimeException e = converter.failureToException(failure);
+      return e instanceof TemporalFailure t ? t.getOriginalMessage() : e.getMessage();
+    } catch (RuntimeException unreadable) {
+      return failure.getMessage();
+    }
+  }
+
+  /** The heartbeat as {@code type}, or empty when it is something else. */
+  private static <T> Optional<T> decode(DataConverter converter, Payloads details, Class<T> type) {
+    try {
+      return Optional.ofNullable(converter.fromPayloads(0, Optional.of(details), type, type));
     } catch (RuntimeException otherKind) {
       return Optional.empty();
     }

@@ -45,7 +45,7 @@ class Schedules {
       TemporalOptions temporal, PrintWriter out, BiConsumer<ScheduleClient, PrintWriter> action) {
     WorkflowClient client = temporal.connect();
     try {
-      action.accept(ScheduleClient.newInstance(client.getWorkflowServiceStubs()), out);
+      action.accept(TemporalOptions.schedules(client), out);
       return 0;
     } catch (RuntimeException e) {
       if (TemporalOptions.isStatus(e, Status.Code.UNIMPLEMENTED)) {

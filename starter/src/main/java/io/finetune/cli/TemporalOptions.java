@@ -1,6 +1,7 @@
 package io.finetune.cli;
 
 import io.finetune.workflows.TaskQueues;
+import io.finetune.workflows.codec.PayloadEncryption;
 import io.finetune.workflows.common.Failures;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -9,7 +10,11 @@ import io.temporal.api.taskqueue.v1.TaskQueue;
 import io.temporal.api.workflowservice.v1.DescribeTaskQueueRequest;
 import io.temporal.api.workflowservice.v1.DescribeTaskQueueResponse;
 import io.temporal.client.WorkflowClient;
+import io.temporal.client.WorkflowClientOptions;
 import io.temporal.client.WorkflowOptions;
+import io.temporal.client.schedules.ScheduleClient;
+import io.temporal.client.schedules.ScheduleClientOptions;
+import io.temporal.common.converter.DataConverter;
 import io.temporal.envconfig.ClientConfigProfile;
 import io.temporal.failure.ApplicationFailure;
 import io.temporal.failure.TemporalFailure;
@@ -106,7 +111,32 @@ class TemporalOptions {
               + ").\n  Start one with `./finetune dev` (embedded, in memory) or `docker compose up`,"
               + " or point TEMPORAL_ADDRESS / --address at yours.");
     }
-    return WorkflowClient.newInstance(stubs, p.toWorkflowClientOptions());
+    return WorkflowClient.newInstance(
+        stubs,
+        WorkflowClientOptions.newBuilder(p.toWorkflowClientOptions())
+            .setDataConverter(dataConverter())
+            .build());
+  }
+
+  /**
+   * The worker's converter: payloads encrypted with the keys of FINETUNE_ENCRYPTION_KEYS, if set.
+   */
+  static DataConverter dataConverter() {
+    try {
+      return PayloadEncryption.fromEnvironment();
+    } catch (IllegalArgumentException badKeys) {
+      throw new UserError(badKeys.getMessage());
+    }
+  }
+
+  /** A schedule client on {@code client}'s connection, namespace and converter. */
+  static ScheduleClient schedules(WorkflowClient client) {
+    return ScheduleClient.newInstance(
+        client.getWorkflowServiceStubs(),
+        ScheduleClientOptions.newBuilder()
+            .setNamespace(client.getOptions().getNamespace())
+            .setDataConverter(client.getOptions().getDataConverter())
+            .build());
   }
 
   private static boolean isBlank(String s) {

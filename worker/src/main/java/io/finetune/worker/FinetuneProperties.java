@@ -2,7 +2,9 @@ package io.finetune.worker;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 
@@ -24,6 +26,8 @@ public class FinetuneProperties {
   private final Gateway gateway = new Gateway();
 
   private final Notifications notifications = new Notifications();
+
+  private final Codec codec = new Codec();
 
   /** Providers by the name specs use; keys are read from the named environment variables. */
   private final Map<String, Provider> providers = new LinkedHashMap<>();
@@ -50,6 +54,10 @@ public class FinetuneProperties {
 
   public Map<String, Provider> getProviders() {
     return providers;
+  }
+
+  public Codec getCodec() {
+    return codec;
   }
 
   public Activities getActivities() {
@@ -195,6 +203,45 @@ public class FinetuneProperties {
 
     public void setPort(int port) {
       this.port = port;
+    }
+  }
+
+  /**
+   * The codec endpoint (Temporal's remote codec protocol) that decrypts payloads for the Web UI and
+   * the Temporal CLI; it runs when FINETUNE_CODEC_TOKEN and FINETUNE_ENCRYPTION_KEYS are set.
+   */
+  public static class Codec {
+    /** Where it listens: loopback unless told otherwise. */
+    private String host = "127.0.0.1";
+
+    /** 0: a free port, logged at start-up. */
+    private int port = 8089;
+
+    /** Browser origins let in (CORS); empty: loopback ones (the dev server's Web UI); *: any. */
+    private List<String> allowedOrigins = new ArrayList<>();
+
+    public String getHost() {
+      return host;
+    }
+
+    public void setHost(String host) {
+      this.host = host;
+    }
+
+    public int getPort() {
+      return port;
+    }
+
+    public void setPort(int port) {
+      this.port = port;
+    }
+
+    public List<String> getAllowedOrigins() {
+      return allowedOrigins;
+    }
+
+    public void setAllowedOrigins(List<String> allowedOrigins) {
+      this.allowedOrigins = allowedOrigins;
     }
   }
 

@@ -23,6 +23,7 @@ import io.finetune.workflows.training.TrainCandidateImpl;
 import io.finetune.workflows.training.TrainingActivities;
 import io.temporal.activity.Activity;
 import io.temporal.client.ActivityCompletionException;
+import io.temporal.testing.TestEnvironmentOptions;
 import io.temporal.testing.TestWorkflowEnvironment;
 import io.temporal.worker.Worker;
 import io.temporal.worker.WorkerOptions;
@@ -127,7 +128,12 @@ public class FakeActivities
    * fine-tune task queue, with these activities. Started; close it after the test.
    */
   public TestWorkflowEnvironment startEnvironment() {
-    TestWorkflowEnvironment env = TestWorkflowEnvironment.newInstance();
+    return startEnvironment(TestEnvironmentOptions.getDefaultInstance());
+  }
+
+  /** The same, with {@code options} (e.g. a client's data converter). */
+  public TestWorkflowEnvironment startEnvironment(TestEnvironmentOptions options) {
+    TestWorkflowEnvironment env = TestWorkflowEnvironment.newInstance(options);
     FinetuneSearchAttributes.definitions().forEach(env::registerSearchAttribute);
     // Heartbeats (and so cancellations) reach the activities within a fraction of a second.
     Worker worker =
