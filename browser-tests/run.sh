@@ -3,7 +3,8 @@
 #
 # Installs what it needs (idempotently): Debian's chromium when /usr/bin/chromium is missing, the
 # pinned playwright-core (npm ci), the pinned Temporal CLI (scripts/install-temporal-cli). Then
-# starts `./finetune dev` on free loopback ports with a temporary FINETUNE_HOME, runs ui.test.mjs
+# starts `./finetune dev` on free loopback ports with a temporary FINETUNE_HOME, payload encryption
+# keys and a codec endpoint token of its own, runs ui.test.mjs
 # with node's test runner, and stops everything it started, also on failure or Ctrl-C.
 #
 # Environment:
@@ -99,14 +100,22 @@ fi
 # --- a dev environment of its own ----------------------------------------------------------------
 home="$(mktemp -d -t finetune-browser-tests.XXXXXX)"
 
-# A free loopback port P whose P+1000 (the Web UI) is free too.
+# A free loopback port P whose P+1000 (the Web UI) and P+2000 (the codec endpoint) are free too.
 port="$(node -e '
 const net = require("net");
 const free = p => new Promise(ok => { const s = net.createServer(); s.once("error", () => ok(false));
   s.listen(p, "127.0.0.1", () => s.close(() => ok(true))); });
-(async () => { for (let i = 0; i < 200; i++) { const p = 20000 + Math.floor(Math.random() * 30000);
-  if (await free(p) && await free(p + 1000)) { console.log(p); return; } } process.exit(1); })();')"
+(async () => { for (let i = 0; i < 200; i++) { const p = 20000 + Math.floor(Math.random() * 28000);
+  if (await free(p) && await free(p + 1000) && await free(p + 2000)) { console.log(p); return; } }
+  process.exit(1); })();')"
 ui_port=$((port + 1000))
+
+# Payloads encrypted, with a codec endpoint for those who hold its token (README "Security"): fresh
+# secrets for this run only, in the environment of the worker and of the CLI alike.
+FINETUNE_ENCRYPTION_KEYS="browser-test:$(node -e 'console.log(require("crypto").randomBytes(32).toString("base64"))')"
+FINETUNE_CODEC_TOKEN="$(node -e 'console.log(require("crypto").randomBytes(24).toString("hex"))')"
+FINETUNE_CODEC_PORT=$((port + 2000))
+export FINETUNE_ENCRYPTION_KEYS FINETUNE_CODEC_TOKEN FINETUNE_CODEC_PORT
 
 # The example spec with one model size (quick training), its paths made absolute.
 example="$repo/examples/ticket-triage"
@@ -124,6 +133,8 @@ until grep -q "finetune dev is ready" "$home/dev.log" 2>/dev/null; do
   [ "$SECONDS" -lt "$ready_by" ] || { echo "browser-tests: ./finetune dev not ready within 180 s" >&2; exit 1; }
   sleep 0.5
 done
+grep -q "Codec endpoint (Temporal remote codec): http://127.0.0.1:$FINETUNE_CODEC_PORT/" "$home/dev.log" ||
+  { echo "browser-tests: the worker did not start the codec endpoint on $FINETUNE_CODEC_PORT" >&2; exit 1; }
 grep -q "Web UI: http://127.0.0.1:$ui_port" "$home/dev.log" ||
   { echo "browser-tests: ./finetune dev did not start the Web UI on $ui_port (is the Temporal CLI installed?)" >&2; exit 1; }
 log "ready"
@@ -134,5 +145,7 @@ export FINETUNE_HOME="$home"
 export FINETUNE_SPEC="$home/spec.yaml"
 export FINETUNE_UI="http://127.0.0.1:$ui_port"
 export TEMPORAL_ADDRESS="127.0.0.1:$port"
+export FINETUNE_CODEC_ENDPOINT="http://127.0.0.1:$FINETUNE_CODEC_PORT"
+export TEMPORAL_CLI="$repo/.tools/temporal-cli/bin/temporal"
 export SCREENSHOTS_DIR="${SCREENSHOTS_DIR:-$repo/docs/screenshots}"
 deadline 600 node --test --test-reporter=spec "$here/ui.test.mjs"

@@ -1,5 +1,6 @@
-// The Temporal Web UI (2.54.x, served by `./finetune dev`) driven by a real headless Chromium:
-// find a pipeline by our search attributes, read its current details, decide a checkpoint with the
+// The Temporal Web UI (2.54.x, served by `./finetune dev`) driven by a real headless Chromium, on
+// a worker that encrypts payloads: the history unreadable without the codec endpoint and readable
+// with it (in the UI and for the Temporal CLI); find a pipeline by our search attributes, read its current details, decide a checkpoint with the
 // UI's own "Send a Signal" dialog, open the HTML data report the review names, and screenshot the
 // runs list, a run at its checkpoint, the data report and a finished run. Started by run.sh, which
 // provides the environment below and the dev server.
@@ -21,6 +22,9 @@ const ui = env('FINETUNE_UI');
 const spec = env('FINETUNE_SPEC');
 const shots = env('SCREENSHOTS_DIR');
 env('TEMPORAL_ADDRESS');
+const codecEndpoint = env('FINETUNE_CODEC_ENDPOINT');
+const codecToken = env('FINETUNE_CODEC_TOKEN');
+const temporalCli = env('TEMPORAL_CLI');
 
 const RUN_ID = process.env.FINETUNE_RUN_ID || 'ui-1';
 const UI_WAIT = 20_000; // any one element of the UI to appear
@@ -114,6 +118,35 @@ async function openCurrentDetails() {
   return page.frameLocator('iframe#user-metadata-current-details');
 }
 
+/** Runs the Temporal CLI; resolves to its stdout. */
+function temporal(args) {
+  return new Promise((resolve, reject) => {
+    execFile(temporalCli, args, { timeout: 60_000, maxBuffer: 20 * 1024 * 1024 }, (error, stdout, stderr) => {
+      if (error) reject(new Error(`temporal ${args[0]} ${args[1]} failed: ${stderr}`));
+      else resolve(stdout);
+    });
+  });
+}
+
+/** The run's first event's input as the Temporal CLI prints it, through the codec or not. */
+async function startInput(codecArgs) {
+  const history = JSON.parse(await temporal(['workflow', 'show', '-w', RUN_ID, '-o', 'json', ...codecArgs]));
+  const payload = history.events[0].workflowExecutionStartedEventAttributes.input.payloads[0];
+  const encoding = Buffer.from(payload.metadata.encoding, 'base64').toString();
+  return { encoding, data: Buffer.from(payload.data, 'base64').toString() };
+}
+
+/** The run page's Input card, as text. */
+async function runInputText() {
+  await page.goto(`${ui}/namespaces/default/workflows/${RUN_ID}`);
+  await page.getByRole('heading', { name: RUN_ID }).waitFor();
+  const input = page.getByText('Input', { exact: true }).locator('visible=true').first();
+  await input.waitFor();
+  await page.waitForTimeout(1000); // the card renders its payload after the page
+  const text = await page.locator('body').innerText();
+  return text.slice(text.indexOf('Input'));
+}
+
 let baselineFromCli;
 let htmlReport; // the HTML data report's path, as `status` prints it
 
@@ -143,6 +176,46 @@ step('a pipeline started from the CLI waits at data-review', async () => {
   assert.ok(baselineFromCli, `no baseline score in:\n${status}`);
   htmlReport = status.match(/^ {4}(\/\S+\.html) \(open in a browser: charts\)$/m)?.[1];
   assert.ok(htmlReport, `no HTML data report in:\n${status}`);
+});
+
+step('without the codec, the history holds only ciphertext: in the Web UI and for the Temporal CLI', async () => {
+  const shown = await runInputText();
+  assert.ok(!shown.includes('ticket-triage'), `the Input card shows plaintext:\n${shown.slice(0, 500)}`);
+  assert.ok(!shown.includes('train.jsonl'));
+  await page.screenshot({ path: path.join(shots, 'web-ui-encrypted-input.png') });
+
+  const raw = await startInput([]);
+  assert.equal(raw.encoding, 'binary/encrypted');
+  assert.ok(!raw.data.includes('ticket-triage'));
+  // Without the token, or with a wrong one, the endpoint decrypts nothing.
+  const body = JSON.stringify({ payloads: [{ metadata: { encoding: Buffer.from(raw.encoding).toString('base64') }, data: '' }] });
+  for (const [url, headers, status] of [
+    [`${codecEndpoint}/decode`, {}, 401],
+    [`${codecEndpoint}/decode`, { Authorization: 'Bearer wrong-token-0000000000' }, 403],
+    [`${codecEndpoint}/wrong-token-0000000000/decode`, {}, 403],
+  ]) {
+    const r = await fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/json', ...headers }, body });
+    assert.equal(r.status, status, `${url.replace(codecToken, '<token>')}: ${await r.text()}`);
+  }
+  const viaCodec = await startInput(['--codec-endpoint', codecEndpoint, '--codec-auth', `Bearer ${codecToken}`]);
+  assert.equal(viaCodec.encoding, 'json/plain');
+  assert.match(viaCodec.data, /"name":"ticket-triage"/);
+});
+
+step("with the codec endpoint set in the UI's Codec Server dialog, the history reads as JSON", async () => {
+  await page.goto(`${ui}/namespaces/default/workflows/${RUN_ID}`);
+  await page.getByRole('heading', { name: RUN_ID }).waitFor();
+  await page.getByTestId('data-encoder-status').click(); // "Configure Codec Server"
+  await page.getByTestId('use-local-endpoint-input').check();
+  await page.getByTestId('data-encoder-endpoint-input').fill(`${codecEndpoint}/${codecToken}`);
+  await page.getByTestId('confirm-modal-button').filter({ hasText: 'Apply' }).click();
+
+  const decoded = page.waitForResponse((r) => r.url().startsWith(`${codecEndpoint}/`) && r.url().includes('/decode'));
+  const shown = await runInputText();
+  assert.equal((await decoded).status(), 200);
+  assert.match(shown, /"name": "ticket-triage"/);
+  assert.match(shown, /train\.jsonl/);
+  await page.screenshot({ path: path.join(shots, 'web-ui-decrypted-input.png') });
 });
 
 step('the runs list finds it by a query on our search attributes', async () => {
