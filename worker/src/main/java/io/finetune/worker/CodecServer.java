@@ -94,6 +94,7 @@ public final class CodecServer implements AutoCloseable {
     executor.shutdownNow();
   }
 
+  @SuppressWarnings("ArrayRecordComponent") // a carrier of the token's bytes, never compared
   private record Handler(byte[] token, List<String> allowedOrigins, PayloadCodec codec) {
 
     void handle(HttpExchange exchange) throws IOException {
@@ -122,9 +123,9 @@ public final class CodecServer implements AutoCloseable {
           return;
         }
         String path = exchange.getRequestURI().getPath();
-        String[] parts = path.replaceAll("^/+|/+$", "").split("/");
+        String[] parts = path.replaceAll("^/+|/+$", "").split("/", -1);
         String operation = parts[parts.length - 1];
-        if (!operation.equals("encode") && !operation.equals("decode") || parts.length > 2) {
+        if ((!operation.equals("encode") && !operation.equals("decode")) || parts.length > 2) {
           send(exchange, 404, "not found: POST /<token>/encode or /<token>/decode");
           return;
         }

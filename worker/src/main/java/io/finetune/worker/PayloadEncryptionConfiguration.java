@@ -39,7 +39,11 @@ public class PayloadEncryptionConfiguration {
   }
 
   private static Optional<EncryptionKeys> keys(Environment env) {
-    return EncryptionKeys.parse(env.getProperty(EncryptionKeys.VARIABLE));
+    try {
+      return EncryptionKeys.parse(env.getProperty(EncryptionKeys.VARIABLE));
+    } catch (IllegalArgumentException e) {
+      throw new EncryptionSettingsException(e.getMessage());
+    }
   }
 
   /** The codec endpoint, or a no-op when there is no token. */
@@ -50,7 +54,7 @@ public class PayloadEncryptionConfiguration {
       return new CodecEndpoint(Optional.empty());
     }
     if (!TOKEN_FORM.matcher(token).matches()) {
-      throw new IllegalStateException(
+      throw new EncryptionSettingsException(
           TOKEN
               + " must be at least 16 letters, digits, '_' or '-' (it is a path segment of the"
               + " endpoint): e.g. export "
@@ -59,7 +63,7 @@ public class PayloadEncryptionConfiguration {
     }
     Optional<EncryptionKeys> encryptionKeys = keys(env);
     if (encryptionKeys.isEmpty()) {
-      throw new IllegalStateException(
+      throw new EncryptionSettingsException(
           TOKEN
               + " is set but "
               + EncryptionKeys.VARIABLE
@@ -75,6 +79,13 @@ public class PayloadEncryptionConfiguration {
                 token,
                 c.getAllowedOrigins(),
                 EncryptionCodec.with(encryptionKeys.get()))));
+  }
+
+  /** Encryption settings the worker cannot start with; reported without a stack trace. */
+  static final class EncryptionSettingsException extends RuntimeException {
+    EncryptionSettingsException(String message) {
+      super(message);
+    }
   }
 
   /** The codec server when one runs. */

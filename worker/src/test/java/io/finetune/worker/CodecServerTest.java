@@ -24,6 +24,7 @@ import okhttp3.Response;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.BeanCreationException;
 import org.springframework.mock.env.MockEnvironment;
 
 /** The remote codec endpoint as the Web UI and the Temporal CLI call it. */
@@ -183,16 +184,37 @@ class CodecServerTest {
     assertTrue(config.codecEndpoint(new MockEnvironment(), props).server().isEmpty(), "no token");
 
     var noKeys = new MockEnvironment().withProperty("FINETUNE_CODEC_TOKEN", TOKEN);
-    var e = assertThrows(IllegalStateException.class, () -> config.codecEndpoint(noKeys, props));
+    var e =
+        assertThrows(
+            PayloadEncryptionConfiguration.EncryptionSettingsException.class,
+            () -> config.codecEndpoint(noKeys, props));
     assertTrue(e.getMessage().contains("FINETUNE_ENCRYPTION_KEYS is not"), e.getMessage());
 
     var shortToken =
         new MockEnvironment()
             .withProperty("FINETUNE_CODEC_TOKEN", "short")
             .withProperty("FINETUNE_ENCRYPTION_KEYS", KEYS);
-    e = assertThrows(IllegalStateException.class, () -> config.codecEndpoint(shortToken, props));
+    e =
+        assertThrows(
+            PayloadEncryptionConfiguration.EncryptionSettingsException.class,
+            () -> config.codecEndpoint(shortToken, props));
     assertTrue(e.getMessage().contains("at least 16"), e.getMessage());
     assertFalse(e.getMessage().contains("short"), "the token is never repeated");
+
+    var badKey =
+        new MockEnvironment()
+            .withProperty("FINETUNE_CODEC_TOKEN", TOKEN)
+            .withProperty("FINETUNE_ENCRYPTION_KEYS", "k1:tooshort");
+    e =
+        assertThrows(
+            PayloadEncryptionConfiguration.EncryptionSettingsException.class,
+            () -> config.codecEndpoint(badKey, props));
+    var analysis =
+        new EncryptionSettingsFailureAnalyzer()
+            .analyze(new BeanCreationException("codecEndpoint", "failed", e));
+    assertTrue(
+        analysis.getDescription().contains("entry 1 (key id 'k1')"), analysis.getDescription());
+    assertTrue(analysis.getAction().contains("FINETUNE_ENCRYPTION_KEYS"), analysis.getAction());
 
     var both =
         new MockEnvironment()
