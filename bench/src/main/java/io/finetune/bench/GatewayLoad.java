@@ -106,7 +106,8 @@ public final class GatewayLoad {
     boolean ok = true;
     List<String> rows = new ArrayList<>();
     try {
-      String stubUrl = "http://127.0.0.1:" + firstLine(stub, "stub", "port ").split(" ")[1] + "/v1";
+      String stubUrl =
+          "http://127.0.0.1:" + firstLine(stub, "stub", "port ").split(" ", -1)[1] + "/v1";
       for (Case c : cases) {
         String[] row = runCase(c, stubUrl);
         ok &= row[1].equals("ok");
@@ -147,7 +148,7 @@ public final class GatewayLoad {
 
   private String[] measure(Case c, String stubUrl, Path db, String name, Process gateway)
       throws Exception {
-    String[] ready = firstLine(gateway, name, "ready ").split(" ");
+    String[] ready = firstLine(gateway, name, "ready ").split(" ", -1);
     String gatewayUrl = "http://127.0.0.1:" + ready[1] + "/v1";
     String token = ready[2];
 
@@ -170,7 +171,7 @@ public final class GatewayLoad {
     // SIGTERM, as Ctrl-C in `finetune serve`: requests in flight finish, every trace is written.
     gateway.destroy();
     gateway.waitFor();
-    String written = firstLine(gateway, name, "written ").split(" ")[1];
+    String written = firstLine(gateway, name, "written ").split(" ", -1)[1];
     int sent = warm.sent() + through.sent();
     double[] traces = countTraces(db);
     long rows = (long) traces[0];

@@ -5,6 +5,7 @@ import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.Executors;
@@ -31,7 +32,8 @@ public final class StubProvider {
     long latencyMillis = args.length > 0 ? Long.parseLong(args[0]) : 20;
     // Without it every small answer waits for a delayed ACK (~40 ms), as in the gateway.
     System.setProperty("sun.net.httpserver.nodelay", "true");
-    HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 256);
+    HttpServer server =
+        HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 256);
     // A sleeping thread per request in flight: more than direct and gateway callers together.
     server.setExecutor(Executors.newFixedThreadPool(128));
     server.createContext("/", ex -> answer(ex, latencyMillis));

@@ -9,7 +9,7 @@ public final class SearchAttributeTypes {
 
   public static String name(IndexedValueType type) {
     StringBuilder out = new StringBuilder();
-    for (String part : type.name().replace("INDEXED_VALUE_TYPE_", "").split("_")) {
+    for (String part : type.name().replace("INDEXED_VALUE_TYPE_", "").split("_", -1)) {
       out.append(part.charAt(0)).append(part.substring(1).toLowerCase(Locale.ROOT));
     }
     return out.toString();

@@ -7,6 +7,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
 import javax.sql.DataSource;
@@ -211,7 +212,8 @@ public final class FeedbackStore {
     }
     if (!v.isTextual()) {
       throw invalid(
-          field, field + " must be a string, not " + v.getNodeType().name().toLowerCase());
+          field,
+          field + " must be a string, not " + v.getNodeType().name().toLowerCase(Locale.ROOT));
     }
     if (v.asText().isBlank()) {
       throw invalid(field, field + " must not be empty");

@@ -24,6 +24,7 @@ import java.util.Arrays;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -90,6 +91,7 @@ public final class TraceIngest {
     }
   }
 
+  @SuppressWarnings("ArrayRecordComponent") // a carrier, never compared or hashed
   private record PendingTrace(int line, String id, Object[] row) {}
 
   private record PendingEvent(int line, Event event, long createdAtMillis) {}
@@ -409,7 +411,10 @@ public final class TraceIngest {
     }
     if (!v.isTextual()) {
       throw new Invalid(
-          file, line, field, "must be a string, not " + v.getNodeType().name().toLowerCase());
+          file,
+          line,
+          field,
+          "must be a string, not " + v.getNodeType().name().toLowerCase(Locale.ROOT));
     }
     if (nonBlank && v.asText().isBlank()) {
       throw new Invalid(file, line, field, "must not be empty");

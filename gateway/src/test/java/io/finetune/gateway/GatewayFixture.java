@@ -19,6 +19,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.UUID;
 import javax.sql.DataSource;
@@ -149,7 +150,7 @@ final class GatewayFixture implements AutoCloseable {
       while (rs.next()) {
         Map<String, String> row = new LinkedHashMap<>();
         for (int i = 1; i <= meta.getColumnCount(); i++) {
-          row.put(meta.getColumnName(i).toLowerCase(), rs.getString(i));
+          row.put(meta.getColumnName(i).toLowerCase(Locale.ROOT), rs.getString(i));
         }
         out.add(row);
       }

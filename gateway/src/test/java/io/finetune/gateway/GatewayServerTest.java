@@ -223,11 +223,18 @@ class GatewayServerTest {
   @Test
   void aStreamedAnswerIsRelayedAsItComesAndTracedFromItsDeltas() throws Exception {
     String events =
-        "data: {\"choices\":[{\"delta\":{\"role\":\"assistant\",\"content\":\"Write to \"}}]}\n\n"
-            + "data: {\"choices\":[{\"delta\":{\"content\":\"ops@example.com\"}}]}\n\n"
-            + "data: {\"choices\":[{\"delta\":{\"content\":\" today\"}}]}\n\n"
-            + "data: {\"choices\":[],\"usage\":{\"prompt_tokens\":12,\"completion_tokens\":5}}\n\n"
-            + "data: [DONE]\n\n";
+        """
+        data: {"choices":[{"delta":{"role":"assistant","content":"Write to "}}]}
+
+        data: {"choices":[{"delta":{"content":"ops@example.com"}}]}
+
+        data: {"choices":[{"delta":{"content":" today"}}]}
+
+        data: {"choices":[],"usage":{"prompt_tokens":12,"completion_tokens":5}}
+
+        data: [DONE]
+
+        """;
     provider.enqueue(
         new MockResponse().setHeader("Content-Type", "text/event-stream").setBody(events));
     String body =

@@ -30,6 +30,7 @@ import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.LocalDateTime;
+import java.time.ZoneId;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.List;
@@ -122,7 +123,9 @@ class DemoCommand implements Callable<Integer> {
     }
     Path batchFile =
         batch != null ? batch : productionBatch(specFile.toAbsolutePath().getParent()).orElse(null);
-    String stamp = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
+    String stamp =
+        LocalDateTime.now(ZoneId.systemDefault())
+            .format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
     Path demoHome = home != null ? home : Home.defaultHome().resolve("demo").resolve(stamp);
     PipelineSpec loaded;
     try {

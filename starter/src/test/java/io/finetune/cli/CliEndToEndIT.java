@@ -65,6 +65,8 @@ class CliEndToEndIT {
   @TempDir static Path home;
   private static Process dev;
   private static int port;
+
+  @SuppressWarnings("JdkObsolete") // appended to by a reader thread while tests read it
   private static final StringBuffer devOutput = new StringBuffer();
 
   /** Every process a test starts, stopped when the tests end, also when they fail. */
@@ -74,7 +76,7 @@ class CliEndToEndIT {
   private static final Duration COMMAND_DEADLINE = Duration.ofSeconds(90);
 
   /** How long a run may take to reach a stage (the first run of a fresh JVM is the slowest). */
-  private static final Duration RUN_DEADLINE = Duration.ofSeconds(180);
+  private static final Duration RUN_DEADLINE = Duration.ofMinutes(3);
 
   record Result(int exit, String out) {}
 
@@ -218,6 +220,7 @@ class CliEndToEndIT {
   }
 
   static Result cli(Duration commandDeadline, String... args) throws Exception {
+    @SuppressWarnings("JdkObsolete") // appended to by a reader thread while this one reads it
     StringBuffer out = new StringBuffer();
     Launched launched = launch(java(args), out, line -> {});
     Process p = launched.process();
@@ -457,6 +460,7 @@ class CliEndToEndIT {
    * suggestions, edit the file (relabel a training row, exclude one, accept one suggestion), send a
    * broken file first (refused with its line, nothing applied), then the right one.
    */
+  @SuppressWarnings("ReferenceEquality") // three different lines of the file, not equal ones
   private Corrected correctAtTheReview(String id) throws Exception {
     Path export = home.resolve(id + "-flagged.jsonl");
     Result exported =
@@ -683,6 +687,7 @@ class CliEndToEndIT {
     Result again = cli("setup", "--namespace", "e2e-bare");
     assertTrue(again.out().contains("already registered"), again.out());
 
+    @SuppressWarnings("JdkObsolete") // appended to by a reader thread while this one reads it
     StringBuffer out = new StringBuffer();
     CountDownLatch polling = new CountDownLatch(1);
     Process worker =

@@ -56,6 +56,7 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
@@ -260,17 +261,18 @@ public final class CrashCampaign {
       }
       disturbed.add(new Lifecycle("crash" + n, plan));
     }
-    monitor.scheduleWithFixedDelay(
-        () -> {
-          try {
-            watchRecoveries();
-          } catch (RuntimeException e) {
-            say("monitor: " + e); // keep watching
-          }
-        },
-        200,
-        200,
-        TimeUnit.MILLISECONDS);
+    Future<?> unused =
+        monitor.scheduleWithFixedDelay(
+            () -> {
+              try {
+                watchRecoveries();
+              } catch (RuntimeException e) {
+                say("monitor: " + e); // keep watching
+              }
+            },
+            200,
+            200,
+            TimeUnit.MILLISECONDS);
     for (Lifecycle l : disturbed) {
       say("run " + l.id + ": kills planned in " + l.plan);
       try {
@@ -877,7 +879,8 @@ public final class CrashCampaign {
     return n;
   }
 
-  private final Map<Integer, Object[]> watching = new java.util.concurrent.ConcurrentHashMap<>();
+  private final java.util.concurrent.ConcurrentMap<Integer, Object[]> watching =
+      new java.util.concurrent.ConcurrentHashMap<>();
 
   /** Notes, for each kill not yet resolved, when its life moved on after the restart. */
   private void watchRecoveries() {
@@ -999,6 +1002,7 @@ public final class CrashCampaign {
     say("dev server back after " + (System.nanoTime() - t) / 1_000_000 + " ms");
   }
 
+  @SuppressWarnings("NonAtomicVolatileUpdate") // only the campaign's thread starts workers
   private void startWorker() {
     workerStarts++;
     Path log = config.dir().resolve("worker-" + workerStarts + ".log");
@@ -1022,7 +1026,7 @@ public final class CrashCampaign {
 
   private void awaitWorkerReady() {
     Path log = config.dir().resolve("worker-" + workerStarts + ".log");
-    awaitLine(worker, log, "Worker polling task queue", Duration.ofSeconds(120));
+    awaitLine(worker, log, "Worker polling task queue", Duration.ofMinutes(2));
     noteWorkerReady();
   }
 

@@ -29,7 +29,7 @@ public final class MetricsServer implements AutoCloseable {
   /** Binds 127.0.0.1:{@code port} ({@code 0}: a free port) and serves {@code registry}. */
   public static MetricsServer start(int port, PrometheusMeterRegistry registry) throws IOException {
     HttpServer server =
-        HttpServer.create(new InetSocketAddress(InetAddress.getByName("127.0.0.1"), port), 0);
+        HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 0);
     server.createContext("/metrics", exchange -> serve(exchange, registry));
     server.start();
     MetricsServer metrics = new MetricsServer(server);

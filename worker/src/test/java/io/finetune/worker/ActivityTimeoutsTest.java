@@ -102,8 +102,8 @@ class ActivityTimeoutsTest {
       ActivityTaskScheduledEventAttributes a, Duration startToClose, Duration heartbeat) {
     assertTrue(a != null, "activity not scheduled");
     String type = a.getActivityType().getName();
-    assertEquals(startToClose.getSeconds(), a.getStartToCloseTimeout().getSeconds(), type);
+    assertEquals(startToClose.toSeconds(), a.getStartToCloseTimeout().getSeconds(), type);
     assertEquals(
-        heartbeat == null ? 0 : heartbeat.getSeconds(), a.getHeartbeatTimeout().getSeconds(), type);
+        heartbeat == null ? 0 : heartbeat.toSeconds(), a.getHeartbeatTimeout().getSeconds(), type);
   }
 }

@@ -54,7 +54,7 @@ class MetricsConfigurationTest {
   @Test
   void aFixedPortIsUsedAndATakenOneFailsStartUp() throws Exception {
     int port;
-    try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
+    try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
       port = taken.getLocalPort();
       runner
           .withPropertyValues("finetune.metrics.port=" + port)

@@ -90,7 +90,7 @@ class MetricsEndpointTest {
     // The SDK's metrics reach the registry when its scope reports (every 10 s).
     String text = scrapeUntil("temporal_workflow_completed_total", "baseline");
 
-    for (String line : text.split("\n")) {
+    for (String line : text.split("\n", -1)) {
       assertTrue(
           line.isEmpty() || line.startsWith("#") || SAMPLE.matcher(line).matches(),
           "not a Prometheus sample line: " + line);

@@ -6,6 +6,7 @@ import io.finetune.activities.provider.ProviderConfig;
 import io.finetune.activities.provider.Providers;
 import io.finetune.activities.training.FineTuningApi;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -41,7 +42,7 @@ class ProviderSettingsTest {
     String section = readme.substring(readme.indexOf("\n## Providers"));
     section = section.substring(0, section.indexOf("\n## ", 5));
     List<String> blocks = new ArrayList<>();
-    for (String part : section.split("```yaml\n")) {
+    for (String part : section.split("```yaml\n", -1)) {
       if (part.startsWith("# worker")) {
         blocks.add(part.substring(0, part.indexOf("```")));
       }
@@ -76,7 +77,8 @@ class ProviderSettingsTest {
     assertThat(examples).hasSizeGreaterThanOrEqualTo(3);
     int providers = 0;
     for (String example : examples) {
-      FinetuneProperties props = bind(new ByteArrayResource(example.getBytes()));
+      FinetuneProperties props =
+          bind(new ByteArrayResource(example.getBytes(StandardCharsets.UTF_8)));
       assertThat(props.getProviders()).as(example).isNotEmpty();
       for (var e : props.getProviders().entrySet()) {
         FinetuneProperties.Provider p = e.getValue();

@@ -162,7 +162,7 @@ public final class Corrections {
   /** The rows of {@code data} whose number a line of {@code text} names, by number. */
   private static Map<Integer, Row> named(ArtifactStore store, DatasetRef data, String text) {
     Set<Integer> wanted = new HashSet<>();
-    for (String line : text.split("\r?\n")) {
+    for (String line : text.split("\r?\n", -1)) {
       try {
         JsonNode row = line.isBlank() ? null : Rows.JSON.readTree(line).get("row");
         if (row != null && row.isIntegralNumber() && row.canConvertToInt()) {

@@ -33,6 +33,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.SortedMap;
 import java.util.TreeMap;
 
 /**
@@ -164,7 +165,7 @@ final class DataProfiler {
       Map<String, FieldSummary.Builder> summaries,
       Duplicates duplicates,
       int rowCount,
-      TreeMap<Integer, Integer> lengths,
+      SortedMap<Integer, Integer> lengths,
       Flagged flagged) {
     // Only categories have labels to count; a name or a date has new values in every row. Values
     // of the wrong type or not allowed are problems, never new labels.
@@ -364,7 +365,7 @@ final class DataProfiler {
   }
 
   /** Exact quantiles from the count of rows per input length. */
-  private static InputLength inputLength(TreeMap<Integer, Integer> lengths) {
+  private static InputLength inputLength(SortedMap<Integer, Integer> lengths) {
     long total = lengths.values().stream().mapToLong(Integer::intValue).sum();
     return new InputLength(
         lengths.firstKey(),
@@ -374,7 +375,7 @@ final class DataProfiler {
   }
 
   /** The length of the {@code n}th row (from 0) in order of length. */
-  private static int nth(TreeMap<Integer, Integer> lengths, long n) {
+  private static int nth(SortedMap<Integer, Integer> lengths, long n) {
     long seen = 0;
     for (Map.Entry<Integer, Integer> e : lengths.entrySet()) {
       seen += e.getValue();

@@ -273,6 +273,7 @@ public final class DatasetCheck {
    */
   static final class LineReader implements AutoCloseable {
     /** A line's bytes (null when over the limit) and length in bytes. */
+    @SuppressWarnings("ArrayRecordComponent") // a carrier, never compared: no copy per line
     record Line(int number, byte[] bytes, long length) {}
 
     private final InputStream in;

@@ -54,7 +54,8 @@ final class HoldOut {
     return ((order[0] & 0xff) << 8) | (order[1] & 0xff);
   }
 
-  /** Which side each range goes to (null: it is split group by group, see {@link #sides}). */
+  /** Which side each range goes to (null: it is split group by group, see {@code keys}). */
+  @SuppressWarnings("ArrayRecordComponent") // a carrier, never compared or hashed
   private record Plan(Side[] buckets, Map<String, Side> keys, Integer needs) {}
 
   SplitResult split() {

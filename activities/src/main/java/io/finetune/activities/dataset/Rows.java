@@ -278,7 +278,7 @@ public final class Rows {
   /** Lowercase words of a text, digits-only tokens and ids left out (they are always new). */
   public static List<String> words(String text) {
     List<String> out = new ArrayList<>();
-    for (String t : normalize(text).split(" ")) {
+    for (String t : normalize(text).split(" ", -1)) {
       if (!t.isEmpty() && !t.matches(".*\\d.*")) {
         out.add(t);
       }

@@ -63,7 +63,7 @@ final class DomainClassifier {
   /** Words and the character trigrams of each word (with its edges), lowercased. */
   static List<String> features(String value) {
     List<String> out = new ArrayList<>();
-    for (String word : value.toLowerCase(Locale.ROOT).split("[^\\p{L}\\p{N}']+")) {
+    for (String word : value.toLowerCase(Locale.ROOT).split("[^\\p{L}\\p{N}']+", -1)) {
       if (word.isEmpty()) {
         continue;
       }

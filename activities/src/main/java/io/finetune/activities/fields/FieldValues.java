@@ -51,20 +51,20 @@ public final class FieldValues {
     if (got == null) {
       return false;
     }
-    switch (type) {
-      case TEXT:
-        return normalizedText(expected).equals(normalizedText(got));
-      case DATE:
+    return switch (type) {
+      case TEXT -> normalizedText(expected).equals(normalizedText(got));
+      case DATE -> {
         LocalDate a = date(expected);
         LocalDate b = date(got);
-        return a != null && b != null ? a.equals(b) : expected.equals(got);
-      case NUMBER:
+        yield (a != null && b != null) ? a.equals(b) : expected.equals(got);
+      }
+      case NUMBER -> {
         BigDecimal x = number(expected);
         BigDecimal y = number(got);
-        return x != null && y != null ? x.compareTo(y) == 0 : expected.equals(got);
-      default:
-        return expected.equals(got);
-    }
+        yield (x != null && y != null) ? x.compareTo(y) == 0 : expected.equals(got);
+      }
+      default -> expected.equals(got);
+    };
   }
 
   /** Lowercase, single spaces, no punctuation at either end: "Dana O'Neil." is "dana o'neil". */

@@ -219,6 +219,7 @@ final class AdaptiveLimit {
     logIfNoticeable();
   }
 
+  @SuppressWarnings("NonAtomicVolatileUpdate") // written under lock; volatile for the gauge
   private void increase() {
     if (max > 0 && limit >= max) {
       return;
@@ -274,13 +275,15 @@ final class AdaptiveLimit {
     /** Takes {@code amount}, or gives it back when negative. */
     void take(long amount, long now) {
       refill(now);
-      available = Math.min(capacity, available - amount);
+      available = Math.min((double) capacity, available - amount);
     }
 
     private void refill(long now) {
       if (now > refilled) {
         available =
-            Math.min(capacity, available + (double) (now - refilled) * capacity / NANOS_PER_MINUTE);
+            Math.min(
+                (double) capacity,
+                available + (double) (now - refilled) * capacity / NANOS_PER_MINUTE);
         refilled = now;
       }
     }

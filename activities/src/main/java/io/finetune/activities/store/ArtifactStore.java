@@ -98,8 +98,8 @@ public final class ArtifactStore {
 
   /**
    * A file written line by line, several at once if need be (a split writes train, test and more in
-   * one pass over its data): {@link #close} stores it under its sha256, {@link #abort} (or a close
-   * without {@link #commit}) leaves nothing behind.
+   * one pass over its data): {@link #commit} stores it under its sha256, a {@link #close} without
+   * it leaves nothing behind.
    */
   public final class LineSink implements AutoCloseable {
     private final String kind;

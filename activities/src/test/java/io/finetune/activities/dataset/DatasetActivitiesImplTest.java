@@ -18,11 +18,13 @@ import io.finetune.workflows.dataset.DatasetActivities.SplitResult;
 import io.finetune.workflows.eval.EvalActivities.EvalResult;
 import io.temporal.failure.ApplicationFailure;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.BeforeEach;
@@ -240,7 +242,7 @@ class DatasetActivitiesImplTest {
                 out.write(
                     ("{\"input\":\"a\",\"expected\":{\"category\":\"billing\"},\"answer\":\"{}\","
                             + "\"scored\":true,\"exact\":false}\n")
-                        .getBytes()));
+                        .getBytes(StandardCharsets.UTF_8)));
     EvalResult baseline =
         new EvalResult("m", "test", 1, 1, Map.of("exact_match", 0.1), predictions);
 
@@ -272,7 +274,7 @@ class DatasetActivitiesImplTest {
             file(
                 "fresh.jsonl",
                 "{\"text\": \""
-                    + trained.toUpperCase()
+                    + trained.toUpperCase(Locale.ROOT)
                     + "?\", \"label\": {\"category\": \"c1\"}}"),
             true,
             "fresh-holdout");
@@ -285,7 +287,7 @@ class DatasetActivitiesImplTest {
                 out.write(
                     ("{\"input\":\"a\",\"expected\":{\"category\":\"c1\"},\"answer\":\"{}\","
                             + "\"scored\":true,\"exact\":false}\n")
-                        .getBytes()));
+                        .getBytes(StandardCharsets.UTF_8)));
     EvalResult baseline =
         new EvalResult("m", "test", 1, 1, Map.of("exact_match", 0.5), predictions);
 
@@ -361,7 +363,7 @@ class DatasetActivitiesImplTest {
                 out.write(
                     ("{\"input\":\"ok one\",\"expected\":{\"category\":\"a\"},\"answer\":\"{}\","
                             + "\"scored\":true,\"exact\":false}\n")
-                        .getBytes()));
+                        .getBytes(StandardCharsets.UTF_8)));
     DataReport r =
         activities.profile(
             new ProfileRequest(

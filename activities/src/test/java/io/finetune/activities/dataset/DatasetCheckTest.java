@@ -76,7 +76,8 @@ class DatasetCheckTest {
             pad + "\r\nnext\r\n", // the \r ends one buffer, the \n starts the next
             pad + "x\r\nnext",
             pad + "xx\nnext\n")) {
-      LineReader in = new LineReader(new ByteArrayInputStream(text.getBytes()));
+      LineReader in =
+          new LineReader(new ByteArrayInputStream(text.getBytes(StandardCharsets.UTF_8)));
       assertEquals(readLines(text), lines(in), text.length() + " chars");
     }
   }

@@ -21,6 +21,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.UUID;
 import javax.sql.DataSource;
@@ -189,7 +190,7 @@ class DriftActivitiesImplTest {
     assertEquals(300, r.freshRowsAdded() + holdout.size(), "no fresh row is dropped");
     assertEquals(100 + r.freshRowsAdded(), r.dataset().rows());
     for (Row x : holdout) {
-      assertTrue(x.input().toLowerCase().startsWith("new question"), x.input());
+      assertTrue(x.input().toLowerCase(Locale.ROOT).startsWith("new question"), x.input());
       assertTrue(!retraining.contains(Rows.normalize(x.input())), "leaks: " + x.input());
     }
     assertEquals(0, holdout.size() % 2, "duplicates of a fresh input stay together");

@@ -84,8 +84,8 @@ class TypedDriftTest {
     return Rows.write(store, "rows-" + seed, rows);
   }
 
-  private static Function<Random, Double> usual() {
-    return r -> 20 + r.nextDouble() * 480;
+  private static Double usual(Random r) {
+    return 20 + r.nextDouble() * 480;
   }
 
   private DriftActivitiesImpl activities(ArtifactStore store) {
@@ -103,9 +103,9 @@ class TypedDriftTest {
   void typesAreDetectedAndStableBatchesAreNeverDrift() {
     ArtifactStore store = new ArtifactStore(dir);
     DriftActivitiesImpl drift = activities(store);
-    DatasetRef train = batch(store, 1, 600, 2023, usual());
+    DatasetRef train = batch(store, 1, 600, 2023, TypedDriftTest::usual);
     for (long seed = 2; seed < 12; seed++) {
-      DatasetRef stable = batch(store, seed, 150, 2023, usual());
+      DatasetRef stable = batch(store, seed, 150, 2023, TypedDriftTest::usual);
       DriftStatistics stats =
           drift.compare(new CompareRequest(train, stable, FIELDS, null, LIMITS));
       Map<String, FieldDrift> f = byField(stats);
@@ -123,8 +123,8 @@ class TypedDriftTest {
   void aYearNeverSeenInTrainingIsDrift() {
     ArtifactStore store = new ArtifactStore(dir);
     DriftActivitiesImpl drift = activities(store);
-    DatasetRef train = batch(store, 1, 600, 2023, usual());
-    DatasetRef nextYear = batch(store, 2, 150, 2024, usual());
+    DatasetRef train = batch(store, 1, 600, 2023, TypedDriftTest::usual);
+    DatasetRef nextYear = batch(store, 2, 150, 2024, TypedDriftTest::usual);
 
     FieldDrift date =
         byField(drift.compare(new CompareRequest(train, nextYear, FIELDS, null, LIMITS)))
@@ -139,7 +139,7 @@ class TypedDriftTest {
   void numbersOutOfTheTrainingRangeAreDrift() {
     ArtifactStore store = new ArtifactStore(dir);
     DriftActivitiesImpl drift = activities(store);
-    DatasetRef train = batch(store, 1, 600, 2023, usual());
+    DatasetRef train = batch(store, 1, 600, 2023, TypedDriftTest::usual);
     DatasetRef bigger = batch(store, 2, 150, 2023, r -> 2_000 + r.nextDouble() * 3_000);
 
     FieldDrift amount =
@@ -155,9 +155,9 @@ class TypedDriftTest {
   void shiftedCategoriesAreDrift_andTooManyCategoriesAreNotCompared() {
     ArtifactStore store = new ArtifactStore(dir);
     DriftActivitiesImpl drift = activities(store);
-    DatasetRef train = batch(store, 1, 600, 2023, usual());
+    DatasetRef train = batch(store, 1, 600, 2023, TypedDriftTest::usual);
     DatasetRef refunds =
-        batch(store, 2, 150, 2023, usual(), new String[] {"refund", "billing"}, null);
+        batch(store, 2, 150, 2023, TypedDriftTest::usual, new String[] {"refund", "billing"}, null);
 
     DriftStatistics stats = drift.compare(new CompareRequest(train, refunds, FIELDS, null, LIMITS));
     FieldDrift reason = byField(stats).get("reason");
@@ -185,10 +185,17 @@ class TypedDriftTest {
   void textOfAnotherKindIsTellableApart() {
     ArtifactStore store = new ArtifactStore(dir);
     DriftActivitiesImpl drift = activities(store);
-    DatasetRef train = batch(store, 1, 600, 2023, usual());
+    DatasetRef train = batch(store, 1, 600, 2023, TypedDriftTest::usual);
     // Callers logged as ticket references instead of names.
     DatasetRef tickets =
-        batch(store, 2, 150, 2023, usual(), REASONS, r -> "ticket #" + (40_000 + r.nextInt(9_000)));
+        batch(
+            store,
+            2,
+            150,
+            2023,
+            TypedDriftTest::usual,
+            REASONS,
+            r -> "ticket #" + (40_000 + r.nextInt(9_000)));
 
     FieldDrift caller =
         byField(drift.compare(new CompareRequest(train, tickets, FIELDS, null, LIMITS)))
@@ -203,8 +210,8 @@ class TypedDriftTest {
   void requestsFromBeforeFieldTypesCompareEveryFieldAsLabels() {
     ArtifactStore store = new ArtifactStore(dir);
     DriftActivitiesImpl drift = activities(store);
-    DatasetRef train = batch(store, 1, 600, 2023, usual());
-    DatasetRef stable = batch(store, 2, 150, 2023, usual());
+    DatasetRef train = batch(store, 1, 600, 2023, TypedDriftTest::usual);
+    DatasetRef stable = batch(store, 2, 150, 2023, TypedDriftTest::usual);
 
     DriftStatistics old = drift.compare(new CompareRequest(train, stable, FIELDS));
 

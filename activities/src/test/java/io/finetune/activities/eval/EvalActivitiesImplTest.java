@@ -34,11 +34,13 @@ import io.temporal.worker.Worker;
 import io.temporal.workflow.Workflow;
 import io.temporal.workflow.WorkflowInterface;
 import io.temporal.workflow.WorkflowMethod;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -48,6 +50,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
+import java.util.stream.Stream;
 import okhttp3.mockwebserver.Dispatcher;
 import okhttp3.mockwebserver.MockResponse;
 import okhttp3.mockwebserver.MockWebServer;
@@ -216,6 +219,12 @@ class EvalActivitiesImplTest {
     assertEquals(3, second.rows());
   }
 
+  private static boolean emptyFolder(Path folder) throws IOException {
+    try (Stream<Path> files = Files.list(folder)) {
+      return files.findAny().isEmpty();
+    }
+  }
+
   private static MockResponse echo(String user) {
     return chatAnswer("echo:" + user);
   }
@@ -316,7 +325,7 @@ class EvalActivitiesImplTest {
             .orElseThrow();
     assertEquals(20, billing.get("support").asInt());
     assertEquals(0.5, billing.get("recall").asDouble(), 1e-9);
-    assertTrue(Files.list(dir.resolve("work")).findAny().isEmpty(), "work file removed");
+    assertTrue(emptyFolder(dir.resolve("work")), "work file removed");
   }
 
   @Test
@@ -407,7 +416,7 @@ class EvalActivitiesImplTest {
       String input = (i % 4 == 0 ? "refund " : "login ") + i;
       assertEquals(1, requests.stream().filter(input::equals).count(), input);
     }
-    assertEquals(Boolean.TRUE, failedOnce.get("login 70"), "the first attempt failed");
+    assertEquals(true, failedOnce.get("login 70"), "the first attempt failed");
     assertCompletePredictions(d, r);
   }
 
@@ -535,7 +544,7 @@ class EvalActivitiesImplTest {
     assertEquals(whole.usage().inputTokens(), sharded.usage().inputTokens());
     assertEquals(whole.usage().outputTokens(), sharded.usage().outputTokens());
     assertEquals(whole.usage().costPer1kRequests(), sharded.usage().costPer1kRequests());
-    assertTrue(Files.list(dir.resolve("work")).findAny().isEmpty(), "work files removed");
+    assertTrue(emptyFolder(dir.resolve("work")), "work files removed");
   }
 
   @Test
@@ -562,12 +571,13 @@ class EvalActivitiesImplTest {
     assertEquals(whole.metrics(), sharded.metrics());
     assertEquals(whole.intervals(), sharded.intervals());
     assertEquals(250, sharded.rows());
-    assertTrue(Files.list(dir.resolve("work")).findAny().isEmpty(), "work files removed");
+    assertTrue(emptyFolder(dir.resolve("work")), "work files removed");
   }
 
   @Test
   void textShardsScoredTogetherGiveWhatOneEvalGives() throws Exception {
-    answer = user -> chatAnswer(user.length() % 2 == 0 ? user : user.toUpperCase() + "!");
+    answer =
+        user -> chatAnswer(user.length() % 2 == 0 ? user : user.toUpperCase(Locale.ROOT) + "!");
     List<Row> rows = new ArrayList<>();
     for (int i = 0; i < 60; i++) {
       rows.add(
@@ -648,7 +658,7 @@ class EvalActivitiesImplTest {
             .newWorkflowStub(ShardWorkflow.class, options("shard"))
             .run(new EvalActivities.ShardRequest(request(d), 100, 200), 2);
 
-    assertEquals(Boolean.TRUE, failedOnce.get("login 170"), "the first attempt failed");
+    assertEquals(true, failedOnce.get("login 170"), "the first attempt failed");
     for (int i = 100; i < 164; i++) {
       String input = (i % 4 == 0 ? "refund " : "login ") + i;
       assertEquals(1, requests.stream().filter(input::equals).count(), input);

@@ -129,7 +129,7 @@ class ProviderClientLimitTest {
     List<Integer> later = statuses.subList(statuses.size() / 2, statuses.size());
     long rejected = statuses.stream().filter(s -> s == 429).count();
     long rejectedLater = later.stream().filter(s -> s == 429).count();
-    assertEquals(threads * each, statuses.size() - rejected, "every chat was answered once");
+    assertEquals((long) threads * each, statuses.size() - rejected, "every chat was answered once");
     assertTrue(rejected > 0, "the provider was overloaded at first");
     assertTrue(
         rejectedLater * 4 < later.size(),

@@ -26,7 +26,7 @@ class RetryPolicyTest {
   @Test
   void elseTheLongerOfTheRateLimitResets() {
     assertEquals(Optional.of(Duration.ofMillis(20)), RetryPolicy.asked(null, "20ms", null));
-    assertEquals(Optional.of(Duration.ofSeconds(360)), RetryPolicy.asked("", "1s", "6m0s"));
+    assertEquals(Optional.of(Duration.ofMinutes(6)), RetryPolicy.asked("", "1s", "6m0s"));
     assertEquals(Optional.of(Duration.ofMillis(90_500)), RetryPolicy.goDuration("1m30.5s"));
     assertEquals(Optional.empty(), RetryPolicy.asked("soon", "later", null));
     // OpenAI's milliseconds win over the whole seconds of Retry-After; nonsense falls through.

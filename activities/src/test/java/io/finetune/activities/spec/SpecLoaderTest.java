@@ -71,14 +71,14 @@ class SpecLoaderTest {
     assertTrue(blocks.size() >= 3, "spec examples in README: " + blocks.size());
     for (String block : blocks) {
       java.util.Set<String> keys = new java.util.HashSet<>();
-      for (String line : block.split("\n")) {
+      for (String line : block.lines().toList()) {
         if (line.matches("^[A-Za-z]+:.*")) {
           keys.add(line.substring(0, line.indexOf(':')));
         }
       }
       StringBuilder yaml = new StringBuilder();
       String key = null;
-      for (String line : MINIMAL.split("\n")) {
+      for (String line : MINIMAL.lines().toList()) {
         if (line.matches("^[A-Za-z]+:.*")) {
           key = line.substring(0, line.indexOf(':'));
         }
@@ -97,7 +97,7 @@ class SpecLoaderTest {
     String section = readme.substring(readme.indexOf("\n## Providers"));
     section = section.substring(0, section.indexOf("\n## ", 5));
     List<String> blocks = new java.util.ArrayList<>();
-    for (String part : section.split("```yaml\n")) {
+    for (String part : section.split("```yaml\n", -1)) {
       if (part.startsWith(firstLine)) {
         blocks.add(part.substring(0, part.indexOf("```")));
       }
@@ -361,10 +361,12 @@ class SpecLoaderTest {
             spec(
                 MINIMAL.replace(
                     "outputFields: [label]",
-                    "outputFields:\n"
-                        + "  label: {type: category, values: [positive, negative, neutral]}\n"
-                        + "  stars: {values: [1, 2, 3]}\n"
-                        + "  due: date\n")));
+                    """
+                    outputFields:
+                      label: {type: category, values: [positive, negative, neutral]}
+                      stars: {values: [1, 2, 3]}
+                      due: date
+                    """)));
     assertEquals(List.of("label", "stars", "due"), s.outputFields());
     assertEquals(
         Map.of("label", "category", "stars", "category", "due", "date"),
@@ -386,12 +388,14 @@ class SpecLoaderTest {
                     spec(
                         MINIMAL.replace(
                             "outputFields: [label]",
-                            "outputFields:\n"
-                                + "  label: {type: category, values: []}\n"
-                                + "  due: {type: date, values: [2024-01-01]}\n"
-                                + "  note: {type: text, allowed: [a]}\n"
-                                + "  tone: {values: [calm, calm]}\n"
-                                + "  size: {type: huge}\n"))));
+                            """
+                            outputFields:
+                              label: {type: category, values: []}
+                              due: {type: date, values: [2024-01-01]}
+                              note: {type: text, allowed: [a]}
+                              tone: {values: [calm, calm]}
+                              size: {type: huge}
+                            """))));
     for (String expected :
         List.of(
             "outputFields.label.values: must be a non-empty list of labels",

@@ -22,6 +22,7 @@ import io.finetune.workflows.training.TrainingActivities.TrainedModel;
 import io.finetune.workflows.training.TrainingActivities.TrainingFileRequest;
 import io.finetune.workflows.training.TrainingActivities.UploadRequest;
 import io.temporal.testing.TestActivityEnvironment;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -239,7 +240,10 @@ class TrainingActivitiesImplTest {
   @Test
   void aFileThatBreaksTheProvidersRulesFailsBeforeItIsUploaded() {
     ArtifactRef tiny =
-        store.write("training-files", "jsonl", out -> out.write("{\"messages\":[]}\n".getBytes()));
+        store.write(
+            "training-files",
+            "jsonl",
+            out -> out.write("{\"messages\":[]}\n".getBytes(StandardCharsets.UTF_8)));
     var e =
         org.junit.jupiter.api.Assertions.assertThrows(
             io.temporal.failure.ActivityFailure.class,
@@ -262,7 +266,10 @@ class TrainingActivitiesImplTest {
   @Test
   void aFailedJobFailsTheActivityWithTheProvidersReason() {
     ArtifactRef tiny =
-        store.write("training-files", "jsonl", out -> out.write("{\"messages\":[]}\n".getBytes()));
+        store.write(
+            "training-files",
+            "jsonl",
+            out -> out.write("{\"messages\":[]}\n".getBytes(StandardCharsets.UTF_8)));
     // Past our own check (which would refuse it), so that the provider fails the job.
     String fileId =
         FineTuningApi.of(providers.client("local"))

@@ -34,6 +34,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Collectors;
@@ -151,7 +152,7 @@ public final class ScaleBench {
       server = "Temporal CLI dev server (" + version(temporalCli) + ", SQLite file)";
     } else {
       Process p = start("server", EmbeddedServer.class, List.of("-Xmx1g"));
-      target = "127.0.0.1:" + firstLine(p, "server", "port ").split(" ")[1];
+      target = "127.0.0.1:" + firstLine(p, "server", "port ").split(" ", -1)[1];
       serverProcess = p.toHandle();
       server = "embedded test server (Temporal CLI not installed: scripts/install-temporal-cli)";
     }
@@ -165,7 +166,7 @@ public final class ScaleBench {
       if (!skip.contains("overhead") || !skip.contains("many")) {
         Process stubWorker = startWorker("worker-stub", "bench-stub", "stub", "-Xmx1g");
         if (!skip.contains("overhead")) {
-          overhead(target, stubWorker);
+          overhead();
         }
         if (!skip.contains("many")) {
           manyRuns(stubWorker);
@@ -173,10 +174,10 @@ public final class ScaleBench {
         stop(stubWorker);
       }
       if (!skip.contains("eval")) {
-        evalThroughput(target);
+        evalThroughput();
       }
       if (!skip.contains("history")) {
-        historyAndPayloads(target);
+        historyAndPayloads();
       }
       rows.add(
           new Row(
@@ -202,7 +203,7 @@ public final class ScaleBench {
 
   // ---- 1. overhead ------------------------------------------------------------------------------
 
-  private void overhead(String target, Process worker) throws Exception {
+  private void overhead() throws Exception {
     long stage = Long.getLong("stage.millis", quick ? 100 : 1000);
     Path spec = pipelineSpec("overhead", 1000, List.of());
     int warmups = quick ? 1 : 3;
@@ -350,14 +351,15 @@ public final class ScaleBench {
     AtomicLong peakRss = new AtomicLong();
     ExecutorService sampler = Executors.newSingleThreadExecutor();
     CompletableFuture<Void> stopSampling = new CompletableFuture<>();
-    sampler.submit(
-        () -> {
-          while (!stopSampling.isDone()) {
-            peakRss.accumulateAndGet(rssBytes(worker.pid()), Math::max);
-            sleep(200);
-          }
-          return null;
-        });
+    Future<?> unused =
+        sampler.submit(
+            () -> {
+              while (!stopSampling.isDone()) {
+                peakRss.accumulateAndGet(rssBytes(worker.pid()), Math::max);
+                sleep(200);
+              }
+              return null;
+            });
     ExecutorService starters = Executors.newFixedThreadPool(8);
     long t0 = System.nanoTime();
     List<CompletableFuture<PipelineStatus>> results = new ArrayList<>();
@@ -453,7 +455,7 @@ public final class ScaleBench {
 
   // ---- 2. eval throughput -----------------------------------------------------------------------
 
-  private void evalThroughput(String target) throws Exception {
+  private void evalThroughput() throws Exception {
     int examples = Integer.getInteger("eval.examples", quick ? 1000 : 10_000);
     int[] concurrencies =
         Arrays.stream(System.getProperty("eval.concurrency", quick ? "32" : "8,32,128").split(","))
@@ -463,7 +465,8 @@ public final class ScaleBench {
     int large = Integer.getInteger("eval.large", quick ? 0 : 100_000);
     long latency = 50;
     Process stub = start("stub-50ms", StubProvider.class, List.of(), String.valueOf(latency));
-    String url = "http://127.0.0.1:" + firstLine(stub, "stub-50ms", "port ").split(" ")[1] + "/v1";
+    String url =
+        "http://127.0.0.1:" + firstLine(stub, "stub-50ms", "port ").split(" ", -1)[1] + "/v1";
     Path warmSpec = evalSpec("eval-warm", quick ? 200 : 500);
     Path spec = evalSpec("eval-" + examples, examples);
     Map<Integer, double[]> byConcurrency = new LinkedHashMap<>();
@@ -566,7 +569,7 @@ public final class ScaleBench {
       // History does not depend on the provider's latency: a 1 ms stub keeps this case short.
       Process fast = start("stub-1ms", StubProvider.class, List.of(), "1");
       String fastUrl =
-          "http://127.0.0.1:" + firstLine(fast, "stub-1ms", "port ").split(" ")[1] + "/v1";
+          "http://127.0.0.1:" + firstLine(fast, "stub-1ms", "port ").split(" ", -1)[1] + "/v1";
       Process w =
           startWorker("worker-eval-large", "bench-eval-large", "real", "-Xmx2g", fastUrl, "128");
       RunHistory h = eval(evalSpec("eval-" + large, large), "eval-large", "bench-eval-large");
@@ -600,14 +603,16 @@ public final class ScaleBench {
 
   // ---- 3. history and payloads ------------------------------------------------------------------
 
-  private void historyAndPayloads(String target) throws Exception {
+  private void historyAndPayloads() throws Exception {
     long[] sizes =
         Arrays.stream(System.getProperty("history.rows", quick ? "1000" : "1000,100000").split(","))
             .mapToLong(Long::parseLong)
             .toArray();
     Process fast = start("stub-1ms-history", StubProvider.class, List.of(), "1");
     String url =
-        "http://127.0.0.1:" + firstLine(fast, "stub-1ms-history", "port ").split(" ")[1] + "/v1";
+        "http://127.0.0.1:"
+            + firstLine(fast, "stub-1ms-history", "port ").split(" ", -1)[1]
+            + "/v1";
     Process w = startWorker("worker-history", "bench-history", "real", "-Xmx4g", url, "32");
     List<RunHistory> hs = new ArrayList<>();
     for (long n : sizes) {
@@ -920,7 +925,7 @@ public final class ScaleBench {
 
   private static Map<String, Double> parseMetrics(String line) {
     Map<String, Double> m = new LinkedHashMap<>();
-    for (String kv : line.substring("metrics".length()).trim().split(" ")) {
+    for (String kv : line.substring("metrics".length()).trim().split(" ", -1)) {
       int eq = kv.indexOf('=');
       if (eq > 0) {
         m.put(kv.substring(0, eq), Double.parseDouble(kv.substring(eq + 1)));
@@ -940,7 +945,7 @@ public final class ScaleBench {
     return Files.readAllLines(work.resolve(worker + ".out")).stream()
         .skip(fromLine)
         .filter(l -> l.startsWith("heap "))
-        .mapToLong(l -> Long.parseLong(l.split(" ")[2]))
+        .mapToLong(l -> Long.parseLong(l.split(" ", -1)[2]))
         .max()
         .orElse(0);
   }
@@ -988,7 +993,7 @@ public final class ScaleBench {
   private static long cpuMillis(long pid) {
     try {
       String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
-      String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+      String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ", -1);
       long ticks = Long.parseLong(f[11]) + Long.parseLong(f[12]);
       return ticks * 10; // USER_HZ is 100 on Linux
     } catch (IOException | RuntimeException e) {
@@ -999,7 +1004,7 @@ public final class ScaleBench {
   /** CPU time the whole machine spent busy (all but idle and iowait), from /proc/stat. */
   private static long machineBusyMillis() {
     try {
-      String[] f = Files.readAllLines(Path.of("/proc/stat")).get(0).trim().split("\\s+");
+      String[] f = Files.readAllLines(Path.of("/proc/stat")).get(0).trim().split("\\s+", -1);
       long busy = 0;
       for (int i = 1; i < Math.min(f.length, 9); i++) {
         if (i != 4 && i != 5) {

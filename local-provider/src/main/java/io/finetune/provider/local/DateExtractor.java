@@ -120,6 +120,7 @@ final class DateExtractor implements FieldModel {
   }
 
   /** The year of the first other mention in the input that has one; null if none has. */
+  @SuppressWarnings("ReferenceEquality") // not that very mention; an equal one elsewhere counts
   private static Integer inputYear(List<DateMentions.Mention> mentions, DateMentions.Mention not) {
     for (DateMentions.Mention m : mentions) {
       if (m != not && m.year() != null) {

@@ -78,7 +78,7 @@ final class DateMentions {
       }
       // Checked in a leap year, so that February 29 without a year stays a date.
       if (mention.date(2024, false) != null
-          || mention.numeric() && mention.date(2024, true) != null) {
+          || (mention.numeric() && mention.date(2024, true) != null)) {
         out.add(mention);
       }
     }

@@ -68,6 +68,7 @@ record FineTuningJob(
     }
   }
 
+  @SuppressWarnings("JavaLangClash") // named as in the fine-tuning API (a job's "error")
   record Error(String code, String message, String param) {}
 
   /**

@@ -23,6 +23,7 @@ import java.util.concurrent.CancellationException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 import java.util.function.UnaryOperator;
@@ -153,7 +154,7 @@ final class FineTuningJobs implements AutoCloseable {
       event(id, "info", "Created fine-tuning job " + id);
       save(id);
     }
-    trainer.submit(() -> run(id));
+    Future<?> unused = trainer.submit(() -> run(id));
     // The answer shows the job as created, however far training has moved it on since.
     return job;
   }
@@ -317,7 +318,7 @@ final class FineTuningJobs implements AutoCloseable {
         checkpointsById.put(
             job.id(), checkpoints == null ? new ArrayList<>() : new ArrayList<>(checkpoints));
         if (!job.status().isFinished()) {
-          trainer.submit(() -> run(job.id()));
+          Future<?> unused = trainer.submit(() -> run(job.id()));
         }
       }
     }

@@ -99,7 +99,7 @@ final class LocalJudge {
 
   private static Set<String> words(String text) {
     Set<String> out = new HashSet<>();
-    for (String w : normalize(text).split(" ")) {
+    for (String w : normalize(text).split(" ", -1)) {
       if (!w.isEmpty()) {
         out.add(w);
       }

@@ -24,7 +24,6 @@ import java.util.Random;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.AtomicLongArray;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -55,7 +54,7 @@ public final class LocalProvider implements AutoCloseable {
   private final LocalJudge judge;
   private final List<Chaos.Fault> faultKinds;
   private final Random faultDraws;
-  private final AtomicLongArray faultCounts = new AtomicLongArray(Chaos.Fault.values().length);
+  private final Map<Chaos.Fault, AtomicLong> faultCounts = new EnumMap<>(Chaos.Fault.class);
 
   private LocalProvider(
       HttpServer server, Path storage, Chaos chaos, ServingLatency latency, double judgeBias)
@@ -66,6 +65,9 @@ public final class LocalProvider implements AutoCloseable {
     this.latency = latency;
     this.faultKinds = new ArrayList<>(EnumSet.copyOf(chaos.kinds()));
     this.faultDraws = new Random(chaos.seed());
+    for (Chaos.Fault f : Chaos.Fault.values()) {
+      faultCounts.put(f, new AtomicLong());
+    }
     this.files = new FileStore(storage.resolve("files"));
     this.models = new ModelStore(storage.resolve("models"));
     this.jobs = new FineTuningJobs(storage.resolve("jobs"), files, models);
@@ -138,7 +140,7 @@ public final class LocalProvider implements AutoCloseable {
   public Map<Chaos.Fault, Long> faultsInjected() {
     Map<Chaos.Fault, Long> out = new EnumMap<>(Chaos.Fault.class);
     for (Chaos.Fault f : Chaos.Fault.values()) {
-      out.put(f, faultCounts.get(f.ordinal()));
+      out.put(f, faultCounts.get(f).get());
     }
     return Collections.unmodifiableMap(out);
   }
@@ -151,8 +153,8 @@ public final class LocalProvider implements AutoCloseable {
   /** How many faults were injected so far, of all kinds. */
   public long faultsInjectedTotal() {
     long n = 0;
-    for (int i = 0; i < faultCounts.length(); i++) {
-      n += faultCounts.get(i);
+    for (AtomicLong count : faultCounts.values()) {
+      n += count.get();
     }
     return n;
   }
@@ -183,14 +185,14 @@ public final class LocalProvider implements AutoCloseable {
       }
     }
     if (fault != null) {
-      faultCounts.incrementAndGet(fault.ordinal());
+      faultCounts.get(fault).incrementAndGet();
       injectFault(ex, fault);
       return;
     }
     try (ex) {
       String path = ex.getRequestURI().getPath().replaceAll("/+$", "");
       String method = ex.getRequestMethod();
-      String[] p = path.substring("/v1/".length()).split("/");
+      String[] p = path.substring("/v1/".length()).split("/", -1);
       try {
         if (method.equals("GET") && path.equals("/v1/models")) {
           send(ex, 200, listModels());
@@ -431,7 +433,7 @@ public final class LocalProvider implements AutoCloseable {
     Map<String, String> out = new LinkedHashMap<>();
     String q = ex.getRequestURI().getRawQuery();
     if (q != null) {
-      for (String kv : q.split("&")) {
+      for (String kv : q.split("&", -1)) {
         int eq = kv.indexOf('=');
         if (eq > 0) {
           out.put(

@@ -11,6 +11,7 @@ final class Multipart {
   private static final Pattern NAME = Pattern.compile("name=\"([^\"]*)\"");
   private static final Pattern FILENAME = Pattern.compile("filename=\"([^\"]*)\"");
 
+  @SuppressWarnings("ArrayRecordComponent") // a carrier, never compared: no copy of the bytes
   record Part(String filename, byte[] bytes) {
     String text() {
       return new String(bytes, StandardCharsets.UTF_8).trim();
@@ -24,7 +25,7 @@ final class Multipart {
     String all = new String(body, StandardCharsets.ISO_8859_1);
     String delimiter = "--" + boundary;
     Map<String, Part> parts = new LinkedHashMap<>();
-    for (String chunk : all.split(Pattern.quote(delimiter))) {
+    for (String chunk : all.split(Pattern.quote(delimiter), -1)) {
       int headerEnd = chunk.indexOf("\r\n\r\n");
       if (headerEnd < 0) {
         continue;

@@ -125,14 +125,14 @@ final class PromptFollower {
   private static Map<String, List<Value>> parse(String prompt) {
     Map<String, List<Value>> fields = new LinkedHashMap<>();
     String current = null;
-    for (String line : prompt.split("\\R")) {
+    for (String line : prompt.split("\\R", -1)) {
       Matcher f = FIELD.matcher(line);
       Matcher v = VALUE.matcher(line);
       if (f.matches()) {
         current = f.group(1);
       } else if (v.matches() && current != null) {
         List<String> cues = new ArrayList<>();
-        for (String cue : v.group(3).split(",")) {
+        for (String cue : v.group(3).split(",", -1)) {
           List<String> s = stems(cue);
           if (!s.isEmpty()) {
             cues.add(" " + String.join(" ", s) + " ");

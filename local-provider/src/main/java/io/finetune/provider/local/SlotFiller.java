@@ -117,7 +117,8 @@ final class SlotFiller {
 
   /** A word that may be a value: one with a digit, or a capitalized one. */
   private static boolean valueLike(Tokenized.Token tok) {
-    return tok.word() && (tok.hasDigit() || tok.capitalized() && !NOT_NAMES.contains(tok.lower()));
+    return tok.word()
+        && (tok.hasDigit() || (tok.capitalized() && !NOT_NAMES.contains(tok.lower())));
   }
 
   /** Whether answer word {@code a} copies input word {@code p} as a value. */

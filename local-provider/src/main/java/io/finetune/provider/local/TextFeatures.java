@@ -10,7 +10,7 @@ final class TextFeatures {
 
   static List<String> tokens(String text) {
     List<String> out = new ArrayList<>();
-    for (String t : text.toLowerCase(Locale.ROOT).split("[^a-z0-9]+")) {
+    for (String t : text.toLowerCase(Locale.ROOT).split("[^a-z0-9]+", -1)) {
       if (!t.isEmpty()) {
         out.add(t);
       }

@@ -40,7 +40,7 @@ class LocalProviderHttpTest {
 
   private static List<FineTunedModel.Example> examples(String trainingFile) throws IOException {
     List<FineTunedModel.Example> out = new ArrayList<>();
-    for (String line : trainingFile.split("\n")) {
+    for (String line : trainingFile.lines().toList()) {
       JsonNode m = JSON.readTree(line).get("messages");
       out.add(
           new FineTunedModel.Example(
@@ -147,10 +147,10 @@ class LocalProviderHttpTest {
                 java.time.Duration.ZERO,
                 java.time.Duration.ofMillis(120)));
     String request =
-        "{\"model\":\"%s\",\"messages\":[{\"role\":\"system\",\"content\":\"Answer.\"},"
+        "{\"model\":\"local-large\",\"messages\":[{\"role\":\"system\",\"content\":\"Answer.\"},"
             + "{\"role\":\"user\",\"content\":\"refund my order please\"}]}";
     long started = System.nanoTime();
-    JsonNode large = calls.post("/chat/completions", String.format(request, "local-large")).body();
+    JsonNode large = calls.post("/chat/completions", request).body();
     long largeMillis = (System.nanoTime() - started) / 1_000_000;
 
     assertTrue(largeMillis >= 120, "local-large took " + largeMillis + " ms");
@@ -276,9 +276,12 @@ class LocalProviderHttpTest {
     assertEquals(200, list.status());
     assertEquals(1, list.body().get("data").size());
     assertEquals(id, list.body().get("data").get(0).get("id").asText());
-    try (java.util.stream.Stream<Path> s =
-        java.util.stream.Stream.concat(Files.list(files), Files.list(jobs))) {
-      assertTrue(s.noneMatch(f -> f.toString().endsWith(".tmp")), "temporary files are cleaned up");
+    try (java.util.stream.Stream<Path> inFiles = Files.list(files);
+        java.util.stream.Stream<Path> inJobs = Files.list(jobs)) {
+      assertTrue(
+          java.util.stream.Stream.concat(inFiles, inJobs)
+              .noneMatch(f -> f.toString().endsWith(".tmp")),
+          "temporary files are cleaned up");
     }
   }
 

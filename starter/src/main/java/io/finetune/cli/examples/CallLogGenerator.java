@@ -444,7 +444,7 @@ public final class CallLogGenerator {
       default ->
           wrong.put(
               "caller",
-              c.caller.contains("'") ? c.caller.replace("'", "") : c.caller.split(" ")[0]);
+              c.caller.contains("'") ? c.caller.replace("'", "") : c.caller.split(" ", -1)[0]);
     }
     boolean rightFirst = draws.coin();
     ObjectNode pair = Draws.JSON.createObjectNode().put("input", c.note);

@@ -8,6 +8,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
 
@@ -247,7 +248,7 @@ public final class TicketTriageGenerator {
       t =
           new Ticket(
               t.text,
-              t.category.substring(0, 1).toUpperCase() + t.category.substring(1) + " ",
+              t.category.substring(0, 1).toUpperCase(Locale.ROOT) + t.category.substring(1) + " ",
               t.priority);
     }
     return t;

@@ -199,6 +199,7 @@ record PromotionGate(CandidateResult best, double bestScore, boolean passed, Str
   }
 
   /** The figure a latency or cost gate compares; null when an eval did not measure it. */
+  @SuppressWarnings("ImmutableEnumChecker") // its functions are stateless lambdas
   private enum Figure {
     LATENCY("p95 latency", "faster", u -> u == null ? null : u.latencyP95Millis()),
     COST("cost per 1,000 requests", "cheaper", u -> u == null ? null : u.costPer1kRequests());

@@ -84,7 +84,7 @@ final class RunVisibility {
       Workflow.getMetricsScope()
           .tagged(Map.of("stage", timedStage.name().toLowerCase(Locale.ROOT)))
           .timer(STAGE_DURATION)
-          .record(com.uber.m3.util.Duration.ofMillis(now - timedSince));
+          .record(com.uber.m3.util.Duration.ofMillis((double) (now - timedSince)));
     }
     timedStage = next;
     timedSince = now;

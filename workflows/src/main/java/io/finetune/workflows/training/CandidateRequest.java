@@ -11,8 +11,8 @@ import java.util.Map;
  * the training file, and the provider's checkpoints are scored on it by {@code selectionMetric};
  * {@code variant} names the sweep's combination ({@code epochs}, {@code learningRateMultiplier}),
  * empty without a sweep. The test set's eval is compared row by row with the prompt baseline's
- * {@code baselinePredictions}. {@code task}: {@code text} or null (fields); {@code fieldTypes}: the
- * spec's, by field. Fields after {@code epochs} are null in histories from before them.
+ * {@code baselinePredictions}. {@code task}: {@code "text"} or null (fields); {@code fieldTypes}:
+ * the spec's, by field. Fields after {@code epochs} are null in histories from before them.
  */
 public record CandidateRequest(
     String name,

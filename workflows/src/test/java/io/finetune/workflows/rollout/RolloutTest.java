@@ -163,7 +163,10 @@ class RolloutTest {
     assertTrue(activities.calls.contains("roll out v4"), activities.calls.toString());
     // The slow eval read the window the canary ran: three days of (skipped) time.
     RolloutActivities.SlowEvalRequest eval = activities.slowEvals.get(0);
-    assertEquals(Duration.ofDays(3).toMillis(), eval.untilMillis() - eval.fromMillis(), 5_000);
+    assertEquals(
+        (double) Duration.ofDays(3).toMillis(),
+        (double) (eval.untilMillis() - eval.fromMillis()),
+        5_000);
     assertEquals(50, eval.minEvents());
     assertTrue(done.outcomeReason().contains("Rolled out after its canary"), done.outcomeReason());
     Histories.replayAndMaybeRecord(client, "rolls-out", "fine-tune-pipeline-rolls-out");
@@ -248,8 +251,8 @@ class RolloutTest {
     assertEquals(2, activities.slowEvals.size());
     RolloutActivities.SlowEvalRequest second = activities.slowEvals.get(1);
     assertEquals(
-        Duration.ofDays(6).toMillis(),
-        second.untilMillis() - second.fromMillis(),
+        (double) Duration.ofDays(6).toMillis(),
+        (double) (second.untilMillis() - second.fromMillis()),
         5_000,
         "the second eval reads both windows");
   }
