@@ -21,7 +21,8 @@ import org.junit.jupiter.api.Test;
 class EncryptionCodecTest {
   static final String KEY_A = Base64.getEncoder().encodeToString(new byte[32]);
   static final String KEY_B =
-      Base64.getEncoder().encodeToString("0123456789abcdef0123456789abcdef".getBytes(StandardCharsets.UTF_8));
+      Base64.getEncoder()
+          .encodeToString("0123456789abcdef0123456789abcdef".getBytes(StandardCharsets.UTF_8));
 
   static EncryptionKeys keys(String value) {
     return EncryptionKeys.parse(value).orElseThrow();

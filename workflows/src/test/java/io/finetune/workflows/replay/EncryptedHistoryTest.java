@@ -45,7 +45,9 @@ import org.junit.jupiter.params.provider.MethodSource;
  */
 class EncryptedHistoryTest {
   private static final String KEYS =
-      "test-1:" + Base64.getEncoder().encodeToString("a 32-byte key for this test only".getBytes(StandardCharsets.UTF_8));
+      "test-1:"
+          + Base64.getEncoder()
+              .encodeToString("a 32-byte key for this test only".getBytes(StandardCharsets.UTF_8));
   private static final DataConverter ENCRYPTING =
       PayloadEncryption.dataConverter(EncryptionKeys.parse(KEYS));
 
