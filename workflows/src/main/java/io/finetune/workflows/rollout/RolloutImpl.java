@@ -44,7 +44,7 @@ public class RolloutImpl implements Rollout {
   private final RolloutActivities deploy = ActivityStubs.rollout();
   private final RolloutActivities onlineJudge = ActivityStubs.rolloutJudge();
   private final RolloutInput input;
-  private final DecisionLog decisions = new DecisionLog();
+  private final DecisionLog decisions;
 
   private Phase phase = Phase.CANARY;
   private long canaryFrom;
@@ -58,6 +58,7 @@ public class RolloutImpl implements Rollout {
   @WorkflowInit
   public RolloutImpl(RolloutInput input) {
     this.input = input;
+    this.decisions = new DecisionLog(input.requireToken());
   }
 
   @Override
@@ -267,12 +268,12 @@ public class RolloutImpl implements Rollout {
 
   @Override
   public DecisionRecord decide(Decision decision) {
-    return decisions.update(decision);
+    return decisions.update(decision, input.approvers(), () -> validateDecide(decision));
   }
 
   @Override
   public void decision(Decision decision) {
-    decisions.signal(decision, runState());
+    decisions.signal(decision, this::runState);
   }
 
   @Override
@@ -318,6 +319,7 @@ public class RolloutImpl implements Rollout {
         slowEval,
         open,
         decisions.records(),
-        result);
+        result,
+        decisions.refused());
   }
 }
