@@ -12,6 +12,8 @@ import java.util.Base64;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import javax.sql.DataSource;
 
 /**
@@ -34,6 +36,9 @@ public final class ApiTokens {
 
   /** Approver tokens. */
   public static final String APPROVER = TokenCheck.APPROVER;
+
+  private static final Pattern APPROVER_TOKEN =
+      Pattern.compile(Pattern.quote(APPROVER_PREFIX) + "(tok_[0-9a-f]{16})\\.[A-Za-z0-9_-]{43}");
 
   private static final String NAME = "[A-Za-z0-9][A-Za-z0-9._@-]{0,99}";
 
@@ -101,19 +106,14 @@ public final class ApiTokens {
     }
     byte[] secret = new byte[32];
     RANDOM.nextBytes(secret);
-    String token =
-        (APPROVER.equals(kind) ? APPROVER_PREFIX : PREFIX)
-            + Base64.getUrlEncoder().withoutPadding().encodeToString(secret);
     byte[] idBytes = new byte[8];
     RANDOM.nextBytes(idBytes);
-    TokenInfo info =
-        new TokenInfo(
-            "tok_" + HexFormat.of().formatHex(idBytes),
-            name,
-            System.currentTimeMillis(),
-            null,
-            kind,
-            approver);
+    String id = "tok_" + HexFormat.of().formatHex(idBytes);
+    String encoded = Base64.getUrlEncoder().withoutPadding().encodeToString(secret);
+    // An approver token names its id, so that the CLI can say which token proves a decision
+    // without reading the database: the id is no secret.
+    String token = APPROVER.equals(kind) ? APPROVER_PREFIX + id + "." + encoded : PREFIX + encoded;
+    TokenInfo info = new TokenInfo(id, name, System.currentTimeMillis(), null, kind, approver);
     try (Connection c = db.getConnection()) {
       if (active(c, name).isPresent()) {
         throw new IllegalArgumentException(
@@ -135,6 +135,15 @@ public final class ApiTokens {
     } catch (SQLException e) {
       throw new IllegalStateException("Cannot store the token: " + e.getMessage(), e);
     }
+  }
+
+  /**
+   * The id an approver token names ({@code ftap-<id>.<secret>}), or empty when {@code token} is not
+   * shaped as one.
+   */
+  public static Optional<String> approverTokenId(String token) {
+    Matcher m = token == null ? null : APPROVER_TOKEN.matcher(token);
+    return m != null && m.matches() ? Optional.of(m.group(1)) : Optional.empty();
   }
 
   /**

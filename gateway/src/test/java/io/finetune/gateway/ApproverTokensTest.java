@@ -47,6 +47,9 @@ class ApproverTokensTest {
     assertEquals(ApiTokens.APPROVER, alice.info().kind());
     assertEquals("alice", alice.info().approver());
     assertFalse(alice.toString().contains(alice.token()));
+    assertEquals(alice.info().id(), ApiTokens.approverTokenId(alice.token()).orElseThrow());
+    assertTrue(ApiTokens.approverTokenId("ftap-tok_123.abc").isEmpty());
+    assertTrue(ApiTokens.approverTokenId(null).isEmpty());
     try (Connection c = db.getConnection();
         ResultSet rs = c.createStatement().executeQuery("SELECT * FROM api_tokens")) {
       assertTrue(rs.next());
@@ -81,6 +84,7 @@ class ApproverTokensTest {
   void aGatewayTokenCannotApprove() {
     ApiTokens.Created app = tokens.create("support-app");
     assertEquals(ApiTokens.GATEWAY, app.info().kind());
+    assertTrue(ApiTokens.approverTokenId(app.token()).isEmpty());
     assertNull(app.info().approver());
     assertTrue(tokens.verify(app.token()).isPresent());
     assertRefused(

@@ -572,7 +572,8 @@ public class FineTunePipelineImpl implements FineTunePipeline {
             spec,
             train,
             approval.by(),
-            serve));
+            serve,
+            approval.identity()));
   }
 
   // ---- checkpoints -------------------------------------------------------------------------
