@@ -88,11 +88,6 @@ public final class DecisionLog {
             });
   }
 
-  /** The Update, once validated (the rules only: a validator cannot verify a token). */
-  public DecisionRecord update(Decision decision) {
-    return update(decision, List.of(), () -> {});
-  }
-
   /**
    * The Update, once validated. With {@code requireToken}, the sender is verified first: a refusal
    * fails the Update with its reason (and is recorded); while it was checked the run may have moved
@@ -118,11 +113,6 @@ public final class DecisionLog {
       throw ApplicationFailure.newNonRetryableFailure(e.getMessage(), Failures.INVALID_INPUT);
     }
     return record(decision, Channel.UPDATE, v.tokenId());
-  }
-
-  /** The Signal: one the rules refuse is recorded as ignored, with why. */
-  public void signal(Decision decision, DecisionRules.RunState run) {
-    signal(decision, () -> run);
   }
 
   /**
