@@ -527,7 +527,8 @@ public class FineTunePipelineImpl implements FineTunePipeline {
               j == null || j.provider() == null ? spec.provider() : j.provider(),
               spec.approval().approvers(),
               approval.by(),
-              spec.approval().requireToken()));
+              spec.approval().requireToken(),
+              approval.identity()));
     } catch (ChildWorkflowFailure e) {
       if (e.getCause() instanceof WorkflowExecutionAlreadyStarted running) {
         return new RolloutResult(

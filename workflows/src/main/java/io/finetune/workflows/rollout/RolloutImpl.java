@@ -73,7 +73,8 @@ public class RolloutImpl implements Rollout {
                   in.candidate(),
                   in.stable(),
                   policy.canaryShare(),
-                  in.approvedBy()));
+                  in.approvedBy(),
+                  in.approvedIdentity()));
       // The gateway routes to the canary from the moment the activity wrote it, which may be a
       // little before this workflow task: its first traces belong to the window.
       canaryFrom = Math.min(Workflow.currentTimeMillis(), started.updatedAtMillis());

@@ -10,7 +10,8 @@ import java.util.List;
  * canary's answers with the stable version's at {@code judgeProvider}. {@code approvers} may decide
  * at the rollback checkpoint (empty: anyone); {@code approvedBy} approved the promotion; with
  * {@code requireToken} (the spec's {@code approval.requireToken}) a decision there must carry an
- * approver token's proof (false in histories from before approver tokens).
+ * approver token's proof (false in histories from before approver tokens); {@code
+ * approvedIdentity}: how {@code approvedBy} is known, for the audit (null before approver tokens).
  */
 public record RolloutInput(
     String name,
@@ -21,7 +22,8 @@ public record RolloutInput(
     String judgeProvider,
     List<String> approvers,
     String approvedBy,
-    @JsonInclude(JsonInclude.Include.NON_DEFAULT) boolean requireToken) {
+    @JsonInclude(JsonInclude.Include.NON_DEFAULT) boolean requireToken,
+    @JsonInclude(JsonInclude.Include.NON_NULL) String approvedIdentity) {
   public RolloutInput {
     approvers = approvers == null ? List.of() : List.copyOf(approvers);
   }
@@ -36,6 +38,6 @@ public record RolloutInput(
       String judgeProvider,
       List<String> approvers,
       String approvedBy) {
-    this(name, candidate, stable, policy, judge, judgeProvider, approvers, approvedBy, false);
+    this(name, candidate, stable, policy, judge, judgeProvider, approvers, approvedBy, false, null);
   }
 }
