@@ -130,9 +130,9 @@ public class RolloutImpl implements Rollout {
             + words(slowEval)
             + "; "
             + d.by()
-            + " ("
+            + ", "
             + d.identity()
-            + ")"
+            + ","
             + (d.approved() ? " confirmed the rollback" : " rolled it out anyway")
             + (d.comment() == null ? "" : " (\"" + d.comment() + "\")");
     return end(!d.approved(), d.by(), why);

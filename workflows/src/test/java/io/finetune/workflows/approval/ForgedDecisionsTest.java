@@ -386,8 +386,11 @@ class ForgedDecisionsTest {
         rollout.decide(
             signed(rollBack, "tok_bob", bobToken, Rollout.workflowId("triage"), rolloutRun));
     assertTrue(r.verified());
-    assertEquals(
-        Outcome.ROLLED_BACK, WorkflowStub.fromTyped(p).getResult(PipelineStatus.class).outcome());
+    PipelineStatus done = WorkflowStub.fromTyped(p).getResult(PipelineStatus.class);
+    assertEquals(Outcome.ROLLED_BACK, done.outcome());
+    assertTrue(
+        done.rollout().reason().contains("bob, verified (token tok_bob), confirmed the rollback"),
+        done.rollout().reason());
   }
 
   private static RolloutStatus awaitRollout(Rollout rollout, Predicate<RolloutStatus> until)
