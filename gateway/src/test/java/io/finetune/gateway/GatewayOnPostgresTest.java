@@ -4,8 +4,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.finetune.activities.approval.ApproverActivitiesImpl;
 import io.finetune.activities.registry.RegistryActivitiesImpl;
 import io.finetune.activities.store.ArtifactStore;
+import io.finetune.workflows.approval.ApproverActivities.VerifyRequest;
+import io.finetune.workflows.pipeline.Checkpoint;
+import io.finetune.workflows.pipeline.Decision;
+import io.finetune.workflows.pipeline.DecisionProof;
 import io.finetune.workflows.registry.RegistryActivities.PromoteRequest;
 import io.finetune.workflows.spec.PipelineSpec;
 import java.nio.file.Files;
@@ -14,6 +19,7 @@ import java.sql.Connection;
 import java.sql.ResultSet;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import org.flywaydb.core.Flyway;
 import org.junit.jupiter.api.BeforeEach;
@@ -83,6 +89,27 @@ class GatewayOnPostgresTest {
     assertTrue(tokens.verify(created.token()).isPresent());
     tokens.revoke("app");
     assertTrue(tokens.verify(created.token()).isEmpty());
+
+    // Approver tokens (V7): kept apart from the gateway's, checked by the worker's activity.
+    ApiTokens.Created alice = tokens.createApprover("alice", null);
+    assertTrue(tokens.verify(alice.token()).isEmpty(), "an approver token cannot call the gateway");
+    Decision d = Decision.approve(Checkpoint.DATA_REVIEW, "alice", null);
+    Decision signed =
+        d.withProof(
+            alice.info().id(),
+            DecisionProof.sign(DecisionProof.sha256Hex(alice.token()), "w", "r", d));
+    ApproverActivitiesImpl approvers = new ApproverActivitiesImpl(db);
+    assertTrue(approvers.verifyDecision(new VerifyRequest("w", "r", signed, null)).verified());
+    assertTrue(
+        approvers
+            .verifyDecision(
+                new VerifyRequest(
+                    "w", "r", signed.withProof(created.info().id(), signed.proof()), null))
+            .reason()
+            .contains("proof does not match"));
+    assertEquals(
+        List.of("gateway", "approver"),
+        tokens.list().stream().map(ApiTokens.TokenInfo::kind).toList());
   }
 
   @Test

@@ -1,13 +1,19 @@
 package io.finetune.cli;
 
+import io.finetune.gateway.ApiTokens;
 import io.finetune.workflows.pipeline.Action;
 import io.finetune.workflows.pipeline.Decision;
+import io.finetune.workflows.pipeline.DecisionProof;
 import io.finetune.workflows.pipeline.DecisionRecord;
 import io.grpc.Status;
 import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowNotFoundException;
 import io.temporal.client.WorkflowStub;
 import io.temporal.client.WorkflowUpdateException;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Mixin;
@@ -37,19 +43,35 @@ abstract class DecideCommand implements Callable<Integer> {
   @Option(names = "--comment", description = "Why (recorded)")
   String comment;
 
+  @Option(
+      names = "--token-file",
+      paramLabel = "FILE",
+      description =
+          "A file holding your approver token (default: $"
+              + APPROVER_TOKEN_ENV
+              + "), from `./finetune tokens create --approver NAME`: the decision then carries"
+              + " its id and a proof made with it, never the token; runs whose spec sets"
+              + " approval.requireToken refuse decisions without one")
+  Path tokenFile;
+
+  /** Where the approver token is read from when no --token-file is given. */
+  static final String APPROVER_TOKEN_ENV = "FINETUNE_APPROVER_TOKEN";
+
   @Spec CommandSpec spec;
 
   abstract Action action();
 
   @Override
   public Integer call() {
+    String token = approverToken(); // a bad one is named before anything is sent
     WorkflowClient client = temporal.connect();
     try {
       Runs.Run run = Runs.latestOrFail(client, id);
       if (!run.isOpen()) {
         throw notOpen(run);
       }
-      DecisionRecord r = decide(client, run, new Decision(checkpoint, action().id(), by, comment));
+      Decision decision = signed(new Decision(checkpoint, action().id(), by, comment), token, run);
+      DecisionRecord r = decide(client, run, decision);
       spec.commandLine()
           .getOut()
           .println(
@@ -64,11 +86,61 @@ abstract class DecideCommand implements Callable<Integer> {
                   + id
                   + " ("
                   + run.which()
-                  + ")");
+                  + "), "
+                  + r.identity());
       return 0;
     } finally {
       client.getWorkflowServiceStubs().shutdown();
     }
+  }
+
+  /**
+   * The approver token from --token-file or $FINETUNE_APPROVER_TOKEN, or null when neither is set.
+   * Never echoed: an error names where it came from, not what it holds.
+   */
+  String approverToken() {
+    String token;
+    String source;
+    if (tokenFile != null) {
+      source = "--token-file " + tokenFile;
+      try {
+        token = Files.readString(tokenFile).strip();
+      } catch (NoSuchFileException e) {
+        throw new UserError("No such token file: " + tokenFile);
+      } catch (IOException e) {
+        throw new UserError("Cannot read the token file " + tokenFile + ": " + e.getMessage());
+      }
+    } else {
+      source = "$" + APPROVER_TOKEN_ENV;
+      token = System.getenv(APPROVER_TOKEN_ENV);
+      if (token == null || token.isBlank()) {
+        return null;
+      }
+      token = token.strip();
+    }
+    if (ApiTokens.approverTokenId(token).isEmpty()) {
+      throw new UserError(
+          source
+              + " does not hold an approver token (one starts with "
+              + ApiTokens.APPROVER_PREFIX
+              + "tok_ and is printed by `./finetune tokens create --approver NAME`; a gateway"
+              + " token cannot approve)");
+    }
+    return token;
+  }
+
+  /**
+   * {@code d} with the proof {@code token} makes for it on exactly {@code run}; {@code d} itself
+   * when there is no token. Only the token's id and the proof leave this process.
+   */
+  static Decision signed(Decision d, String token, Runs.Run run) {
+    if (token == null) {
+      return d;
+    }
+    String tokenId = ApiTokens.approverTokenId(token).orElseThrow();
+    return d.withProof(
+        tokenId,
+        DecisionProof.sign(DecisionProof.sha256Hex(token), run.workflowId(), run.runId(), d));
   }
 
   /** Decides on the latest run of {@code id}. */

@@ -19,6 +19,7 @@ import io.finetune.workflows.pipeline.DecisionRecord;
 import io.finetune.workflows.pipeline.IgnoredSignal;
 import io.finetune.workflows.pipeline.JudgeStanding;
 import io.finetune.workflows.pipeline.PipelineStatus;
+import io.finetune.workflows.pipeline.RefusedDecision;
 import io.finetune.workflows.pipeline.Stage;
 import io.finetune.workflows.rollout.Rollout;
 import io.finetune.workflows.rollout.RolloutActivities.Outcomes;
@@ -178,16 +179,18 @@ final class Printer {
       out.println("  decisions:");
       for (DecisionRecord d : s.decisions()) {
         out.printf(
-            "    %-12s %-8s by %s via %s at %s%s%s%n",
+            "    %-12s %-8s by %s via %s at %s, %s%s%s%n",
             d.checkpoint(),
             d.action(),
             d.by(),
             d.via(),
             Instant.ofEpochMilli(d.atMillis()),
+            d.identity(),
             d.override() ? " (override)" : "",
             d.comment() == null || d.comment().isBlank() ? "" : ": \"" + d.comment() + "\"");
       }
     }
+    refused(s.refusedDecisions(), out);
     if (s.notes() != null) {
       s.notes().forEach(n -> out.println("  note: " + n));
     }
@@ -218,6 +221,29 @@ final class Printer {
     }
     if (s.outcome() != null) {
       out.println("  outcome: " + s.outcome() + " - " + s.outcomeReason());
+    }
+  }
+
+  /** Decisions refused because their sender was not verified: who claimed, when, why. */
+  static void refused(List<RefusedDecision> refused, PrintWriter out) {
+    if (refused == null) {
+      return;
+    }
+    for (RefusedDecision r : refused) {
+      out.println(
+          "  refused: "
+              + r.claimed().action()
+              + " at "
+              + r.claimed().checkpoint()
+              + " claimed by "
+              + r.claimed().by()
+              + " via "
+              + r.via()
+              + " at "
+              + Instant.ofEpochMilli(r.atMillis())
+              + (r.claimed().tokenId() == null ? "" : " with token " + r.claimed().tokenId())
+              + ": "
+              + r.reason());
     }
   }
 
@@ -254,8 +280,11 @@ final class Printer {
               + d.checkpoint()
               + " by "
               + d.by()
+              + ", "
+              + d.identity()
               + (d.comment() == null ? "" : " (\"" + d.comment() + "\")"));
     }
+    refused(s.refusedDecisions(), out);
     if (s.pendingCheckpoint() != null) {
       out.println(
           "  next: ./finetune approve "

@@ -14,16 +14,17 @@ import java.util.function.Function;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-/** The gateway's API tokens, in the worker's database (application.yaml). */
+/** The gateway's API tokens and the approvers' tokens, in the worker's database. */
 @Command(
     name = "tokens",
     mixinStandardHelpOptions = true,
     description =
-        "Creates, revokes and lists the gateway's API tokens (in the worker's database; only"
-            + " a token's SHA-256 is stored).",
+        "Creates, revokes and lists the gateway's API tokens and the approvers' tokens (in the"
+            + " worker's database; only a token's SHA-256 is stored).",
     subcommands = {
       TokensCommand.Create.class,
       TokensCommand.Revoke.class,
@@ -51,29 +52,74 @@ class TokensCommand {
   @Command(
       name = "create",
       mixinStandardHelpOptions = true,
-      description = "Creates a token called NAME and prints it, once: it is not stored.")
+      description = {
+        "Creates a gateway API token called NAME and prints it, once: it is not stored.",
+        "With --approver: an approver token, whose holder approves and rejects as that name on"
+            + " runs whose spec sets approval.requireToken (it cannot call the gateway, and a"
+            + " gateway token cannot approve)."
+      })
   static class Create extends Common implements Callable<Integer> {
-    @Parameters(paramLabel = "NAME", description = "What the token is for, e.g. my-app")
+    @Parameters(
+        paramLabel = "NAME",
+        arity = "0..1",
+        description =
+            "What the token is for, e.g. my-app (with --approver: optional, default"
+                + " approver-<approver>)")
     String name;
+
+    @Option(
+        names = "--approver",
+        paramLabel = "APPROVER",
+        description =
+            "Make an approver token for APPROVER: the name its decisions give with --by, e.g."
+                + " alice")
+    String approver;
 
     @Override
     public Integer call() {
+      if (approver == null && name == null) {
+        throw new UserError(
+            "Name the token: './finetune tokens create NAME' (a gateway API token) or"
+                + " './finetune tokens create --approver NAME' (an approver's)");
+      }
       ApiTokens.Created created;
       try {
-        created = withTokens(tokens -> tokens.create(name));
+        created =
+            withTokens(
+                tokens ->
+                    approver == null ? tokens.create(name) : tokens.createApprover(approver, name));
       } catch (IllegalArgumentException e) {
         throw new UserError(e.getMessage());
       }
       PrintWriter out = out();
-      out.println("Created token '" + name + "' (" + created.info().id() + "):");
+      out.println(
+          "Created "
+              + (approver == null ? "token '" : "approver token '")
+              + created.info().name()
+              + "' ("
+              + created.info().id()
+              + (approver == null ? "" : ", decides as " + approver)
+              + "):");
       out.println();
       out.println("  " + created.token());
       out.println();
       out.println(
           "Copy it now: it is shown this once and is not stored (only its SHA-256 is), so it"
               + " cannot be shown again. Lost: revoke it and create another.");
-      out.println(
-          "Give it to a client as FINETUNE_TOKEN (the header 'Authorization: Bearer ...').");
+      if (approver == null) {
+        out.println(
+            "Give it to a client as FINETUNE_TOKEN (the header 'Authorization: Bearer ...').");
+      } else {
+        out.println(
+            "Give it to "
+                + approver
+                + " as FINETUNE_APPROVER_TOKEN (or in a file for --token-file): `./finetune"
+                + " approve|reject ... --by "
+                + approver
+                + "` then proves who decides, on runs whose spec sets approval.requireToken. The"
+                + " token itself never leaves the CLI: only its id and a proof of each decision"
+                + " do.");
+      }
       return 0;
     }
   }
@@ -102,7 +148,9 @@ class TokensCommand {
                   + revoked.get().name()
                   + "' ("
                   + revoked.get().id()
-                  + "): the gateway refuses it from its next request.");
+                  + (ApiTokens.APPROVER.equals(revoked.get().kind())
+                      ? "): decisions that carry it are refused from now on."
+                      : "): the gateway refuses it from its next request."));
       return 0;
     }
   }
@@ -121,13 +169,22 @@ class TokensCommand {
         return 0;
       }
       int width = Math.max(4, all.stream().mapToInt(t -> t.name().length()).max().orElse(4));
-      String format = "%-" + width + "s  %-20s  %-23s  %s%n";
-      out.printf(format, "NAME", "ID", "CREATED", "REVOKED");
+      int approverWidth =
+          Math.max(
+              8,
+              all.stream()
+                  .mapToInt(t -> t.approver() == null ? 1 : t.approver().length())
+                  .max()
+                  .orElse(8));
+      String format = "%-" + width + "s  %-20s  %-8s  %-" + approverWidth + "s  %-23s  %s%n";
+      out.printf(format, "NAME", "ID", "KIND", "APPROVER", "CREATED", "REVOKED");
       for (TokenInfo t : all) {
         out.printf(
             format,
             t.name(),
             t.id(),
+            t.kind(),
+            t.approver() == null ? "-" : t.approver(),
             when(t.createdAtMillis()),
             t.revokedAtMillis() == null ? "-" : when(t.revokedAtMillis()));
       }

@@ -64,6 +64,38 @@ class CliGatewayTest {
   }
 
   @Test
+  void anApproverTokenIsShownOnceListedWithItsApproverAndRevoked() {
+    Result created = tokens("create", "--approver", "alice");
+    assertEquals(0, created.exit(), created.all());
+    Matcher m =
+        Pattern.compile("ftap-(tok_[0-9a-f]{16})\\.[A-Za-z0-9_-]{43}").matcher(created.out());
+    assertTrue(m.find(), "an approver token in:\n" + created.out());
+    assertTrue(created.out().contains("approver token 'approver-alice'"), created.out());
+    assertTrue(created.out().contains("FINETUNE_APPROVER_TOKEN"), created.out());
+    assertTrue(created.out().contains("not stored"), created.out());
+
+    Result noName = tokens("create");
+    assertEquals(2, noName.exit(), noName.all());
+    assertTrue(noName.err().contains("--approver NAME"), noName.all());
+    Result badName = tokens("create", "--approver", "alice smith");
+    assertEquals(2, badName.exit(), badName.all());
+    assertTrue(badName.err().contains("Approver 'alice smith' must be"), badName.all());
+
+    Result list = tokens("list");
+    assertEquals(0, list.exit(), list.all());
+    String line =
+        list.out().lines().filter(l -> l.startsWith("approver-alice ")).findFirst().orElseThrow();
+    assertTrue(
+        line.matches("approver-alice\\s+" + m.group(1) + "\\s+approver\\s+alice\\s+.* UTC\\s+-"),
+        line);
+    assertFalse(list.out().contains("ftap-"), "no token in the list:\n" + list.out());
+
+    Result revoked = tokens("revoke", m.group(1));
+    assertEquals(0, revoked.exit(), revoked.all());
+    assertTrue(revoked.out().contains("decisions that carry it are refused"), revoked.out());
+  }
+
+  @Test
   void aTokenCreatedByTheCliCallsAPromotedModelUntilItIsRevoked() throws Exception {
     try (ConfigurableApplicationContext db =
         GatewayApplication.database(Map.of("finetune.home", home.toString()))) {
@@ -133,7 +165,8 @@ class CliGatewayTest {
     assertEquals(0, list.exit(), list.all());
     String line = list.out().lines().filter(l -> l.startsWith("app ")).findFirst().orElseThrow();
     assertFalse(line.endsWith(" -"), "revoked: " + line);
-    assertTrue(line.matches("app\\s+tok_\\S+\\s+\\S+ \\S+ UTC\\s+\\S+ \\S+ UTC"), line);
+    assertTrue(
+        line.matches("app\\s+tok_\\S+\\s+gateway\\s+-\\s+\\S+ \\S+ UTC\\s+\\S+ \\S+ UTC"), line);
     assertFalse(list.out().contains("ftgw-"), "no token in the list:\n" + list.out());
 
     // The gateway wrote the answered call's trace on close.

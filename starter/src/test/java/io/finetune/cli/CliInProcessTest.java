@@ -11,6 +11,7 @@ import io.finetune.workflows.pipeline.Action;
 import io.finetune.workflows.pipeline.Channel;
 import io.finetune.workflows.pipeline.Checkpoint;
 import io.finetune.workflows.pipeline.Decision;
+import io.finetune.workflows.pipeline.DecisionProof;
 import io.finetune.workflows.pipeline.DecisionRecord;
 import io.finetune.workflows.pipeline.FineTunePipeline;
 import io.finetune.workflows.pipeline.Outcome;
@@ -252,7 +253,7 @@ class CliInProcessTest {
             + id
             + " (run "
             + run1
-            + ", the only run of this id)\n",
+            + ", the only run of this id), unverified (--by only)\n",
         approve.out().replace(System.lineSeparator(), "\n"));
     assertEquals(Outcome.PROMOTED, resultOf(id, run1).outcome());
 
@@ -444,11 +445,94 @@ class CliInProcessTest {
     assertTrue(r.err().contains("No run with id 'inproc-never'"), r.all());
   }
 
+  @Test
+  void approveWithATokenFileSendsItsIdAndAProofOfThisDecisionOnThisRunNeverTheToken()
+      throws Exception {
+    Path spec = exampleSpec("proof.yaml");
+    String id = "inproc-proof";
+    Result started = temporal("start", spec.toString(), "--id", id);
+    assertEquals(0, started.exit(), started.all());
+    String run = runId(started.out());
+    String token = "ftap-tok_0123456789abcdef." + "s3cr3t".repeat(7) + "x";
+    Path file = Files.writeString(dir.resolve("alice.token"), token + "\n");
+
+    Result approve =
+        temporal(
+            "approve",
+            id,
+            "--checkpoint",
+            "data-review",
+            "--by",
+            "alice",
+            "--comment",
+            "ok",
+            "--token-file",
+            file.toString());
+    assertEquals(0, approve.exit(), approve.all());
+
+    Decision sent = StubPipeline.RECEIVED.get(id);
+    assertEquals("tok_0123456789abcdef", sent.tokenId());
+    String key = DecisionProof.sha256Hex(token);
+    assertTrue(DecisionProof.matches(key, id, run, sent), "a proof of this decision on this run");
+    assertFalse(DecisionProof.matches(key, id, "another-run", sent), "of this run only");
+    assertFalse(
+        DecisionProof.matches(
+            key,
+            id,
+            run,
+            new Decision("data-review", "approve", "alice", "other", sent.tokenId(), sent.proof())),
+        "of this comment only");
+    String secret = token.substring(token.indexOf('.') + 1);
+    assertFalse(approve.all().contains(secret), "the token is never printed");
+    // Protobuf's text form shows every payload's bytes, printable ones as they are.
+    String history = client.fetchHistory(id).getHistory().toString();
+    assertTrue(history.contains(sent.proof()), "the proof is in the history");
+    assertFalse(history.contains(secret), "the token is not");
+    resultOf(id, run);
+  }
+
+  @Test
+  void aTokenFileWithoutAnApproverTokenIsRefusedBeforeAnythingIsSentAndNotEchoed()
+      throws Exception {
+    Path gateway = Files.writeString(dir.resolve("gateway.token"), "ftgw-notAnApproverSecret\n");
+    Result wrong =
+        cli(
+            "approve",
+            "inproc-never-started",
+            "--checkpoint",
+            "data-review",
+            "--by",
+            "alice",
+            "--token-file",
+            gateway.toString());
+    assertEquals(2, wrong.exit(), wrong.all());
+    assertTrue(wrong.err().contains("does not hold an approver token"), wrong.all());
+    assertTrue(wrong.err().contains("tokens create --approver"), wrong.all());
+    assertFalse(wrong.all().contains("notAnApproverSecret"), "never echoed:\n" + wrong.all());
+    assertNoStackTrace(wrong);
+
+    Result missing =
+        cli(
+            "reject",
+            "inproc-never-started",
+            "--checkpoint",
+            "data-review",
+            "--by",
+            "alice",
+            "--token-file",
+            dir.resolve("nope.token").toString());
+    assertEquals(2, missing.exit(), missing.all());
+    assertTrue(missing.err().contains("No such token file: "), missing.all());
+  }
+
   /**
    * A pipeline that opens data-review at once, records the decision it gets, and ends: PROMOTED
    * when approved, REJECTED_AT_DATA_REVIEW when rejected.
    */
   public static class StubPipeline implements FineTunePipeline {
+    /** The decisions as they arrived, by workflow id (a test's window into the Update). */
+    static final Map<String, Decision> RECEIVED = new java.util.concurrent.ConcurrentHashMap<>();
+
     private String name = "stub";
     private DecisionRecord decision;
 
@@ -461,6 +545,7 @@ class CliInProcessTest {
 
     @Override
     public DecisionRecord decide(Decision d) {
+      RECEIVED.put(Workflow.getInfo().getWorkflowId(), d);
       decision =
           new DecisionRecord(
               Checkpoint.DATA_REVIEW,

@@ -1,5 +1,6 @@
 package io.finetune.worker;
 
+import io.finetune.activities.approval.ApproverActivitiesImpl;
 import io.finetune.activities.dataset.DatasetActivitiesImpl;
 import io.finetune.activities.drift.DriftActivitiesImpl;
 import io.finetune.activities.eval.EvalActivitiesImpl;
@@ -202,6 +203,12 @@ public class ActivitiesConfiguration {
       Providers providers,
       JudgeActivitiesImpl judgeActivities) {
     return new RolloutActivitiesImpl(dataSource, registryActivities, providers, judgeActivities);
+  }
+
+  /** Checks the approver tokens of decisions (the spec's approval.requireToken). */
+  @Bean
+  ApproverActivitiesImpl approverActivities(DataSource dataSource) {
+    return new ApproverActivitiesImpl(dataSource);
   }
 
   @Bean

@@ -1,5 +1,7 @@
 package io.finetune.workflows;
 
+import io.finetune.workflows.approval.ApproverActivities;
+import io.finetune.workflows.approval.TokenCheck;
 import io.finetune.workflows.common.ArtifactRef;
 import io.finetune.workflows.common.DatasetRef;
 import io.finetune.workflows.common.Failures;
@@ -46,7 +48,8 @@ public class FakeActivities
         DriftActivities,
         JudgeActivities,
         RolloutActivities,
-        NotificationActivities {
+        NotificationActivities,
+        ApproverActivities {
 
   public final Map<String, Double> exactMatchByModel = new LinkedHashMap<>();
 
@@ -102,6 +105,47 @@ public class FakeActivities
 
   /** Whether a batch folder has nothing new for the next drift check. */
   public boolean nothingNewInBatchFolder;
+
+  /** The worker's tokens as its database keeps them, by id (only their SHA-256). */
+  public final Map<String, TokenCheck.StoredToken> tokens =
+      new java.util.concurrent.ConcurrentHashMap<>();
+
+  /** Every verification asked for. */
+  public final List<VerifyRequest> verifications =
+      new java.util.concurrent.CopyOnWriteArrayList<>();
+
+  /**
+   * Stores a token of {@code kind} for {@code approver} (null for a gateway token) and returns the
+   * token itself, as {@code ./finetune tokens create} prints it.
+   */
+  public String addToken(String id, String kind, String approver) {
+    String token = "ftap-test-" + id + "-" + java.util.UUID.randomUUID();
+    tokens.put(
+        id,
+        new TokenCheck.StoredToken(
+            id,
+            kind,
+            approver,
+            io.finetune.workflows.pipeline.DecisionProof.sha256Hex(token),
+            null));
+    return token;
+  }
+
+  /** Marks a token revoked, as {@code ./finetune tokens revoke} does. */
+  public void revokeToken(String id) {
+    TokenCheck.StoredToken t = tokens.get(id);
+    tokens.put(
+        id,
+        new TokenCheck.StoredToken(
+            t.id(), t.kind(), t.approver(), t.sha256Hex(), System.currentTimeMillis()));
+  }
+
+  @Override
+  public Verification verifyDecision(VerifyRequest request) {
+    calls.add("verifyDecision " + request.decision().checkpoint() + " " + request.decision().by());
+    verifications.add(request);
+    return TokenCheck.verify(tokens.get(request.decision().tokenId()), request);
+  }
 
   public final List<String> calls = Collections.synchronizedList(new ArrayList<>());
   public final List<PromoteRequest> promotions = Collections.synchronizedList(new ArrayList<>());

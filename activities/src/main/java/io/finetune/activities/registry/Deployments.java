@@ -57,6 +57,21 @@ public final class Deployments {
    */
   public Deployment startCanary(
       String key, String name, int candidate, int stable, double share, String actor) {
+    return startCanary(key, name, candidate, stable, share, actor, null);
+  }
+
+  /**
+   * The same, the audit saying how {@code actor}, who approved the promotion, is known ({@code
+   * actorIdentity}: "verified (token ...)" or "unverified (--by only)"; null: not said).
+   */
+  public Deployment startCanary(
+      String key,
+      String name,
+      int candidate,
+      int stable,
+      double share,
+      String actor,
+      String actorIdentity) {
     return inTransaction(
         c -> {
           if (audited(c, key) == null) {
@@ -75,11 +90,14 @@ public final class Deployments {
                     share,
                     actor,
                     String.format(
-                        Locale.ROOT,
-                        "v%d serves %.0f%% of the traffic beside v%d",
-                        candidate,
-                        share * 100,
-                        d.stable()),
+                            Locale.ROOT,
+                            "v%d serves %.0f%% of the traffic beside v%d",
+                            candidate,
+                            share * 100,
+                            d.stable())
+                        + (actorIdentity == null
+                            ? ""
+                            : "; approved by " + actor + ", " + actorIdentity),
                     null));
           }
           return get(c, name);

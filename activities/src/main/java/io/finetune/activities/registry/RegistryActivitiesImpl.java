@@ -78,7 +78,11 @@ public class RegistryActivitiesImpl implements RegistryActivities {
                 r.name(),
                 v.version(),
                 r.approvedBy(),
-                "promoted by run " + r.runId());
+                "promoted by run "
+                    + r.runId()
+                    + (r.approverIdentity() == null
+                        ? ""
+                        : "; approved by " + r.approvedBy() + ", " + r.approverIdentity()));
           }
           c.commit();
           return v;

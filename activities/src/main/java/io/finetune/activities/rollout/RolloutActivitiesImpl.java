@@ -59,7 +59,7 @@ public class RolloutActivitiesImpl implements RolloutActivities {
     version(r.name(), r.candidate());
     version(r.name(), r.stable());
     return deployments.startCanary(
-        r.key(), r.name(), r.candidate(), r.stable(), r.share(), r.actor());
+        r.key(), r.name(), r.candidate(), r.stable(), r.share(), r.actor(), r.actorIdentity());
   }
 
   @Override

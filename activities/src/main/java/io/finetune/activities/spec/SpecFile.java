@@ -50,7 +50,8 @@ record SpecFile(
 
   record Split(Double testFraction, Long seed, Double validationFraction) {}
 
-  record Approval(List<String> approvers, String remindAfter, String timeout) {}
+  record Approval(
+      List<String> approvers, String remindAfter, String timeout, Boolean requireToken) {}
 
   record Drift(
       Double maxNewVocabularyRate,

@@ -392,7 +392,11 @@ public final class SpecLoader {
           "approval.remindAfter",
           "must be shorter than approval.timeout, or no reminder is ever sent");
     }
-    return new PipelineSpec.Approval(List.copyOf(approvers), remind, timeout);
+    return new PipelineSpec.Approval(
+        List.copyOf(approvers),
+        remind,
+        timeout,
+        raw != null && Boolean.TRUE.equals(raw.requireToken()));
   }
 
   /** Default rollout settings: a tenth of the traffic for a day, judged on 100 outcomes. */

@@ -38,6 +38,10 @@ class DeploymentsTest {
   }
 
   private int promote(String run, boolean serve) {
+    return promote(run, serve, null);
+  }
+
+  private int promote(String run, boolean serve, String identity) {
     return registry
         .promote(
             new PromoteRequest(
@@ -61,8 +65,24 @@ class DeploymentsTest {
                     null),
                 new DatasetRef("train", "/d.jsonl", "abc", 10, 10),
                 "alice",
-                serve))
+                serve,
+                identity))
         .version();
+  }
+
+  @Test
+  void theAuditSaysWhetherTheApproverWasVerified() {
+    promote("run-1", true, "verified (token tok_1)");
+    promote("run-2", false, "unverified (--by only)");
+    deployments.startCanary("r/2/canary", "triage", 2, 1, 0.1, "alice", "unverified (--by only)");
+    List<AuditEntry> audit = deployments.audit("triage", 50);
+    assertEquals(List.of("promoted", "canary"), audit.stream().map(AuditEntry::action).toList());
+    assertTrue(
+        audit.get(0).reason().endsWith("; approved by alice, verified (token tok_1)"),
+        audit.get(0).reason());
+    assertTrue(
+        audit.get(1).reason().endsWith("; approved by alice, unverified (--by only)"),
+        audit.get(1).reason());
   }
 
   @Test

@@ -581,4 +581,21 @@ class SpecLoaderTest {
             () -> SpecLoader.load(spec(MINIMAL + "approval:\n  timeout: whenever\n")));
     assertTrue(bad.getMessage().contains("approval.timeout"), bad.getMessage());
   }
+
+  @Test
+  void requireTokenIsOffUnlessTheSpecTurnsItOn() throws IOException {
+    assertFalse(SpecLoader.load(spec(MINIMAL)).approval().requireToken());
+    PipelineSpec.Approval a =
+        SpecLoader.load(
+                spec(MINIMAL + "approval:\n  approvers: [alice, bob]\n  requireToken: true\n"))
+            .approval();
+    assertTrue(a.requireToken());
+    assertEquals(List.of("alice", "bob"), a.approvers());
+
+    SpecException bad =
+        assertThrows(
+            SpecException.class,
+            () -> SpecLoader.load(spec(MINIMAL + "approval:\n  requireToken: maybe\n")));
+    assertTrue(bad.getMessage().contains("requireToken"), bad.getMessage());
+  }
 }

@@ -1,5 +1,6 @@
 package io.finetune.workflows.common;
 
+import io.finetune.workflows.approval.ApproverActivities;
 import io.finetune.workflows.dataset.DatasetActivities;
 import io.finetune.workflows.drift.DriftActivities;
 import io.finetune.workflows.eval.EvalActivities;
@@ -39,7 +40,8 @@ public final class ActivityStubs {
           JudgeActivities.class,
           TrainingActivities.class,
           RolloutActivities.class,
-          NotificationActivities.class);
+          NotificationActivities.class,
+          ApproverActivities.class);
 
   /**
    * Transient failures are retried with backoff, for as long as the activity's schedule-to-close
@@ -97,6 +99,20 @@ public final class ActivityStubs {
         ActivityOptions.newBuilder()
             .setStartToCloseTimeout(Duration.ofSeconds(30))
             .setRetryOptions(RetryOptions.newBuilder(RETRY).setMaximumAttempts(3).build())
+            .build());
+  }
+
+  /**
+   * The check of a decision's approver token: one database read. A person waits for it (an Update
+   * of the CLI), so its retries stop after a few minutes and the decision is refused with why.
+   */
+  public static ApproverActivities approvers() {
+    return Workflow.newActivityStub(
+        ApproverActivities.class,
+        ActivityOptions.newBuilder()
+            .setStartToCloseTimeout(Duration.ofSeconds(30))
+            .setScheduleToCloseTimeout(Duration.ofMinutes(2))
+            .setRetryOptions(RETRY)
             .build());
   }
 

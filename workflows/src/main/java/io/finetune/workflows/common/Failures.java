@@ -31,6 +31,12 @@ public final class Failures {
   /** Every candidate of a pipeline failed to train: there is nothing to review or promote. */
   public static final String ALL_CANDIDATES_FAILED = "AllCandidatesFailed";
 
+  /**
+   * A decision refused because its sender's identity could not be verified (the spec's {@code
+   * approval.requireToken}): no approver token, or a wrong one.
+   */
+  public static final String DECISION_REFUSED = "DecisionRefused";
+
   private Failures() {}
 
   public static ApplicationFailure invalidInput(String message) {

@@ -87,8 +87,16 @@ public final class DecisionRules {
     return Optional.empty();
   }
 
-  /** The record of a decision that passed {@link #problemWith}. */
+  /** The record of a decision that passed {@link #problemWith}, on the word of its {@code by}. */
   public static DecisionRecord record(Decision d, Channel via, long atMillis) {
+    return record(d, via, atMillis, null);
+  }
+
+  /**
+   * The record of a decision that passed {@link #problemWith}; {@code verifiedBy}: the approver
+   * token that proved its sender (null: unverified).
+   */
+  public static DecisionRecord record(Decision d, Channel via, long atMillis, String verifiedBy) {
     return new DecisionRecord(
         Checkpoint.find(d.checkpoint()).orElseThrow(),
         Action.find(d.action()).orElseThrow(),
@@ -96,7 +104,9 @@ public final class DecisionRules {
         d.comment(),
         atMillis,
         via,
-        false);
+        false,
+        verifiedBy != null,
+        verifiedBy);
   }
 
   /**

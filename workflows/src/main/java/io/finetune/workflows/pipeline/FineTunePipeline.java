@@ -13,7 +13,9 @@ import io.temporal.workflow.WorkflowMethod;
  *
  * <p>Decisions arrive as the validated Update {@code decide} (the CLI: a wrong checkpoint or a
  * closed run is refused to the caller) or as the Signal {@code decision} with the same payload (the
- * Web UI's signal dialog: an invalid one is recorded and ignored, an early one is kept).
+ * Web UI's signal dialog: an invalid one is recorded and ignored, an early one is kept). With the
+ * spec's {@code approval.requireToken}, either is first verified by an activity (the proof of an
+ * approver token, see {@link DecisionProof}); a refused one is recorded with its reason.
  */
 @WorkflowInterface
 public interface FineTunePipeline {

@@ -78,7 +78,7 @@ public class FineTunePipelineImpl implements FineTunePipeline {
 
   private final PipelineSpec spec;
   private final String trigger;
-  private final DecisionLog decisions = new DecisionLog();
+  private final DecisionLog decisions;
   private final DataCorrections corrections = new DataCorrections();
   private final List<String> notes = new ArrayList<>();
 
@@ -120,6 +120,7 @@ public class FineTunePipelineImpl implements FineTunePipeline {
   public FineTunePipelineImpl(PipelineInput input) {
     this.spec = input.spec();
     this.trigger = input.trigger();
+    this.decisions = new DecisionLog(spec.approval().requireToken());
   }
 
   @Override
@@ -525,7 +526,9 @@ public class FineTunePipelineImpl implements FineTunePipeline {
               j,
               j == null || j.provider() == null ? spec.provider() : j.provider(),
               spec.approval().approvers(),
-              approval.by()));
+              approval.by(),
+              spec.approval().requireToken(),
+              approval.identity()));
     } catch (ChildWorkflowFailure e) {
       if (e.getCause() instanceof WorkflowExecutionAlreadyStarted running) {
         return new RolloutResult(
@@ -570,7 +573,8 @@ public class FineTunePipelineImpl implements FineTunePipeline {
             spec,
             train,
             approval.by(),
-            serve));
+            serve,
+            approval.identity()));
   }
 
   // ---- checkpoints -------------------------------------------------------------------------
@@ -789,12 +793,12 @@ public class FineTunePipelineImpl implements FineTunePipeline {
 
   @Override
   public DecisionRecord decide(Decision decision) {
-    return decisions.update(decision);
+    return decisions.update(decision, spec.approval().approvers(), () -> validateDecide(decision));
   }
 
   @Override
   public void decision(Decision decision) {
-    decisions.signal(decision, runState());
+    decisions.signal(decision, this::runState);
   }
 
   @Override
@@ -911,6 +915,7 @@ public class FineTunePipelineImpl implements FineTunePipeline {
         production,
         rollout,
         corrections.applied(),
-        corrections.suggestions());
+        corrections.suggestions(),
+        decisions.refused());
   }
 }

@@ -49,10 +49,72 @@ public record PipelineStatus(
     RolloutResult rollout,
     // Left out when empty or null, so that statuses without them are written as before.
     @JsonInclude(JsonInclude.Include.NON_EMPTY) List<CorrectionRecord> corrections,
-    @JsonInclude(JsonInclude.Include.NON_NULL) Suggestions suggestions) {
+    @JsonInclude(JsonInclude.Include.NON_NULL) Suggestions suggestions,
+    @JsonInclude(JsonInclude.Include.NON_EMPTY) List<RefusedDecision> refusedDecisions) {
 
   public PipelineStatus {
     corrections = corrections == null ? List.of() : corrections;
+    refusedDecisions = refusedDecisions == null ? List.of() : refusedDecisions;
+  }
+
+  /** A status from before approver tokens: no decision was refused for its sender. */
+  public PipelineStatus(
+      String name,
+      String trigger,
+      Stage stage,
+      Checkpoint pendingCheckpoint,
+      String targetMetric,
+      double targetScore,
+      SplitResult split,
+      EvalResult baseline,
+      Map<String, EvalResult> baselineEvalSets,
+      DataReport dataReport,
+      List<Size> sizes,
+      List<CandidateResult> candidates,
+      Map<String, String> failedCandidates,
+      String bestModel,
+      Boolean gatePassed,
+      String gateVerdict,
+      List<DecisionRecord> decisions,
+      List<IgnoredSignal> ignoredSignals,
+      List<String> notes,
+      Outcome outcome,
+      String outcomeReason,
+      ModelVersion promoted,
+      JudgeStanding judge,
+      EvalResult production,
+      RolloutResult rollout,
+      List<CorrectionRecord> corrections,
+      Suggestions suggestions) {
+    this(
+        name,
+        trigger,
+        stage,
+        pendingCheckpoint,
+        targetMetric,
+        targetScore,
+        split,
+        baseline,
+        baselineEvalSets,
+        dataReport,
+        sizes,
+        candidates,
+        failedCandidates,
+        bestModel,
+        gatePassed,
+        gateVerdict,
+        decisions,
+        ignoredSignals,
+        notes,
+        outcome,
+        outcomeReason,
+        promoted,
+        judge,
+        production,
+        rollout,
+        corrections,
+        suggestions,
+        List.of());
   }
 
   /** A status from before corrections at the data review. */
@@ -109,7 +171,8 @@ public record PipelineStatus(
         production,
         rollout,
         List.of(),
-        null);
+        null,
+        List.of());
   }
 
   /** A status from before rollouts. */

@@ -1,6 +1,7 @@
 package io.finetune.workflows.registry;
 
 import com.fasterxml.jackson.annotation.JsonAlias;
+import com.fasterxml.jackson.annotation.JsonInclude;
 import io.finetune.workflows.common.DatasetRef;
 import io.finetune.workflows.spec.PipelineSpec;
 import io.temporal.activity.ActivityInterface;
@@ -37,7 +38,26 @@ public interface RegistryActivities {
       PipelineSpec spec,
       @JsonAlias("train") DatasetRef dataset,
       String approvedBy,
-      Boolean serve) {
+      Boolean serve,
+      @JsonInclude(JsonInclude.Include.NON_NULL) String approverIdentity) {
+
+    /**
+     * A promotion whose approver's identity is not said (requests from before approver tokens);
+     * {@code approverIdentity}: "verified (token ...)" or "unverified (--by only)", for the audit.
+     */
+    public PromoteRequest(
+        String name,
+        String runId,
+        String modelId,
+        String provider,
+        String size,
+        Map<String, Double> metrics,
+        PipelineSpec spec,
+        DatasetRef dataset,
+        String approvedBy,
+        Boolean serve) {
+      this(name, runId, modelId, provider, size, metrics, spec, dataset, approvedBy, serve, null);
+    }
 
     /**
      * A promotion that serves at once (and requests from before rollouts, whose {@code serve} is

@@ -1,5 +1,6 @@
 package io.finetune.workflows.rollout;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import io.temporal.activity.ActivityInterface;
 
 /**
@@ -29,8 +30,25 @@ public interface RolloutActivities {
    */
   Completion complete(CompleteRequest request);
 
+  /**
+   * {@code actorIdentity}: how {@code actor}, who approved the promotion, is known ("verified
+   * (token ...)" or "unverified (--by only)"), for the audit; null in requests from before approver
+   * tokens.
+   */
   record CanaryRequest(
-      String key, String name, int candidate, int stable, double share, String actor) {}
+      String key,
+      String name,
+      int candidate,
+      int stable,
+      double share,
+      String actor,
+      @JsonInclude(JsonInclude.Include.NON_NULL) String actorIdentity) {
+
+    public CanaryRequest(
+        String key, String name, int candidate, int stable, double share, String actor) {
+      this(key, name, candidate, stable, share, actor, null);
+    }
+  }
 
   /** What serves a model: {@code stable}, and {@code canary} (null: none) for a share of calls. */
   record Deployment(

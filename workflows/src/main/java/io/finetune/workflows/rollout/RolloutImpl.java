@@ -44,7 +44,7 @@ public class RolloutImpl implements Rollout {
   private final RolloutActivities deploy = ActivityStubs.rollout();
   private final RolloutActivities onlineJudge = ActivityStubs.rolloutJudge();
   private final RolloutInput input;
-  private final DecisionLog decisions = new DecisionLog();
+  private final DecisionLog decisions;
 
   private Phase phase = Phase.CANARY;
   private long canaryFrom;
@@ -58,6 +58,7 @@ public class RolloutImpl implements Rollout {
   @WorkflowInit
   public RolloutImpl(RolloutInput input) {
     this.input = input;
+    this.decisions = new DecisionLog(input.requireToken());
   }
 
   @Override
@@ -72,7 +73,8 @@ public class RolloutImpl implements Rollout {
                   in.candidate(),
                   in.stable(),
                   policy.canaryShare(),
-                  in.approvedBy()));
+                  in.approvedBy(),
+                  in.approvedIdentity()));
       // The gateway routes to the canary from the moment the activity wrote it, which may be a
       // little before this workflow task: its first traces belong to the window.
       canaryFrom = Math.min(Workflow.currentTimeMillis(), started.updatedAtMillis());
@@ -128,6 +130,9 @@ public class RolloutImpl implements Rollout {
             + words(slowEval)
             + "; "
             + d.by()
+            + ", "
+            + d.identity()
+            + ","
             + (d.approved() ? " confirmed the rollback" : " rolled it out anyway")
             + (d.comment() == null ? "" : " (\"" + d.comment() + "\")");
     return end(!d.approved(), d.by(), why);
@@ -267,12 +272,12 @@ public class RolloutImpl implements Rollout {
 
   @Override
   public DecisionRecord decide(Decision decision) {
-    return decisions.update(decision);
+    return decisions.update(decision, input.approvers(), () -> validateDecide(decision));
   }
 
   @Override
   public void decision(Decision decision) {
-    decisions.signal(decision, runState());
+    decisions.signal(decision, this::runState);
   }
 
   @Override
@@ -318,6 +323,7 @@ public class RolloutImpl implements Rollout {
         slowEval,
         open,
         decisions.records(),
-        result);
+        result,
+        decisions.refused());
   }
 }

@@ -451,9 +451,15 @@ public record PipelineSpec(
   /**
    * Who may decide at checkpoints (empty: anyone); while a checkpoint waits, a reminder every
    * {@code remindAfterSeconds} (null: none), and the run ends {@code REVIEW_TIMED_OUT} after {@code
-   * timeoutSeconds} without a decision (null: it waits for ever).
+   * timeoutSeconds} without a decision (null: it waits for ever). With {@code requireToken}, a
+   * decision counts only when it carries the proof of an approver token of its {@code by} ({@code
+   * ./finetune tokens create --approver NAME}); false in histories from before approver tokens.
    */
-  public record Approval(List<String> approvers, Long remindAfterSeconds, Long timeoutSeconds) {
+  public record Approval(
+      List<String> approvers,
+      Long remindAfterSeconds,
+      Long timeoutSeconds,
+      @JsonInclude(JsonInclude.Include.NON_DEFAULT) boolean requireToken) {
     public Approval {
       approvers = approvers == null ? List.of() : List.copyOf(approvers);
     }
@@ -461,6 +467,11 @@ public record PipelineSpec(
     /** Approvers only (and histories from before reminders and timeouts). */
     public Approval(List<String> approvers) {
       this(approvers, null, null);
+    }
+
+    /** Decisions on their {@code by}'s word (and histories from before approver tokens). */
+    public Approval(List<String> approvers, Long remindAfterSeconds, Long timeoutSeconds) {
+      this(approvers, remindAfterSeconds, timeoutSeconds, false);
     }
 
     /** Whether a waiting checkpoint has timers: reminders or a timeout. */

@@ -60,7 +60,8 @@ class ActivityStubsTest {
                 "StartCanary",
                 "SlowEval",
                 "Complete",
-                "Remind"));
+                "Remind",
+                "VerifyDecision"));
     assertEquals(expected, o.keySet());
     o.values()
         .forEach(
