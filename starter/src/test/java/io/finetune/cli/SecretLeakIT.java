@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.google.protobuf.ByteString;
 import com.google.protobuf.util.JsonFormat;
 import com.sun.net.httpserver.HttpServer;
 import io.finetune.devserver.TemporalCli;
@@ -36,11 +37,14 @@ import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
@@ -67,7 +71,7 @@ import org.junit.jupiter.api.io.TempDir;
  * whose first line CI prints.
  *
  * <p>A new secret is one more {@link #secret} call (setting it in the environment of every process
- * started after it), e.g. the approver token where {@code tokens create --approver} prints it.
+ * started after it), or for a token that {@code tokens create} prints, one {@link #secretFrom}.
  */
 @Timeout(value = 10, unit = TimeUnit.MINUTES)
 class SecretLeakIT {
@@ -97,8 +101,12 @@ class SecretLeakIT {
   private final Map<String, Set<String>> exempt = new LinkedHashMap<>();
 
   private final List<Process> processes = new CopyOnWriteArrayList<>();
-  private final Map<Process, Thread> readers = new java.util.concurrent.ConcurrentHashMap<>();
+  private final Map<Process, Thread> readers = new ConcurrentHashMap<>();
   private final HttpClient http = HttpClient.newHttpClient();
+
+  /** The answers the test's HTTP calls got (the gateway's, the provider's), scanned as a log. */
+  private final StringBuffer answers = new StringBuffer();
+
   private int temporalPort;
   private int commands;
 
@@ -170,7 +178,11 @@ class SecretLeakIT {
       webhook.stop(0);
     }
 
-    // Logs: every process's output, then every file the runs left.
+    // Logs: every process's output, what the webhook and the HTTP clients received, then every
+    // file the runs left.
+    for (int i = 0; i < reminders.size(); i++) {
+      scan.scanLog("reminder " + (i + 1) + " posted to the webhook", reminders.get(i), Set.of());
+    }
     for (Map.Entry<String, StringBuffer> log : logs.entrySet()) {
       scan.scanLog(
           "log of " + log.getKey(),
@@ -212,6 +224,7 @@ class SecretLeakIT {
             + "\",\"api-key-env\":\""
             + PROVIDER_KEY
             + "\",\"poll-millis\":200}}}}";
+    logs.put("HTTP answers to the test's calls", answers);
     StringBuffer devLog = new StringBuffer();
     Process dev =
         launch(
@@ -285,10 +298,10 @@ class SecretLeakIT {
     }
 
     // Production: a token, the gateway on both models, feedback, refused tokens.
-    String created = ok(cli("tokens", "create", "leak-app"));
-    Matcher token = Pattern.compile("^\\s+(\\S{20,})$", Pattern.MULTILINE).matcher(created);
-    assertTrue(token.find(), created);
-    secret("FINETUNE_TOKEN", token.group(1));
+    secretFrom(cli("tokens", "create", "leak-app"), "FINETUNE_TOKEN");
+    // Approver tokens come the same way, e.g. before the runs start (with the specs'
+    // approval.requireToken: true): secretFrom(cli("tokens", "create", "--approver", "alice"),
+    // "FINETUNE_APPROVER_TOKEN").
     StringBuffer serveLog = new StringBuffer();
     Process serve =
         launch(
@@ -382,7 +395,7 @@ class SecretLeakIT {
           WorkflowClient.newInstance(
               stubs, WorkflowClientOptions.newBuilder().setNamespace("default").build());
       List<WorkflowExecutionInfo> executions = new ArrayList<>();
-      com.google.protobuf.ByteString page = com.google.protobuf.ByteString.EMPTY;
+      ByteString page = ByteString.EMPTY;
       do {
         ListWorkflowExecutionsResponse r =
             stubs
@@ -395,7 +408,7 @@ class SecretLeakIT {
         executions.addAll(r.getExecutionsList());
         page = r.getNextPageToken();
       } while (!page.isEmpty());
-      Set<String> ids = new java.util.TreeSet<>();
+      Set<String> ids = new TreeSet<>();
       executions.forEach(e -> ids.add(e.getExecution().getWorkflowId()));
       assertTrue(
           ids.containsAll(List.of("leak-local-run", "leak-loopback-run", "leak-drift")),
@@ -546,7 +559,8 @@ class SecretLeakIT {
     }
   }
 
-  record Result(String command, int exit, String out) {}
+  /** A command's output, kept under {@code log} in {@link #logs}. */
+  record Result(String command, String log, int exit, String out) {}
 
   /** One CLI command in a process of its own, its output kept as a log. */
   private Result cli(String... args) throws Exception {
@@ -561,10 +575,18 @@ class SecretLeakIT {
     }
     processes.remove(p);
     readers.remove(p).join(10_000); // the output ends with the process
-    if (name.startsWith("tokens create")) {
-      exempt.put(name, Set.of("FINETUNE_TOKEN"));
-    }
-    return new Result(command, p.exitValue(), out.toString());
+    return new Result(command, name, p.exitValue(), out.toString());
+  }
+
+  /**
+   * The token that {@code tokens create} printed, as the secret {@code variable}: the one output
+   * where it belongs (shown once, by design) is not scanned for it.
+   */
+  private void secretFrom(Result created, String variable) {
+    Matcher token = Pattern.compile("^  (\\S{20,})$", Pattern.MULTILINE).matcher(ok(created));
+    assertTrue(token.find(), created.out());
+    secret(variable, token.group(1));
+    exempt.computeIfAbsent(created.log(), k -> new HashSet<>()).add(variable);
   }
 
   /** {@code status --wait} returns at a decision or the end; run it again until it says so. */
@@ -588,7 +610,14 @@ class SecretLeakIT {
     if (bearer != null) {
       b.header("Authorization", "Bearer " + bearer);
     }
-    return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    return answered(http.send(b.build(), HttpResponse.BodyHandlers.ofString()));
+  }
+
+  private HttpResponse<String> answered(HttpResponse<String> r) {
+    answers.append(r.request().method()).append(' ').append(r.uri()).append(' ');
+    answers.append(r.statusCode()).append(' ').append(r.headers().map()).append('\n');
+    answers.append(r.body()).append('\n');
+    return r;
   }
 
   private HttpResponse<String> post(String url, String bearer, String json) throws Exception {
@@ -599,6 +628,6 @@ class SecretLeakIT {
     if (bearer != null) {
       b.header("Authorization", "Bearer " + bearer);
     }
-    return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    return answered(http.send(b.build(), HttpResponse.BodyHandlers.ofString()));
   }
 }
