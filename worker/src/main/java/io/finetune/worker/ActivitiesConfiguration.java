@@ -49,9 +49,10 @@ public class ActivitiesConfiguration {
   @Bean(destroyMethod = "close")
   LocalProviderHandle localProvider(FinetuneProperties props) throws IOException {
     if (!props.getLocalProvider().isEnabled()) {
-      return new LocalProviderHandle(null);
+      return new LocalProviderHandle(null, null);
     }
     FinetuneProperties.Chaos chaos = props.getLocalProvider().getChaos();
+    String key = localProviderKey(props);
     return new LocalProviderHandle(
         LocalProvider.start(
             props.getLocalProvider().getPort(),
@@ -64,7 +65,30 @@ public class ActivitiesConfiguration {
                 props.getLocalProvider().getLatency().getSmall(),
                 props.getLocalProvider().getLatency().getMedium(),
                 props.getLocalProvider().getLatency().getLarge()),
-            props.getLocalProvider().getJudgePositionBias()));
+            props.getLocalProvider().getJudgePositionBias(),
+            key),
+        key);
+  }
+
+  /**
+   * The key of {@code finetune.local-provider.api-key-env}, or null when none is configured.
+   *
+   * @throws IllegalStateException when a variable is named but not set
+   */
+  private static String localProviderKey(FinetuneProperties props) {
+    String variable = props.getLocalProvider().getApiKeyEnv();
+    if (variable == null || variable.isBlank()) {
+      return null;
+    }
+    String key = System.getenv(variable.trim());
+    if (key == null || key.isBlank()) {
+      throw new IllegalStateException(
+          "finetune.local-provider.api-key-env names the environment variable "
+              + variable.trim()
+              + ", which is not set: set it to the key the local provider should require, or"
+              + " unset the setting");
+    }
+    return key.trim();
   }
 
   @Bean
@@ -73,13 +97,14 @@ public class ActivitiesConfiguration {
       ObjectProvider<LocalProviderHandle> local,
       ObjectProvider<ProviderMetrics> metrics) {
     List<ProviderConfig> configs = new ArrayList<>();
-    LocalProvider embedded = local.getObject().provider();
+    LocalProviderHandle handle = local.getObject();
+    LocalProvider embedded = handle.provider();
     if (embedded != null) {
       configs.add(
           new ProviderConfig(
                   "local",
                   embedded.baseUrl(),
-                  "",
+                  handle.apiKey() == null ? "" : handle.apiKey(),
                   200,
                   // On loopback an outage is injected, not a queue to drain: back off briefly.
                   new RetryPolicy(
@@ -216,8 +241,17 @@ public class ActivitiesConfiguration {
     return new WebhookNotifier(props.getNotifications().getWebhookUrl());
   }
 
-  /** Holds the embedded provider, if enabled, so Spring closes it with the context. */
-  public record LocalProviderHandle(LocalProvider provider) implements AutoCloseable {
+  /**
+   * Holds the embedded provider, if enabled, so Spring closes it with the context, and the key it
+   * requires (null: none).
+   */
+  public record LocalProviderHandle(LocalProvider provider, String apiKey)
+      implements AutoCloseable {
+    @Override
+    public String toString() {
+      return "LocalProviderHandle[" + (provider == null ? "disabled" : provider.baseUrl()) + "]";
+    }
+
     @Override
     public void close() {
       if (provider != null) {

@@ -249,6 +249,13 @@ public class FinetuneProperties {
   public static class LocalProvider {
     private boolean enabled = true;
     private int port = 0;
+
+    /**
+     * The environment variable holding a key the provider requires (as a real one does: 401 without
+     * it) and that provider {@code local} sends; unset: no key.
+     */
+    private String apiKeyEnv;
+
     private final Chaos chaos = new Chaos();
     private final Latency latency = new Latency();
 
@@ -296,6 +303,14 @@ public class FinetuneProperties {
 
     public void setPort(int port) {
       this.port = port;
+    }
+
+    public String getApiKeyEnv() {
+      return apiKeyEnv;
+    }
+
+    public void setApiKeyEnv(String apiKeyEnv) {
+      this.apiKeyEnv = apiKeyEnv;
     }
   }
 

@@ -12,6 +12,7 @@ import java.net.InetSocketAddress;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -56,10 +57,22 @@ public final class LocalProvider implements AutoCloseable {
   private final Random faultDraws;
   private final Map<Chaos.Fault, AtomicLong> faultCounts = new EnumMap<>(Chaos.Fault.class);
 
+  /** The key every request must carry as {@code Authorization: Bearer <key>}; null: none. */
+  private final byte[] requiredKey;
+
   private LocalProvider(
-      HttpServer server, Path storage, Chaos chaos, ServingLatency latency, double judgeBias)
+      HttpServer server,
+      Path storage,
+      Chaos chaos,
+      ServingLatency latency,
+      double judgeBias,
+      String requiredKey)
       throws IOException {
     this.server = server;
+    this.requiredKey =
+        requiredKey == null || requiredKey.isEmpty()
+            ? null
+            : requiredKey.getBytes(StandardCharsets.UTF_8);
     this.judge = new LocalJudge(judgeBias);
     this.chaos = chaos;
     this.latency = latency;
@@ -103,6 +116,22 @@ public final class LocalProvider implements AutoCloseable {
   public static LocalProvider start(
       int port, Path storage, Chaos chaos, ServingLatency latency, double judgePositionBias)
       throws IOException {
+    return start(port, storage, chaos, latency, judgePositionBias, null);
+  }
+
+  /**
+   * As {@link #start(int, Path, Chaos, ServingLatency, double)}, answering only requests that carry
+   * {@code Authorization: Bearer <requiredKey>}, as a real provider does (401 otherwise, the key
+   * sent never echoed); null or empty: every request is answered.
+   */
+  public static LocalProvider start(
+      int port,
+      Path storage,
+      Chaos chaos,
+      ServingLatency latency,
+      double judgePositionBias,
+      String requiredKey)
+      throws IOException {
     // The JDK server writes headers and body separately; with Nagle's algorithm on, every small
     // response then waits for the client's delayed ACK (~40 ms). Read once, at first use.
     if (System.getProperty("sun.net.httpserver.nodelay") == null) {
@@ -116,7 +145,8 @@ public final class LocalProvider implements AutoCloseable {
             storage,
             chaos == null ? Chaos.NONE : chaos,
             latency == null ? ServingLatency.DEFAULT : latency,
-            judgePositionBias);
+            judgePositionBias,
+            requiredKey);
     server.createContext("/v1/", provider::handle);
     server.setExecutor(Executors.newFixedThreadPool(4));
     provider.jobs.recover();
@@ -132,6 +162,9 @@ public final class LocalProvider implements AutoCloseable {
           provider.chaos.addedLatency());
     } else {
       log.info("Local provider listening on {}", provider.baseUrl());
+    }
+    if (provider.requiredKey != null) {
+      log.info("Local provider answers only requests with its API key (a bearer token)");
     }
     return provider;
   }
@@ -172,6 +205,21 @@ public final class LocalProvider implements AutoCloseable {
   }
 
   private void handle(HttpExchange ex) throws IOException {
+    if (requiredKey != null && !authorized(ex.getRequestHeaders().getFirst("Authorization"))) {
+      try (ex) {
+        ex.getResponseHeaders().set("WWW-Authenticate", "Bearer");
+        // As OpenAI answers, but without any part of the key that was sent.
+        send(
+            ex,
+            401,
+            error(
+                "Incorrect or missing API key: send 'Authorization: Bearer <key>' with the key"
+                    + " this provider was started with.",
+                "invalid_request_error",
+                "invalid_api_key"));
+      }
+      return;
+    }
     // Decided before anything is read or done, so a faulted request has had no effect.
     Chaos.Fault fault = drawFault();
     if (!chaos.addedLatency().isZero()) {
@@ -234,6 +282,15 @@ public final class LocalProvider implements AutoCloseable {
         send(ex, 500, err);
       }
     }
+  }
+
+  /** Whether {@code header} is {@code Bearer <the required key>}, compared in constant time. */
+  private boolean authorized(String header) {
+    if (header == null || !header.regionMatches(true, 0, "Bearer ", 0, 7)) {
+      return false;
+    }
+    byte[] sent = header.substring(7).trim().getBytes(StandardCharsets.UTF_8);
+    return MessageDigest.isEqual(sent, requiredKey);
   }
 
   /**
