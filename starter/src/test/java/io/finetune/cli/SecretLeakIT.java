@@ -258,7 +258,7 @@ class SecretLeakIT {
         example
             .replace(rubric, rubric + " " + CONTROL)
             .replace("sizes: [small, medium, large]", "sizes: [small]")
-            .replace("  approvers: []", "  approvers: []\n  remindAfter: 2s");
+            .replace("  approvers: []", "  approvers: []\n  remindAfter: 2s\n  requireToken: true");
     Path localSpec =
         Files.writeString(
             home.resolve("leak-local.yaml"),
@@ -274,6 +274,8 @@ class SecretLeakIT {
                         + "  baseModels: {small: local-small, medium: local-medium,"
                         + " large: local-large}"));
     List<String> runs = List.of("leak-local-run", "leak-loopback-run");
+    // Every decision carries alice's approver token's proof (approval.requireToken: true).
+    secretFrom(cli("tokens", "create", "--approver", "alice"), "FINETUNE_APPROVER_TOKEN");
     ok(cli("start", localSpec.toString(), "--id", runs.get(0)));
     ok(cli("start", loopbackSpec.toString(), "--id", runs.get(1)));
 
@@ -290,18 +292,16 @@ class SecretLeakIT {
     }
     for (String run : runs) {
       ok(cliUntil(s -> s.contains("waiting for: promotion"), "status", run, "--wait"));
-      ok(cli("approve", run, "--checkpoint", "promotion", "--by", "bob"));
+      ok(cli("approve", run, "--checkpoint", "promotion", "--by", "alice"));
     }
     for (String run : runs) {
       String done = ok(cliUntil(s -> s.contains("outcome:"), "status", run, "--wait"));
       assertTrue(done.contains("outcome: PROMOTED"), done);
+      assertTrue(done.contains("verified (token "), "the decisions were verified:\n" + done);
     }
 
     // Production: a token, the gateway on both models, feedback, refused tokens.
     secretFrom(cli("tokens", "create", "leak-app"), "FINETUNE_TOKEN");
-    // Approver tokens come the same way, e.g. before the runs start (with the specs'
-    // approval.requireToken: true): secretFrom(cli("tokens", "create", "--approver", "alice"),
-    // "FINETUNE_APPROVER_TOKEN").
     StringBuffer serveLog = new StringBuffer();
     Process serve =
         launch(
