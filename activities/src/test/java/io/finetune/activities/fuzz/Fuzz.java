@@ -64,6 +64,8 @@ public final class Fuzz {
       Shrinker<T> shrinker,
       Check<T> check) {
     long seed = seed();
+    Outcome.RESULTS.set(0);
+    Outcome.ERRORS.set(0);
     int tries = Math.max(1, (int) Math.round(tries() * share));
     SplittableRandom random = new SplittableRandom(seed);
     int tried = 0;
@@ -125,7 +127,14 @@ public final class Fuzz {
       Files.createDirectories(DIR);
       Files.writeString(
           DIR.resolve(property + ".txt"),
-          String.join("\t", reader, property, String.valueOf(tried), String.valueOf(failures))
+          String.join(
+                  "\t",
+                  reader,
+                  property,
+                  String.valueOf(tried),
+                  String.valueOf(failures),
+                  String.valueOf(Outcome.RESULTS.get()),
+                  String.valueOf(Outcome.ERRORS.get()))
               + "\n");
     } catch (IOException e) {
       throw new UncheckedIOException(e);

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import java.time.Duration;
 import java.util.concurrent.Callable;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * What one fuzz case did: a result, or the reader's own clear error. Any other exception, or no
@@ -15,6 +16,11 @@ import java.util.concurrent.Callable;
 public record Outcome<T>(T result, RuntimeException error) {
   /** Longer than any reader takes on these inputs by far: a case past it hangs. */
   public static final Duration TIMEOUT = Duration.ofSeconds(5);
+
+  /** Cases that gave a result and cases refused with a clear error, for {@link Fuzz}'s count. */
+  static final AtomicInteger RESULTS = new AtomicInteger();
+
+  static final AtomicInteger ERRORS = new AtomicInteger();
 
   /**
    * Runs {@code call} under the timeout; an exception of type {@code clear} is the reader's error,
@@ -26,9 +32,12 @@ public record Outcome<T>(T result, RuntimeException error) {
         TIMEOUT,
         () -> {
           try {
-            return new Outcome<>(call.call(), null);
+            T result = call.call();
+            RESULTS.incrementAndGet();
+            return new Outcome<>(result, null);
           } catch (Throwable e) {
             if (clear.isInstance(e)) {
+              ERRORS.incrementAndGet();
               return new Outcome<T>(null, clear.cast(e));
             }
             throw new AssertionError(
