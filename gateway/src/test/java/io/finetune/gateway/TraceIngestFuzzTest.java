@@ -1,6 +1,8 @@
 package io.finetune.gateway;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.finetune.activities.fuzz.Fuzz;
@@ -131,6 +133,21 @@ class TraceIngestFuzzTest {
                 (LINES.get(0) + "\n" + c.json() + "\n" + LINES.get(1) + "\n")
                     .getBytes(StandardCharsets.UTF_8),
                 c));
+  }
+
+  /**
+   * A case the fuzz test's tokens hold: a year {@link java.time.Instant} parses but milliseconds
+   * cannot hold threw an ArithmeticException instead of naming the line and field.
+   */
+  @Test
+  void anInstantTooFarAwayIsNamed() throws Exception {
+    for (String when : List.of("+1000000000-12-31T23:59:59Z", "-999999999-01-01T00:00:00Z")) {
+      Path file =
+          Files.writeString(
+              dir.resolve("far.jsonl"), LINES.get(0).replace("2026-11-02T09:00:00Z", when));
+      TraceIngest.Invalid e = assertThrows(TraceIngest.Invalid.class, () -> ingest.ingest(file));
+      assertTrue(e.getMessage().startsWith(file + ":1: field 'created_at'"), e.getMessage());
+    }
   }
 
   private void check(byte[] bytes, Object input) throws Exception {
