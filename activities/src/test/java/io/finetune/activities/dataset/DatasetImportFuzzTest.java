@@ -168,7 +168,7 @@ class DatasetImportFuzzTest {
     Outcome<DatasetRef> o =
         Outcome.of(() -> activities.importDataset(request), ApplicationFailure.class, input);
     DatasetCheck.Result preflight =
-        Outcome.of(() -> DatasetCheck.check(request), RuntimeException.class, input).result();
+        Outcome.of(() -> DatasetCheck.check(request), UncheckedIOException.class, input).result();
     if (o.failed()) {
       ApplicationFailure f = (ApplicationFailure) o.error();
       assertEquals(Failures.INVALID_INPUT, f.getType(), f.toString());
