@@ -264,6 +264,10 @@ public final class SpecLoader {
                 if (!SIZES.contains(size)) {
                   p.add("model.baseModels." + size, "unknown size; expected one of " + SIZES);
                 }
+                if (m == null || m.isBlank()) {
+                  p.add("model.baseModels." + size, "is empty: the provider's model id");
+                  return;
+                }
                 baseModels.put(size, m);
               });
     }

@@ -596,7 +596,8 @@ class SpecLoaderTest {
             "judge:\n  model: local-judge\n  alignment: \"a\\0b\"\n",
                 "judge.alignment: is not a file path",
             "evalSets: [{name: extra, path: \"a\\0b\"}]\n", "evalSets[0].path: is not a file path",
-            "answerSchema: \"a\\0b\"\n", "answerSchema: is not a file path");
+            "answerSchema: \"a\\0b\"\n", "answerSchema: is not a file path",
+            "model:\n  baseModels: {small: ~}\n", "model.baseModels.small: is empty");
     for (Map.Entry<String, String> c : cases.entrySet()) {
       SpecException e =
           assertThrows(SpecException.class, () -> SpecLoader.load(spec(MINIMAL + c.getKey())));
