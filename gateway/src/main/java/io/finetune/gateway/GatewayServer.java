@@ -558,6 +558,11 @@ public final class GatewayServer implements AutoCloseable {
     } catch (JsonProcessingException e) {
       throw new Refused(
           400, "invalid_json", null, "The body is not valid JSON: " + e.getOriginalMessage());
+    } catch (IOException e) {
+      // Not a JSON error to Jackson: bytes it took for UTF-32 by their NULs, then could not decode
+      // (a CharConversionException). Thrown on, it read as a client gone: no answer at all.
+      throw new Refused(
+          400, "invalid_json", null, "The body is not valid JSON (send UTF-8): " + e.getMessage());
     }
   }
 

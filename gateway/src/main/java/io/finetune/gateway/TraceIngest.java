@@ -426,7 +426,8 @@ public final class TraceIngest {
     String text = text(file, line, node, field, required);
     try {
       return Instant.parse(text).toEpochMilli();
-    } catch (DateTimeParseException e) {
+    } catch (DateTimeParseException | ArithmeticException e) {
+      // ArithmeticException: a year Instant takes but milliseconds since 1970 cannot hold
       throw new Invalid(
           file,
           line,

@@ -2,8 +2,10 @@ package io.finetune.gateway;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -78,5 +80,29 @@ class RedactorTest {
     assertEquals(
         "{\"a@b.io\":[{\"role\":\"user\",\"content\":\"hi [email]\",\"n\":\"[phone]\",\"t\":0.2}]}",
         redactor.redact(json).toString());
+  }
+
+  /**
+   * Found by {@link FeedbackFuzzTest}: a correction of 70,000 letters (the limit is 100,000) took
+   * longer than 5 s to redact, as the e-mail pattern tried each letter as the start of an address;
+   * and an address with 50,000 labels overflowed the stack.
+   */
+  @Test
+  void longWordsAreRedactedInLinearTime() {
+    for (String text :
+        List.of(
+            "x".repeat(100_000),
+            "a.".repeat(50_000),
+            "a@" + "b.".repeat(50_000),
+            "1".repeat(100_000),
+            "1 ".repeat(50_000),
+            "+1-".repeat(30_000))) {
+      String redacted =
+          assertTimeoutPreemptively(Duration.ofSeconds(2), () -> redactor.redact(text));
+      assertTrue(redacted.length() > 0);
+    }
+    assertEquals("[email]", redactor.redact("a.b@example.com"));
+    assertEquals("[email]", redactor.redact("a@" + "b.".repeat(20) + "com"));
+    assertEquals("x".repeat(10_000) + " [email]", redactor.redact("x".repeat(10_000) + " a@b.io"));
   }
 }

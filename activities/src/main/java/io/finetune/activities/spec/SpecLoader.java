@@ -20,6 +20,7 @@ import io.finetune.workflows.spec.Size;
 import io.finetune.workflows.spec.TargetReason;
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.format.DateTimeParseException;
@@ -29,6 +30,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -110,8 +112,8 @@ public final class SpecLoader {
     if (dataset == null || dataset.path() == null || dataset.path().isBlank()) {
       p.add("dataset.path", "is required: the JSONL file of labeled examples");
     } else {
-      datasetPath = resolve(baseDir, dataset.path());
-      if (!Files.isRegularFile(Path.of(datasetPath))) {
+      datasetPath = resolve(p, "dataset.path", baseDir, dataset.path());
+      if (datasetPath != null && !Files.isRegularFile(Path.of(datasetPath))) {
         p.add("dataset.path", "file not found: " + datasetPath);
       }
     }
@@ -175,6 +177,10 @@ public final class SpecLoader {
       for (int i = 0; i < raw.evalSets().size(); i++) {
         SpecFile.EvalSet s = raw.evalSets().get(i);
         String at = "evalSets[" + i + "]";
+        if (s == null) {
+          p.add(at, "is empty: each eval set has a name and a path");
+          continue;
+        }
         if (!Names.isValid(s.name())) {
           p.add(at + ".name", "must be " + Names.RULE);
         } else if (RESERVED_SET_NAMES.contains(s.name())) {
@@ -182,13 +188,15 @@ public final class SpecLoader {
         } else if (raw.evalSets().subList(0, i).stream().anyMatch(o -> s.name().equals(o.name()))) {
           p.add(at + ".name", "'" + s.name() + "' is taken by another eval set");
         }
+        String setPath = s.path() == null ? null : resolve(p, at + ".path", baseDir, s.path());
         if (s.path() == null) {
           p.add(at + ".path", "is required");
-        } else if (!Files.isRegularFile(Path.of(resolve(baseDir, s.path())))) {
-          p.add(at + ".path", "file not found: " + resolve(baseDir, s.path()));
+        } else if (setPath == null) {
+          // not a path: said by resolve
+        } else if (!Files.isRegularFile(Path.of(setPath))) {
+          p.add(at + ".path", "file not found: " + setPath);
         } else {
-          evalSets.add(
-              new PipelineSpec.EvalSet(s.name(), resolve(baseDir, s.path()), EvalSetRole.SPEC));
+          evalSets.add(new PipelineSpec.EvalSet(s.name(), setPath, EvalSetRole.SPEC));
         }
       }
     }
@@ -233,7 +241,9 @@ public final class SpecLoader {
     List<String> sizes =
         model == null || model.sizes() == null || model.sizes().isEmpty()
             ? List.of("auto")
-            : model.sizes().stream().map(s -> s.toLowerCase(Locale.ROOT)).toList();
+            : names(p, "model.sizes", model.sizes()).stream()
+                .map(s -> s.toLowerCase(Locale.ROOT))
+                .toList();
     for (String s : sizes) {
       if (!s.equals("auto") && !SIZES.contains(s)) {
         p.add("model.sizes", "unknown size '" + s + "'; expected auto or some of " + SIZES);
@@ -253,6 +263,10 @@ public final class SpecLoader {
               (size, m) -> {
                 if (!SIZES.contains(size)) {
                   p.add("model.baseModels." + size, "unknown size; expected one of " + SIZES);
+                }
+                if (m == null || m.isBlank()) {
+                  p.add("model.baseModels." + size, "is empty: the provider's model id");
+                  return;
                 }
                 baseModels.put(size, m);
               });
@@ -321,7 +335,7 @@ public final class SpecLoader {
     List<String> approvers =
         raw.approval() == null || raw.approval().approvers() == null
             ? List.of()
-            : raw.approval().approvers();
+            : names(p, "approval.approvers", raw.approval().approvers());
     SpecFile.Drift d =
         raw.drift() == null
             ? new SpecFile.Drift(null, null, null, null, null, null, null, null)
@@ -531,7 +545,10 @@ public final class SpecLoader {
     if (path == null || path.isBlank()) {
       return null;
     }
-    String file = resolve(baseDir, path.trim());
+    String file = resolve(p, "answerSchema", baseDir, path.trim());
+    if (file == null) {
+      return null;
+    }
     try {
       AnswerSchema.load(file);
     } catch (IllegalArgumentException e) {
@@ -689,8 +706,8 @@ public final class SpecLoader {
     }
     String alignment = null;
     if (blankToNull(raw.alignment()) != null) {
-      alignment = resolve(baseDir, raw.alignment().trim());
-      if (!Files.isRegularFile(Path.of(alignment))) {
+      alignment = resolve(p, "judge.alignment", baseDir, raw.alignment().trim());
+      if (alignment != null && !Files.isRegularFile(Path.of(alignment))) {
         p.add("judge.alignment", "file not found: " + alignment);
       }
     }
@@ -707,6 +724,16 @@ public final class SpecLoader {
         alignment,
         minKappa,
         raw.gate() != null && raw.gate());
+  }
+
+  /** The names of a list, each an empty one (e.g. {@code [~]} or {@code [""]}) reported. */
+  private static List<String> names(Problems p, String field, List<String> list) {
+    for (int i = 0; i < list.size(); i++) {
+      if (list.get(i) == null || list.get(i).isBlank()) {
+        p.add(field + "[" + i + "]", "is empty: the list names one value per item");
+      }
+    }
+    return list.stream().filter(s -> s != null && !s.isBlank()).toList();
   }
 
   private static String blankToNull(String s) {
@@ -743,7 +770,11 @@ public final class SpecLoader {
     if (budget < 1) {
       p.add("model.sweep.maxCandidates", "must be at least 1, was " + budget);
     }
-    return new PipelineSpec.Sweep(epochs, rates, budget);
+    // A null value is reported above; it must not fail the spec's construction instead.
+    return new PipelineSpec.Sweep(
+        epochs.stream().filter(Objects::nonNull).toList(),
+        rates.stream().filter(Objects::nonNull).toList(),
+        budget);
   }
 
   private static double fraction(Problems p, String field, Double value, double dflt) {
@@ -754,9 +785,15 @@ public final class SpecLoader {
     return v;
   }
 
-  private static String resolve(Path baseDir, String path) {
-    Path p = Path.of(path);
-    return (p.isAbsolute() ? p : baseDir.resolve(p)).normalize().toString();
+  /** The absolute path of {@code path}; null when it cannot be a path (the problem is added). */
+  private static String resolve(Problems problems, String field, Path baseDir, String path) {
+    try {
+      Path p = Path.of(path);
+      return (p.isAbsolute() ? p : baseDir.resolve(p)).normalize().toString();
+    } catch (InvalidPathException e) {
+      problems.add(field, "is not a file path (" + e.getReason() + ")");
+      return null;
+    }
   }
 
   /**

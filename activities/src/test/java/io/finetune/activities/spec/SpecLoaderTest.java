@@ -598,4 +598,36 @@ class SpecLoaderTest {
             () -> SpecLoader.load(spec(MINIMAL + "approval:\n  requireToken: maybe\n")));
     assertTrue(bad.getMessage().contains("requireToken"), bad.getMessage());
   }
+
+  /**
+   * Cases the fuzz test ({@link SpecLoaderFuzzTest}) found, shrunk: empty list items and a path
+   * that cannot be one failed with a NullPointerException or InvalidPathException instead of naming
+   * the field.
+   */
+  @Test
+  void emptyListItemsAndImpossiblePathsAreNamedNotThrown() throws IOException {
+    Map<String, String> cases =
+        Map.of(
+            "model:\n  sweep:\n    epochs: [~]\n", "model.sweep.epochs",
+            "model:\n  sweep:\n    learningRateMultiplier: [1.0, ~]\n",
+                "model.sweep.learningRateMultiplier",
+            "evalSets: [~]\n", "evalSets[0]: is empty",
+            "approval:\n  approvers: [alice, ~]\n", "approval.approvers[1]: is empty",
+            "model:\n  sizes: [small, ~]\n", "model.sizes[1]: is empty",
+            "judge:\n  model: local-judge\n  alignment: \"a\\0b\"\n",
+                "judge.alignment: is not a file path",
+            "evalSets: [{name: extra, path: \"a\\0b\"}]\n", "evalSets[0].path: is not a file path",
+            "answerSchema: \"a\\0b\"\n", "answerSchema: is not a file path",
+            "model:\n  baseModels: {small: ~}\n", "model.baseModels.small: is empty");
+    for (Map.Entry<String, String> c : cases.entrySet()) {
+      SpecException e =
+          assertThrows(SpecException.class, () -> SpecLoader.load(spec(MINIMAL + c.getKey())));
+      assertTrue(e.getMessage().contains(c.getValue()), c.getKey() + " -> " + e.getMessage());
+    }
+    SpecException path =
+        assertThrows(
+            SpecException.class,
+            () -> SpecLoader.load(spec(MINIMAL.replace("train.jsonl", "\"\\r\\0*\""))));
+    assertTrue(path.getMessage().contains("dataset.path: is not a file path"), path.getMessage());
+  }
 }
