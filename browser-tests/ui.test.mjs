@@ -349,7 +349,7 @@ step("the UI's Send a Signal dialog approves the data review", async () => {
   // The CLI sees the run past data-review, at the promotion checkpoint, decided via the signal.
   const status = await finetune(['status', RUN_ID, '--wait'], CLI_WAIT);
   assert.match(status, /stage PROMOTION_REVIEW, waiting for: promotion/);
-  assert.match(status, /data-review\s+approve\s+by alice via signal at \S+: "labels look right \(from the Web UI\)"/);
+  assert.match(status, /data-review\s+approve\s+by alice via signal at \S+, unverified \(--by only\): "labels look right \(from the Web UI\)"/);
 });
 
 step('the runs list follows the stage', async () => {

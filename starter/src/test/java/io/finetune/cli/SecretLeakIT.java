@@ -74,12 +74,13 @@ import org.junit.jupiter.api.io.TempDir;
  * started after it), or for a token that {@code tokens create} prints, one {@link #secretFrom}.
  */
 @Timeout(value = 10, unit = TimeUnit.MINUTES)
+@SuppressWarnings("JdkObsolete") // its StringBuffers are appended to by reader threads
 class SecretLeakIT {
   private static final Path REPO = Path.of("..").toAbsolutePath().normalize();
   private static final Path REPORT = Path.of("target", "security", "leaks.txt");
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final SecureRandom RANDOM = new SecureRandom();
-  private static final Duration COMMAND_DEADLINE = Duration.ofSeconds(120);
+  private static final Duration COMMAND_DEADLINE = Duration.ofMinutes(2);
 
   /** The provider key variable, for both providers. */
   private static final String PROVIDER_KEY = "FINETUNE_TEST_PROVIDER_KEY";
@@ -238,7 +239,7 @@ class SecretLeakIT {
             "dev",
             "--port",
             String.valueOf(temporalPort));
-    awaitLine(dev, devLog, "finetune dev is ready", Duration.ofSeconds(120));
+    awaitLine(dev, devLog, "finetune dev is ready", Duration.ofMinutes(2));
     Matcher codec =
         Pattern.compile(
                 "Codec endpoint \\(Temporal remote codec\\): http://127\\.0\\.0\\.1:(\\d+)/")
