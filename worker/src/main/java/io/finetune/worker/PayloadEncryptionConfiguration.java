@@ -29,26 +29,30 @@ public class PayloadEncryptionConfiguration {
 
   private static final Pattern TOKEN_FORM = Pattern.compile("[A-Za-z0-9_-]{16,}");
 
+  /** The codec of the keys in the environment: read once, for the converter and the endpoint. */
   @Bean
-  DataConverter mainDataConverter(Environment env) {
-    Optional<EncryptionKeys> keys = keys(env);
-    keys.ifPresentOrElse(
-        k -> log.info("Payloads are encrypted (AES-GCM, keys {})", k.ids()),
-        () -> log.info("Payloads are not encrypted ({} is not set)", EncryptionKeys.VARIABLE));
-    return PayloadEncryption.dataConverter(keys);
-  }
-
-  private static Optional<EncryptionKeys> keys(Environment env) {
+  EncryptionCodec payloadCodec(Environment env) {
+    Optional<EncryptionKeys> keys;
     try {
-      return EncryptionKeys.parse(env.getProperty(EncryptionKeys.VARIABLE));
+      keys = EncryptionKeys.parse(env.getProperty(EncryptionKeys.VARIABLE));
     } catch (IllegalArgumentException e) {
       throw new EncryptionSettingsException(e.getMessage());
     }
+    keys.ifPresentOrElse(
+        k -> log.info("Payloads are encrypted (AES-GCM, keys {})", k.ids()),
+        () -> log.info("Payloads are not encrypted ({} is not set)", EncryptionKeys.VARIABLE));
+    return keys.map(EncryptionCodec::with).orElseGet(EncryptionCodec::withoutKeys);
+  }
+
+  @Bean
+  DataConverter mainDataConverter(EncryptionCodec payloadCodec) {
+    return PayloadEncryption.dataConverter(payloadCodec);
   }
 
   /** The codec endpoint, or a no-op when there is no token. */
   @Bean(destroyMethod = "close")
-  CodecEndpoint codecEndpoint(Environment env, FinetuneProperties props) throws IOException {
+  CodecEndpoint codecEndpoint(
+      Environment env, FinetuneProperties props, EncryptionCodec payloadCodec) throws IOException {
     String token = env.getProperty(TOKEN, "").trim();
     if (token.isEmpty()) {
       return new CodecEndpoint(Optional.empty());
@@ -61,8 +65,7 @@ public class PayloadEncryptionConfiguration {
               + TOKEN
               + "=$(openssl rand -hex 24)");
     }
-    Optional<EncryptionKeys> encryptionKeys = keys(env);
-    if (encryptionKeys.isEmpty()) {
+    if (!payloadCodec.encrypts()) {
       throw new EncryptionSettingsException(
           TOKEN
               + " is set but "
@@ -74,11 +77,7 @@ public class PayloadEncryptionConfiguration {
     return new CodecEndpoint(
         Optional.of(
             CodecServer.start(
-                c.getHost(),
-                c.getPort(),
-                token,
-                c.getAllowedOrigins(),
-                EncryptionCodec.with(encryptionKeys.get()))));
+                c.getHost(), c.getPort(), token, c.getAllowedOrigins(), payloadCodec)));
   }
 
   /** Encryption settings the worker cannot start with; reported without a stack trace. */

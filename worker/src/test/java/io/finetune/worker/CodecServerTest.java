@@ -181,13 +181,18 @@ class CodecServerTest {
     FinetuneProperties props = new FinetuneProperties();
     props.getCodec().setPort(0);
 
-    assertTrue(config.codecEndpoint(new MockEnvironment(), props).server().isEmpty(), "no token");
+    assertTrue(
+        config
+            .codecEndpoint(new MockEnvironment(), props, config.payloadCodec(new MockEnvironment()))
+            .server()
+            .isEmpty(),
+        "no token");
 
     var noKeys = new MockEnvironment().withProperty("FINETUNE_CODEC_TOKEN", TOKEN);
     var e =
         assertThrows(
             PayloadEncryptionConfiguration.EncryptionSettingsException.class,
-            () -> config.codecEndpoint(noKeys, props));
+            () -> config.codecEndpoint(noKeys, props, config.payloadCodec(noKeys)));
     assertTrue(e.getMessage().contains("FINETUNE_ENCRYPTION_KEYS is not"), e.getMessage());
 
     var shortToken =
@@ -197,7 +202,7 @@ class CodecServerTest {
     e =
         assertThrows(
             PayloadEncryptionConfiguration.EncryptionSettingsException.class,
-            () -> config.codecEndpoint(shortToken, props));
+            () -> config.codecEndpoint(shortToken, props, config.payloadCodec(shortToken)));
     assertTrue(e.getMessage().contains("at least 16"), e.getMessage());
     assertFalse(e.getMessage().contains("short"), "the token is never repeated");
 
@@ -208,7 +213,7 @@ class CodecServerTest {
     e =
         assertThrows(
             PayloadEncryptionConfiguration.EncryptionSettingsException.class,
-            () -> config.codecEndpoint(badKey, props));
+            () -> config.codecEndpoint(badKey, props, config.payloadCodec(badKey)));
     var analysis =
         new EncryptionSettingsFailureAnalyzer()
             .analyze(new BeanCreationException("codecEndpoint", "failed", e));
@@ -220,7 +225,7 @@ class CodecServerTest {
         new MockEnvironment()
             .withProperty("FINETUNE_CODEC_TOKEN", TOKEN)
             .withProperty("FINETUNE_ENCRYPTION_KEYS", KEYS);
-    try (var endpoint = config.codecEndpoint(both, props)) {
+    try (var endpoint = config.codecEndpoint(both, props, config.payloadCodec(both))) {
       assertEquals("127.0.0.1", endpoint.server().orElseThrow().uri().getHost());
     }
   }

@@ -16,10 +16,15 @@ public final class PayloadEncryption {
   private PayloadEncryption() {}
 
   public static DataConverter dataConverter(Optional<EncryptionKeys> keys) {
+    return dataConverter(keys.map(EncryptionCodec::with).orElseGet(EncryptionCodec::withoutKeys));
+  }
+
+  /** The converter over {@code codec} (e.g. the one a codec endpoint serves too). */
+  public static DataConverter dataConverter(EncryptionCodec codec) {
     return new CodecDataConverter(
         DefaultDataConverter.STANDARD_INSTANCE,
-        List.of(keys.map(EncryptionCodec::with).orElseGet(EncryptionCodec::withoutKeys)),
-        keys.isPresent()); // failure messages too, but only when there is something to hide
+        List.of(codec),
+        codec.encrypts()); // failure messages too, but only when there is something to hide
   }
 
   /** The converter for the keys in {@value EncryptionKeys#VARIABLE}. */
